@@ -1,0 +1,101 @@
+/// The cluster-wide description of the daemon and the controller's timings. One object, `multi-nicd`.
+public typealias Config = Resource<ConfigSpec>
+
+/// `Config.spec`.
+public struct ConfigSpec: ResourceSpec {
+    public static let kind = "Config"
+    public static let plural = "configs"
+
+    /// The name of the default Config object.
+    public static let defaultName = "multi-nicd"
+
+    /// `type` written at the top of generated NADs.
+    public var cniType: String
+    public var ipamType: String
+    public var daemon: DaemonSpec
+    public var joinPath: String
+    public var getInterfacePath: String
+    public var addRoutePath: String?
+    public var deleteRoutePath: String?
+    public var urgentReconcileSeconds: Int?
+    public var normalReconcileMinutes: Int?
+    public var longReconcileMinutes: Int?
+    public var contextTimeoutMinutes: Int?
+    public var logLevel: Int?
+
+    public init(cniType: String = "multi-nic", ipamType: String = "multi-nic-ipam",
+                daemon: DaemonSpec = DaemonSpec(), joinPath: String = "/join", getInterfacePath: String = "/interface",
+                addRoutePath: String? = "/addl3", deleteRoutePath: String? = "/deletel3",
+                urgentReconcileSeconds: Int? = 5, normalReconcileMinutes: Int? = 1, longReconcileMinutes: Int? = 10,
+                contextTimeoutMinutes: Int? = 2, logLevel: Int? = 4) {
+        self.cniType = cniType
+        self.ipamType = ipamType
+        self.daemon = daemon
+        self.joinPath = joinPath
+        self.getInterfacePath = getInterfacePath
+        self.addRoutePath = addRoutePath
+        self.deleteRoutePath = deleteRoutePath
+        self.urgentReconcileSeconds = urgentReconcileSeconds
+        self.normalReconcileMinutes = normalReconcileMinutes
+        self.longReconcileMinutes = longReconcileMinutes
+        self.contextTimeoutMinutes = contextTimeoutMinutes
+        self.logLevel = logLevel
+    }
+}
+
+/// `Config.spec.daemon`: what goes into the daemon DaemonSet. Kubernetes-shaped parts (tolerations,
+/// resources, securityContext, envFrom) are carried as JSON.
+public struct DaemonSpec: Codable, Sendable, Hashable {
+    public var image: String
+    public var port: Int
+    public var imagePullPolicy: String?
+    public var imagePullSecretName: String?
+    public var env: [EnvVar]?
+    public var envFrom: JSONValue?
+    public var nodeSelector: [String: String]?
+    public var tolerations: JSONValue?
+    public var resources: JSONValue?
+    public var securityContext: JSONValue?
+    public var mounts: [HostMount]?
+
+    public init(image: String = "multinic/multi-nicd:latest", port: Int = 11000, imagePullPolicy: String? = nil,
+                imagePullSecretName: String? = nil, env: [EnvVar]? = nil, envFrom: JSONValue? = nil,
+                nodeSelector: [String: String]? = nil, tolerations: JSONValue? = nil, resources: JSONValue? = nil,
+                securityContext: JSONValue? = nil, mounts: [HostMount]? = nil) {
+        self.image = image
+        self.port = port
+        self.imagePullPolicy = imagePullPolicy
+        self.imagePullSecretName = imagePullSecretName
+        self.env = env
+        self.envFrom = envFrom
+        self.nodeSelector = nodeSelector
+        self.tolerations = tolerations
+        self.resources = resources
+        self.securityContext = securityContext
+        self.mounts = mounts
+    }
+}
+
+/// A container environment variable with a literal value.
+public struct EnvVar: Codable, Sendable, Hashable {
+    public var name: String
+    public var value: String?
+
+    public init(name: String, value: String? = nil) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A host path mounted into the daemon container.
+public struct HostMount: Codable, Sendable, Hashable {
+    public var name: String
+    public var podpath: String
+    public var hostpath: String
+
+    public init(name: String, podpath: String, hostpath: String) {
+        self.name = name
+        self.podpath = podpath
+        self.hostpath = hostpath
+    }
+}

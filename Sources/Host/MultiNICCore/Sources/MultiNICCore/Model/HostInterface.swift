@@ -1,0 +1,66 @@
+/// The secondary NICs of one host, as discovered by its daemon (or written by a user when labelled
+/// ``HostInterfaceSpec/unmanagedLabel``). The object name is the node name.
+public typealias HostInterface = Resource<HostInterfaceSpec>
+
+/// `HostInterface.spec`.
+public struct HostInterfaceSpec: ResourceSpec {
+    public static let kind = "HostInterface"
+    public static let plural = "hostinterfaces"
+
+    /// Label marking a user-written HostInterface whose interfaces the daemon appends to its discovery.
+    public static let unmanagedLabel = "multi-nic-unmanaged"
+
+    public var hostName: String
+    public var interfaces: [InterfaceInfo]
+
+    public init(hostName: String, interfaces: [InterfaceInfo]) {
+        self.hostName = hostName
+        self.interfaces = interfaces
+    }
+}
+
+/// One host NIC.
+public struct InterfaceInfo: Codable, Sendable, Hashable {
+    /// Host link name, e.g. `eth1`.
+    public var interfaceName: String
+    /// Network of the NIC's address, e.g. `10.0.1.0/24` or `fd00:1::/64`; empty for an address-less NIC.
+    public var netAddress: String
+    /// The NIC's address in that network.
+    public var hostIP: String
+    /// PCI vendor ID as hex without `0x`, e.g. `15b3`.
+    public var vendor: String
+    /// PCI device ID, e.g. `1019`.
+    public var product: String
+    /// PCI address, e.g. `0000:00:04.0`.
+    public var pciAddress: String
+
+    public init(interfaceName: String, netAddress: String = "", hostIP: String = "", vendor: String = "",
+                product: String = "", pciAddress: String = "") {
+        self.interfaceName = interfaceName
+        self.netAddress = netAddress
+        self.hostIP = hostIP
+        self.vendor = vendor
+        self.product = product
+        self.pciAddress = pciAddress
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case interfaceName, netAddress, hostIP, vendor, product, pciAddress
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        interfaceName = try container.decode(String.self, forKey: .interfaceName)
+        netAddress = try container.decodeIfPresent(String.self, forKey: .netAddress) ?? ""
+        hostIP = try container.decodeIfPresent(String.self, forKey: .hostIP) ?? ""
+        vendor = try container.decodeIfPresent(String.self, forKey: .vendor) ?? ""
+        product = try container.decodeIfPresent(String.self, forKey: .product) ?? ""
+        pciAddress = try container.decodeIfPresent(String.self, forKey: .pciAddress) ?? ""
+    }
+
+    /// Two records describe the same attachment point when name, network and address match
+    /// (vendor, product and PCI changes do not move CIDRs).
+    public func sameAttachment(as other: InterfaceInfo) -> Bool {
+        interfaceName == other.interfaceName && netAddress == other.netAddress && hostIP == other.hostIP
+    }
+}

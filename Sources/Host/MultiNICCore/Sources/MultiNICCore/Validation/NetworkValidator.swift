@@ -1,0 +1,211 @@
+/// Checks a MultiNicNetwork before anything is computed or generated. Every issue names its field.
+public enum NetworkValidator {
+    /// CNI spec versions a network may ask for.
+    public static let cniVersions = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]
+
+    /// Validates a network. `specKeys`, when given, are the keys the document had under `spec`: unknown ones
+    /// (typos such as `attachpolicy`) become warnings.
+    public static func validate(_ network: MultiNicNetwork, specKeys: Set<String>? = nil) -> ValidationReport {
+        var report = ValidationReport()
+        let spec = network.spec
+        if let problem = NameRules.subdomainProblem(network.metadata.name) {
+            report.error("metadata.name", problem)
+        }
+        for key in (specKeys ?? []).subtracting(MultiNicNetworkSpec.knownKeys).sorted() {
+            report.warning("spec.\(key)", "unknown field; it is ignored")
+        }
+        let subnet = checkSubnet(spec.subnet, into: &report)
+        let masterNets = checkMasterNets(spec.masterNets ?? [], into: &report)
+        checkPlugin(spec.plugin, into: &report)
+        if let strategy = spec.attachPolicy?.strategy, !AttachPolicy.knownStrategies.contains(strategy) {
+            report.warning("spec.attachPolicy.strategy", "\"\(strategy)\" is not a built-in strategy ("
+                + AttachPolicy.knownStrategies.joined(separator: ", ")
+                + "); it must come from a policy plugin, or pods fall back to none")
+        }
+        for (index, namespace) in (spec.namespaces ?? []).enumerated() {
+            if let problem = NameRules.labelProblem(namespace) { report.error("spec.namespaces[\(index)]", problem) }
+        }
+        let ipam: IPAMConfig
+        do {
+            ipam = try IPAMConfig.parse(spec.ipam)
+        } catch {
+            report.errors.append(error)
+            return report
+        }
+        switch ipam {
+        case .multiNIC(let config):
+            checkMultiNICIPAM(config, rawIPAM: spec.ipam, subnet: subnet, masterNets: masterNets, into: &report)
+            if spec.multiNICIPAM == false {
+                report.warning("spec.multiNICIPAM", "false with multi-nic-ipam: each NIC's address is asked for"
+                    + " separately (single-NIC IPAM mode)")
+            }
+        case .passthrough(let type, _):
+            if spec.multiNICIPAM == true {
+                report.warning("spec.multiNICIPAM", "true, but ipam type \"\(type)\" is not multi-nic-ipam: it must"
+                    + " return one address per NIC in a single call")
+            }
+        }
+        return report
+    }
+
+    private static func checkSubnet(_ text: String, into report: inout ValidationReport) -> IPNetwork? {
+        guard !text.isEmpty else { return nil }
+        switch IPNetwork.parse(text) {
+        case .failure(let error):
+            report.error("spec.subnet", error.description)
+            return nil
+        case .success(let network):
+            if !network.isNormalized {
+                report.error("spec.subnet", "\"\(text)\" has host bits set; did you mean \(network.normalized)?")
+            }
+            return network.normalized
+        }
+    }
+
+    private static func checkMasterNets(_ texts: [String], into report: inout ValidationReport) -> [IPNetwork] {
+        var seen: [IPNetwork: Int] = [:]
+        var nets: [IPNetwork] = []
+        for (index, text) in texts.enumerated() {
+            let path = "spec.masterNets[\(index)]"
+            switch IPNetwork.parse(text) {
+            case .failure(let error):
+                report.error(path, error.description)
+            case .success(let network):
+                if !network.isNormalized {
+                    report.error(path, "\"\(text)\" has host bits set; did you mean \(network.normalized)?")
+                } else if let first = seen[network] {
+                    report.error(path, "\(network) is already listed at spec.masterNets[\(first)]")
+                } else {
+                    seen[network] = index
+                    nets.append(network)
+                }
+            }
+        }
+        return nets
+    }
+
+    private static func checkPlugin(_ plugin: PluginSpec, into report: inout ValidationReport) {
+        if plugin.type.isEmpty { report.error("spec.plugin.type", "is required (e.g. ipvlan, macvlan, sriov)") }
+        if !cniVersions.contains(plugin.cniVersion) {
+            report.error("spec.plugin.cniVersion", "\"\(plugin.cniVersion)\" is not a CNI version ("
+                + cniVersions.joined(separator: ", ") + ")")
+        }
+    }
+
+    private static func checkMultiNICIPAM(_ config: MultiNICIPAMConfig, rawIPAM: String, subnet: IPNetwork?,
+                                          masterNets: [IPNetwork], into report: inout ValidationReport) {
+        if let keys = (try? JSONValue.parse(rawIPAM))?.objectValue?.keys {
+            for key in Set(keys).subtracting(MultiNICIPAMConfig.knownKeys).sorted() {
+                report.warning("spec.ipam.\(key)", "unknown key for multi-nic-ipam (known: "
+                    + MultiNICIPAMConfig.knownKeys.joined(separator: ", ") + ")")
+            }
+        }
+        let hostBlockOK = (0...NetworkLimits.maxHostBlock).contains(config.hostBlock)
+        let interfaceBlockOK = (0...NetworkLimits.maxInterfaceBlock).contains(config.interfaceBlock)
+        if !hostBlockOK {
+            report.error("spec.ipam.hostBlock", "\(config.hostBlock) is out of range 0…\(NetworkLimits.maxHostBlock)")
+        }
+        if !interfaceBlockOK {
+            report.error("spec.ipam.interfaceBlock",
+                         "\(config.interfaceBlock) is out of range 0…\(NetworkLimits.maxInterfaceBlock)")
+        }
+        let excludes = checkExcludes(config.excludeCIDRs, subnet: subnet, into: &report)
+        for (index, route) in config.routes.enumerated() {
+            if IPNetwork(route.dst) == nil {
+                report.error("spec.ipam.routes[\(index)].dst", "\"\(route.dst)\" is not a CIDR")
+            }
+            if let gw = route.gw, !gw.isEmpty, IPAddress(gw) == nil {
+                report.error("spec.ipam.routes[\(index)].gw", "\"\(gw)\" is not an IP address")
+            }
+        }
+        if let port = config.daemonPort, !(1...65535).contains(port) {
+            report.error("spec.ipam.daemonPort", "\(port) is not a TCP port (1…65535)")
+        }
+        guard let subnet, hostBlockOK, interfaceBlockOK else { return }
+        checkBitBudget(subnet: subnet, config: config, into: &report)
+        if config.hostBlock == 0 {
+            report.error("spec.ipam.hostBlock", "0 gives every host the same pod block of the subnet, so hosts would"
+                + " hand out the same addresses; use hostBlock ≥ 1 (or subnet \"\" with per-host networks)")
+        }
+        checkInterfaceCapacity(subnet: subnet, config: config, excludes: excludes, masterNets: masterNets,
+                               into: &report)
+    }
+
+    private static func checkExcludes(_ texts: [String], subnet: IPNetwork?,
+                                      into report: inout ValidationReport) -> [IPNetwork] {
+        var excludes: [IPNetwork] = []
+        for (index, text) in texts.enumerated() {
+            switch IPNetwork.parse(text, bareAddressAsHost: true) {
+            case .failure(let error):
+                report.error("spec.ipam.excludeCIDRs[\(index)]", error.description)
+            case .success(let network):
+                if let subnet, !subnet.overlaps(network) {
+                    report.warning("spec.ipam.excludeCIDRs[\(index)]", "\(text) is outside subnet \(subnet);"
+                        + " it excludes nothing")
+                }
+                excludes.append(network.normalized)
+            }
+        }
+        return excludes
+    }
+
+    private static func checkBitBudget(subnet: IPNetwork, config: MultiNICIPAMConfig,
+                                       into report: inout ValidationReport) {
+        let width = subnet.family.bitWidth
+        let used = subnet.prefixLength + config.interfaceBlock + config.hostBlock
+        guard used > width - NetworkLimits.minPodBits else { return }
+        let largest = width - NetworkLimits.minPodBits - subnet.prefixLength - config.interfaceBlock
+        let hint = largest >= 1 ? "; the largest hostBlock for this subnet and interfaceBlock is \(largest)"
+            : "; use a larger subnet or a smaller interfaceBlock"
+        report.error("spec.ipam.hostBlock", "subnet /\(subnet.prefixLength) + interfaceBlock \(config.interfaceBlock)"
+            + " + hostBlock \(config.hostBlock) = \(used) of \(width) bits leaves \(max(width - used, 0)) address"
+            + " bit(s) per pod block; at least \(NetworkLimits.minPodBits) are needed" + hint)
+    }
+
+    private static func checkInterfaceCapacity(subnet: IPNetwork, config: MultiNICIPAMConfig, excludes: [IPNetwork],
+                                               masterNets: [IPNetwork], into report: inout ValidationReport) {
+        let space = IndexSpace(base: subnet, bits: config.interfaceBlock, excludes: excludes)
+        var available: UInt64 = 0
+        var candidate: UInt64 = 0
+        while available < UInt64(masterNets.count), let next = space.nextAllowed(from: candidate) {
+            available += 1
+            candidate = next + 1
+        }
+        guard UInt64(masterNets.count) > available else { return }
+        let excluded = space.capacity > available ? " (after excluded blocks: \(available))" : ""
+        report.error("spec.masterNets", "lists \(masterNets.count) networks but interfaceBlock \(config.interfaceBlock)"
+            + " gives \(space.capacity) interface block(s)\(excluded); raise interfaceBlock or list fewer networks")
+    }
+}
+
+/// Kubernetes object-name rules (RFC 1123).
+public enum NameRules {
+    /// Why `name` is not a DNS-1123 subdomain (object names), or `nil` when it is one.
+    public static func subdomainProblem(_ name: String) -> String? {
+        if name.isEmpty { return "is required" }
+        if name.utf8.count > 253 { return "\"\(name)\" is longer than 253 characters" }
+        for label in name.split(separator: ".", omittingEmptySubsequences: false) where !isLabel(label) {
+            return "\"\(name)\" is not a valid name: lower-case letters, digits, '-' and '.', starting and ending"
+                + " with a letter or digit"
+        }
+        return nil
+    }
+
+    /// Why `name` is not a DNS-1123 label (namespace names), or `nil` when it is one.
+    public static func labelProblem(_ name: String) -> String? {
+        if name.utf8.count > 63 || !isLabel(Substring(name)) {
+            return "\"\(name)\" is not a valid namespace name: at most 63 lower-case letters, digits and '-',"
+                + " starting and ending with a letter or digit"
+        }
+        return nil
+    }
+
+    private static func isLabel(_ text: Substring) -> Bool {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first, let last = bytes.last, bytes.count <= 63 else { return false }
+        func alnum(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        return alnum(first) && alnum(last) && bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") }
+    }
+}
