@@ -1,1 +1,3 @@
-print("placeholder")
+import MultiNICCLI
+
+MultinicCtl.main()

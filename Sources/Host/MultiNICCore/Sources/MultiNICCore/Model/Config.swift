@@ -74,6 +74,26 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
         self.securityContext = securityContext
         self.mounts = mounts
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case image, port, imagePullPolicy, imagePullSecretName, env, envFrom, nodeSelector, tolerations, resources
+        case securityContext, mounts
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(image, forKey: .image)
+        try container.encode(port, forKey: .port)
+        try container.encodeIfPresent(imagePullPolicy, forKey: .imagePullPolicy)
+        try container.encodeIfPresent(imagePullSecretName, forKey: .imagePullSecretName)
+        try container.encodeIfPresent(env, forKey: .env)
+        try container.encodeIfPresent(envFrom, forKey: .envFrom)
+        try container.encodeSortedIfPresent(nodeSelector, forKey: .nodeSelector)
+        try container.encodeIfPresent(tolerations, forKey: .tolerations)
+        try container.encodeIfPresent(resources, forKey: .resources)
+        try container.encodeIfPresent(securityContext, forKey: .securityContext)
+        try container.encodeIfPresent(mounts, forKey: .mounts)
+    }
 }
 
 /// A container environment variable with a literal value.

@@ -9,22 +9,33 @@ public enum IPAMConfig: Sendable, Hashable {
     /// The IPAM `type` name of MultiNIC's own IPAM.
     public static let multiNICType = "multi-nic-ipam"
 
-    /// Parses the JSON text; errors name the field below `spec.ipam`.
+    /// Parses the JSON text; the first problem is thrown, naming its field below `spec.ipam`.
     public static func parse(_ text: String) throws(FieldIssue) -> IPAMConfig {
+        let (config, issues) = read(text)
+        if let first = issues.first { throw first }
+        guard let config else { throw FieldIssue("spec.ipam", "is empty") }
+        return config
+    }
+
+    /// Reads the JSON text leniently: every problem is reported, fields with problems fall back to their
+    /// defaults. The config is `nil` only when the text is not a JSON object with a `type`.
+    public static func read(_ text: String) -> (IPAMConfig?, [FieldIssue]) {
         let json: JSONValue
         do {
             json = try JSONValue.parse(text)
         } catch {
-            throw FieldIssue("spec.ipam", "is not valid JSON (\(JSONErrorText.describe(error)))")
+            return (nil, [FieldIssue("spec.ipam", "is not valid JSON (\(JSONErrorText.describe(error)))")])
         }
         guard let object = json.objectValue else {
-            throw FieldIssue("spec.ipam", "must be a JSON object, not a \(json.typeName)")
+            return (nil, [FieldIssue("spec.ipam", "must be a JSON object, not a \(json.typeName)")])
         }
         guard let type = object["type"]?.stringValue, !type.isEmpty else {
-            throw FieldIssue("spec.ipam.type", "is required (e.g. \"multi-nic-ipam\")")
+            return (nil, [FieldIssue("spec.ipam.type", "is required (e.g. \"multi-nic-ipam\")")])
         }
-        if type != multiNICType { return .passthrough(type: type, json: json) }
-        return .multiNIC(try MultiNICIPAMConfig(object: object))
+        if type != multiNICType { return (.passthrough(type: type, json: json), []) }
+        var issues: [FieldIssue] = []
+        let config = MultiNICIPAMConfig(object: object, issues: &issues)
+        return (.multiNIC(config), issues)
     }
 
     /// The IPAM type name.
@@ -89,29 +100,45 @@ public struct MultiNICIPAMConfig: Sendable, Hashable {
         self.dns = dns
     }
 
-    init(object: [String: JSONValue]) throws(FieldIssue) {
-        hostBlock = try Self.integer(object, "hostBlock", default: 0)
-        interfaceBlock = try Self.integer(object, "interfaceBlock", default: 0)
+    /// Reads the fields; each problem is appended to `issues` and its field keeps its default.
+    init(object: [String: JSONValue], issues: inout [FieldIssue]) {
+        func attempt<T>(_ fallback: T, _ read: () throws(FieldIssue) -> T) -> T {
+            do {
+                return try read()
+            } catch {
+                issues.append(error)
+                return fallback
+            }
+        }
+        hostBlock = attempt(0) { () throws(FieldIssue) in try Self.integer(object, "hostBlock", default: 0) }
+        interfaceBlock = attempt(0) { () throws(FieldIssue) in try Self.integer(object, "interfaceBlock", default: 0) }
+        vlanMode = attempt(nil) { () throws(FieldIssue) in try Self.vlanMode(object) }
+        excludeCIDRs = attempt([]) { () throws(FieldIssue) in try Self.strings(object, "excludeCIDRs") }
+        routes = attempt([]) { () throws(FieldIssue) in try Self.routes(object) }
+        daemonIP = attempt(nil) { () throws(FieldIssue) -> String? in
+            switch object["daemonIP"] {
+            case nil, .null: return nil
+            case .string(let text): return text
+            case let other?: throw FieldIssue("spec.ipam.daemonIP", "must be a string, not a \(other.typeName)")
+            }
+        }
+        daemonPort = object["daemonPort"] == nil ? nil
+            : attempt(nil) { () throws(FieldIssue) in try Self.integer(object, "daemonPort", default: 0) }
+        dns = object["dns"]
+    }
+
+    private static func vlanMode(_ object: [String: JSONValue]) throws(FieldIssue) -> VLANMode? {
         switch object["vlanMode"] {
         case nil, .null, .string(""):
-            vlanMode = nil
+            return nil
         case .string(let text):
             guard let mode = VLANMode(rawValue: text) else {
                 throw FieldIssue("spec.ipam.vlanMode", "\"\(text)\" is not one of l2, l3, l3s")
             }
-            vlanMode = mode
+            return mode
         case let other?:
             throw FieldIssue("spec.ipam.vlanMode", "must be a string (l2, l3 or l3s), not a \(other.typeName)")
         }
-        excludeCIDRs = try Self.strings(object, "excludeCIDRs")
-        routes = try Self.routes(object)
-        switch object["daemonIP"] {
-        case nil, .null: daemonIP = nil
-        case .string(let text): daemonIP = text
-        case let other?: throw FieldIssue("spec.ipam.daemonIP", "must be a string, not a \(other.typeName)")
-        }
-        daemonPort = object["daemonPort"] == nil ? nil : try Self.integer(object, "daemonPort", default: 0)
-        dns = object["dns"]
     }
 
     private static func integer(_ object: [String: JSONValue], _ key: String, default value: Int) throws(FieldIssue)

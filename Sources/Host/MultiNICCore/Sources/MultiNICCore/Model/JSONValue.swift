@@ -125,3 +125,17 @@ public struct AnyCodingKey: CodingKey, Sendable, Hashable {
         self.intValue = intValue
     }
 }
+
+extension KeyedEncodingContainer {
+    /// Encodes a dictionary with its keys in sorted order, so documents come out the same on every run
+    /// (Swift dictionaries iterate in a per-process random order).
+    public mutating func encodeSortedIfPresent<Value: Encodable>(_ dictionary: [String: Value]?, forKey key: Key)
+        throws
+    {
+        guard let dictionary else { return }
+        var nested = nestedContainer(keyedBy: AnyCodingKey.self, forKey: key)
+        for name in dictionary.keys.sorted() {
+            try nested.encode(dictionary[name], forKey: AnyCodingKey(name))
+        }
+    }
+}

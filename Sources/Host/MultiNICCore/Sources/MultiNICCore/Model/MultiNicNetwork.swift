@@ -119,6 +119,15 @@ public struct PluginSpec: Codable, Sendable, Hashable {
         capabilities = try container.decodeIfPresent([String: Bool].self, forKey: .capabilities)
         dns = try container.decodeIfPresent(DNSConfig.self, forKey: .dns)
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(cniVersion, forKey: .cniVersion)
+        try container.encode(type, forKey: .type)
+        try container.encodeSortedIfPresent(args, forKey: .args)
+        try container.encodeSortedIfPresent(capabilities, forKey: .capabilities)
+        try container.encodeIfPresent(dns, forKey: .dns)
+    }
 }
 
 /// A scalar read as text whatever its YAML/JSON type (`mtu: 9000` and `mtu: "9000"` alike).

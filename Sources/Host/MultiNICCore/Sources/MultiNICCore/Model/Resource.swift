@@ -28,6 +28,26 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
         self.namespace = namespace
         self.labels = labels
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, namespace, labels, annotations, uid, resourceVersion, generation, creationTimestamp
+        case deletionTimestamp, finalizers, ownerReferences
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(namespace, forKey: .namespace)
+        try container.encodeSortedIfPresent(labels, forKey: .labels)
+        try container.encodeSortedIfPresent(annotations, forKey: .annotations)
+        try container.encodeIfPresent(uid, forKey: .uid)
+        try container.encodeIfPresent(resourceVersion, forKey: .resourceVersion)
+        try container.encodeIfPresent(generation, forKey: .generation)
+        try container.encodeIfPresent(creationTimestamp, forKey: .creationTimestamp)
+        try container.encodeIfPresent(deletionTimestamp, forKey: .deletionTimestamp)
+        try container.encodeIfPresent(finalizers, forKey: .finalizers)
+        try container.encodeIfPresent(ownerReferences, forKey: .ownerReferences)
+    }
 }
 
 /// A reference from a dependent object to its owner.

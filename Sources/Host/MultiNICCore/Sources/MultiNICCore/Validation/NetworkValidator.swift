@@ -25,16 +25,17 @@ public enum NetworkValidator {
         for (index, namespace) in (spec.namespaces ?? []).enumerated() {
             if let problem = NameRules.labelProblem(namespace) { report.error("spec.namespaces[\(index)]", problem) }
         }
-        let ipam: IPAMConfig
-        do {
-            ipam = try IPAMConfig.parse(spec.ipam)
-        } catch {
-            report.errors.append(error)
-            return report
-        }
+        let (parsed, ipamIssues) = IPAMConfig.read(spec.ipam)
+        report.errors += ipamIssues
+        guard let ipam = parsed else { return report }
         switch ipam {
         case .multiNIC(let config):
-            checkMultiNICIPAM(config, rawIPAM: spec.ipam, subnet: subnet, masterNets: masterNets, into: &report)
+            // Budget checks need the block sizes and excludes as written: skip them when those were unreadable.
+            let unreadable = Set(ipamIssues.map(\.path))
+            let blocksReadable = unreadable.isDisjoint(with: ["spec.ipam.hostBlock", "spec.ipam.interfaceBlock"])
+                && !unreadable.contains { $0.hasPrefix("spec.ipam.excludeCIDRs") }
+            checkMultiNICIPAM(config, rawIPAM: spec.ipam, subnet: blocksReadable ? subnet : nil,
+                              masterNets: masterNets, into: &report)
             if spec.multiNICIPAM == false {
                 report.warning("spec.multiNICIPAM", "false with multi-nic-ipam: each NIC's address is asked for"
                     + " separately (single-NIC IPAM mode)")

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import MultiNICCore
+import MultiNICManifests
+
+/// Output formats of `compute`.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case yaml, json, table
+}
+
+/// `multinicctl compute -f network.yaml --hosts hosts.yaml [--previous cidr.yaml] [-o json|yaml|table]`.
+struct ComputeCommand: OutputProducing {
+    static let configuration = CommandConfiguration(
+        commandName: "compute",
+        abstract: "Compute a network's CIDR (and IPPools) from HostInterfaces, as the controller would.",
+        discussion: """
+            Hosts are processed in file order. With --previous, existing interface and host indices are kept; a
+            host missing from the hosts file is treated as a deleted node and loses its blocks, while a host listed
+            with an empty interface list keeps them (its node still exists).
+            """)
+
+    @Option(name: [.short, .customLong("file")], help: "The file with the MultiNicNetwork.")
+    var file: String
+
+    @Option(help: "HostInterface resources: multi-document YAML or a JSON list.")
+    var hosts: String
+
+    @Option(help: "The CIDR computed before, to keep its indices.")
+    var previous: String?
+
+    @Option(help: "Which MultiNicNetwork, when the file has several.")
+    var network: String?
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: yaml, json or table.")
+    var format: OutputFormat = .yaml
+
+    @Flag(name: .customLong("with-ippools"), help: "Also print the IPPool resources.")
+    var withIPPools = false
+
+    func execute() -> CommandOutput {
+        var output = CommandOutput()
+        do {
+            let network = try loadNetwork(into: &output)
+            let hostList = try ManifestLoader.resources(HostInterface.self, in: ManifestLoader.load(path: hosts))
+            var previousSpec: CIDRSpec?
+            if let previous {
+                let cidrs = try ManifestLoader.resources(CIDR.self, in: ManifestLoader.load(path: previous))
+                guard let match = cidrs.first(where: { $0.name == network.name }) ?? (cidrs.count == 1 ? cidrs.first : nil)
+                else { throw ManifestError.missing(file: previous, kind: "CIDR \(network.name)") }
+                previousSpec = match.spec
+            }
+            let (spec, notes) = try CIDRPlan.compute(network: network, hosts: hostList, previous: previousSpec)
+            for note in notes { output.note("note: \(note)") }
+            let cidr = CIDR(metadata: ObjectMeta(name: network.name), spec: spec)
+            let pools = withIPPools ? IPPoolDerivation.pools(for: spec) : []
+            output.stdout = try render(cidr, pools: pools, hostOrder: hostList.map(\.hostSpec.hostName))
+        } catch let error as CommandFailure {
+            output.note(error.message)
+            output.exitCode = 1
+        } catch {
+            output.note("error: \(error)")
+            output.exitCode = 1
+        }
+        if output.exitCode != 0 { output.stdout = "" }
+        return output
+    }
+
+    private func loadNetwork(into output: inout CommandOutput) throws -> MultiNicNetwork {
+        let documents = try ManifestLoader.load(path: file).filter { $0.kind == MultiNicNetworkSpec.kind }
+        let candidates = network.map { name in documents.filter { $0.ref.name == name } } ?? documents
+        guard let document = candidates.first else {
+            throw ManifestError.missing(file: file, kind: network.map { "MultiNicNetwork \($0)" } ?? "MultiNicNetwork")
+        }
+        if candidates.count > 1 {
+            let names = candidates.compactMap(\.ref.name).joined(separator: ", ")
+            throw CommandFailure(message: "error: \(file) has several networks (\(names)); pick one with --network")
+        }
+        let network = try document.decode(MultiNicNetwork.self)
+        let report = NetworkValidator.validate(network, specKeys: document.specKeys)
+        for warning in report.warnings { output.note("warning: \(document.ref): \(warning)") }
+        guard report.isValid else {
+            throw CommandFailure(message: report.errors.map { "error: \(document.ref): \($0)" }.joined(separator: "\n"))
+        }
+        return network
+    }
+
+    private func render(_ cidr: CIDR, pools: [IPPool], hostOrder: [String]) throws -> String {
+        switch format {
+        case .yaml:
+            return ManifestWriter.yamlDocuments(try [ManifestWriter.yaml(cidr)] + pools.map(ManifestWriter.yaml))
+        case .json:
+            if pools.isEmpty { return try ManifestWriter.json(cidr) }
+            let items = try [JSONValue.reencode(cidr)] + pools.map(JSONValue.reencode)
+            return try ManifestWriter.json(JSONValue.object(["apiVersion": .string("v1"), "kind": .string("List"),
+                                                             "items": .array(items)]))
+        case .table:
+            return CIDRTable.render(cidr.spec, hostOrder: hostOrder)
+                + (pools.isEmpty ? "" : "\n" + CIDRTable.renderPools(pools))
+        }
+    }
+}
+
+/// An error whose message is already formatted for the user.
+struct CommandFailure: Error {
+    let message: String
+}
+
+extension JSONValue {
+    /// Any encodable value as generic JSON.
+    static func reencode<Value: Encodable>(_ value: Value) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+    }
+}
