@@ -50,8 +50,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiNICCLITests",
-            dependencies: ["MultiNICCLI", "MultiNICManifests", .product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Tests/MultiNICCLITests"
+            dependencies: [
+                "MultiNICCLI", "MultiNICManifests", "multinicctl",
+                .product(name: "MultiNICCore", package: "MultiNICCore"),
+            ],
+            path: "Tests/MultiNICCLITests",
+            exclude: ["Golden", "Fixtures"]
         ),
     ]
 )

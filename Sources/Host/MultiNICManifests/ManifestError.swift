@@ -8,6 +8,13 @@ public struct DocumentRef: Sendable, Hashable, CustomStringConvertible {
     public var kind: String?
     public var name: String?
 
+    public init(file: String, number: Int, kind: String? = nil, name: String? = nil) {
+        self.file = file
+        self.number = number
+        self.kind = kind
+        self.name = name
+    }
+
     public var description: String {
         var text = "\(file): document \(number)"
         switch (kind, name) {
