@@ -35,8 +35,15 @@ public enum BlockMath {
     public static func poolName(network: String, podCIDR: IPNetwork) -> String {
         switch podCIDR.family {
         case .v4:
-            return network + "-" + IPAddressFormatter.formatV4(UInt32(truncatingIfNeeded: podCIDR.address.value))
-                + "-" + String(podCIDR.prefixLength)
+            // Written in one pass into one allocation: this runs once per pod block whenever a CIDR is written.
+            return String(unsafeUninitializedCapacity: network.utf8.count + 20) { buffer in
+                var position = buffer.initialize(fromContentsOf: network.utf8)
+                buffer[position] = UInt8(ascii: "-")
+                position += 1
+                IPAddressFormatter.writeV4(UInt32(truncatingIfNeeded: podCIDR.address.value), separator: UInt8(ascii: "-"),
+                                           suffix: podCIDR.prefixLength, into: buffer, at: &position)
+                return position
+            }
         case .v6:
             let groups = IPAddressFormatter.groups(podCIDR.address.value).map { String($0, radix: 16) }
             return network + "-" + groups.joined(separator: "-") + "-" + String(podCIDR.prefixLength)

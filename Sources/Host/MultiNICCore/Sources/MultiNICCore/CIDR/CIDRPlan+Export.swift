@@ -8,16 +8,21 @@ extension CIDRPlan {
         effective.masterNets = layout.masterNets.isEmpty
             ? ordered.map(\.netAddress.description) : layout.masterNets.map(\.description)
         let cidr = ordered.map { entry in
-            let vlanText = entry.vlanCIDR.description
-            let hosts = entry.hosts.sorted { lhs, rhs in
-                (lhs.value.hostIndex, lhs.value.sequence) < (rhs.value.hostIndex, rhs.value.sequence)
+            var present: [(id: Int, slot: HostSlot)] = []
+            present.reserveCapacity(entry.hostCount)
+            for (id, slot) in entry.slots.enumerated() {
+                if let slot { present.append((id, slot)) }
             }
+            present.sort { ($0.slot.hostIndex, $0.slot.sequence) < ($1.slot.hostIndex, $1.slot.sequence) }
             return CIDREntry(
-                netAddress: entry.netAddress.description, interfaceIndex: entry.interfaceIndex, vlanCIDR: vlanText,
-                hosts: hosts.map { name, slot in
-                    HostCIDR(hostIndex: Int(slot.hostIndex), hostName: name, interfaceName: slot.interfaceName,
-                             hostIP: slot.hostIP, podCIDR: slot.podCIDR.description,
-                             ippool: BlockMath.poolName(network: config.name, podCIDR: slot.podCIDR))
+                netAddress: entry.netAddress.description, interfaceIndex: entry.interfaceIndex,
+                vlanCIDR: entry.vlanCIDR.description,
+                hosts: present.compactMap { id, slot in
+                    guard let podCIDR = podBlock(in: entry, index: slot.hostIndex) else { return nil }
+                    return HostCIDR(hostIndex: Int(slot.hostIndex), hostName: hostNames[id] ?? "",
+                                    interfaceName: slot.interfaceName, hostIP: slot.hostIP,
+                                    podCIDR: podCIDR.description,
+                                    ippool: BlockMath.poolName(network: config.name, podCIDR: podCIDR))
                 })
         }
         return CIDRSpec(config: effective, cidr: cidr)

@@ -1,17 +1,7 @@
-/// A host's interfaces with their networks parsed once.
-struct ParsedHost: Sendable {
-    let name: String
-    let interfaces: [(info: InterfaceInfo, net: IPNetwork?)]
-    let nets: Set<IPNetwork>
-    /// A HostInterface with no interfaces: discovery came back empty, which is never a reason to delete.
-    var isEmptyDiscovery: Bool { interfaces.isEmpty }
-
-    init(_ spec: HostInterfaceSpec) {
-        name = spec.hostName
-        interfaces = spec.interfaces.map { info in
-            (info, info.netAddress.isEmpty ? nil : IPNetwork(info.netAddress)?.normalized)
-        }
-        nets = Set(interfaces.compactMap(\.net))
+extension InterfaceInfo {
+    /// True when this NIC is on `net`; the text compare settles the usual case without parsing.
+    func isOn(_ net: IPNetwork, text: String) -> Bool {
+        netAddress == text || (!netAddress.isEmpty && IPNetwork(netAddress)?.normalized == net)
     }
 }
 
@@ -23,74 +13,93 @@ extension CIDRPlan {
     /// with no HostInterface keeps its blocks while its node is in `existingNodes` (daemon restarting) and
     /// loses them otherwise. Then every host joins (``join(_:)``).
     public mutating func reconcile(hosts: [HostInterfaceSpec], existingNodes: Set<String>) {
-        let parsed = hosts.map(ParsedHost.init)
-        var byName: [String: ParsedHost] = [:]
-        for host in parsed where byName[host.name] == nil { byName[host.name] = host }
-        for position in entries.indices {
-            let net = entries[position].netAddress
-            let departed = entries[position].hosts.keys.filter { name in
-                guard let host = byName[name] else { return !existingNodes.contains(name) }
-                return !host.isEmptyDiscovery && !host.nets.contains(net)
+        if blockCount > 0 {
+            var current: [HostInterfaceSpec?] = Array(repeating: nil, count: hostNames.count)
+            for host in hosts {
+                if let id = hostIDs[host.hostName], current[id] == nil { current[id] = host }
             }
-            for name in departed { entries[position].remove(name) }
+            for position in entries.indices {
+                let (net, text) = (entries[position].netAddress, entries[position].netAddressText)
+                for id in entries[position].slots.indices where entries[position].slots[id] != nil {
+                    let keep: Bool
+                    if let host = current[id] {
+                        keep = host.interfaces.isEmpty || host.interfaces.contains { $0.netAddress == text }
+                            || host.interfaces.contains { $0.isOn(net, text: text) }
+                    } else {
+                        keep = hostNames[id].map(existingNodes.contains) ?? false
+                    }
+                    if !keep { removeHost(id, fromEntryAt: position) }
+                }
+            }
+            removeEntries { !$0.pinned && $0.hostCount == 0 }
         }
-        removeEntries { !$0.pinned && $0.hosts.isEmpty }
-        for host in parsed { join(host) }
+        let expected = hostIDs.count + hosts.count
+        for position in entries.indices { entries[position].slots.reserveCapacity(expected) }
+        for host in hosts { join(host) }
     }
 
     /// Adds one host (or refreshes it): each of its interfaces on an allowed network gets a pod block, keeping
     /// the index it already has. Does not remove blocks of interfaces the host no longer reports.
     public mutating func join(_ host: HostInterfaceSpec) {
-        join(ParsedHost(host))
+        var claimed: [(position: Int, interfaceName: String)] = []
+        let id = hostID(for: host.hostName)
+        defer { if hostEntryCounts[id] == 0 { releaseUnusedHostID(id) } }
+        for info in host.interfaces where !info.netAddress.isEmpty {
+            guard let position = entryPosition(for: info, hostName: host.hostName) else { continue }
+            if let first = claimed.first(where: { $0.position == position }) {
+                notes.append("\(host.hostName): \(first.interfaceName) and \(info.interfaceName) are both on"
+                    + " \(entries[position].netAddress); using \(first.interfaceName)")
+                continue
+            }
+            claimed.append((position, info.interfaceName))
+            place(id, host.hostName, info, inEntryAt: position)
+        }
     }
 
     /// Removes a host from every interface network (its node is gone).
     public mutating func remove(hostName: String) {
-        for position in entries.indices { entries[position].remove(hostName) }
-        removeEntries { !$0.pinned && $0.hosts.isEmpty }
+        guard let id = hostIDs[hostName] else { return }
+        for position in entries.indices { removeHost(id, fromEntryAt: position) }
+        removeEntries { !$0.pinned && $0.hostCount == 0 }
     }
 
-    mutating func join(_ host: ParsedHost) {
-        var claimed: [IPNetwork: String] = [:]
-        for (info, net) in host.interfaces {
-            guard let net else {
-                if !info.netAddress.isEmpty {
-                    notes.append("\(host.name)/\(info.interfaceName): netAddress \"\(info.netAddress)\" is not a CIDR; skipped")
-                }
-                continue
-            }
-            guard isAllowed(net) else { continue }
-            if let first = claimed[net] {
-                notes.append("\(host.name): \(first) and \(info.interfaceName) are both on \(net); using \(first)")
-                continue
-            }
-            claimed[net] = info.interfaceName
-            guard let position = entryPosition[net] ?? addEntry(for: net, pinned: false) else { continue }
-            place(host.name, info, inEntryAt: position)
+    /// The entry a NIC belongs to, created for a newly seen network when no masterNets are listed; `nil` when
+    /// the NIC is on no allowed network (or its netAddress is unreadable, which is noted).
+    private mutating func entryPosition(for info: InterfaceInfo, hostName: String) -> Int? {
+        // Discovery writes canonical text, so a string compare finds the entry without parsing.
+        if entries.count <= 16, let position = entries.firstIndex(where: { $0.netAddressText == info.netAddress }) {
+            return position
         }
+        guard let net = IPNetwork(info.netAddress)?.normalized else {
+            notes.append("\(hostName)/\(info.interfaceName): netAddress \"\(info.netAddress)\" is not a CIDR; skipped")
+            return nil
+        }
+        if let existing = entryPosition[net] { return existing }
+        return layout.masterNets.isEmpty ? addEntry(for: net, pinned: false) : nil
     }
 
-    private mutating func place(_ hostName: String, _ info: InterfaceInfo, inEntryAt position: Int) {
-        if var slot = entries[position].hosts[hostName] {
+    private mutating func place(_ id: Int, _ hostName: String, _ info: InterfaceInfo, inEntryAt position: Int) {
+        if var slot = entries[position].slot(id) {
             slot.interfaceName = info.interfaceName
             slot.hostIP = info.hostIP
-            entries[position].hosts[hostName] = slot
-            if BlockMath.isTabu(slot.podCIDR, excludes: layout.excludes) {
-                notes.append("\(hostName) on \(entries[position].netAddress): \(slot.podCIDR) is now excluded;"
+            entries[position].insert(id, slot)
+            if let podCIDR = podBlock(in: entries[position], index: slot.hostIndex),
+                BlockMath.isTabu(podCIDR, excludes: layout.excludes) {
+                notes.append("\(hostName) on \(entries[position].netAddress): \(podCIDR) is now excluded;"
                     + " it keeps the block while it stays (indices never move)")
             }
             return
         }
-        guard let index = newHostIndex(in: entries[position]), let podCIDR = podBlock(in: entries[position], index: index)
-        else {
+        guard let index = newHostIndex(in: entries[position]) else {
             let entry = entries[position]
             notes.append("\(hostName) on \(entry.netAddress): no free host block in \(entry.vlanCIDR)"
                 + " (hostBlock \(layout.hostBlock) gives \(entry.space.capacity)); not placed")
             return
         }
         let slot = HostSlot(hostIndex: index, interfaceName: info.interfaceName, hostIP: info.hostIP,
-                            podCIDR: podCIDR, sequence: takeSequence())
-        entries[position].insert(hostName, slot)
+                            sequence: takeSequence())
+        entries[position].insert(id, slot)
+        hostEntryCounts[id] += 1
     }
 
     /// max(used)+1 skipping tabu blocks; once that runs past the end, the smallest free index.
@@ -99,8 +108,8 @@ extension CIDRPlan {
             // Every host shares the interface block (host-subnet mode with per-host networks).
             return entry.space.isTabu(0) ? nil : 0
         }
-        let start = entry.maxUsed.map { $0 + 1 } ?? 0
+        let start = entry.used.max.map { $0 + 1 } ?? 0
         if start < entry.space.capacity, let next = entry.space.nextAllowed(from: start) { return next }
-        return entry.space.firstFree(used: entry.used)
+        return entry.space.firstFree(isUsed: entry.used.contains)
     }
 }

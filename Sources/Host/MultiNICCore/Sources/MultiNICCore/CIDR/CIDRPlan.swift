@@ -15,32 +15,47 @@ public struct CIDRPlan: Sendable {
     var entries: [PlanEntry] = []
     var entryPosition: [IPNetwork: Int] = [:]
     var nextSequence: UInt64 = 0
+    /// Hosts are numbered so per-block bookkeeping indexes arrays instead of hashing names. Numbers of hosts
+    /// that left every entry are reused.
+    var hostIDs: [String: Int] = [:]
+    var hostNames: [String?] = []
+    var hostEntryCounts: [Int] = []
+    var freeHostIDs: [Int] = []
     /// Things the caller should tell the user: skipped interfaces, full blocks, duplicate NICs.
     public internal(set) var notes: [String] = []
 
     /// One interface network.
     struct PlanEntry: Sendable {
         let netAddress: IPNetwork
+        /// Canonical text of `netAddress`: discovery reports it this way, so matching is a string compare.
+        let netAddressText: String
         let interfaceIndex: Int
         let vlanCIDR: IPNetwork
         let pinned: Bool
         let space: IndexSpace
-        var hosts: [String: HostSlot] = [:]
-        var used: Set<UInt64> = []
-        var maxUsed: UInt64?
+        /// Slot of host number `id` at `slots[id]`.
+        var slots: [HostSlot?] = []
+        var hostCount = 0
+        var used = UsedIndices()
 
-        mutating func insert(_ hostName: String, _ slot: HostSlot) {
-            hosts[hostName] = slot
+        func slot(_ id: Int) -> HostSlot? { id < slots.count ? slots[id] : nil }
+
+        mutating func insert(_ id: Int, _ slot: HostSlot) {
+            while id >= slots.count { slots.append(nil) }
+            if slots[id] == nil { hostCount += 1 }
+            slots[id] = slot
             used.insert(slot.hostIndex)
-            if maxUsed.map({ slot.hostIndex > $0 }) ?? true { maxUsed = slot.hostIndex }
         }
 
-        mutating func remove(_ hostName: String) {
-            guard let slot = hosts.removeValue(forKey: hostName) else { return }
+        /// Removes a host's slot; true when it had one.
+        mutating func remove(_ id: Int) -> Bool {
+            guard let slot = slot(id) else { return false }
+            slots[id] = nil
+            hostCount -= 1
             // With hostBlock 0 every host shares index 0: keep it while anyone holds it.
-            if hosts.values.contains(where: { $0.hostIndex == slot.hostIndex }) { return }
+            if space.bits == 0 && hostCount > 0 { return true }
             used.remove(slot.hostIndex)
-            if slot.hostIndex == maxUsed { maxUsed = used.max() }
+            return true
         }
     }
 
@@ -49,7 +64,6 @@ public struct CIDRPlan: Sendable {
         var hostIndex: UInt64
         var interfaceName: String
         var hostIP: String
-        var podCIDR: IPNetwork
         /// Order of arrival, to keep hosts that share an index (hostBlock 0) in a stable order.
         var sequence: UInt64
     }
@@ -74,7 +88,7 @@ public struct CIDRPlan: Sendable {
     public var interfaceCount: Int { entries.count }
 
     /// Number of (host, interface) pod blocks.
-    public var blockCount: Int { entries.reduce(0) { $0 + $1.hosts.count } }
+    public var blockCount: Int { entries.reduce(0) { $0 + $1.hostCount } }
 
     // MARK: - Entries
 
@@ -86,7 +100,7 @@ public struct CIDRPlan: Sendable {
         let index: UInt64
         let vlanCIDR: IPNetwork
         if let space = layout.interfaceSpace {
-            guard let free = space.firstFree(used: usedIndices), let block = space.block(free) else {
+            guard let free = space.firstFree(isUsed: usedIndices.contains), let block = space.block(free) else {
                 if !pinned { notes.append("\(net): no interface block left (interfaceBlock \(layout.interfaceBlock))") }
                 return nil
             }
@@ -104,7 +118,8 @@ public struct CIDRPlan: Sendable {
             index = (0...UInt64(entries.count)).first { !usedIndices.contains($0) } ?? UInt64(entries.count)
             vlanCIDR = net
         }
-        let entry = PlanEntry(netAddress: net, interfaceIndex: Int(index), vlanCIDR: vlanCIDR, pinned: pinned,
+        let entry = PlanEntry(netAddress: net, netAddressText: net.description, interfaceIndex: Int(index),
+                              vlanCIDR: vlanCIDR, pinned: pinned,
                               space: layout.hostSpace(of: vlanCIDR))
         entries.append(entry)
         entryPosition[net] = entries.count - 1
@@ -116,11 +131,6 @@ public struct CIDRPlan: Sendable {
         entries.removeAll(where: shouldRemove)
         entryPosition = [:]
         for (position, entry) in entries.enumerated() { entryPosition[entry.netAddress] = position }
-    }
-
-    /// True when hosts on `net` may get a block: every network when no masterNets are listed.
-    func isAllowed(_ net: IPNetwork) -> Bool {
-        layout.masterNets.isEmpty || entryPosition[net] != nil
     }
 
     // MARK: - Loading a previous CIDR
@@ -151,7 +161,8 @@ public struct CIDRPlan: Sendable {
             } else {
                 vlanCIDR = net
             }
-            var entry = PlanEntry(netAddress: net, interfaceIndex: stored.interfaceIndex, vlanCIDR: vlanCIDR,
+            var entry = PlanEntry(netAddress: net, netAddressText: net.description,
+                                  interfaceIndex: stored.interfaceIndex, vlanCIDR: vlanCIDR,
                                   pinned: layout.masterNets.contains(net), space: layout.hostSpace(of: vlanCIDR))
             for (hostNumber, host) in stored.hosts.enumerated() {
                 guard host.hostIndex >= 0, let podCIDR = podBlock(in: entry, index: UInt64(host.hostIndex)) else {
@@ -161,8 +172,11 @@ public struct CIDRPlan: Sendable {
                 if podCIDR.description != host.podCIDR {
                     notes.append("\(host.hostName) on \(net): podCIDR \(host.podCIDR) corrected to \(podCIDR)")
                 }
-                entry.insert(host.hostName, HostSlot(hostIndex: UInt64(host.hostIndex), interfaceName: host.interfaceName,
-                                                     hostIP: host.hostIP, podCIDR: podCIDR, sequence: takeSequence()))
+                let slot = HostSlot(hostIndex: UInt64(host.hostIndex), interfaceName: host.interfaceName,
+                                    hostIP: host.hostIP, sequence: takeSequence())
+                let id = hostID(for: host.hostName)
+                if entry.slot(id) == nil { hostEntryCounts[id] += 1 }
+                entry.insert(id, slot)
             }
             entries.append(entry)
             entryPosition[net] = entries.count - 1
@@ -172,6 +186,37 @@ public struct CIDRPlan: Sendable {
     /// The pod block of host `index` in an entry (with hostBlock 0, index 0 is the whole interface block).
     func podBlock(in entry: PlanEntry, index: UInt64) -> IPNetwork? {
         entry.space.block(index)
+    }
+
+    /// The number of a host, allocated on first sight.
+    mutating func hostID(for name: String) -> Int {
+        if let id = hostIDs[name] { return id }
+        let id: Int
+        if let reused = freeHostIDs.popLast() {
+            id = reused
+            hostNames[id] = name
+        } else {
+            id = hostNames.count
+            hostNames.append(name)
+            hostEntryCounts.append(0)
+        }
+        hostIDs[name] = id
+        return id
+    }
+
+    /// Removes host `id` from the entry at `position`, releasing its number once it is in no entry.
+    mutating func removeHost(_ id: Int, fromEntryAt position: Int) {
+        guard entries[position].remove(id) else { return }
+        hostEntryCounts[id] -= 1
+        if hostEntryCounts[id] == 0 { releaseUnusedHostID(id) }
+    }
+
+    /// Frees the number of a host that holds no block.
+    mutating func releaseUnusedHostID(_ id: Int) {
+        guard let name = hostNames[id] else { return }
+        hostIDs[name] = nil
+        hostNames[id] = nil
+        freeHostIDs.append(id)
     }
 
     mutating func takeSequence() -> UInt64 {

@@ -38,10 +38,10 @@ struct IndexSpace: Sendable, Hashable {
     }
 
     /// The smallest index that is neither used nor tabu; `nil` when the space is full.
-    func firstFree(used: Set<UInt64>) -> UInt64? {
+    func firstFree(isUsed: (UInt64) -> Bool) -> UInt64? {
         var candidate: UInt64 = 0
         while let allowed = nextAllowed(from: candidate) {
-            if !used.contains(allowed) { return allowed }
+            if !isUsed(allowed) { return allowed }
             candidate = allowed + 1
         }
         return nil

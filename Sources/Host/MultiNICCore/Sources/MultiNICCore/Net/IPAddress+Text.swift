@@ -2,18 +2,21 @@
 /// does not depend on the C library's resolver functions.
 enum IPAddressParser {
     static func parse(_ text: Substring) -> IPAddress? {
-        if text.contains(":") { return parseV6(text) }
-        return parseV4(text).map { IPAddress(v4: $0) }
+        if text.utf8.contains(UInt8(ascii: ":")) { return parseV6(text) }
+        return parseV4(text.utf8).map { IPAddress(v4: $0) }
     }
 
     /// Strict dotted quad: four decimal octets, no leading zeros (which some parsers read as octal).
-    static func parseV4(_ text: Substring) -> UInt32? {
+    static func parseV4(_ text: Substring) -> UInt32? { parseV4(text.utf8) }
+
+    /// Works on bytes: parsing tens of thousands of host records must not pay for Character handling.
+    static func parseV4<Bytes: Sequence<UInt8>>(_ text: Bytes) -> UInt32? {
         var result: UInt32 = 0
         var octets = 0
         var current: UInt32 = 0
         var digits = 0
         var leadingZero = false
-        for byte in text.utf8 {
+        for byte in text {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 if digits == 1 && leadingZero { return nil }
@@ -95,19 +98,39 @@ enum IPAddressFormatter {
     }
 
     static func formatV4(_ value: UInt32) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(15)
-        for shift in stride(from: 24, through: 0, by: -8) {
-            appendDecimal(UInt8(truncatingIfNeeded: value >> UInt32(shift)), to: &bytes)
-            if shift > 0 { bytes.append(UInt8(ascii: ".")) }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        formatV4(value, suffix: nil)
     }
 
-    static func appendDecimal(_ octet: UInt8, to bytes: inout [UInt8]) {
-        if octet >= 100 { bytes.append(UInt8(ascii: "0") + octet / 100) }
-        if octet >= 10 { bytes.append(UInt8(ascii: "0") + (octet / 10) % 10) }
-        bytes.append(UInt8(ascii: "0") + octet % 10)
+    /// Dotted quad, optionally followed by `/prefix`.
+    static func formatV4(_ value: UInt32, suffix prefixLength: Int?) -> String {
+        // A stack buffer then String(decoding:): text of up to 15 bytes becomes a small string, no allocation.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var count = 0
+            writeV4(value, separator: UInt8(ascii: "/"), suffix: prefixLength, into: buffer, at: &count)
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
+        }
+    }
+
+    /// Writes `a.b.c.d` and, when `suffix` is given, `<separator><suffix>` at `position` (at most 19 bytes).
+    static func writeV4(_ value: UInt32, separator: UInt8, suffix: Int?, into buffer: UnsafeMutableBufferPointer<UInt8>,
+                        at position: inout Int) {
+        func put(_ byte: UInt8) {
+            buffer[position] = byte
+            position += 1
+        }
+        func putDecimal(_ number: Int) {
+            if number >= 100 { put(UInt8(ascii: "0") + UInt8(number / 100)) }
+            if number >= 10 { put(UInt8(ascii: "0") + UInt8((number / 10) % 10)) }
+            put(UInt8(ascii: "0") + UInt8(number % 10))
+        }
+        for shift in stride(from: 24, through: 0, by: -8) {
+            putDecimal(Int((value >> UInt32(shift)) & 0xFF))
+            if shift > 0 { put(UInt8(ascii: ".")) }
+        }
+        if let suffix {
+            put(separator)
+            putDecimal(suffix)
+        }
     }
 
     /// The eight 16-bit groups of an IPv6 value, most significant first.

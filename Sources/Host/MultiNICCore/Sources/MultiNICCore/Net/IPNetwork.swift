@@ -42,20 +42,25 @@ public struct IPNetwork: Sendable, Hashable, Comparable, CustomStringConvertible
     public static func parse(
         _ text: some StringProtocol, bareAddressAsHost: Bool = false
     ) -> Result<IPNetwork, NetworkParseError> {
-        let whole = String(text)
-        guard let slash = text.firstIndex(of: "/") else {
-            if bareAddressAsHost, let address = IPAddress(text) {
+        let whole = Substring(text)
+        guard let slash = whole.utf8.firstIndex(of: UInt8(ascii: "/")) else {
+            if bareAddressAsHost, let address = IPAddressParser.parse(whole) {
                 return .success(IPNetwork(address: address, prefixLength: address.family.bitWidth))
             }
-            return .failure(IPAddress(text) == nil ? .badAddress(whole) : .missingPrefix(whole))
+            return .failure(IPAddressParser.parse(whole) == nil ? .badAddress(String(whole)) : .missingPrefix(String(whole)))
         }
-        guard let address = IPAddress(text[text.startIndex..<slash]) else { return .failure(.badAddress(whole)) }
-        let prefixText = text[text.index(after: slash)...]
+        guard let address = IPAddressParser.parse(whole[..<slash]) else { return .failure(.badAddress(String(whole))) }
         let maximum = address.family.bitWidth
-        guard !prefixText.isEmpty, prefixText.utf8.count <= 3,
-            prefixText.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-            let prefix = Int(prefixText), prefix <= maximum
-        else { return .failure(.badPrefix(whole, maximum: maximum)) }
+        var prefix = 0
+        var digits = 0
+        for byte in whole.utf8[whole.utf8.index(after: slash)...] {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 3 else {
+                return .failure(.badPrefix(String(whole), maximum: maximum))
+            }
+            prefix = prefix * 10 + Int(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        guard digits > 0, prefix <= maximum else { return .failure(.badPrefix(String(whole), maximum: maximum)) }
         return .success(IPNetwork(address: address, prefixLength: prefix))
     }
 
@@ -119,11 +124,8 @@ public struct IPNetwork: Sendable, Hashable, Comparable, CustomStringConvertible
     /// `address/prefix`, with the address in canonical form.
     public var description: String {
         if family == .v4 {
-            // The hot path of CIDR output: avoid interpolation.
-            var text = IPAddressFormatter.formatV4(UInt32(truncatingIfNeeded: address.value))
-            text.append("/")
-            text.append(String(prefixLength))
-            return text
+            // The hot path of CIDR output: one allocation.
+            return IPAddressFormatter.formatV4(UInt32(truncatingIfNeeded: address.value), suffix: prefixLength)
         }
         return "\(address)/\(prefixLength)"
     }
