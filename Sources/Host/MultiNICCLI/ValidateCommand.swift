@@ -33,11 +33,13 @@ struct ValidateCommand: OutputProducing {
                 errorCount += 1
             }
             for document in documents {
-                let report = ResourceChecks.check(document)
+                let report = document.validate()
                 for warning in report.warnings { output.note("warning: \(document.ref): \(warning)") }
                 for error in report.errors { output.note("error: \(document.ref): \(error)") }
                 errorCount += report.errors.count
-                if report.isValid { checked.append(document.ref.kind.map { "\($0) \(document.ref.name ?? "")" } ?? "") }
+                if report.isValid {
+                    checked.append([document.ref.kind, document.ref.name].compactMap { $0 }.joined(separator: " "))
+                }
             }
         }
         if errorCount > 0 {
@@ -47,32 +49,5 @@ struct ValidateCommand: OutputProducing {
             output.stdout = "OK: \(files.joined(separator: ", ")): \(checked.joined(separator: ", ")) valid\n"
         }
         return output
-    }
-}
-
-/// Per-kind checks of one document.
-enum ResourceChecks {
-    static func check(_ document: ManifestDocument) -> ValidationReport {
-        do {
-            switch document.kind {
-            case MultiNicNetworkSpec.kind:
-                let network = try document.decode(MultiNicNetwork.self)
-                return NetworkValidator.validate(network, specKeys: document.specKeys)
-            case HostInterfaceSpec.kind: _ = try document.decode(HostInterface.self)
-            case CIDRSpec.kind: _ = try document.decode(CIDR.self)
-            case IPPoolSpec.kind: _ = try document.decode(IPPool.self)
-            case DeviceClassSpec.kind: _ = try document.decode(DeviceClass.self)
-            case ConfigSpec.kind: _ = try document.decode(Config.self)
-            case NetworkAttachmentDefinitionSpec.kind: _ = try document.decode(NetworkAttachmentDefinition.self)
-            case nil:
-                return ValidationReport(errors: [FieldIssue("kind", "is required")])
-            case let other?:
-                return ValidationReport(errors: [FieldIssue("kind", "\"\(other)\" is not a MultiNIC resource kind")])
-            }
-            return ValidationReport()
-        } catch {
-            if case .invalid(_, let issues) = error { return ValidationReport(errors: issues) }
-            return ValidationReport(errors: [FieldIssue("(document)", error.description)])
-        }
     }
 }
