@@ -7,7 +7,19 @@ let package = Package(
     name: "MultiNIC",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "multinicctl", targets: ["multinicctl"])
+        .executable(name: "multinicctl", targets: ["multinicctl"]),
+        // Plugins: one dynamic library each, loaded with dlopen from plugins.d (see .ci/build-plugins).
+        .library(name: "multinic-backend-ipvlan", type: .dynamic, targets: ["IPVLANBackend"]),
+        .library(name: "multinic-backend-macvlan", type: .dynamic, targets: ["MACVLANBackend"]),
+        .library(name: "multinic-backend-sriov", type: .dynamic, targets: ["SRIOVBackend"]),
+        .library(name: "multinic-policy-none", type: .dynamic, targets: ["NonePolicy"]),
+        .library(name: "multinic-policy-devclass", type: .dynamic, targets: ["DevClassPolicy"]),
+        .library(name: "multinic-policy-topology", type: .dynamic, targets: ["TopologyPolicy"]),
+        .library(name: "multinic-policy-costopt", type: .dynamic, targets: ["CostOptPolicy"]),
+        .library(name: "multinic-policy-perfopt", type: .dynamic, targets: ["PerfOptPolicy"]),
+        // Test fixtures: a library without the entry symbol and one built for another ABI version.
+        .library(name: "multinic-fixture-notaplugin", type: .dynamic, targets: ["FixtureNotAPlugin"]),
+        .library(name: "multinic-fixture-otherabi", type: .dynamic, targets: ["FixtureOtherABI"]),
     ],
     dependencies: [
         // The core SDK, a nested local package whose product is a dynamic library shared by host and plugins.
@@ -25,9 +37,19 @@ let package = Package(
             path: "Sources/Host/MultiNICManifests"
         ),
         .target(
+            name: "MultiNICPluginHost",
+            dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/MultiNICPluginHost"
+        ),
+        .target(
+            name: "MultiNICRender",
+            dependencies: ["MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/MultiNICRender"
+        ),
+        .target(
             name: "MultiNICCLI",
             dependencies: [
-                "MultiNICManifests",
+                "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -37,6 +59,25 @@ let package = Package(
             name: "multinicctl",
             dependencies: ["MultiNICCLI"],
             path: "Sources/Host/multinicctl"
+        ),
+        plugin("IPVLANBackend", "Plugins/IPVLAN"),
+        plugin("MACVLANBackend", "Plugins/MACVLAN"),
+        plugin("SRIOVBackend", "Plugins/SRIOV"),
+        plugin("NonePolicy", "Policies/None"),
+        plugin("DevClassPolicy", "Policies/DevClass"),
+        plugin("TopologyPolicy", "Policies/Topology"),
+        plugin("CostOptPolicy", "Policies/CostOpt"),
+        plugin("PerfOptPolicy", "Policies/PerfOpt"),
+        .target(name: "FixtureNotAPlugin", path: "Tests/Fixtures/NotAPlugin"),
+        .target(name: "FixtureOtherABI", path: "Tests/Fixtures/OtherABI"),
+        .testTarget(
+            name: "MultiNICPluginTests",
+            dependencies: [
+                "MultiNICPluginHost", "MultiNICRender", "MultiNICManifests",
+                .product(name: "MultiNICCore", package: "MultiNICCore"),
+            ],
+            path: "Tests/MultiNICPluginTests",
+            exclude: ["Golden"]
         ),
         .testTarget(
             name: "MultiNICCoreTests",
@@ -59,3 +100,8 @@ let package = Package(
         ),
     ]
 )
+
+/// A backend or policy: one small target under Sources/Plugins or Sources/Policies that depends only on the core.
+func plugin(_ name: String, _ path: String) -> Target {
+    .target(name: name, dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")], path: "Sources/" + path)
+}

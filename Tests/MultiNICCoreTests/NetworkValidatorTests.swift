@@ -7,7 +7,7 @@ import Testing
                  cniVersion: String = "0.3.0", namespaces: [String]? = nil, multiNICIPAM: Bool? = true) -> MultiNicNetwork {
         MultiNicNetwork(metadata: ObjectMeta(name: name), spec: MultiNicNetworkSpec(
             subnet: subnet, ipam: ipam, multiNICIPAM: multiNICIPAM,
-            plugin: PluginSpec(cniVersion: cniVersion, type: "ipvlan"), attachPolicy: AttachPolicy(strategy: strategy),
+            plugin: PluginSpec(cniVersion: cniVersion, type: "ipvlan"), attachPolicy: AttachPolicySpec(strategy: strategy),
             masterNets: masterNets, namespaces: namespaces))
     }
 

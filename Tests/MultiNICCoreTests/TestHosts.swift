@@ -19,7 +19,7 @@ enum TestHosts {
             + "\"vlanMode\":\"\(vlanMode)\",\"excludeCIDRs\":[\(excludeJSON)]}"
         let spec = MultiNicNetworkSpec(subnet: subnet, ipam: ipam, multiNICIPAM: true,
                                        plugin: PluginSpec(cniVersion: "0.3.0", type: "ipvlan", args: ["mode": "l3"]),
-                                       attachPolicy: AttachPolicy(strategy: "none"), masterNets: masterNets)
+                                       attachPolicy: AttachPolicySpec(strategy: "none"), masterNets: masterNets)
         return MultiNicNetwork(metadata: ObjectMeta(name: name), spec: spec)
     }
 

@@ -19,7 +19,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(network.spec.subnet == "192.168.0.0/16")
         #expect(network.spec.multiNICIPAM == true)
         #expect(network.spec.plugin == PluginSpec(cniVersion: "0.3.0", type: "ipvlan", args: ["mode": "l3"]))
-        #expect(network.spec.attachPolicy == AttachPolicy(strategy: "none"))
+        #expect(network.spec.attachPolicy == AttachPolicySpec(strategy: "none"))
         #expect(network.spec.namespaces == ["default"])
         #expect(network.spec.masterNets == nil)
         guard case .multiNIC(let ipam) = try IPAMConfig.parse(network.spec.ipam) else {

@@ -40,7 +40,7 @@ struct ComputeCommand: OutputProducing {
     func execute() -> CommandOutput {
         var output = CommandOutput()
         do {
-            let network = try loadNetwork(into: &output)
+            let network = try NetworkInput.load(file: file, name: network, into: &output)
             let hostList = try ManifestLoader.resources(HostInterface.self, in: ManifestLoader.load(path: hosts))
             var previousSpec: CIDRSpec?
             if let previous {
@@ -65,34 +65,13 @@ struct ComputeCommand: OutputProducing {
         return output
     }
 
-    private func loadNetwork(into output: inout CommandOutput) throws -> MultiNicNetwork {
-        let documents = try ManifestLoader.load(path: file).filter { $0.kind == MultiNicNetworkSpec.kind }
-        let candidates = network.map { name in documents.filter { $0.ref.name == name } } ?? documents
-        guard let document = candidates.first else {
-            throw ManifestError.missing(file: file, kind: network.map { "MultiNicNetwork \($0)" } ?? "MultiNicNetwork")
-        }
-        if candidates.count > 1 {
-            let names = candidates.compactMap(\.ref.name).joined(separator: ", ")
-            throw CommandFailure(message: "error: \(file) has several networks (\(names)); pick one with --network")
-        }
-        let network = try document.decode(MultiNicNetwork.self)
-        let report = NetworkValidator.validate(network, specKeys: document.specKeys)
-        for warning in report.warnings { output.note("warning: \(document.ref): \(warning)") }
-        guard report.isValid else {
-            throw CommandFailure(message: report.errors.map { "error: \(document.ref): \($0)" }.joined(separator: "\n"))
-        }
-        return network
-    }
-
     private func render(_ cidr: CIDR, pools: [IPPool], hostOrder: [String]) throws -> String {
         switch format {
         case .yaml:
             return ManifestWriter.yamlDocuments(try [ManifestWriter.yaml(cidr)] + pools.map(ManifestWriter.yaml))
         case .json:
             if pools.isEmpty { return try ManifestWriter.json(cidr) }
-            let items = try [JSONValue.reencode(cidr)] + pools.map(JSONValue.reencode)
-            return try ManifestWriter.json(JSONValue.object(["apiVersion": .string("v1"), "kind": .string("List"),
-                                                             "items": .array(items)]))
+            return try ManifestWriter.json(JSONValue.list([JSONValue.reencode(cidr)] + pools.map(JSONValue.reencode)))
         case .table:
             return CIDRTable.render(cidr.spec, hostOrder: hostOrder)
                 + (pools.isEmpty ? "" : "\n" + CIDRTable.renderPools(pools))
@@ -100,14 +79,3 @@ struct ComputeCommand: OutputProducing {
     }
 }
 
-/// An error whose message is already formatted for the user.
-struct CommandFailure: Error {
-    let message: String
-}
-
-extension JSONValue {
-    /// Any encodable value as generic JSON.
-    static func reencode<Value: Encodable>(_ value: Value) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
-    }
-}

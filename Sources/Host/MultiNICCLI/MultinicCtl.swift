@@ -41,8 +41,9 @@ extension OutputProducing {
 public struct MultinicCtl: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "multinicctl",
-        abstract: "Validate MultiNIC networks and compute their per-host, per-interface CIDRs.",
-        subcommands: [ValidateCommand.self, ComputeCommand.self])
+        abstract: "Validate MultiNIC networks, compute their CIDRs, render their resources, dry-run attach policies.",
+        subcommands: [ValidateCommand.self, ComputeCommand.self, RenderCommand.self, SelectCommand.self,
+                      PluginsCommand.self])
 
     public init() {}
 

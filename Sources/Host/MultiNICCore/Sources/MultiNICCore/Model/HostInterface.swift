@@ -33,19 +33,25 @@ public struct InterfaceInfo: Codable, Sendable, Hashable {
     public var product: String
     /// PCI address, e.g. `0000:00:04.0`.
     public var pciAddress: String
+    /// NUMA node of the device (its own sysfs `numa_node`); `nil` when unknown.
+    public var numaNode: Int?
+    /// Link speed in Mbit/s; `nil` when unknown.
+    public var speedMbps: Int?
 
     public init(interfaceName: String, netAddress: String = "", hostIP: String = "", vendor: String = "",
-                product: String = "", pciAddress: String = "") {
+                product: String = "", pciAddress: String = "", numaNode: Int? = nil, speedMbps: Int? = nil) {
         self.interfaceName = interfaceName
         self.netAddress = netAddress
         self.hostIP = hostIP
         self.vendor = vendor
         self.product = product
         self.pciAddress = pciAddress
+        self.numaNode = numaNode
+        self.speedMbps = speedMbps
     }
 
     private enum CodingKeys: String, CodingKey {
-        case interfaceName, netAddress, hostIP, vendor, product, pciAddress
+        case interfaceName, netAddress, hostIP, vendor, product, pciAddress, numaNode, speedMbps
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,6 +62,8 @@ public struct InterfaceInfo: Codable, Sendable, Hashable {
         vendor = try container.decodeIfPresent(String.self, forKey: .vendor) ?? ""
         product = try container.decodeIfPresent(String.self, forKey: .product) ?? ""
         pciAddress = try container.decodeIfPresent(String.self, forKey: .pciAddress) ?? ""
+        numaNode = try container.decodeIfPresent(Int.self, forKey: .numaNode)
+        speedMbps = try container.decodeIfPresent(Int.self, forKey: .speedMbps)
     }
 
     /// Two records describe the same attachment point when name, network and address match

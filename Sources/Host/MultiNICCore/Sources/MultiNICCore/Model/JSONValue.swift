@@ -102,6 +102,11 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Any encodable value as generic JSON.
+    public static func reencode<Value: Encodable>(_ value: Value) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+    }
+
     /// Parses JSON text; the error names what is wrong.
     public static func parse(_ text: String) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))

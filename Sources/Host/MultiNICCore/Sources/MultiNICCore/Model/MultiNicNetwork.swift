@@ -17,14 +17,14 @@ public struct MultiNicNetworkSpec: ResourceSpec {
     /// The main plugin.
     public var plugin: PluginSpec
     /// How NICs are selected for a pod; `nil` means strategy `none`.
-    public var attachPolicy: AttachPolicy?
+    public var attachPolicy: AttachPolicySpec?
     /// Allowed host interface networks, in interface-index order; empty means every discovered network.
     public var masterNets: [String]?
     /// Namespaces that get the NetworkAttachmentDefinition; empty means all.
     public var namespaces: [String]?
 
     public init(subnet: String, ipam: String, multiNICIPAM: Bool? = nil, plugin: PluginSpec,
-                attachPolicy: AttachPolicy? = nil, masterNets: [String]? = nil, namespaces: [String]? = nil) {
+                attachPolicy: AttachPolicySpec? = nil, masterNets: [String]? = nil, namespaces: [String]? = nil) {
         self.subnet = subnet
         self.ipam = ipam
         self.multiNICIPAM = multiNICIPAM
@@ -64,7 +64,7 @@ public struct MultiNicNetworkSpec: ResourceSpec {
         }
         multiNICIPAM = upper ?? lower
         plugin = try container.decode(PluginSpec.self, forKey: .plugin)
-        attachPolicy = try container.decodeIfPresent(AttachPolicy.self, forKey: .attachPolicy)
+        attachPolicy = try container.decodeIfPresent(AttachPolicySpec.self, forKey: .attachPolicy)
         masterNets = try container.decodeIfPresent([String].self, forKey: .masterNets)
         namespaces = try container.decodeIfPresent([String].self, forKey: .namespaces)
     }
@@ -167,7 +167,7 @@ public struct DNSConfig: Codable, Sendable, Hashable {
 }
 
 /// `spec.attachPolicy`.
-public struct AttachPolicy: Codable, Sendable, Hashable {
+public struct AttachPolicySpec: Codable, Sendable, Hashable {
     /// none, costOpt, perfOpt, devClass or topology.
     public var strategy: String
     /// Bandwidth target such as `10Gbps`, for the strategies that use one.

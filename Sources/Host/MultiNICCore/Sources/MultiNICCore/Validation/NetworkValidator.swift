@@ -17,9 +17,9 @@ public enum NetworkValidator {
         let subnet = checkSubnet(spec.subnet, into: &report)
         let masterNets = checkMasterNets(spec.masterNets ?? [], into: &report)
         checkPlugin(spec.plugin, into: &report)
-        if let strategy = spec.attachPolicy?.strategy, !AttachPolicy.knownStrategies.contains(strategy) {
+        if let strategy = spec.attachPolicy?.strategy, !AttachPolicySpec.knownStrategies.contains(strategy) {
             report.warning("spec.attachPolicy.strategy", "\"\(strategy)\" is not a built-in strategy ("
-                + AttachPolicy.knownStrategies.joined(separator: ", ")
+                + AttachPolicySpec.knownStrategies.joined(separator: ", ")
                 + "); it must come from a policy plugin, or pods fall back to none")
         }
         for (index, namespace) in (spec.namespaces ?? []).enumerated() {

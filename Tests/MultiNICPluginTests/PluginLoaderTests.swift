@@ -1,0 +1,82 @@
+import Foundation
+import MultiNICCore
+import MultiNICPluginHost
+import Testing
+
+@Suite struct PluginLoaderTests {
+    @Test func everyBackendAndPolicyOfTheRepositoryLoads() throws {
+        let registry = try BuiltPlugins.registry()
+        #expect(registry.backendNames == ["ipvlan", "macvlan", "sriov"])
+        #expect(registry.policyNames == ["costOpt", "devClass", "none", "perfOpt", "topology"])
+        #expect(registry.plugins.allSatisfy { $0.version == "0.1.0" })
+        // The types crossed the boundary intact: a cast-dependent call works.
+        let rendering = try registry.backend("macvlan").render(NetworkRenderInput(
+            network: MultiNicNetwork(metadata: ObjectMeta(name: "n"), spec: MultiNicNetworkSpec(
+                subnet: "", ipam: #"{"type":"host-local"}"#, plugin: PluginSpec(cniVersion: "1.0.0", type: "macvlan"))),
+            hosts: []))
+        #expect(rendering.plugin["type"] == .string("macvlan"))
+    }
+
+    @Test func aLibraryWithoutTheEntrySymbolIsNotAPlugin() throws {
+        let fixture = try #require(try BuiltPlugins.libraries(prefix: "libmultinic-fixture-notaplugin").first)
+        let none = try #require(try BuiltPlugins.libraries(prefix: "libmultinic-policy-none").first)
+        try BuiltPlugins.withDirectory([("a.so", fixture), ("none.so", none)]) { directory in
+            let (registry, errors) = PluginRegistry.load(directory: directory)
+            #expect(errors == [.notAPlugin(path: directory + "/a.so")])
+            #expect(errors.first?.description.contains("no multinic_plugin_entry symbol") == true)
+            #expect(registry.policyNames == ["none"], "the good plugin still loads")
+        }
+    }
+
+    @Test func anABIMismatchShowsBothVersions() throws {
+        let fixture = try #require(try BuiltPlugins.libraries(prefix: "libmultinic-fixture-otherabi").first)
+        try BuiltPlugins.withDirectory([("old.so", fixture)]) { directory in
+            let (_, errors) = PluginRegistry.load(directory: directory)
+            #expect(errors == [.abiMismatch(path: directory + "/old.so", plugin: 999, host: PluginABI.version)])
+            #expect(errors.first?.description == "\(directory)/old.so: built for plugin ABI 999, this host speaks ABI"
+                + " \(PluginABI.version); rebuild the plugin against this SDK")
+        }
+    }
+
+    @Test func aDuplicateNameNamesBothFiles() throws {
+        let macvlan = try #require(try BuiltPlugins.libraries(prefix: "libmultinic-backend-macvlan").first)
+        try BuiltPlugins.withDirectory([("a-macvlan.so", macvlan), ("b-macvlan.so", macvlan)]) { directory in
+            let (registry, errors) = PluginRegistry.load(directory: directory)
+            #expect(errors == [.duplicateName(kind: .backend, name: "macvlan", first: directory + "/a-macvlan.so",
+                                              second: directory + "/b-macvlan.so")])
+            #expect(registry.plugins.map(\.path) == [directory + "/a-macvlan.so"])
+        }
+    }
+
+    @Test func aFileThatIsNotALibraryCannotBeLoaded() throws {
+        let text = FileManager.default.temporaryDirectory.appendingPathComponent("not-elf-\(UUID()).txt")
+        try "hello".write(to: text, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: text) }
+        try BuiltPlugins.withDirectory([("broken.so", text)]) { directory in
+            let (_, errors) = PluginRegistry.load(directory: directory)
+            guard case .openFailed(let path, let reason)? = errors.first else {
+                Issue.record("expected openFailed, got \(errors)")
+                return
+            }
+            #expect(path == directory + "/broken.so")
+            #expect(!reason.isEmpty)
+        }
+    }
+
+    @Test func unknownNamesListWhatIsAvailable() throws {
+        let registry = try BuiltPlugins.registry()
+        #expect(throws: PluginHostError.unknownBackend("bridge", available: ["ipvlan", "macvlan", "sriov"])) {
+            try registry.backend("bridge")
+        }
+        #expect(throws: PluginHostError.unknownPolicy("fastest",
+                                                      available: ["costOpt", "devClass", "none", "perfOpt", "topology"])) {
+            try registry.policy("fastest")
+        }
+    }
+
+    @Test func aMissingDirectoryListsWhatWasTried() {
+        #expect(throws: PluginHostError.noDirectory(tried: ["/nonexistent/a", "/nonexistent/b"])) {
+            try PluginLoader.firstExistingDirectory(["/nonexistent/a", "/nonexistent/b"])
+        }
+    }
+}

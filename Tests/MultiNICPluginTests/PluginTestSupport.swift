@@ -1,0 +1,59 @@
+import Foundation
+import MultiNICCore
+import MultiNICPluginHost
+import Testing
+
+/// The repository root, found from this file's location.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// The plugin libraries `swift build` put next to the test binary.
+enum BuiltPlugins {
+    /// The build directory holding `libmultinic-*.so`.
+    static func buildDirectory() throws -> URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("libmultinic-policy-none.so").path) {
+                return directory
+            }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw PluginTestFailure("plugin libraries not found next to \(CommandLine.arguments[0]); run `swift build --build-tests` first")
+    }
+
+    /// Paths of the built libraries whose file names start with `prefix`.
+    static func libraries(prefix: String) throws -> [URL] {
+        let directory = try buildDirectory()
+        return try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".so") }.sorted()
+            .map { directory.appendingPathComponent($0) }
+    }
+
+    /// Runs `body` with a fresh plugins directory holding copies of `files` (name in the directory → source);
+    /// the directory is removed afterwards.
+    static func withDirectory<T>(_ files: [(name: String, source: URL)], _ body: (String) throws -> T) throws -> T {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-plugins-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for file in files {
+            try FileManager.default.copyItem(at: file.source, to: directory.appendingPathComponent(file.name))
+        }
+        return try body(directory.path)
+    }
+
+    /// The registry of every backend and policy of this repository, loaded from a temporary plugins.d.
+    static func registry() throws -> PluginRegistry {
+        let files = try (libraries(prefix: "libmultinic-backend-") + libraries(prefix: "libmultinic-policy-"))
+            .map { ($0.lastPathComponent, $0) }
+        return try withDirectory(files) { directory in
+            let (registry, errors) = PluginRegistry.load(directory: directory)
+            guard errors.isEmpty else { throw PluginTestFailure("load errors: \(errors)") }
+            return registry
+        }
+    }
+}
+
+struct PluginTestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
