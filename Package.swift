@@ -77,7 +77,7 @@ let package = Package(
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
             ],
             path: "Tests/MultiNICPluginTests",
-            exclude: ["Golden"]
+            exclude: ["Golden", "Fixtures"]
         ),
         .testTarget(
             name: "MultiNICCoreTests",

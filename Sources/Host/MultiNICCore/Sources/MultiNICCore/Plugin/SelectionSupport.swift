@@ -82,7 +82,7 @@ public enum SelectionSupport {
         default: return nil
         }
         unit.removeLast()
-        guard let value = Double(unit), value > 0, value.isFinite else { return nil }
+        guard let value = Double(unit.trimmingCharacters(in: " ")), value > 0, value.isFinite else { return nil }
         return Int((value * scale).rounded())
     }
 

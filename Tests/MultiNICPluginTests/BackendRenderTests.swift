@@ -1,0 +1,106 @@
+import Foundation
+import MultiNICCore
+import MultiNICManifests
+import MultiNICPluginHost
+import MultiNICRender
+import Testing
+
+/// Renders every backend's resources and compares them with `Golden/<name>.yaml`
+/// (`UPDATE_GOLDEN=1 swift test` rewrites the files).
+@Suite struct BackendRenderTests {
+    static func load(_ file: String, _ name: String) throws -> MultiNicNetwork {
+        let path = repositoryRoot.appendingPathComponent(file).path
+        let networks = try ManifestLoader.resources(MultiNicNetwork.self, in: ManifestLoader.load(path: path))
+        return try #require(networks.first { $0.name == name })
+    }
+
+    static func hosts() throws -> [HostInterface] {
+        try ManifestLoader.resources(HostInterface.self,
+                                     in: ManifestLoader.load(path: repositoryRoot.appendingPathComponent("examples/hosts.yaml").path))
+    }
+
+    func expectGolden(_ name: String, _ rendered: RenderedNetwork, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var documents = try rendered.attachments.map(ManifestWriter.yaml)
+        documents += try rendered.dependents.map { try ManifestWriter.yaml($0.object) }
+        let text = "# warnings:\n" + rendered.warnings.map { "#   \($0)\n" }.joined()
+            + ManifestWriter.yamlDocuments(documents)
+        let url = repositoryRoot.appendingPathComponent("Tests/MultiNICPluginTests/Golden/\(name).yaml")
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        #expect(text == (try String(contentsOf: url, encoding: .utf8)), sourceLocation: sourceLocation)
+    }
+
+    @Test func ipvlanRendersTheSeedNetwork() throws {
+        let renderer = NetworkRenderer(registry: try BuiltPlugins.registry())
+        let rendered = try renderer.render(try Self.load("examples/network.yaml", "multi-nic-sample"), hosts: Self.hosts(),
+                                           clusterNamespaces: ["ignored"])
+        try expectGolden("ipvlan", rendered)
+        let config = try JSONValue.parse(try #require(rendered.attachments.first).spec.config).objectValue
+        #expect(config?["type"] == .string("multi-nic"))
+        #expect(config?["plugin"] == .object(["cniVersion": .string("0.3.0"), "type": .string("ipvlan"), "mode": .string("l3")]))
+        #expect(config?["masterNets"] == .array([.string("10.0.1.0/24"), .string("10.0.2.0/24")]))
+        #expect(rendered.cidr?.spec.cidr.count == 2)
+        #expect(rendered.ippools.count == 8)
+    }
+
+    @Test func macvlanWarnsAboutUnknownArgsAndOwnsItsNADs() throws {
+        let renderer = NetworkRenderer(registry: try BuiltPlugins.registry())
+        let rendered = try renderer.render(try Self.load("Tests/MultiNICPluginTests/Fixtures/networks.yaml", "macvlan-net"),
+                                           hosts: Self.hosts(), clusterNamespaces: [])
+        try expectGolden("macvlan", rendered)
+        #expect(rendered.attachments.map(\.metadata.namespace) == ["default", "ml-team"])
+        #expect(rendered.attachments.first?.metadata.ownerReferences?.first?.kind == "MultiNicNetwork")
+        #expect(rendered.warnings.contains { $0.hasPrefix("spec.plugin.args.color: unknown to the macvlan backend") })
+    }
+
+    @Test func sriovRendersPolicyNetworkAndAnnotation() throws {
+        let renderer = NetworkRenderer(registry: try BuiltPlugins.registry())
+        let rendered = try renderer.render(try Self.load("Tests/MultiNICPluginTests/Fixtures/networks.yaml", "sriov-net"),
+                                           hosts: Self.hosts(), clusterNamespaces: [])
+        try expectGolden("sriov", rendered)
+        #expect(rendered.attachments.first?.metadata.annotations == ["k8s.v1.cni.cncf.io/resourceName": "openshift.io/sriovnet"])
+        #expect(rendered.dependents.map(\.reference.kind) == ["SriovNetworkNodePolicy", "SriovNetwork"])
+        // Every master NIC of every host, not one per network (upstream kept the last host's only).
+        let policy = try #require(rendered.dependents.first?.object.objectValue?["spec"]?.objectValue)
+        #expect(policy["nicSelector"] == .object(["rootDevices": .array([.string("0000:3b:00.0"), .string("0000:5e:00.0")])]))
+        #expect(policy["numVfs"] == .integer(4))
+        let backend = try BuiltPlugins.registry().backend("sriov")
+        let network = try Self.load("Tests/MultiNICPluginTests/Fixtures/networks.yaml", "sriov-net")
+        #expect(backend.cleanup(for: network).map(\.description) == [
+            "SriovNetwork openshift-sriov-network-operator/sriov-net-net",
+            "SriovNetworkNodePolicy openshift-sriov-network-operator/sriov-net"])
+    }
+
+    @Test func sriovWithAnExistingResourceCreatesNoPolicy() throws {
+        let renderer = NetworkRenderer(registry: try BuiltPlugins.registry())
+        let network = try Self.load("Tests/MultiNICPluginTests/Fixtures/networks.yaml", "sriov-existing-pool")
+        let rendered = try renderer.render(network, hosts: Self.hosts(), clusterNamespaces: [])
+        try expectGolden("sriov-existing-pool", rendered)
+        #expect(rendered.dependents.map(\.reference.kind) == ["SriovNetwork"])
+        #expect(rendered.cidr == nil, "whereabouts networks carve no CIDR")
+        #expect(try BuiltPlugins.registry().backend("sriov").cleanup(for: network).map(\.kind) == ["SriovNetwork"])
+    }
+
+    @Test(arguments: [
+        ("ipvlan", ["mode": "l4"], "spec.plugin.args.mode: \"l4\" is not one of l2, l3, l3s"),
+        ("macvlan", ["mtu": "jumbo"], "spec.plugin.args.mtu: \"jumbo\" is not an integer from 68 to 65535"),
+        ("sriov", ["trust": "maybe"], "spec.plugin.args.trust: \"maybe\" is not true or false"),
+    ])
+    func badArgumentsAreErrorsNamingTheField(type: String, args: [String: String], expected: String) throws {
+        let network = MultiNicNetwork(metadata: ObjectMeta(name: "n"), spec: MultiNicNetworkSpec(
+            subnet: "", ipam: #"{"type":"host-local"}"#, plugin: PluginSpec(cniVersion: "1.0.0", type: type, args: args)))
+        #expect(throws: PluginError.invalidArguments([FieldIssue(String(expected.split(separator: ":")[0]),
+                                                                 String(expected.drop { $0 != ":" }.dropFirst(2)))])) {
+            try BuiltPlugins.registry().backend(type).render(NetworkRenderInput(network: network, hosts: []))
+        }
+    }
+
+    @Test func unknownBackendFailsRenderingWithTheList() throws {
+        var network = try Self.load("examples/network.yaml", "multi-nic-sample")
+        network.spec.plugin.type = "bridge"
+        #expect(throws: RenderError.plugin(.unknownBackend("bridge", available: ["ipvlan", "macvlan", "sriov"]))) {
+            try NetworkRenderer(registry: BuiltPlugins.registry()).render(network, hosts: [], clusterNamespaces: ["default"])
+        }
+    }
+}
