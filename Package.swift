@@ -70,10 +70,15 @@ let package = Package(
         plugin("PerfOptPolicy", "Policies/PerfOpt"),
         .target(name: "FixtureNotAPlugin", path: "Tests/Fixtures/NotAPlugin"),
         .target(name: "FixtureOtherABI", path: "Tests/Fixtures/OtherABI"),
+        .target(
+            name: "MultiNICTestSupport",
+            dependencies: ["MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Tests/MultiNICTestSupport"
+        ),
         .testTarget(
             name: "MultiNICPluginTests",
             dependencies: [
-                "MultiNICPluginHost", "MultiNICRender", "MultiNICManifests",
+                "MultiNICTestSupport", "MultiNICPluginHost", "MultiNICRender", "MultiNICManifests",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
             ],
             path: "Tests/MultiNICPluginTests",
@@ -86,13 +91,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiNICManifestsTests",
-            dependencies: ["MultiNICManifests", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICManifests", "MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICManifestsTests"
         ),
         .testTarget(
             name: "MultiNICCLITests",
             dependencies: [
-                "MultiNICCLI", "MultiNICManifests", "multinicctl",
+                "MultiNICCLI", "MultiNICManifests", "MultiNICTestSupport", "multinicctl",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
             ],
             path: "Tests/MultiNICCLITests",

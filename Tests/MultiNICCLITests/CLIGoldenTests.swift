@@ -1,10 +1,7 @@
 import Foundation
 import MultiNICCLI
+import MultiNICTestSupport
 import Testing
-
-/// The repository root; CLI tests run with it as the working directory so paths in output are short.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
 
 /// Compares a command's output with `Golden/<name>.txt`; `UPDATE_GOLDEN=1 swift test` rewrites the files.
 func expectGolden(_ name: String, _ arguments: [String], exitCode: Int32, sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -1,11 +1,8 @@
 import Foundation
 import MultiNICCore
 import MultiNICManifests
+import MultiNICTestSupport
 import Testing
-
-/// The repository root, found from this file's location.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
 
 @Suite struct ManifestLoaderTests {
     @Test func theSeedExampleDecodesVerbatim() throws {

@@ -2,6 +2,7 @@ import Foundation
 import MultiNICCore
 import MultiNICManifests
 import MultiNICPluginHost
+import MultiNICTestSupport
 import MultiNICRender
 import Testing
 

@@ -1,5 +1,6 @@
 import MultiNICCore
 import MultiNICPluginHost
+import MultiNICTestSupport
 import Testing
 
 /// Node side: the config of one pod interface on one selected NIC.

@@ -1,6 +1,7 @@
 import Foundation
 import MultiNICCore
 import MultiNICPluginHost
+import MultiNICTestSupport
 import Testing
 
 @Suite struct PluginLoaderTests {

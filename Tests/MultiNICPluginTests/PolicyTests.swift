@@ -1,5 +1,6 @@
 import MultiNICCore
 import MultiNICPluginHost
+import MultiNICTestSupport
 import Testing
 
 /// Every policy rule, through the real loaded libraries.

@@ -1,16 +1,15 @@
 import Foundation
 import MultiNICCore
 import MultiNICPluginHost
-import Testing
 
 /// The repository root, found from this file's location.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
 /// The plugin libraries `swift build` put next to the test binary.
-enum BuiltPlugins {
+public enum BuiltPlugins {
     /// The build directory holding `libmultinic-*.so`.
-    static func buildDirectory() throws -> URL {
+    public static func buildDirectory() throws -> URL {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<4 {
             if FileManager.default.fileExists(atPath: directory.appendingPathComponent("libmultinic-policy-none.so").path) {
@@ -22,7 +21,7 @@ enum BuiltPlugins {
     }
 
     /// Paths of the built libraries whose file names start with `prefix`.
-    static func libraries(prefix: String) throws -> [URL] {
+    public static func libraries(prefix: String) throws -> [URL] {
         let directory = try buildDirectory()
         return try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".so") }.sorted()
@@ -31,7 +30,7 @@ enum BuiltPlugins {
 
     /// Runs `body` with a fresh plugins directory holding copies of `files` (name in the directory → source);
     /// the directory is removed afterwards.
-    static func withDirectory<T>(_ files: [(name: String, source: URL)], _ body: (String) throws -> T) throws -> T {
+    public static func withDirectory<T>(_ files: [(name: String, source: URL)], _ body: (String) throws -> T) throws -> T {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-plugins-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -41,11 +40,15 @@ enum BuiltPlugins {
         return try body(directory.path)
     }
 
-    /// The registry of every backend and policy of this repository, loaded from a temporary plugins.d.
-    static func registry() throws -> PluginRegistry {
-        let files = try (libraries(prefix: "libmultinic-backend-") + libraries(prefix: "libmultinic-policy-"))
+    /// Every backend and policy library of this repository: (file name, path).
+    public static func repositoryPlugins() throws -> [(name: String, source: URL)] {
+        try (libraries(prefix: "libmultinic-backend-") + libraries(prefix: "libmultinic-policy-"))
             .map { ($0.lastPathComponent, $0) }
-        return try withDirectory(files) { directory in
+    }
+
+    /// The registry of every backend and policy of this repository, loaded from a temporary plugins.d.
+    public static func registry() throws -> PluginRegistry {
+        try withDirectory(repositoryPlugins()) { directory in
             let (registry, errors) = PluginRegistry.load(directory: directory)
             guard errors.isEmpty else { throw PluginTestFailure("load errors: \(errors)") }
             return registry
@@ -53,7 +56,8 @@ enum BuiltPlugins {
     }
 }
 
-struct PluginTestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// A test precondition that did not hold, with what to do about it.
+public struct PluginTestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
