@@ -20,7 +20,7 @@ public enum NetworkValidator {
         if let strategy = spec.attachPolicy?.strategy, !AttachPolicySpec.knownStrategies.contains(strategy) {
             report.warning("spec.attachPolicy.strategy", "\"\(strategy)\" is not a built-in strategy ("
                 + AttachPolicySpec.knownStrategies.joined(separator: ", ")
-                + "); it must come from a policy plugin, or pods fall back to none")
+                + "); it must be provided by a policy plugin in plugins.d")
         }
         for (index, namespace) in (spec.namespaces ?? []).enumerated() {
             if let problem = NameRules.labelProblem(namespace) { report.error("spec.namespaces[\(index)]", problem) }
