@@ -19,8 +19,7 @@ struct ComputeCommand: OutputProducing {
             with an empty interface list keeps them (its node still exists).
             """)
 
-    @Option(name: [.short, .customLong("file")], help: "The file with the MultiNicNetwork.")
-    var file: String
+    @OptionGroup var input: NetworkFileOptions
 
     @Option(help: "HostInterface resources: multi-document YAML or a JSON list.")
     var hosts: String
@@ -28,8 +27,6 @@ struct ComputeCommand: OutputProducing {
     @Option(help: "The CIDR computed before, to keep its indices.")
     var previous: String?
 
-    @Option(help: "Which MultiNicNetwork, when the file has several.")
-    var network: String?
 
     @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: yaml, json or table.")
     var format: OutputFormat = .yaml
@@ -38,9 +35,8 @@ struct ComputeCommand: OutputProducing {
     var withIPPools = false
 
     func execute() -> CommandOutput {
-        var output = CommandOutput()
-        do {
-            let network = try NetworkInput.load(file: file, name: network, into: &output)
+        CommandOutput.capturing { output in
+            let network = try input.load(into: &output)
             let hostList = try ManifestLoader.resources(HostInterface.self, in: ManifestLoader.load(path: hosts))
             var previousSpec: CIDRSpec?
             if let previous {
@@ -54,15 +50,7 @@ struct ComputeCommand: OutputProducing {
             let cidr = CIDR(metadata: ObjectMeta(name: network.name), spec: spec)
             let pools = withIPPools ? IPPoolDerivation.pools(for: spec) : []
             output.stdout = try render(cidr, pools: pools, hostOrder: hostList.map(\.hostSpec.hostName))
-        } catch let error as CommandFailure {
-            output.note(error.message)
-            output.exitCode = 1
-        } catch {
-            output.note("error: \(error)")
-            output.exitCode = 1
         }
-        if output.exitCode != 0 { output.stdout = "" }
-        return output
     }
 
     private func render(_ cidr: CIDR, pools: [IPPool], hostOrder: [String]) throws -> String {

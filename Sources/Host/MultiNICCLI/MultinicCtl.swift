@@ -17,6 +17,22 @@ public struct CommandOutput: Sendable, Equatable {
     /// Adds a line to stderr.
     mutating func note(_ line: String) { stderr += line + "\n" }
 
+    /// Runs `body`; any error ends up on stderr with exit code 1, and stdout is then left empty.
+    static func capturing(_ body: (inout CommandOutput) throws -> Void) -> CommandOutput {
+        var output = CommandOutput()
+        do {
+            try body(&output)
+        } catch let error as CommandFailure {
+            output.note(error.message)
+            output.exitCode = 1
+        } catch {
+            output.note("error: \(error)")
+            output.exitCode = 1
+        }
+        if output.exitCode != 0 { output.stdout = "" }
+        return output
+    }
+
     /// Writes the output to the process's streams.
     func emit() {
         if !stdout.isEmpty { FileHandle.standardOutput.write(Data(stdout.utf8)) }

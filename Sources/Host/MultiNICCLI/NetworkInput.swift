@@ -1,9 +1,24 @@
+import ArgumentParser
 import MultiNICCore
 import MultiNICManifests
 
 /// An error whose message is already formatted for the user.
 struct CommandFailure: Error {
     let message: String
+}
+
+/// `-f FILE [--network NAME]`: the MultiNicNetwork a command works on.
+struct NetworkFileOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("file")], help: "The file with the MultiNicNetwork.")
+    var file: String
+
+    @Option(help: "Which MultiNicNetwork, when the file has several.")
+    var network: String?
+
+    /// The validated network (see ``NetworkInput/load(file:name:into:)``).
+    func load(into output: inout CommandOutput) throws -> MultiNicNetwork {
+        try NetworkInput.load(file: file, name: network, into: &output)
+    }
 }
 
 /// Reading the MultiNicNetwork a command works on.

@@ -11,14 +11,11 @@ struct RenderCommand: OutputProducing {
         abstract: "Print the NetworkAttachmentDefinitions, dependent resources, CIDR and IPPools of a network.",
         discussion: "The YAML output can be piped to `kubectl apply -f -`.")
 
-    @Option(name: [.short, .customLong("file")], help: "The file with the MultiNicNetwork.")
-    var file: String
+    @OptionGroup var input: NetworkFileOptions
 
     @Option(help: "HostInterface resources: multi-document YAML or a JSON list.")
     var hosts: String
 
-    @Option(help: "Which MultiNicNetwork, when the file has several.")
-    var network: String?
 
     @Option(help: "Namespaces that get a NAD when the network lists none (comma-separated).")
     var namespaces = "default"
@@ -29,9 +26,8 @@ struct RenderCommand: OutputProducing {
     @OptionGroup var plugins: PluginOptions
 
     func execute() -> CommandOutput {
-        var output = CommandOutput()
-        do {
-            let network = try NetworkInput.load(file: file, name: network, into: &output)
+        CommandOutput.capturing { output in
+            let network = try input.load(into: &output)
             let hostList = try ManifestLoader.resources(HostInterface.self, in: ManifestLoader.load(path: hosts))
             let loaded = try plugins.load()
             for error in loaded.errors { output.note("warning: \(error)") }
@@ -51,15 +47,7 @@ struct RenderCommand: OutputProducing {
                 documents += try rendered.ippools.map(ManifestWriter.yaml)
                 output.stdout = ManifestWriter.yamlDocuments(documents)
             }
-        } catch let error as CommandFailure {
-            output.note(error.message)
-            output.exitCode = 1
-        } catch {
-            output.note("error: \(error)")
-            output.exitCode = 1
         }
-        if output.exitCode != 0 { output.stdout = "" }
-        return output
     }
 }
 

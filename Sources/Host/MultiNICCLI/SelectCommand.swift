@@ -8,11 +8,8 @@ struct SelectCommand: OutputProducing {
     static let configuration = CommandConfiguration(
         commandName: "select", abstract: "Dry-run an attach policy: which NICs a pod would get on a host, and why.")
 
-    @Option(name: [.short, .customLong("file")], help: "The file with the MultiNicNetwork.")
-    var file: String
+    @OptionGroup var input: NetworkFileOptions
 
-    @Option(help: "Which MultiNicNetwork, when the file has several.")
-    var network: String?
 
     @Option(help: "The host: FILE:NAME (a HostInterface in FILE).")
     var host: String
@@ -32,9 +29,8 @@ struct SelectCommand: OutputProducing {
     @OptionGroup var plugins: PluginOptions
 
     func execute() -> CommandOutput {
-        var output = CommandOutput()
-        do {
-            let network = try NetworkInput.load(file: file, name: self.network, into: &output)
+        CommandOutput.capturing { output in
+            let network = try input.load(into: &output)
             let hostInterface = try NetworkInput.host(host)
             let request = try PodRequest(cniArgs: podArgs.map(parseArgs))
             let loaded = try plugins.load()
@@ -65,15 +61,7 @@ struct SelectCommand: OutputProducing {
             }
             output.stdout = "policy \(strategy) on \(hostInterface.hostSpec.hostName): \(selection.chosen.count) NIC(s) chosen\n"
                 + CIDRTable.alignColumns(rows).joined(separator: "\n") + "\n"
-        } catch let error as CommandFailure {
-            output.note(error.message)
-            output.exitCode = 1
-        } catch {
-            output.note("error: \(error)")
-            output.exitCode = 1
         }
-        if output.exitCode != 0 { output.stdout = "" }
-        return output
     }
 
     private func parseArgs(_ text: String) throws -> JSONValue {
