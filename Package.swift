@@ -42,6 +42,11 @@ let package = Package(
             path: "Sources/Host/MultiNICPluginHost"
         ),
         .target(
+            name: "MultiNICIPAM",
+            dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/MultiNICIPAM"
+        ),
+        .target(
             name: "MultiNICRender",
             dependencies: ["MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/MultiNICRender"
@@ -83,6 +88,11 @@ let package = Package(
             ],
             path: "Tests/MultiNICPluginTests",
             exclude: ["Golden", "Fixtures"]
+        ),
+        .testTarget(
+            name: "MultiNICIPAMTests",
+            dependencies: ["MultiNICIPAM", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Tests/MultiNICIPAMTests"
         ),
         .testTarget(
             name: "MultiNICCoreTests",

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import MultiNICCore
+import Synchronization
+
+/// The node's IPAM: an ``IPAMState`` behind one lock (no await and no network I/O inside it) and a journal that
+/// makes every change durable before the call returns. Concurrent calls share fsyncs (group commit).
+public final class IPAMService: Sendable {
+    private let state: Mutex<IPAMState>
+    private let journal: JournalWriter
+    private let clock: @Sendable () -> Double
+    /// Journal size that triggers a compaction into a snapshot.
+    private let compactionThreshold: Int
+
+    /// The journal file inside a state directory.
+    public static func journalPath(in directory: String) -> String { directory + "/ipam.journal" }
+
+    /// Opens the state directory (creating it), replays the journal, cuts off a torn tail, and compacts.
+    public init(directory: String, quarantineSeconds: Double = 30, compactionThreshold: Int = 8 << 20,
+                clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws(IPAMError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .storage("cannot create \(directory): \(error.localizedDescription)")
+        }
+        let path = Self.journalPath(in: directory)
+        let bytes = FileManager.default.contents(atPath: path).map { Array($0) } ?? []
+        let (records, validLength) = JournalFormat.read(bytes)
+        var restored = IPAMState(quarantineSeconds: quarantineSeconds)
+        for record in records { Self.apply(record, to: &restored) }
+        state = Mutex(restored)
+        journal = try JournalWriter(path: path, directory: directory, validLength: validLength)
+        self.clock = clock
+        self.compactionThreshold = compactionThreshold
+        /// Bytes cut off the end: a write that was torn by a crash and never acknowledged.
+        tornBytes = bytes.count - validLength
+        recoveredRecords = records.count
+    }
+
+    /// Bytes dropped from the end of the journal at open (a torn, unacknowledged write).
+    public let tornBytes: Int
+    /// Records replayed at open.
+    public let recoveredRecords: Int
+
+    /// A copy of the current state.
+    public var current: IPAMState { state.withLock { $0 } }
+
+    /// fsyncs done since open.
+    public var syncCount: Int { journal.syncCount.load(ordering: .relaxed) }
+
+    static func apply(_ record: JournalRecord, to state: inout IPAMState) {
+        switch record {
+        case .snapshot(let snapshot): state = IPAMState(snapshot: snapshot, quarantineSeconds: state.quarantineSeconds)
+        case .pools(let blocks): state.setPools(blocks)
+        case .allocated(let leases): for lease in leases { state.restore(lease) }
+        case .released(let keys, let at): state.release(keys, now: at)
+        }
+    }
+
+    /// Runs `change` under the lock, journals the record it returns (if any), and waits until the journal holds
+    /// everything up to that point — also when nothing changed, so an answer never precedes the durability of
+    /// the change it reports (a retry may see a lease another call has not yet synced).
+    private func commit<T: Sendable>(_ change: (inout IPAMState, Double) throws(IPAMError) -> (T, JournalRecord?))
+        async throws(IPAMError) -> T
+    {
+        let now = clock()
+        let (value, sequence) = try state.withLock { (state: inout IPAMState) throws(IPAMError) -> (T, UInt64) in
+            let (value, record) = try change(&state, now)
+            guard let record else { return (value, journal.lastAppended) }
+            let frame: [UInt8]
+            do {
+                frame = try JournalFormat.frame(record)
+            } catch {
+                throw .journal("cannot encode \(record): \(error)")
+            }
+            var sequence = journal.append(frame)
+            if journal.fileSize > compactionThreshold, let snapshot = try? JournalFormat.frame(.snapshot(state.snapshot)) {
+                sequence = journal.compact(with: snapshot)
+            }
+            return (value, sequence)
+        }
+        try await journal.waitDurable(sequence)
+        return value
+    }
+
+    /// Replaces the pool set (from the operator's IPPools or the lab's configuration).
+    public func setPools(_ blocks: [PoolBlock]) async throws(IPAMError) {
+        try await commit { state, _ in
+            let sorted = blocks.sorted { $0.name < $1.name }
+            if state.pools.values.sorted(by: { $0.name < $1.name }) == sorted { return ((), nil) }
+            state.setPools(sorted)
+            return ((), .pools(sorted))
+        }
+    }
+
+    /// One address per request, all or nothing, durable on return. Idempotent per (network, containerID, ifName).
+    public func allocate(network: String, containerID: String, pod: PodRef, requests: [AllocationRequest])
+        async throws(IPAMError) -> [Lease]
+    {
+        try await commit { state, now throws(IPAMError) in
+            let (leases, new) = try state.allocate(network: network, containerID: containerID, pod: pod,
+                                                   requests: requests, now: now)
+            return (leases, new.isEmpty ? nil : .allocated(new))
+        }
+    }
+
+    /// Releases a container's leases (of one network / interface when given). Nothing to release is not an error.
+    public func release(containerID: String, network: String? = nil, ifName: String? = nil) async throws(IPAMError)
+        -> [Lease]
+    {
+        try await releasing { $0.keys(containerID: containerID, network: network, ifName: ifName) }
+    }
+
+    /// CNI GC: releases every lease of `network` that is not a valid attachment.
+    public func garbageCollect(network: String, valid: Set<AllocationKey>) async throws(IPAMError) -> [Lease] {
+        try await releasing { $0.staleKeys(network: network, valid: valid) }
+    }
+
+    /// Releases leases whose pod UID is not among the live pods.
+    public func sweep(livePodUIDs: Set<String>) async throws(IPAMError) -> [Lease] {
+        try await releasing { $0.orphanKeys(livePodUIDs: livePodUIDs) }
+    }
+
+    private func releasing(_ keys: @escaping (IPAMState) -> [AllocationKey]) async throws(IPAMError) -> [Lease] {
+        try await commit { state, now in
+            let chosen = keys(state)
+            let released = state.release(chosen, now: now)
+            return (released, released.isEmpty ? nil : .released(released.map(\.key), at: now))
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import MultiNICCore
+
+/// The node's allocation state as a value: pools, leases, per-pool cursors and the quarantine of released
+/// addresses. Every operation is a pure function of the state and `now` (seconds); the service journals the
+/// resulting records. Invariant: an address is held by at most one lease.
+public struct IPAMState: Sendable, Hashable {
+    public private(set) var pools: [String: PoolBlock] = [:]
+    public private(set) var leases: [AllocationKey: Lease] = [:]
+    /// Seconds a released address stays unavailable.
+    public var quarantineSeconds: Double
+    private var allocators: [String: PoolAllocator] = [:]
+    /// Used offsets per pool → the key holding it.
+    private var used: [String: [UInt128: AllocationKey]] = [:]
+    /// Released offsets per pool → release time.
+    private var quarantine: [String: [UInt128: Double]] = [:]
+    private var cursors: [String: UInt128] = [:]
+
+    public init(quarantineSeconds: Double = 30) {
+        self.quarantineSeconds = quarantineSeconds
+    }
+
+    // MARK: - Pools
+
+    /// Replaces the pool set. Leases of pools that went away are kept (their pods still use the address) until
+    /// released; their addresses cannot be handed out again since the pool is gone.
+    public mutating func setPools(_ blocks: [PoolBlock]) {
+        pools = Dictionary(blocks.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        allocators = pools.mapValues { PoolAllocator(block: $0.podCIDR, excludes: $0.excludes) }
+    }
+
+    /// Pools of a network on a host NIC.
+    public func pools(network: String, interfaceName: String) -> [PoolBlock] {
+        pools.values.filter { $0.network == network && $0.interfaceName == interfaceName }.sorted { $0.name < $1.name }
+    }
+
+    // MARK: - Allocate
+
+    /// Allocates one address per request, all or nothing. Keys that already hold an address from the same pool
+    /// get it back (idempotent). Returns the leases in request order and whether anything new was allocated.
+    public mutating func allocate(network: String, containerID: String, pod: PodRef, requests: [AllocationRequest],
+                                  now: Double) throws(IPAMError) -> (leases: [Lease], new: [Lease]) {
+        var result: [Lease] = []
+        var created: [Lease] = []
+        for request in requests {
+            let key = AllocationKey(network: network, containerID: containerID, ifName: request.ifName)
+            if let existing = leases[key] {
+                guard existing.pool == request.pool else {
+                    rollback(created)
+                    throw .keyInOtherPool(key, existing: existing.pool, requested: request.pool)
+                }
+                result.append(existing)
+                continue
+            }
+            do {
+                let lease = try take(key: key, pod: pod, poolName: request.pool, now: now)
+                created.append(lease)
+                result.append(lease)
+            } catch {
+                rollback(created)
+                throw error
+            }
+        }
+        return (result, created)
+    }
+
+    private mutating func take(key: AllocationKey, pod: PodRef, poolName: String, now: Double) throws(IPAMError) -> Lease {
+        guard let pool = pools[poolName], let allocator = allocators[poolName] else { throw .unknownPool(poolName) }
+        expireQuarantine(pool: poolName, now: now)
+        let inUse = used[poolName] ?? [:]
+        let resting = quarantine[poolName] ?? [:]
+        guard let offset = allocator.next(after: cursors[poolName] ?? 0,
+                                          isTaken: { inUse[$0] != nil || resting[$0] != nil },
+                                          takenCount: inUse.count + resting.count)
+        else { throw .poolExhausted(pool: poolName, inUse: inUse.count, quarantined: resting.count) }
+        let lease = Lease(key: key, pod: pod, pool: poolName, interfaceName: pool.interfaceName,
+                          address: allocator.address(at: offset), prefixLength: pool.podPrefix)
+        insert(lease, offset: offset)
+        cursors[poolName] = offset
+        return lease
+    }
+
+    private mutating func insert(_ lease: Lease, offset: UInt128) {
+        leases[lease.key] = lease
+        used[lease.pool, default: [:]][offset] = lease.key
+    }
+
+    private mutating func rollback(_ created: [Lease]) {
+        for lease in created {
+            leases[lease.key] = nil
+            if let offset = allocators[lease.pool]?.offset(of: lease.address) { used[lease.pool]?[offset] = nil }
+        }
+    }
+
+    private mutating func expireQuarantine(pool: String, now: Double) {
+        guard let resting = quarantine[pool], !resting.isEmpty else { return }
+        quarantine[pool] = resting.filter { now - $0.value < quarantineSeconds }
+    }
+
+    // MARK: - Release
+
+    /// Releases the keys (those that exist); their addresses rest in quarantine from `now`.
+    @discardableResult
+    public mutating func release(_ keys: [AllocationKey], now: Double) -> [Lease] {
+        var released: [Lease] = []
+        for key in keys {
+            guard let lease = leases.removeValue(forKey: key) else { continue }
+            // The pool may be gone from the configuration: then find the offset by its holder.
+            let offset = allocators[lease.pool]?.offset(of: lease.address)
+                ?? used[lease.pool]?.first(where: { $0.value == key })?.key
+            if let offset {
+                used[lease.pool]?[offset] = nil
+                quarantine[lease.pool, default: [:]][offset] = now
+            }
+            released.append(lease)
+        }
+        return released.sorted { $0.key < $1.key }
+    }
+
+    /// Keys of a container's leases (all networks when `network` is nil; one interface when `ifName` is given).
+    public func keys(containerID: String, network: String? = nil, ifName: String? = nil) -> [AllocationKey] {
+        leases.keys.filter { key in
+            key.containerID == containerID && (network.map { key.network == $0 } ?? true)
+                && (ifName.map { key.ifName == $0 } ?? true)
+        }.sorted()
+    }
+
+    /// Keys of a network that are not among the valid (containerID, ifName) attachments (CNI GC).
+    public func staleKeys(network: String, valid: Set<AllocationKey>) -> [AllocationKey] {
+        leases.keys.filter { $0.network == network && !valid.contains($0) }.sorted()
+    }
+
+    /// Keys whose pod UID is known and not among `livePodUIDs` (periodic sweep).
+    public func orphanKeys(livePodUIDs: Set<String>) -> [AllocationKey] {
+        leases.values.filter { !$0.pod.uid.isEmpty && !livePodUIDs.contains($0.pod.uid) }.map(\.key).sorted()
+    }
+
+    // MARK: - Queries
+
+    /// Leases of one pool, by address.
+    public func leases(inPool pool: String) -> [Lease] {
+        leases.values.filter { $0.pool == pool }.sorted { $0.address < $1.address }
+    }
+
+    /// Addresses in use and in quarantine in a pool.
+    public func usage(pool: String, now: Double) -> (inUse: Int, quarantined: Int, capacity: UInt128) {
+        let resting = (quarantine[pool] ?? [:]).filter { now - $0.value < quarantineSeconds }.count
+        return ((used[pool] ?? [:]).count, resting, allocators[pool]?.usableCount ?? 0)
+    }
+
+    // MARK: - Snapshot
+
+    /// Everything needed to rebuild the state.
+    public var snapshot: IPAMSnapshot {
+        IPAMSnapshot(pools: pools.values.sorted { $0.name < $1.name }, leases: leases.values.sorted { $0.key < $1.key },
+                     quarantine: quarantine.flatMap { pool, entries in
+                         entries.map { IPAMSnapshot.Resting(pool: pool, offset: String($0.key), releasedAt: $0.value) }
+                     }.sorted { ($0.pool, $0.offset) < ($1.pool, $1.offset) },
+                     cursors: cursors.mapValues { String($0) })
+    }
+
+    /// Rebuilds a state from a snapshot.
+    public init(snapshot: IPAMSnapshot, quarantineSeconds: Double) {
+        self.init(quarantineSeconds: quarantineSeconds)
+        setPools(snapshot.pools)
+        for lease in snapshot.leases { restore(lease) }
+        for resting in snapshot.quarantine {
+            if let offset = UInt128(resting.offset) { quarantine[resting.pool, default: [:]][offset] = resting.releasedAt }
+        }
+        cursors = snapshot.cursors.compactMapValues { UInt128($0) }
+    }
+
+    /// Re-inserts a lease read back from the journal.
+    mutating func restore(_ lease: Lease) {
+        leases[lease.key] = lease
+        if let offset = allocators[lease.pool]?.offset(of: lease.address) {
+            used[lease.pool, default: [:]][offset] = lease.key
+            cursors[lease.pool] = offset
+        }
+    }
+}
+
+/// A serialisable copy of ``IPAMState``.
+public struct IPAMSnapshot: Codable, Sendable, Hashable {
+    public struct Resting: Codable, Sendable, Hashable {
+        public var pool: String
+        /// Offset as decimal text (IPv6 offsets exceed 64 bits).
+        public var offset: String
+        public var releasedAt: Double
+    }
+
+    public var pools: [PoolBlock]
+    public var leases: [Lease]
+    public var quarantine: [Resting]
+    public var cursors: [String: String]
+}

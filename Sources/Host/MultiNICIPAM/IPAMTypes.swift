@@ -1,0 +1,126 @@
+import MultiNICCore
+
+/// An allocation's identity: CNI's (network, container, interface). Pod names are recorded, never keys.
+public struct AllocationKey: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var network: String
+    public var containerID: String
+    /// The pod-side interface, e.g. `net1-0`.
+    public var ifName: String
+
+    public init(network: String, containerID: String, ifName: String) {
+        self.network = network
+        self.containerID = containerID
+        self.ifName = ifName
+    }
+
+    public static func < (lhs: AllocationKey, rhs: AllocationKey) -> Bool {
+        (lhs.network, lhs.containerID, lhs.ifName) < (rhs.network, rhs.containerID, rhs.ifName)
+    }
+
+    public var description: String { "\(network)/\(containerID)/\(ifName)" }
+}
+
+/// The pod an allocation belongs to (for GC and display).
+public struct PodRef: Codable, Sendable, Hashable {
+    public var namespace: String
+    public var name: String
+    public var uid: String
+
+    public init(namespace: String = "", name: String = "", uid: String = "") {
+        self.namespace = namespace
+        self.name = name
+        self.uid = uid
+    }
+}
+
+/// One block this host may hand out: an IPPool of this host.
+public struct PoolBlock: Codable, Sendable, Hashable {
+    /// The IPPool name.
+    public var name: String
+    /// The network (NAD) name.
+    public var network: String
+    /// The host NIC the block belongs to.
+    public var interfaceName: String
+    public var podCIDR: IPNetwork
+    /// Prefix length handed to pods (the interface block's, e.g. 18).
+    public var podPrefix: Int
+    /// Addresses never handed out.
+    public var excludes: [IPNetwork]
+
+    public init(name: String, network: String, interfaceName: String, podCIDR: IPNetwork, podPrefix: Int,
+                excludes: [IPNetwork] = []) {
+        self.name = name
+        self.network = network
+        self.interfaceName = interfaceName
+        self.podCIDR = podCIDR
+        self.podPrefix = podPrefix
+        self.excludes = excludes
+    }
+
+    /// The block of an IPPool resource; `nil` when its CIDRs do not parse.
+    public init?(pool: IPPool) {
+        guard let podCIDR = IPNetwork(pool.spec.podCIDR)?.normalized, let vlan = IPNetwork(pool.spec.vlanCIDR) else { return nil }
+        let excludes = pool.spec.excludes.compactMap { try? IPNetwork.parse($0, bareAddressAsHost: true).get() }
+        self.init(name: pool.name, network: pool.spec.netAttachDef, interfaceName: pool.spec.interfaceName,
+                  podCIDR: podCIDR, podPrefix: vlan.prefixLength, excludes: excludes)
+    }
+}
+
+/// A handed-out address.
+public struct Lease: Codable, Sendable, Hashable {
+    public var key: AllocationKey
+    public var pod: PodRef
+    /// The IPPool it came from.
+    public var pool: String
+    /// The host NIC (master).
+    public var interfaceName: String
+    public var address: IPAddress
+    /// Prefix length for the pod's address.
+    public var prefixLength: Int
+
+    public init(key: AllocationKey, pod: PodRef, pool: String, interfaceName: String, address: IPAddress, prefixLength: Int) {
+        self.key = key
+        self.pod = pod
+        self.pool = pool
+        self.interfaceName = interfaceName
+        self.address = address
+        self.prefixLength = prefixLength
+    }
+}
+
+/// One interface of a multi-NIC allocation request.
+public struct AllocationRequest: Sendable, Hashable {
+    /// Pod-side interface name (`net1-0`).
+    public var ifName: String
+    /// The IPPool to take the address from.
+    public var pool: String
+
+    public init(ifName: String, pool: String) {
+        self.ifName = ifName
+        self.pool = pool
+    }
+}
+
+/// Why the IPAM refused.
+public enum IPAMError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unknownPool(String)
+    case poolExhausted(pool: String, inUse: Int, quarantined: Int)
+    /// The key is already allocated from another pool.
+    case keyInOtherPool(AllocationKey, existing: String, requested: String)
+    /// The journal could not be written; nothing was acknowledged.
+    case journal(String)
+    /// The state directory cannot be used.
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .unknownPool(let name): "no IPPool \(name) on this host"
+        case .poolExhausted(let pool, let inUse, let quarantined):
+            "IPPool \(pool) is exhausted: \(inUse) address(es) in use, \(quarantined) in quarantine after release"
+        case .keyInOtherPool(let key, let existing, let requested):
+            "\(key) already holds an address from \(existing), not \(requested)"
+        case .journal(let reason): "allocation journal: \(reason)"
+        case .storage(let reason): "state directory: \(reason)"
+        }
+    }
+}

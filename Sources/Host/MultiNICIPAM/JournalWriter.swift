@@ -1,0 +1,194 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
+
+/// Appends framed records to the journal file and makes them durable with group commit: records appended while
+/// an fsync is running are written and synced together by the next one, so concurrent requests share fsyncs.
+/// All file I/O happens on one dispatch queue, never on a Swift-concurrency thread and never under the caller's
+/// lock. A compaction swaps in a new file holding a snapshot by atomic rename.
+final class JournalWriter: Sendable {
+    private struct State {
+        var descriptor: Int32
+        var pending: [UInt8] = []
+        /// Sequence number of the last appended record, and of the last durable one.
+        var appended: UInt64 = 0
+        var durable: UInt64 = 0
+        var flushing = false
+        /// The next flush writes a fresh file (its first bytes are a snapshot) and renames it over the journal.
+        var rotate = false
+        var fileSize: Int
+        var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+        var failure: IPAMError?
+    }
+
+    let path: String
+    private let directory: String
+    private let state: Mutex<State>
+    private let queue = DispatchQueue(label: "multinic.ipam.journal")
+    /// Number of fsyncs done (for metrics and tests of group commit).
+    let syncCount = Atomic<Int>(0)
+
+    /// Opens (creating) the journal for appending; `validLength` bytes are kept, anything after is cut off.
+    init(path: String, directory: String, validLength: Int) throws(IPAMError) {
+        self.path = path
+        self.directory = directory
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .storage("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard ftruncate(descriptor, off_t(validLength)) == 0, lseek(descriptor, off_t(validLength), SEEK_SET) >= 0,
+              fdatasync(descriptor) == 0
+        else {
+            close(descriptor)
+            throw .storage("cannot truncate \(path): \(String(cString: strerror(errno)))")
+        }
+        state = Mutex(State(descriptor: descriptor, fileSize: validLength))
+    }
+
+    deinit {
+        _ = state.withLock { close($0.descriptor) }
+    }
+
+    /// Queues bytes; returns their sequence number. Call under the owner's state lock to keep journal order equal
+    /// to state order.
+    func append(_ frame: [UInt8]) -> UInt64 {
+        state.withLock { state in
+            state.pending += frame
+            state.appended += 1
+            return state.appended
+        }
+    }
+
+    /// Sequence number of the last appended record.
+    var lastAppended: UInt64 { state.withLock { $0.appended } }
+
+    /// Bytes in the current journal file (written so far).
+    var fileSize: Int { state.withLock { $0.fileSize } }
+
+    /// Replaces everything not yet written by `snapshotFrame` and makes the next flush start a new file with it.
+    /// Call under the owner's state lock with a snapshot of that state.
+    func compact(with snapshotFrame: [UInt8]) -> UInt64 {
+        state.withLock { state in
+            state.pending = snapshotFrame
+            state.rotate = true
+            state.appended += 1
+            return state.appended
+        }
+    }
+
+    /// Returns once everything up to `sequence` is on disk. The first waiter with nothing in flight starts the
+    /// flusher; later ones ride on its next fsync.
+    func waitDurable(_ sequence: UInt64) async throws(IPAMError) {
+        enum Decision {
+            case done
+            case failed(IPAMError)
+            case wait(startFlusher: Bool)
+        }
+        do {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let decision: Decision = state.withLock { state in
+                    if let failure = state.failure { return .failed(failure) }
+                    if state.durable >= sequence { return .done }
+                    state.waiters.append((sequence, continuation))
+                    if state.flushing { return .wait(startFlusher: false) }
+                    state.flushing = true
+                    return .wait(startFlusher: true)
+                }
+                switch decision {
+                case .done: continuation.resume()
+                case .failed(let error): continuation.resume(throwing: error)
+                case .wait(let start): if start { queue.async { self.flushLoop() } }
+                }
+            }
+        } catch let error as IPAMError {
+            throw error
+        } catch {
+            throw .journal("\(error)")
+        }
+    }
+
+    /// Writes and syncs batches until nothing is pending (runs on `queue`).
+    private func flushLoop() {
+        while true {
+            let batch: (bytes: [UInt8], target: UInt64, rotate: Bool, descriptor: Int32)? = state.withLock { state in
+                guard !state.pending.isEmpty else {
+                    state.flushing = false
+                    return nil
+                }
+                let batch = (state.pending, state.appended, state.rotate, state.descriptor)
+                state.pending = []
+                state.rotate = false
+                return batch
+            }
+            guard let batch else { return }
+            let outcome = batch.rotate ? rotate(to: batch.bytes) : write(batch.bytes, to: batch.descriptor)
+            syncCount.add(1, ordering: .relaxed)
+            let ready: [CheckedContinuation<Void, any Error>] = state.withLock { state in
+                switch outcome {
+                case .success(let descriptor):
+                    if descriptor != state.descriptor {
+                        close(state.descriptor)
+                        state.descriptor = descriptor
+                        state.fileSize = batch.bytes.count
+                    } else {
+                        state.fileSize += batch.bytes.count
+                    }
+                    state.durable = batch.target
+                case .failure(let error):
+                    state.failure = error
+                }
+                let done = state.waiters.filter { state.failure != nil || $0.sequence <= state.durable }
+                state.waiters.removeAll { state.failure != nil || $0.sequence <= state.durable }
+                return done.map(\.continuation)
+            }
+            for continuation in ready {
+                if case .failure(let error) = outcome { continuation.resume(throwing: error) } else { continuation.resume() }
+            }
+            if case .failure = outcome {
+                state.withLock { $0.flushing = false }
+                return
+            }
+        }
+    }
+
+    private func write(_ bytes: [UInt8], to descriptor: Int32) -> Result<Int32, IPAMError> {
+        if let error = Self.writeAll(bytes, to: descriptor) { return .failure(error) }
+        guard fdatasync(descriptor) == 0 else { return .failure(.journal("fdatasync: \(String(cString: strerror(errno)))")) }
+        return .success(descriptor)
+    }
+
+    /// Writes `bytes` (starting with a snapshot) to `<path>.new`, syncs it, renames it over the journal and syncs
+    /// the directory, so a crash leaves either the old or the new journal, never a mix.
+    private func rotate(to bytes: [UInt8]) -> Result<Int32, IPAMError> {
+        let temporary = path + ".new"
+        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return .failure(.journal("open \(temporary): \(String(cString: strerror(errno)))")) }
+        if let error = Self.writeAll(bytes, to: descriptor) {
+            close(descriptor)
+            return .failure(error)
+        }
+        guard fsync(descriptor) == 0, rename(temporary, path) == 0 else {
+            close(descriptor)
+            return .failure(.journal("replace \(path): \(String(cString: strerror(errno)))"))
+        }
+        let directoryDescriptor = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            _ = fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+        return .success(descriptor)
+    }
+
+    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> IPAMError? {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return .journal("write: \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+        return nil
+    }
+}
