@@ -89,9 +89,14 @@ let package = Package(
             path: "Tests/MultiNICPluginTests",
             exclude: ["Golden", "Fixtures"]
         ),
+        .executableTarget(
+            name: "IPAMCrashHelper",
+            dependencies: ["MultiNICIPAM", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Tests/Fixtures/IPAMCrashHelper"
+        ),
         .testTarget(
             name: "MultiNICIPAMTests",
-            dependencies: ["MultiNICIPAM", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICIPAM", "IPAMCrashHelper", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICIPAMTests"
         ),
         .testTarget(

@@ -77,7 +77,7 @@ public final class IPAMService: Sendable {
                 throw .journal("cannot encode \(record): \(error)")
             }
             var sequence = journal.append(frame)
-            if journal.fileSize > compactionThreshold, let snapshot = try? JournalFormat.frame(.snapshot(state.snapshot)) {
+            if journal.wantsCompaction(threshold: compactionThreshold), let snapshot = try? JournalFormat.frame(.snapshot(state.snapshot(now: now))) {
                 sequence = journal.compact(with: snapshot)
             }
             return (value, sequence)

@@ -41,11 +41,16 @@ public struct IPAMState: Sendable, Hashable {
                                   now: Double) throws(IPAMError) -> (leases: [Lease], new: [Lease]) {
         var result: [Lease] = []
         var created: [Lease] = []
+        let cursorsBefore = cursors
+        func rollback() {
+            undo(created)
+            cursors = cursorsBefore
+        }
         for request in requests {
             let key = AllocationKey(network: network, containerID: containerID, ifName: request.ifName)
             if let existing = leases[key] {
                 guard existing.pool == request.pool else {
-                    rollback(created)
+                    rollback()
                     throw .keyInOtherPool(key, existing: existing.pool, requested: request.pool)
                 }
                 result.append(existing)
@@ -56,7 +61,7 @@ public struct IPAMState: Sendable, Hashable {
                 created.append(lease)
                 result.append(lease)
             } catch {
-                rollback(created)
+                rollback()
                 throw error
             }
         }
@@ -84,7 +89,8 @@ public struct IPAMState: Sendable, Hashable {
         used[lease.pool, default: [:]][offset] = lease.key
     }
 
-    private mutating func rollback(_ created: [Lease]) {
+    /// Removes leases created by a call that then failed (the cursor is restored by the caller).
+    private mutating func undo(_ created: [Lease]) {
         for lease in created {
             leases[lease.key] = nil
             if let offset = allocators[lease.pool]?.offset(of: lease.address) { used[lease.pool]?[offset] = nil }
@@ -149,11 +155,13 @@ public struct IPAMState: Sendable, Hashable {
 
     // MARK: - Snapshot
 
-    /// Everything needed to rebuild the state.
-    public var snapshot: IPAMSnapshot {
+    /// Everything needed to rebuild the state at `now`: quarantine entries that have expired are left out, so two
+    /// states that differ only in expired entries have equal snapshots.
+    public func snapshot(now: Double) -> IPAMSnapshot {
         IPAMSnapshot(pools: pools.values.sorted { $0.name < $1.name }, leases: leases.values.sorted { $0.key < $1.key },
                      quarantine: quarantine.flatMap { pool, entries in
-                         entries.map { IPAMSnapshot.Resting(pool: pool, offset: String($0.key), releasedAt: $0.value) }
+                         entries.filter { now - $0.value < quarantineSeconds }
+                             .map { IPAMSnapshot.Resting(pool: pool, offset: String($0.key), releasedAt: $0.value) }
                      }.sorted { ($0.pool, $0.offset) < ($1.pool, $1.offset) },
                      cursors: cursors.mapValues { String($0) })
     }

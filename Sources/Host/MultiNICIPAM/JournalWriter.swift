@@ -19,6 +19,8 @@ final class JournalWriter: Sendable {
         /// The next flush writes a fresh file (its first bytes are a snapshot) and renames it over the journal.
         var rotate = false
         var fileSize: Int
+        /// Size of the snapshot the current file started with (0 when it did not start with one).
+        var baseSize = 0
         var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
         var failure: IPAMError?
     }
@@ -62,8 +64,11 @@ final class JournalWriter: Sendable {
     /// Sequence number of the last appended record.
     var lastAppended: UInt64 { state.withLock { $0.appended } }
 
-    /// Bytes in the current journal file (written so far).
-    var fileSize: Int { state.withLock { $0.fileSize } }
+    /// True when the journal has grown past `threshold` and past twice the snapshot it started with, so that
+    /// compaction pays off (a large state does not trigger a compaction on every append).
+    func wantsCompaction(threshold: Int) -> Bool {
+        state.withLock { !$0.rotate && $0.fileSize > max(threshold, 2 * $0.baseSize) }
+    }
 
     /// Replaces everything not yet written by `snapshotFrame` and makes the next flush start a new file with it.
     /// Call under the owner's state lock with a snapshot of that state.
@@ -130,6 +135,7 @@ final class JournalWriter: Sendable {
                         close(state.descriptor)
                         state.descriptor = descriptor
                         state.fileSize = batch.bytes.count
+                        state.baseSize = batch.bytes.count
                     } else {
                         state.fileSize += batch.bytes.count
                     }
