@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "multinicctl", targets: ["multinicctl"]),
+        // The node-local IPAM, as a library for bench/.
+        .library(name: "MultiNICIPAM", targets: ["MultiNICIPAM"]),
         // Plugins: one dynamic library each, loaded with dlopen from plugins.d (see .ci/build-plugins).
         .library(name: "multinic-backend-ipvlan", type: .dynamic, targets: ["IPVLANBackend"]),
         .library(name: "multinic-backend-macvlan", type: .dynamic, targets: ["MACVLANBackend"]),

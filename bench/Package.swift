@@ -4,11 +4,16 @@ import PackageDescription
 
 let package = Package(
     name: "MultiNICBench",
-    dependencies: [.package(path: "../Sources/Host/MultiNICCore")],
+    dependencies: [.package(path: "../Sources/Host/MultiNICCore"), .package(name: "MultiNIC", path: "..")],
     targets: [
         .executableTarget(
             name: "cidr-bench",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")]
-        )
+        ),
+        .executableTarget(
+            name: "ipam-bench",
+            dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "MultiNICIPAM", package: "MultiNIC")]
+        ),
     ]
 )

@@ -13,7 +13,7 @@ enum JournalRecord: Codable, Sendable, Hashable {
     case released([AllocationKey], at: Double)
 }
 
-/// The on-disk framing: `length (u32 LE) | crc32 of payload (u32 LE) | payload (JSON)`. A frame that is short,
+/// The on-disk framing: `length (u32 LE) | crc32 of payload (u32 LE) | payload` (see ``JournalCodec``). A frame that is short,
 /// too long or fails its checksum ends the readable journal (a torn write from a crash).
 enum JournalFormat {
     static let headerSize = 8
@@ -21,7 +21,7 @@ enum JournalFormat {
     static let maximumPayload = 64 << 20
 
     static func frame(_ record: JournalRecord) throws -> [UInt8] {
-        let payload = Array(try JSONEncoder().encode(record))
+        let payload = try JournalCodec.encode(record)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(headerSize + payload.count)
         append(UInt32(payload.count), to: &bytes)
@@ -34,16 +34,13 @@ enum JournalFormat {
     static func read(_ data: [UInt8]) -> (records: [JournalRecord], validLength: Int) {
         var records: [JournalRecord] = []
         var position = 0
-        let decoder = JSONDecoder()
         while data.count - position >= headerSize {
             let length = Int(load(data, at: position))
             let checksum = load(data, at: position + 4)
             let start = position + headerSize
             guard length <= maximumPayload, data.count - start >= length else { break }
             let payload = data[start..<(start + length)]
-            guard CRC32.checksum(payload) == checksum,
-                  let record = try? decoder.decode(JournalRecord.self, from: Data(payload))
-            else { break }
+            guard CRC32.checksum(payload) == checksum, let record = JournalCodec.decode(payload) else { break }
             records.append(record)
             position = start + length
         }
