@@ -43,6 +43,17 @@ let package = Package(
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/MultiNICPluginHost"
         ),
+        .systemLibrary(
+            name: "CMNL",
+            path: "Sources/Host/CMNL",
+            pkgConfig: "libmnl",
+            providers: [.apt(["libmnl-dev"])]
+        ),
+        .target(
+            name: "MultiNICNetlink",
+            dependencies: ["CMNL", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/MultiNICNetlink"
+        ),
         .target(
             name: "MultiNICIPAM",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
@@ -95,6 +106,11 @@ let package = Package(
             name: "IPAMCrashHelper",
             dependencies: ["MultiNICIPAM", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/Fixtures/IPAMCrashHelper"
+        ),
+        .testTarget(
+            name: "MultiNICNetlinkTests",
+            dependencies: ["MultiNICNetlink", "MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Tests/MultiNICNetlinkTests"
         ),
         .testTarget(
             name: "MultiNICIPAMTests",
