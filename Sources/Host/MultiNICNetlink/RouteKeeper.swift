@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CMNL
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Route change notifications from the kernel (`ip monitor route`), read on a dedicated thread.
+public final class RouteEvents: Sendable {
+    private let socket: NetlinkSocket
+    private let running = Atomic<Bool>(false)
+
+    /// Subscribes in the calling thread's namespace, or in the namespace at `namespacePath`.
+    public init(namespacePath: String? = nil) throws(NetlinkError) {
+        let groups = UInt32(RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_IPV4_RULE)
+        if let namespacePath {
+            socket = try NetworkNamespace.socket(path: namespacePath, groups: groups)
+        } else {
+            socket = try NetlinkSocket(groups: groups)
+        }
+    }
+
+    /// Calls `onChange` with the table of every route or rule change, until ``stop()``.
+    public func start(_ onChange: @escaping @Sendable (UInt32) -> Void) {
+        guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let thread = Thread { [self] in
+            while running.load(ordering: .acquiring) {
+                _ = try? socket.receive(timeoutMilliseconds: 250) { message in
+                    switch Int32(message.pointee.nlmsg_type) {
+                    case Int32(RTM_NEWROUTE), Int32(RTM_DELROUTE):
+                        if let route = NetlinkMessages.parseRoute(message) { onChange(route.table) }
+                    case Int32(RTM_NEWRULE), Int32(RTM_DELRULE):
+                        if let rule = NetlinkMessages.parseRule(message) { onChange(rule.table) }
+                    default:
+                        break
+                    }
+                }
+            }
+        }
+        thread.name = "multinic-route-events"
+        thread.start()
+    }
+
+    public func stop() {
+        running.store(false, ordering: .releasing)
+    }
+}
+
+/// Keeps every L3 network's table and rule converged: applies a network's desired routes when they are set, and
+/// repairs drift (someone deleted or changed one of our routes) shortly after the kernel reports it.
+public final class RouteKeeper: Sendable {
+    private struct State {
+        var networks: [String: NetworkRoutes] = [:]
+        var reports: [String: RouteSyncReport] = [:]
+        var repairScheduled = false
+        var repairs = 0
+    }
+
+    private let sync: RouteSync
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "multinic.route-keeper")
+    /// Delay between a drift event and the repair (events come in bursts).
+    public let repairDelay: DispatchTimeInterval
+
+    public init(netlink: any RouteNetlink, repairDelay: DispatchTimeInterval = .milliseconds(200)) {
+        sync = RouteSync(netlink: netlink)
+        self.repairDelay = repairDelay
+    }
+
+    /// Sets and applies a network's desired routes.
+    @discardableResult
+    public func set(_ routes: NetworkRoutes) -> RouteSyncReport {
+        state.withLock { $0.networks[routes.network] = routes }
+        return converge(routes)
+    }
+
+    /// Removes a network's routes and rule.
+    public func remove(network: String) throws(NetlinkError) {
+        guard let routes = state.withLock({ $0.networks.removeValue(forKey: network) }) else { return }
+        _ = state.withLock { $0.reports.removeValue(forKey: network) }
+        _ = try sync.remove(network: network, table: routes.table)
+    }
+
+    /// The last report of every network.
+    public var reports: [String: RouteSyncReport] { state.withLock { $0.reports } }
+
+    /// How many drift repairs ran.
+    public var repairCount: Int { state.withLock { $0.repairs } }
+
+    /// Called for every route/rule change event: schedules a repair when the table is one of ours.
+    public func noticeChange(inTable table: UInt32) {
+        let schedule = state.withLock { state -> Bool in
+            guard state.networks.values.contains(where: { $0.table == table }), !state.repairScheduled else { return false }
+            state.repairScheduled = true
+            return true
+        }
+        guard schedule else { return }
+        queue.asyncAfter(deadline: .now() + repairDelay) { [self] in
+            let networks = state.withLock { state -> [NetworkRoutes] in
+                state.repairScheduled = false
+                state.repairs += 1
+                return Array(state.networks.values)
+            }
+            for network in networks { converge(network) }
+        }
+    }
+
+    @discardableResult
+    private func converge(_ routes: NetworkRoutes) -> RouteSyncReport {
+        let report: RouteSyncReport
+        do {
+            report = try sync.converge(routes)
+        } catch {
+            var failed = RouteSyncReport()
+            failed.failures = [error.description]
+            report = failed
+        }
+        state.withLock { $0.reports[routes.network] = report }
+        return report
+    }
+}
