@@ -8,8 +8,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "multinicctl", targets: ["multinicctl"]),
-        // The node-local IPAM, as a library for bench/.
+        // Host libraries used by bench/.
         .library(name: "MultiNICIPAM", targets: ["MultiNICIPAM"]),
+        .library(name: "MultiNICNetlink", targets: ["MultiNICNetlink"]),
         // Plugins: one dynamic library each, loaded with dlopen from plugins.d (see .ci/build-plugins).
         .library(name: "multinic-backend-ipvlan", type: .dynamic, targets: ["IPVLANBackend"]),
         .library(name: "multinic-backend-macvlan", type: .dynamic, targets: ["MACVLANBackend"]),

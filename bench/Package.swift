@@ -11,6 +11,11 @@ let package = Package(
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")]
         ),
         .executableTarget(
+            name: "route-bench",
+            dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "MultiNICNetlink", package: "MultiNIC")]
+        ),
+        .executableTarget(
             name: "ipam-bench",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore"),
                            .product(name: "MultiNICIPAM", package: "MultiNIC")]
