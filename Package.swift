@@ -56,6 +56,11 @@ let package = Package(
             path: "Sources/Host/MultiNICNetlink"
         ),
         .target(
+            name: "MultiNICDiscovery",
+            dependencies: ["MultiNICNetlink", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/MultiNICDiscovery"
+        ),
+        .target(
             name: "MultiNICIPAM",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/MultiNICIPAM"
@@ -110,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiNICNetlinkTests",
-            dependencies: ["MultiNICNetlink", "MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICNetlink", "MultiNICDiscovery", "MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICNetlinkTests"
         ),
         .testTarget(

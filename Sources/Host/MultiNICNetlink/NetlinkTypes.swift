@@ -47,6 +47,18 @@ public struct LinkInfo: Sendable, Hashable {
     public var parentIndex: Int32?
     /// Index of the bridge/bond it is enslaved to.
     public var masterIndex: Int32?
+
+    public init(index: Int32, name: String, isUp: Bool, hasCarrier: Bool, mtu: Int, kind: String,
+                parentIndex: Int32? = nil, masterIndex: Int32? = nil) {
+        self.index = index
+        self.name = name
+        self.isUp = isUp
+        self.hasCarrier = hasCarrier
+        self.mtu = mtu
+        self.kind = kind
+        self.parentIndex = parentIndex
+        self.masterIndex = masterIndex
+    }
 }
 
 /// An address on a link (`ip addr`).
@@ -54,6 +66,11 @@ public struct AddressInfo: Sendable, Hashable {
     public var linkIndex: Int32
     /// The address with its prefix, e.g. `10.0.1.5/24`.
     public var address: IPNetwork
+
+    public init(linkIndex: Int32, address: IPNetwork) {
+        self.linkIndex = linkIndex
+        self.address = address
+    }
 }
 
 /// A route (`ip route`).

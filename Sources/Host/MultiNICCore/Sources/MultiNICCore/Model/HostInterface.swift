@@ -37,9 +37,16 @@ public struct InterfaceInfo: Codable, Sendable, Hashable {
     public var numaNode: Int?
     /// Link speed in Mbit/s; `nil` when unknown.
     public var speedMbps: Int?
+    public var mtu: Int?
+    /// Number of SR-IOV virtual functions configured (`sriov_numvfs`); `nil` when the device has no SR-IOV.
+    public var sriovVFs: Int?
+    /// The NIC's IPv6 network and address when it also has IPv4 (`netAddress`/`hostIP` hold the IPv4 ones).
+    public var netAddressV6: String?
+    public var hostIPv6: String?
 
     public init(interfaceName: String, netAddress: String = "", hostIP: String = "", vendor: String = "",
-                product: String = "", pciAddress: String = "", numaNode: Int? = nil, speedMbps: Int? = nil) {
+                product: String = "", pciAddress: String = "", numaNode: Int? = nil, speedMbps: Int? = nil,
+                mtu: Int? = nil, sriovVFs: Int? = nil, netAddressV6: String? = nil, hostIPv6: String? = nil) {
         self.interfaceName = interfaceName
         self.netAddress = netAddress
         self.hostIP = hostIP
@@ -48,10 +55,15 @@ public struct InterfaceInfo: Codable, Sendable, Hashable {
         self.pciAddress = pciAddress
         self.numaNode = numaNode
         self.speedMbps = speedMbps
+        self.mtu = mtu
+        self.sriovVFs = sriovVFs
+        self.netAddressV6 = netAddressV6
+        self.hostIPv6 = hostIPv6
     }
 
     private enum CodingKeys: String, CodingKey {
-        case interfaceName, netAddress, hostIP, vendor, product, pciAddress, numaNode, speedMbps
+        case interfaceName, netAddress, hostIP, vendor, product, pciAddress, numaNode, speedMbps, mtu, sriovVFs
+        case netAddressV6, hostIPv6
     }
 
     public init(from decoder: any Decoder) throws {
@@ -64,6 +76,10 @@ public struct InterfaceInfo: Codable, Sendable, Hashable {
         pciAddress = try container.decodeIfPresent(String.self, forKey: .pciAddress) ?? ""
         numaNode = try container.decodeIfPresent(Int.self, forKey: .numaNode)
         speedMbps = try container.decodeIfPresent(Int.self, forKey: .speedMbps)
+        mtu = try container.decodeIfPresent(Int.self, forKey: .mtu)
+        sriovVFs = try container.decodeIfPresent(Int.self, forKey: .sriovVFs)
+        netAddressV6 = try container.decodeIfPresent(String.self, forKey: .netAddressV6)
+        hostIPv6 = try container.decodeIfPresent(String.self, forKey: .hostIPv6)
     }
 
     /// Two records describe the same attachment point when name, network and address match
