@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "multinicctl", targets: ["multinicctl"]),
+        .executable(name: "multi-nicd", targets: ["multi-nicd"]),
         // Host libraries used by bench/.
         .library(name: "MultiNICIPAM", targets: ["MultiNICIPAM"]),
         .library(name: "MultiNICNetlink", targets: ["MultiNICNetlink"]),
@@ -29,6 +30,9 @@ let package = Package(
         .package(path: "Sources/Host/MultiNICCore"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(
@@ -66,6 +70,17 @@ let package = Package(
             path: "Sources/Host/MultiNICIPAM"
         ),
         .target(
+            name: "MultiNICDaemon",
+            dependencies: [
+                "MultiNICIPAM", "MultiNICNetlink", "MultiNICDiscovery", "MultiNICPluginHost",
+                .product(name: "MultiNICCore", package: "MultiNICCore"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Host/MultiNICDaemon"
+        ),
+        .target(
             name: "MultiNICRender",
             dependencies: ["MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/MultiNICRender"
@@ -78,6 +93,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Host/MultiNICCLI"
+        ),
+        .executableTarget(
+            name: "multi-nicd",
+            dependencies: ["MultiNICDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Host/multi-nicd"
         ),
         .executableTarget(
             name: "multinicctl",
@@ -96,7 +116,7 @@ let package = Package(
         .target(name: "FixtureOtherABI", path: "Tests/Fixtures/OtherABI"),
         .target(
             name: "MultiNICTestSupport",
-            dependencies: ["MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICPluginHost", "MultiNICNetlink", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICTestSupport"
         ),
         .testTarget(
@@ -112,6 +132,15 @@ let package = Package(
             name: "IPAMCrashHelper",
             dependencies: ["MultiNICIPAM", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/Fixtures/IPAMCrashHelper"
+        ),
+        .testTarget(
+            name: "MultiNICDaemonTests",
+            dependencies: [
+                "MultiNICDaemon", "MultiNICTestSupport", "MultiNICNetlink", "multi-nicd",
+                .product(name: "MultiNICCore", package: "MultiNICCore"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/MultiNICDaemonTests"
         ),
         .testTarget(
             name: "MultiNICNetlinkTests",

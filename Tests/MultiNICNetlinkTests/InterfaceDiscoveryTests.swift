@@ -5,21 +5,6 @@ import MultiNICNetlink
 import MultiNICTestSupport
 import Testing
 
-/// Canned netlink answers for discovery logic.
-struct FakeNetlink: RouteNetlink {
-    var linkList: [LinkInfo] = []
-    var addressList: [AddressInfo] = []
-    var routeList: [RouteInfo] = []
-
-    func links() throws(NetlinkError) -> [LinkInfo] { linkList }
-    func addresses() throws(NetlinkError) -> [AddressInfo] { addressList }
-    func routes(table: UInt32?) throws(NetlinkError) -> [RouteInfo] { routeList.filter { table == nil || $0.table == table } }
-    func apply(_ changes: [RouteChange]) throws(NetlinkError) -> [(change: RouteChange, error: NetlinkError)] { [] }
-    func rules() throws(NetlinkError) -> [RuleInfo] { [] }
-    func addRule(_ rule: RuleInfo) throws(NetlinkError) {}
-    func deleteRule(_ rule: RuleInfo) throws(NetlinkError) {}
-}
-
 @Suite struct InterfaceDiscoveryTests {
     /// A fake /sys with two Mellanox NICs, an Intel NIC carrying the default route and a non-network device.
     static func fakeSysfs() throws -> String {

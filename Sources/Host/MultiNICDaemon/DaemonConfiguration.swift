@@ -1,0 +1,48 @@
+import Foundation
+
+/// Everything `multi-nicd` is told at start (flags and environment).
+public struct DaemonConfiguration: Sendable, Hashable {
+    /// This node's name (`K8S_NODENAME`, else the host name).
+    public var nodeName: String
+    /// TCP port for the operator (0 disables TCP).
+    public var port: Int
+    public var bindAddress: String
+    /// Unix socket for the CNI binary (root only).
+    public var socketPath: String
+    /// File holding the bearer token TCP clients must send for mutating requests; `nil`: TCP mutations refused.
+    public var tokenFile: String?
+    /// Where the IPAM journal and mirrors live.
+    public var stateDirectory: String
+    public var pluginsDirectory: String?
+    public var sysfsRoot: String
+    public var rtTablesPath: String
+    /// Virtual link kinds accepted as NICs (lab and tests).
+    public var virtualKinds: Set<String>
+    public var quarantineSeconds: Double
+    /// kubelet's device-plugin checkpoint (SR-IOV device IDs per pod).
+    public var kubeletCheckpointPath: String
+    /// IPPools for this host read at start (the lab's configuration); the operator pushes them otherwise.
+    public var poolsFile: String?
+
+    public init(nodeName: String = ProcessInfo.processInfo.environment["K8S_NODENAME"] ?? ProcessInfo.processInfo.hostName,
+                port: Int = 11000, bindAddress: String = "0.0.0.0", socketPath: String = "/run/multinic/multi-nicd.sock",
+                tokenFile: String? = nil, stateDirectory: String = "/var/lib/multinic", pluginsDirectory: String? = nil,
+                sysfsRoot: String = "/sys", rtTablesPath: String = "/etc/iproute2/rt_tables", virtualKinds: Set<String> = [],
+                quarantineSeconds: Double = 30,
+                kubeletCheckpointPath: String = "/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint",
+                poolsFile: String? = nil) {
+        self.nodeName = nodeName
+        self.port = port
+        self.bindAddress = bindAddress
+        self.socketPath = socketPath
+        self.tokenFile = tokenFile
+        self.stateDirectory = stateDirectory
+        self.pluginsDirectory = pluginsDirectory
+        self.sysfsRoot = sysfsRoot
+        self.rtTablesPath = rtTablesPath
+        self.virtualKinds = virtualKinds
+        self.quarantineSeconds = quarantineSeconds
+        self.kubeletCheckpointPath = kubeletCheckpointPath
+        self.poolsFile = poolsFile
+    }
+}

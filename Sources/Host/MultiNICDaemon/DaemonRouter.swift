@@ -1,0 +1,163 @@
+import Foundation
+import Hummingbird
+import MultiNICCore
+
+/// The daemon's HTTP API (upstream-compatible paths and bodies), built once per listener.
+public enum DaemonRouter {
+    /// Who may change things through this listener.
+    public enum Access: Sendable {
+        /// The root-only unix socket: no token.
+        case localSocket
+        /// TCP: mutating requests need `Authorization: Bearer <token>`; `nil` token refuses them all.
+        case bearerToken(String?)
+    }
+
+    /// Paths that only read.
+    static let readOnlyPaths: Set<String> = [DaemonAPI.interfacePath, DaemonAPI.statusPath, "/healthz", "/readyz", "/metrics",
+                                             DaemonAPI.greetPath]
+
+    public static func build(_ services: DaemonServices, access: Access) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ErrorMiddleware(metrics: services.metrics))
+        if case .bearerToken(let token) = access { router.add(middleware: BearerTokenMiddleware(token: token)) }
+
+        router.get("/healthz") { _, _ in plain("ok") }
+        router.get("/readyz") { _, _ in
+            let status = services.status()
+            return status.pools.isEmpty ? plain("no pools yet", status: .serviceUnavailable) : plain("ok")
+        }
+        router.get("/metrics") { _, _ in plain(services.metricsText(), contentType: "text/plain; version=0.0.4") }
+        router.get(RouterPath(DaemonAPI.statusPath)) { _, _ in try json(services.status()) }
+        router.on(RouterPath(DaemonAPI.interfacePath), method: .get) { _, _ in try json(services.interfaces()) }
+        router.on(RouterPath(DaemonAPI.interfacePath), method: .post) { _, _ in try json(services.interfaces()) }
+
+        router.post(RouterPath(DaemonAPI.selectPath)) { request, context in
+            try json(try services.select(try await decode(SelectRequest.self, request, context)))
+        }
+        router.post(RouterPath(DaemonAPI.allocatePath)) { request, context in
+            try json(try await services.allocate(try await decode(AllocateRequest.self, request, context)))
+        }
+        router.post(RouterPath(DaemonAPI.deallocatePath)) { request, context in
+            try json(try await services.deallocate(try await decode(AllocateRequest.self, request, context)))
+        }
+        router.post(RouterPath(DaemonAPI.gcPath)) { request, context in
+            try json(try await services.garbageCollect(try await decode(GCRequest.self, request, context)))
+        }
+        router.post(RouterPath(DaemonAPI.addL3Path)) { request, context in
+            try json(services.addL3(try await decode(L3Request.self, request, context)))
+        }
+        router.post(RouterPath(DaemonAPI.deleteL3Path)) { request, context in
+            try json(services.deleteL3(try await decode(L3Request.self, request, context)))
+        }
+        router.post(RouterPath(DaemonAPI.addRoutePath)) { request, context in
+            try json(services.mainTableRoute(try await decode(L3Route.self, request, context), delete: false))
+        }
+        router.post(RouterPath(DaemonAPI.deleteRoutePath)) { request, context in
+            try json(services.mainTableRoute(try await decode(L3Route.self, request, context), delete: true))
+        }
+        router.put(RouterPath(DaemonAPI.poolsPath)) { request, context in
+            try await services.setPools(try await decode([IPPool].self, request, context))
+            return try json(services.status())
+        }
+        router.put(RouterPath(DaemonAPI.deviceClassesPath)) { request, context in
+            services.setDeviceClasses(try await decode([DeviceClass].self, request, context))
+            return plain("ok")
+        }
+        // Upstream's neighbour warm-up: accepted and answered, nothing else to do (routes are static).
+        router.post(RouterPath(DaemonAPI.joinPath)) { _, _ in try json("") }
+        router.post(RouterPath(DaemonAPI.greetPath)) { _, _ in try json("") }
+        return router
+    }
+
+    /// Decodes a JSON body; a decoding failure is a 400 naming the field.
+    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+        let buffer = try await request.body.collect(upTo: 16 << 20)
+        do {
+            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw DaemonError.badRequest("request body: \(DecodingDescription.describe(error))")
+        } catch {
+            throw DaemonError.badRequest("request body is not valid JSON")
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func plain(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain") -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Maps every error to a status and `{"error": "..."}` once, and records request latency.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let metrics: DaemonMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as DaemonError {
+            response = Self.errorResponse(status: error.status, message: error.description)
+        } catch let error as HTTPError {
+            response = Self.errorResponse(status: error.status.code, message: error.body ?? error.status.reasonPhrase)
+        } catch {
+            response = Self.errorResponse(status: 500, message: "\(error)")
+        }
+        let elapsed = clock.now - start
+        metrics.observe(path: request.uri.path, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                        status: response.status.code)
+        return response
+    }
+
+    static func errorResponse(status: Int, message: String) -> Response {
+        let body = (try? JSONEncoder().encode(DaemonErrorBody(error: message))) ?? Data()
+        return Response(status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// TCP: every request that can change state needs the bearer token; nothing runs without it.
+struct BearerTokenMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let token: String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let readOnly = request.method == .get || DaemonRouter.readOnlyPaths.contains(request.uri.path)
+        if !readOnly {
+            let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+            guard let token, let presented, Self.constantTimeEqual(presented, token) else { throw DaemonError.unauthorized }
+        }
+        return try await next(request, context)
+    }
+
+    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let (left, right) = (Array(lhs.utf8), Array(rhs.utf8))
+        guard left.count == right.count else { return false }
+        return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// DecodingError → `field: problem`.
+enum DecodingDescription {
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is required"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context.codingPath).isEmpty ? "body" : path(context.codingPath)) has the wrong type"
+        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

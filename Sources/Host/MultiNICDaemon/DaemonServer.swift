@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Hummingbird
+import Logging
+import MultiNICCore
+import MultiNICNetlink
+import MultiNICPluginHost
+import ServiceLifecycle
+
+/// Starts the daemon: the root-only unix socket for the CNI binary and TCP (with a bearer token) for the
+/// operator, until SIGTERM/SIGINT.
+public enum DaemonServer {
+    /// Opens everything the configuration names and serves until terminated.
+    public static func run(_ configuration: DaemonConfiguration, logger: Logger) async throws {
+        let loaded = try PluginRegistry.load(directory: configuration.pluginsDirectory)
+        for error in loaded.errors { logger.warning("plugin not loaded: \(error)") }
+        let services = try DaemonServices(configuration: configuration, netlink: try LinuxNetlink(), registry: loaded.registry)
+        logger.info("IPAM journal recovered", metadata: ["records": "\(services.ipam.recoveredRecords)",
+                                                       "tornBytes": "\(services.ipam.tornBytes)",
+                                                       "leases": "\(services.ipam.current.leases.count)"])
+        if let poolsFile = configuration.poolsFile {
+            let data = try Data(contentsOf: URL(fileURLWithPath: poolsFile))
+            try await services.setPools(try JSONDecoder().decode([IPPool].self, from: data))
+        }
+        var applications: [any Service] = []
+        try prepareSocket(configuration.socketPath)
+        let socketPath = configuration.socketPath
+        applications.append(Application(
+            router: DaemonRouter.build(services, access: .localSocket),
+            configuration: ApplicationConfiguration(address: .unixDomainSocket(path: socketPath), serverName: "multi-nicd"),
+            onServerRunning: { _ in _ = chmod(socketPath, 0o600) }, logger: logger))
+        if configuration.port > 0 {
+            let token = try configuration.tokenFile.map {
+                try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if token == nil { logger.warning("no --token-file: mutating requests over TCP are refused") }
+            applications.append(Application(
+                router: DaemonRouter.build(services, access: .bearerToken(token)),
+                configuration: ApplicationConfiguration(address: .hostname(configuration.bindAddress, port: configuration.port),
+                                                        serverName: "multi-nicd"),
+                logger: logger))
+        }
+        let group = ServiceGroup(configuration: .init(services: applications.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Creates the socket's directory and removes a stale socket left by a previous run.
+    static func prepareSocket(_ path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import MultiNICCore
+import MultiNICDiscovery
+import MultiNICIPAM
+import MultiNICNetlink
+import MultiNICPluginHost
+import Synchronization
+
+/// The daemon's logic, independent of HTTP: discovery, selection, IPAM and routes. The HTTP layer decodes,
+/// calls one method, and maps a ``DaemonError`` to a status once.
+public final class DaemonServices: Sendable {
+    public let configuration: DaemonConfiguration
+    public let ipam: IPAMService
+    public let metrics = DaemonMetrics()
+    let discovery: InterfaceDiscovery
+    let routes: RouteKeeper
+    let netlink: any RouteNetlink
+    let tables: RouteTableFile
+    let registry: PluginRegistry
+    let checkpoint: KubeletCheckpoint
+    let deviceClasses = Mutex<[String: DeviceClassSpec]>([:])
+    let publisher: MirrorPublisher
+    private let interfaceCache = Mutex<(at: ContinuousClock.Instant, interfaces: [InterfaceInfo])?>(nil)
+
+    public init(configuration: DaemonConfiguration, netlink: any RouteNetlink, registry: PluginRegistry,
+                mirror: (any AllocationMirror)? = nil) throws(DaemonError) {
+        self.configuration = configuration
+        self.netlink = netlink
+        self.registry = registry
+        do {
+            ipam = try IPAMService(directory: configuration.stateDirectory + "/ipam",
+                                   quarantineSeconds: configuration.quarantineSeconds)
+        } catch {
+            throw DaemonError(error)
+        }
+        discovery = InterfaceDiscovery(netlink: netlink, options: DiscoveryOptions(
+            sysfsRoot: configuration.sysfsRoot, virtualKinds: configuration.virtualKinds))
+        routes = RouteKeeper(netlink: netlink)
+        tables = RouteTableFile(path: configuration.rtTablesPath)
+        checkpoint = KubeletCheckpoint(path: configuration.kubeletCheckpointPath)
+        publisher = MirrorPublisher(mirror: mirror ?? FileAllocationMirror(directory: configuration.stateDirectory + "/ippools"))
+    }
+
+    // MARK: - Interfaces
+
+    /// The host's NICs (cached for a few seconds: selection asks on every pod).
+    public func interfaces(maximumAge: Duration = .seconds(5)) throws(DaemonError) -> [InterfaceInfo] {
+        let clock = ContinuousClock()
+        if let cached = interfaceCache.withLock({ $0 }), clock.now - cached.at < maximumAge { return cached.interfaces }
+        do {
+            let found = try discovery.discover()
+            interfaceCache.withLock { $0 = (clock.now, found) }
+            return found
+        } catch {
+            throw DaemonError(error)
+        }
+    }
+
+    // MARK: - Pools and device classes
+
+    /// Replaces this host's pools with the given IPPools (those of other hosts are ignored).
+    public func setPools(_ pools: [IPPool]) async throws(DaemonError) {
+        var blocks: [PoolBlock] = []
+        for pool in pools where pool.spec.hostName == configuration.nodeName || pool.spec.hostName.isEmpty {
+            guard let block = PoolBlock(pool: pool) else {
+                throw .badRequest("IPPool \(pool.name): podCIDR \(pool.spec.podCIDR) or vlanCIDR \(pool.spec.vlanCIDR) is not a CIDR")
+            }
+            blocks.append(block)
+        }
+        do {
+            try await ipam.setPools(blocks)
+        } catch {
+            throw DaemonError(error)
+        }
+    }
+
+    public func setDeviceClasses(_ classes: [DeviceClass]) {
+        deviceClasses.withLock { $0 = Dictionary(classes.map { ($0.name, $0.spec) }, uniquingKeysWith: { _, last in last }) }
+    }
+
+    // MARK: - IPAM
+
+    /// One address per master, all or nothing, durable on return.
+    public func allocate(_ request: AllocateRequest) async throws(DaemonError) -> [IPAllocation] {
+        let masters = request.masters ?? []
+        guard !masters.isEmpty else { throw .badRequest("masters: at least one host NIC is required") }
+        if let ifNames = request.ifNames, ifNames.count != masters.count {
+            throw .badRequest("ifNames: \(ifNames.count) names for \(masters.count) masters")
+        }
+        let state = ipam.current
+        var requests: [AllocationRequest] = []
+        for (position, master) in masters.enumerated() {
+            guard let pool = state.pools(network: request.def, interfaceName: master).first else {
+                let networks = Set(state.pools.values.map(\.network)).sorted()
+                throw .notFound("no IPPool of network \(request.def) on NIC \(master) of \(configuration.nodeName)"
+                    + " (networks with pools here: \(networks.isEmpty ? "none" : networks.joined(separator: ", ")))")
+            }
+            requests.append(AllocationRequest(ifName: request.ifNames?[position] ?? master, pool: pool.name))
+        }
+        let leases: [Lease]
+        do {
+            leases = try await ipam.allocate(network: request.def, containerID: Self.containerID(request),
+                                             pod: PodRef(namespace: request.namespace, name: request.pod, uid: request.podUID ?? ""),
+                                             requests: requests)
+        } catch {
+            throw DaemonError(error)
+        }
+        metrics.countAllocations(leases.count)
+        mirrorChanged(leases)
+        return leases.map(Self.allocation)
+    }
+
+    /// Releases the container's addresses on this network. Nothing to release is success.
+    public func deallocate(_ request: AllocateRequest) async throws(DaemonError) -> [IPAllocation] {
+        do {
+            let released = try await ipam.release(containerID: Self.containerID(request), network: request.def)
+            metrics.countReleases(released.count)
+            mirrorChanged(released)
+            return released.map(Self.allocation)
+        } catch {
+            throw DaemonError(error)
+        }
+    }
+
+    /// CNI GC: releases everything of the network except the valid attachments.
+    public func garbageCollect(_ request: GCRequest) async throws(DaemonError) -> [IPAllocation] {
+        let valid = Set(request.validAttachments.map {
+            AllocationKey(network: request.network, containerID: $0.containerID, ifName: $0.ifname)
+        })
+        do {
+            let released = try await ipam.garbageCollect(network: request.network, valid: valid)
+            metrics.countReleases(released.count)
+            mirrorChanged(released)
+            return released.map(Self.allocation)
+        } catch {
+            throw DaemonError(error)
+        }
+    }
+
+    private func mirrorChanged(_ leases: [Lease]) {
+        guard !leases.isEmpty else { return }
+        publisher.changed(Set(leases.map(\.pool))) { [ipam] in ipam.current }
+    }
+
+    static func containerID(_ request: AllocateRequest) -> String {
+        request.containerID ?? "\(request.namespace)/\(request.pod)"
+    }
+
+    static func allocation(_ lease: Lease) -> IPAllocation {
+        IPAllocation(interface: lease.interfaceName, ip: lease.address.description, block: String(lease.prefixLength),
+                     ifName: lease.key.ifName)
+    }
+
+    // MARK: - Status
+
+    public func status() -> DaemonStatus {
+        let now = Date().timeIntervalSince1970
+        let state = ipam.current
+        let pools = state.pools.values.sorted { $0.name < $1.name }.map { pool in
+            let usage = state.usage(pool: pool.name, now: now)
+            return DaemonStatus.Pool(name: pool.name, network: pool.network, interface: pool.interfaceName,
+                                     inUse: usage.inUse, quarantined: usage.quarantined, capacity: String(usage.capacity))
+        }
+        let reports = routes.reports
+        var degraded: [String] = []
+        for (network, report) in reports.sorted(by: { $0.key < $1.key }) where !report.inSync {
+            degraded.append("routes of \(network): \(report.failures.first ?? "not in sync")")
+        }
+        for pool in pools where UInt128(pool.inUse + pool.quarantined) >= (UInt128(pool.capacity) ?? 0) {
+            degraded.append("IPPool \(pool.name) is full")
+        }
+        return DaemonStatus(node: configuration.nodeName, pools: pools, routesInSync: reports.mapValues(\.inSync),
+                            degraded: degraded)
+    }
+
+    /// `/metrics` text.
+    public func metricsText() -> String {
+        let status = status()
+        var gauges: [(name: String, help: String, labels: [String: String], value: Double)] = []
+        for pool in status.pools {
+            let labels = ["pool": pool.name, "network": pool.network, "interface": pool.interface]
+            gauges.append(("multinic_pool_addresses_in_use", "Addresses in use per pool.", labels, Double(pool.inUse)))
+            gauges.append(("multinic_pool_addresses_quarantined", "Released addresses still resting per pool.", labels,
+                           Double(pool.quarantined)))
+            gauges.append(("multinic_pool_capacity", "Usable addresses per pool.", labels, Double(pool.capacity) ?? 0))
+        }
+        for (network, inSync) in status.routesInSync.sorted(by: { $0.key < $1.key }) {
+            gauges.append(("multinic_routes_in_sync", "1 when a network's routes are converged.", ["network": network],
+                           inSync ? 1 : 0))
+        }
+        gauges.append(("multinic_journal_fsyncs", "fsyncs of the allocation journal since start.", [:], Double(ipam.syncCount)))
+        return metrics.render(gauges: gauges)
+    }
+}

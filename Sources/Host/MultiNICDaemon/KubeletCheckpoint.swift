@@ -1,0 +1,38 @@
+import Foundation
+
+/// kubelet's device-plugin checkpoint: which devices (PCI addresses for SR-IOV) each pod got per resource.
+/// `Data.PodDeviceEntries[]` with `PodUID`, `ResourceName` and `DeviceIDs` (a list, or a map of NUMA node → list).
+public struct KubeletCheckpoint: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// The device IDs the pod holds for any of `resourceNames`, in checkpoint order.
+    public func deviceIDs(podUID: String, resourceNames: [String]) -> [String] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let entries = (root["Data"] as? [String: Any])?["PodDeviceEntries"] as? [[String: Any]]
+        else { return [] }
+        var result: [String] = []
+        for entry in entries where entry["PodUID"] as? String == podUID {
+            guard let resource = entry["ResourceName"] as? String, resourceNames.contains(resource) else { continue }
+            if let list = entry["DeviceIDs"] as? [String] {
+                result += list
+            } else if let byNode = entry["DeviceIDs"] as? [String: [String]] {
+                result += byNode.keys.sorted().flatMap { byNode[$0] ?? [] }
+            }
+        }
+        return result
+    }
+
+    /// The host NIC a device belongs to: its PF's net name for a VF, else its own net name.
+    public static func interfaceName(ofDevice pciAddress: String, sysfsRoot: String) -> String? {
+        let device = "\(sysfsRoot)/bus/pci/devices/\(pciAddress)"
+        for directory in [device + "/physfn/net", device + "/net"] {
+            if let name = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.sorted().first { return name }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Logging
+import MultiNICDaemon
+
+/// `multi-nicd`: the node daemon. Flags override the environment (K8S_NODENAME, DAEMON_PORT, RT_TABLE_PATH).
+@main
+struct MultiNICd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "multi-nicd", abstract: "MultiNIC node daemon: NIC discovery, node-local IPAM, NIC selection, L3 routes.")
+
+    @Option(help: "This node's name (default: $K8S_NODENAME, else the host name).") var nodeName: String?
+    @Option(help: "TCP port for the operator; 0 disables TCP (default: $DAEMON_PORT or 11000).") var port: Int?
+    @Option(help: "TCP bind address.") var bind = "0.0.0.0"
+    @Option(help: "Unix socket for the CNI binary.") var socket = "/run/multinic/multi-nicd.sock"
+    @Option(help: "File with the bearer token TCP clients must send for mutating requests.") var tokenFile: String?
+    @Option(help: "State directory (IPAM journal, mirrors).") var stateDir = "/var/lib/multinic"
+    @Option(help: "Plugins directory (default: plugins.d next to the executable, then /opt/multinic/plugins.d).")
+    var pluginsDir: String?
+    @Option(help: "sysfs root.") var sysfsRoot = "/sys"
+    @Option(help: "rt_tables file (default: $RT_TABLE_PATH or /etc/iproute2/rt_tables).") var rtTables: String?
+    @Option(help: "Virtual link kinds accepted as NICs, comma-separated (e.g. veth,macvlan for the lab).") var virtualKinds = ""
+    @Option(help: "Seconds a released address rests before it is handed out again.") var quarantineSeconds = 30.0
+    @Option(help: "kubelet device-plugin checkpoint.")
+    var kubeletCheckpoint = "/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint"
+    @Option(help: "IPPools of this host to load at start (JSON list).") var poolsFile: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+    @Option(help: "Log format: text or json.") var logFormat = "text"
+
+    func run() async throws {
+        let environment = ProcessEnvironment.values
+        var configuration = DaemonConfiguration()
+        if let nodeName { configuration.nodeName = nodeName }
+        configuration.port = port ?? environment["DAEMON_PORT"].flatMap(Int.init) ?? 11000
+        configuration.bindAddress = bind
+        configuration.socketPath = socket
+        configuration.tokenFile = tokenFile
+        configuration.stateDirectory = stateDir
+        configuration.pluginsDirectory = pluginsDir
+        configuration.sysfsRoot = sysfsRoot
+        configuration.rtTablesPath = rtTables ?? environment["RT_TABLE_PATH"] ?? "/etc/iproute2/rt_tables"
+        configuration.virtualKinds = Set(virtualKinds.split(separator: ",").map(String.init))
+        configuration.quarantineSeconds = quarantineSeconds
+        configuration.kubeletCheckpointPath = kubeletCheckpoint
+        configuration.poolsFile = poolsFile
+        let logger = DaemonLogging.logger(level: logLevel, json: logFormat == "json")
+        try await DaemonServer.run(configuration, logger: logger)
+    }
+}
