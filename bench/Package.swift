@@ -15,6 +15,7 @@ let package = Package(
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore"),
                            .product(name: "MultiNICNetlink", package: "MultiNIC")]
         ),
+        .executableTarget(name: "daemon-bench"),
         .executableTarget(
             name: "ipam-bench",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore"),

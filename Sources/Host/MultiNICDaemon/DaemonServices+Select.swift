@@ -28,7 +28,7 @@ extension DaemonServices {
         let podRequest = PodRequest(nics: request.args?.nics, masters: request.args?.masters ?? [],
                                     deviceClass: request.args?.class, target: request.args?.target)
         if let nics = podRequest.nics, nics < 0 { throw .badRequest("args.nics: \(nics) is negative") }
-        let attachments = Dictionary(grouping: ipam.current.leases.values, by: \.interfaceName).mapValues(\.count)
+        let attachments = ipam.attachmentCounts()
         let candidates = try interfaces().map { NICCandidate($0, attachments: attachments[$0.interfaceName] ?? 0) }
         let context = SelectionContext(
             masterNets: request.masterNets ?? [], strategyTarget: request.attachPolicy?.target,

@@ -87,11 +87,10 @@ public final class DaemonServices: Sendable {
         if let ifNames = request.ifNames, ifNames.count != masters.count {
             throw .badRequest("ifNames: \(ifNames.count) names for \(masters.count) masters")
         }
-        let state = ipam.current
         var requests: [AllocationRequest] = []
         for (position, master) in masters.enumerated() {
-            guard let pool = state.pools(network: request.def, interfaceName: master).first else {
-                let networks = Set(state.pools.values.map(\.network)).sorted()
+            guard let pool = ipam.pools(network: request.def, interfaceName: master).first else {
+                let networks = ipam.networksWithPools()
                 throw .notFound("no IPPool of network \(request.def) on NIC \(master) of \(configuration.nodeName)"
                     + " (networks with pools here: \(networks.isEmpty ? "none" : networks.joined(separator: ", ")))")
             }

@@ -45,8 +45,28 @@ public final class IPAMService: Sendable {
     /// Records replayed at open.
     public let recoveredRecords: Int
 
-    /// A copy of the current state.
+    /// A copy of the current state. Holding it while others allocate makes their next change copy the state:
+    /// use the queries below on hot paths.
     public var current: IPAMState { state.withLock { $0 } }
+
+    /// The pools of a network on a host NIC (read under the lock, no copy of the state).
+    public func pools(network: String, interfaceName: String) -> [PoolBlock] {
+        state.withLock { $0.pools(network: network, interfaceName: interfaceName) }
+    }
+
+    /// Leases per host NIC (for attach policies that balance load).
+    public func attachmentCounts() -> [String: Int] {
+        state.withLock { state in
+            var counts: [String: Int] = [:]
+            for lease in state.leases.values { counts[lease.interfaceName, default: 0] += 1 }
+            return counts
+        }
+    }
+
+    /// Names of the networks that have pools here.
+    public func networksWithPools() -> [String] {
+        state.withLock { Set($0.pools.values.map(\.network)).sorted() }
+    }
 
     /// fsyncs done since open.
     public var syncCount: Int { journal.syncCount.load(ordering: .relaxed) }
