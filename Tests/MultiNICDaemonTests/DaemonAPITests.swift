@@ -9,6 +9,8 @@ import Testing
 
 /// The daemon's HTTP API through its router, with fake netlink and a real IPAM journal in a temporary directory.
 @Suite struct DaemonAPITests {
+    init() {}
+
     static let node = "worker-1"
 
     /// Services for a host with NICs eth1 (10.0.1.0/24) and eth2 (10.0.2.0/24).

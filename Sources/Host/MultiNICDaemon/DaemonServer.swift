@@ -20,6 +20,10 @@ public enum DaemonServer {
         logger.info("IPAM journal recovered", metadata: ["records": "\(services.ipam.recoveredRecords)",
                                                        "tornBytes": "\(services.ipam.tornBytes)",
                                                        "leases": "\(services.ipam.current.leases.count)"])
+        // Drift repair: route/rule changes in our tables trigger a re-convergence.
+        let events = try RouteEvents()
+        events.start { [services] table in services.noticeRouteChange(inTable: table) }
+        defer { events.stop() }
         if let poolsFile = configuration.poolsFile {
             let data = try Data(contentsOf: URL(fileURLWithPath: poolsFile))
             try await services.setPools(try JSONDecoder().decode([IPPool].self, from: data))

@@ -15,6 +15,11 @@ extension DaemonServices {
         }
     }
 
+    /// A kernel route or rule change: repairs our tables if it touched one.
+    public func noticeRouteChange(inTable table: UInt32) {
+        routes.noticeChange(inTable: table)
+    }
+
     /// `/deletel3`: removes the network's routes and rule.
     public func deleteL3(_ request: L3Request) -> L3Response {
         do {
