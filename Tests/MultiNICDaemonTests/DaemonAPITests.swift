@@ -129,6 +129,8 @@ import Testing
             _ = try await call(client, .post, "/allocate", Self.allocate)
             let metrics = try await call(client, .get, "/metrics")
             #expect(metrics.body.contains("multinic_allocations_total 2"))
+            #expect(metrics.body.contains("multinic_journal_fsyncs "))
+            #expect(metrics.body.contains("multinic_journal_fsync_seconds "))
             #expect(metrics.body.contains(#"multinic_pool_addresses_in_use{interface="eth1",network="net",pool="net-192.168.0.0-30"} 1"#))
             #expect(metrics.body.contains(#"multinic_request_duration_seconds_count{path="/allocate"} 1"#))
             let status = try JSONDecoder().decode(DaemonStatus.self, from: Data(try await call(client, .get, "/status").body.utf8))

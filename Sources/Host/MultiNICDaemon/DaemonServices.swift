@@ -188,6 +188,8 @@ public final class DaemonServices: Sendable {
                            inSync ? 1 : 0))
         }
         gauges.append(("multinic_journal_fsyncs", "fsyncs of the allocation journal since start.", [:], Double(ipam.syncCount)))
+        gauges.append(("multinic_journal_fsync_seconds", "Seconds spent writing and syncing the journal since start"
+            + " (divide by multinic_journal_fsyncs for the mean latency).", [:], ipam.syncSeconds))
         return metrics.render(gauges: gauges)
     }
 }

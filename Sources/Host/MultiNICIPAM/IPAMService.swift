@@ -71,6 +71,9 @@ public final class IPAMService: Sendable {
     /// fsyncs done since open.
     public var syncCount: Int { journal.syncCount.load(ordering: .relaxed) }
 
+    /// Seconds spent in journal writes and fsyncs since open.
+    public var syncSeconds: Double { Double(journal.syncNanoseconds.load(ordering: .relaxed)) / 1e9 }
+
     static func apply(_ record: JournalRecord, to state: inout IPAMState) {
         switch record {
         case .snapshot(let snapshot): state = IPAMState(snapshot: snapshot, quarantineSeconds: state.quarantineSeconds)

@@ -31,6 +31,8 @@ final class JournalWriter: Sendable {
     private let queue = DispatchQueue(label: "multinic.ipam.journal")
     /// Number of fsyncs done (for metrics and tests of group commit).
     let syncCount = Atomic<Int>(0)
+    /// Total time spent writing and syncing, in nanoseconds.
+    let syncNanoseconds = Atomic<Int>(0)
 
     /// Opens (creating) the journal for appending; `validLength` bytes are kept, anything after is cut off.
     init(path: String, directory: String, validLength: Int) throws(IPAMError) {
@@ -126,7 +128,11 @@ final class JournalWriter: Sendable {
                 return batch
             }
             guard let batch else { return }
+            let clock = ContinuousClock()
+            let started = clock.now
             let outcome = batch.rotate ? rotate(to: batch.bytes) : write(batch.bytes, to: batch.descriptor)
+            let elapsed = (clock.now - started).components
+            syncNanoseconds.add(Int(elapsed.seconds) * 1_000_000_000 + Int(elapsed.attoseconds / 1_000_000_000), ordering: .relaxed)
             syncCount.add(1, ordering: .relaxed)
             let ready: [CheckedContinuation<Void, any Error>] = state.withLock { state in
                 switch outcome {
