@@ -84,7 +84,11 @@ struct RouteKeeperTests {
             try LinuxNetlinkTests.addVethPair(name)
             let keeper = RouteKeeper(netlink: try NetworkNamespace.netlink(path: path))
             let events = try RouteEvents(namespacePath: path)
-            events.start { table in keeper.noticeChange(inTable: table) }
+            let seen = EventLog()
+            events.start { event in
+                seen.append(event)
+                if case .table(let table) = event { keeper.noticeChange(inTable: table) }
+            }
             defer { events.stop() }
             #expect(keeper.set(try Self.network(routes: 10)).inSync)
             try TestNamespace.ip("-n", name, "route", "del", "192.168.3.0/26", "table", "100")
@@ -100,6 +104,34 @@ struct RouteKeeperTests {
             }
             #expect(repaired, "route and rule are back within 5 s")
             #expect(keeper.repairCount >= 1)
+            // Link and address changes are reported too (discovery refreshes on them).
+            try TestNamespace.ip("-n", name, "addr", "add", "10.77.2.5/24", "dev", "veth1")
+            try TestNamespace.ip("-n", name, "link", "set", "veth1", "mtu", "1400")
+            for _ in 0..<50 where !(seen.events.contains { if case .address = $0 { true } else { false } }
+                                    && seen.events.contains(.link("veth1"))) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(seen.events.contains(.link("veth1")))
+            #expect(seen.events.contains { if case .address = $0 { true } else { false } })
         }
+    }
+}
+
+/// Events collected from the event thread.
+final class EventLog: @unchecked Sendable {
+    // @unchecked: every access goes through `lock`.
+    private var stored: [NetlinkEvent] = []
+    private let lock = NSLock()
+
+    func append(_ event: NetlinkEvent) {
+        lock.lock()
+        stored.append(event)
+        lock.unlock()
+    }
+
+    var events: [NetlinkEvent] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
     }
 }

@@ -20,9 +20,10 @@ public enum DaemonServer {
         logger.info("IPAM journal recovered", metadata: ["records": "\(services.ipam.recoveredRecords)",
                                                        "tornBytes": "\(services.ipam.tornBytes)",
                                                        "leases": "\(services.ipam.current.leases.count)"])
-        // Drift repair: route/rule changes in our tables trigger a re-convergence.
+        // Drift repair: route/rule changes in our tables trigger a re-convergence; link and address changes
+        // refresh discovery.
         let events = try RouteEvents()
-        events.start { [services] table in services.noticeRouteChange(inTable: table) }
+        events.start { [services] event in services.notice(event) }
         defer { events.stop() }
         if let poolsFile = configuration.poolsFile {
             let data = try Data(contentsOf: URL(fileURLWithPath: poolsFile))

@@ -15,9 +15,13 @@ extension DaemonServices {
         }
     }
 
-    /// A kernel route or rule change: repairs our tables if it touched one.
-    public func noticeRouteChange(inTable table: UInt32) {
-        routes.noticeChange(inTable: table)
+    /// A kernel change: a route or rule in one of our tables is repaired; a link or address change makes the
+    /// next selection rediscover the NICs.
+    public func notice(_ event: NetlinkEvent) {
+        switch event {
+        case .table(let table): routes.noticeChange(inTable: table)
+        case .link, .address: invalidateInterfaces()
+        }
     }
 
     /// `/deletel3`: removes the network's routes and rule.

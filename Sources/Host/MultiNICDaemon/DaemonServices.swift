@@ -56,6 +56,11 @@ public final class DaemonServices: Sendable {
         }
     }
 
+    /// Forgets the cached NICs (a link or address changed).
+    public func invalidateInterfaces() {
+        interfaceCache.withLock { $0 = nil }
+    }
+
     // MARK: - Pools and device classes
 
     /// Replaces this host's pools with the given IPPools (those of other hosts are ignored).

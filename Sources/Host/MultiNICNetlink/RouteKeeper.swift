@@ -6,14 +6,25 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Route change notifications from the kernel (`ip monitor route`), read on a dedicated thread.
+/// A change the kernel reported.
+public enum NetlinkEvent: Sendable, Hashable {
+    /// A route or rule of this table changed.
+    case table(UInt32)
+    /// A link appeared, changed (up/down, MTU) or went away.
+    case link(String)
+    /// An address was added or removed on the link with this index.
+    case address(linkIndex: Int32)
+}
+
+/// Link, address, route and rule notifications from the kernel (`ip monitor`), read on a dedicated thread.
 public final class RouteEvents: Sendable {
     private let socket: NetlinkSocket
     private let running = Atomic<Bool>(false)
 
     /// Subscribes in the calling thread's namespace, or in the namespace at `namespacePath`.
     public init(namespacePath: String? = nil) throws(NetlinkError) {
-        let groups = UInt32(RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_IPV4_RULE)
+        let groups = UInt32(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE
+            | RTMGRP_IPV4_RULE)
         if let namespacePath {
             socket = try NetworkNamespace.socket(path: namespacePath, groups: groups)
         } else {
@@ -21,24 +32,28 @@ public final class RouteEvents: Sendable {
         }
     }
 
-    /// Calls `onChange` with the table of every route or rule change, until ``stop()``.
-    public func start(_ onChange: @escaping @Sendable (UInt32) -> Void) {
+    /// Calls `onEvent` for every change, until ``stop()``.
+    public func start(_ onEvent: @escaping @Sendable (NetlinkEvent) -> Void) {
         guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let thread = Thread { [self] in
             while running.load(ordering: .acquiring) {
                 _ = try? socket.receive(timeoutMilliseconds: 250) { message in
                     switch Int32(message.pointee.nlmsg_type) {
                     case Int32(RTM_NEWROUTE), Int32(RTM_DELROUTE):
-                        if let route = NetlinkMessages.parseRoute(message) { onChange(route.table) }
+                        if let route = NetlinkMessages.parseRoute(message) { onEvent(.table(route.table)) }
                     case Int32(RTM_NEWRULE), Int32(RTM_DELRULE):
-                        if let rule = NetlinkMessages.parseRule(message) { onChange(rule.table) }
+                        if let rule = NetlinkMessages.parseRule(message) { onEvent(.table(rule.table)) }
+                    case Int32(RTM_NEWLINK), Int32(RTM_DELLINK):
+                        if let link = NetlinkMessages.parseLink(message) { onEvent(.link(link.name)) }
+                    case Int32(RTM_NEWADDR), Int32(RTM_DELADDR):
+                        if let address = NetlinkMessages.parseAddress(message) { onEvent(.address(linkIndex: address.linkIndex)) }
                     default:
                         break
                     }
                 }
             }
         }
-        thread.name = "multinic-route-events"
+        thread.name = "multinic-netlink-events"
         thread.start()
     }
 
