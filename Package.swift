@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "MultiNICDaemonTests",
             dependencies: [
-                "MultiNICDaemon", "MultiNICTestSupport", "MultiNICNetlink", "multi-nicd",
+                "MultiNICDaemon", "MultiNICTestSupport", "MultiNICNetlink", "MultiNICIPAM", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
