@@ -63,6 +63,18 @@ import Testing
         }
     }
 
+    @Test func unmanagedInterfacesAreAppendedToDiscovery() async throws {
+        try await DaemonAPITests().withApp { client, services in
+            let file = services.configuration.stateDirectory + "/unmanaged.json"
+            try #"[{"interfaceName":"ib0","netAddress":"10.5.0.0/24"}]"#.write(toFile: file, atomically: true, encoding: .utf8)
+            var configured = services.configuration
+            configured.unmanagedFile = file
+            let withUnmanaged = try DaemonServices(configuration: configured, netlink: FakeNetlink(), registry: BuiltPlugins.registry())
+            #expect(try withUnmanaged.interfaces().map(\.interfaceName) == ["ib0"])
+            _ = client
+        }
+    }
+
     @Test func kubeletCheckpointGivesSRIOVMasters() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-kubelet-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -23,6 +23,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var kubeletCheckpointPath: String
     /// IPPools for this host read at start (the lab's configuration); the operator pushes them otherwise.
     public var poolsFile: String?
+    /// A HostInterface (labelled multi-nic-unmanaged, or a JSON list of interfaces) whose entries are appended to
+    /// discovery: IP-less NICs or statically planned networks.
+    public var unmanagedFile: String?
 
     public init(nodeName: String = ProcessInfo.processInfo.environment["K8S_NODENAME"] ?? ProcessInfo.processInfo.hostName,
                 port: Int = 11000, bindAddress: String = "0.0.0.0", socketPath: String = "/run/multinic/multi-nicd.sock",
@@ -30,7 +33,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
                 sysfsRoot: String = "/sys", rtTablesPath: String = "/etc/iproute2/rt_tables", virtualKinds: Set<String> = [],
                 quarantineSeconds: Double = 30,
                 kubeletCheckpointPath: String = "/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint",
-                poolsFile: String? = nil) {
+                poolsFile: String? = nil, unmanagedFile: String? = nil) {
         self.nodeName = nodeName
         self.port = port
         self.bindAddress = bindAddress
@@ -44,5 +47,6 @@ public struct DaemonConfiguration: Sendable, Hashable {
         self.quarantineSeconds = quarantineSeconds
         self.kubeletCheckpointPath = kubeletCheckpointPath
         self.poolsFile = poolsFile
+        self.unmanagedFile = unmanagedFile
     }
 }

@@ -48,12 +48,19 @@ public final class DaemonServices: Sendable {
         let clock = ContinuousClock()
         if let cached = interfaceCache.withLock({ $0 }), clock.now - cached.at < maximumAge { return cached.interfaces }
         do {
-            let found = try discovery.discover()
+            let found = try discovery.discover(unmanaged: unmanagedInterfaces())
             interfaceCache.withLock { $0 = (clock.now, found) }
             return found
         } catch {
             throw DaemonError(error)
         }
+    }
+
+    /// The configured unmanaged interfaces: a HostInterface document or a JSON list of interfaces.
+    func unmanagedInterfaces() -> [InterfaceInfo] {
+        guard let path = configuration.unmanagedFile, let data = FileManager.default.contents(atPath: path) else { return [] }
+        if let host = try? JSONDecoder().decode(HostInterface.self, from: data) { return host.spec.interfaces }
+        return (try? JSONDecoder().decode([InterfaceInfo].self, from: data)) ?? []
     }
 
     /// Forgets the cached NICs (a link or address changed).

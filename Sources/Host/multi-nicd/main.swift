@@ -23,6 +23,8 @@ struct MultiNICd: AsyncParsableCommand {
     @Option(help: "kubelet device-plugin checkpoint.")
     var kubeletCheckpoint = "/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint"
     @Option(help: "IPPools of this host to load at start (JSON list).") var poolsFile: String?
+    @Option(help: "Unmanaged interfaces appended to discovery (a HostInterface or a JSON list of interfaces).")
+    var unmanagedFile: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "Log format: text or json.") var logFormat = "text"
 
@@ -42,6 +44,7 @@ struct MultiNICd: AsyncParsableCommand {
         configuration.quarantineSeconds = quarantineSeconds
         configuration.kubeletCheckpointPath = kubeletCheckpoint
         configuration.poolsFile = poolsFile
+        configuration.unmanagedFile = unmanagedFile
         let logger = DaemonLogging.logger(level: logLevel, json: logFormat == "json")
         try await DaemonServer.run(configuration, logger: logger)
     }
