@@ -149,12 +149,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiNICIPAMTests",
-            dependencies: ["MultiNICIPAM", "IPAMCrashHelper", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICIPAM", "IPAMCrashHelper", "MultiNICTestSupport",
+                           .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICIPAMTests"
         ),
         .testTarget(
             name: "MultiNICCoreTests",
-            dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICCoreTests"
         ),
         .testTarget(

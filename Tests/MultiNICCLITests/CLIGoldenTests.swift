@@ -81,7 +81,7 @@ func expectGolden(_ name: String, _ arguments: [String], exitCode: Int32, source
 /// The real executable: streams and exit codes as a shell sees them.
 @Suite struct CLIProcessTests {
     func run(_ arguments: [String]) throws -> (stdout: String, stderr: String, status: Int32) {
-        let binary = try #require(Self.binary(), "multinicctl must be built next to the test bundle")
+        let binary = try BuiltPlugins.executable("multinicctl")
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -95,16 +95,6 @@ func expectGolden(_ name: String, _ arguments: [String], exitCode: Int32, source
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self), process.terminationStatus)
-    }
-
-    static func binary() -> URL? {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("multinicctl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
     }
 
     @Test func validateExitsZeroWithOneLine() throws {

@@ -48,7 +48,7 @@ import Testing
         try BuiltPlugins.withDirectory(BuiltPlugins.repositoryPlugins()) { plugins in
             for round in 0..<20 {
                 let daemon = Process()
-                daemon.executableURL = try DaemonProcessTests.binary("multi-nicd")
+                daemon.executableURL = try BuiltPlugins.executable("multi-nicd")
                 daemon.arguments = ["--node-name", "n1", "--port", "0", "--socket", socket, "--state-dir", directory + "/state",
                                     "--plugins-dir", plugins, "--pools-file", directory + "/pools.json",
                                     "--rt-tables", directory + "/rt_tables", "--quarantine-seconds", "0", "--log-level", "error"]

@@ -8,16 +8,6 @@ import Testing
 @Suite(.enabled(if: TestNamespace.canCreate, "needs root and iproute2 to create network namespaces (CI runs as root)"),
        .serialized)
 struct DaemonProcessTests {
-    static func binary(_ name: String) throws -> URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        throw PluginTestFailure("\(name) is not built next to the test binary")
-    }
-
     /// Runs a command (inside the namespace when given) and returns stdout.
     @discardableResult
     static func run(_ arguments: [String], in namespace: String? = nil) throws -> String {
@@ -36,7 +26,7 @@ struct DaemonProcessTests {
     static func startDaemon(namespace: String, directory: String, plugins: String) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", namespace, try binary("multi-nicd").path, "--node-name", "worker-1",
+        process.arguments = ["netns", "exec", namespace, try BuiltPlugins.executable("multi-nicd").path, "--node-name", "worker-1",
                              "--port", "11000", "--bind", "127.0.0.1", "--socket", directory + "/d.sock",
                              "--token-file", directory + "/token", "--state-dir", directory + "/state",
                              "--plugins-dir", plugins, "--virtual-kinds", "veth", "--rt-tables", directory + "/rt_tables",

@@ -1,28 +1,17 @@
 import Foundation
 import MultiNICCore
 import MultiNICIPAM
+import MultiNICTestSupport
 import Testing
 
 /// Kills an allocating process with SIGKILL at random moments, 20 times over one state directory: every
 /// acknowledged allocation must survive, every acknowledged release must stay released, and no address may ever be
 /// held twice.
 @Suite struct IPAMCrashTests {
-    static func helper() throws -> URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("IPAMCrashHelper")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        throw CrashTestFailure(description: "IPAMCrashHelper not built next to the test binary")
-    }
-
-    struct CrashTestFailure: Error, CustomStringConvertible { let description: String }
-
     @Test func acknowledgedChangesSurviveSIGKILL() async throws {
         try await withStateDirectory { directory in
-            let binary = try Self.helper()
-            var random = SeededGenerator(state: 2026)
+            let binary = try BuiltPlugins.executable("IPAMCrashHelper")
+            var random = SeededRandom(seed: 2026)
             var acknowledged: [String: [String]] = [:]  // containerID → addresses
             var released: Set<String> = []
             var openTimes: [Int] = []

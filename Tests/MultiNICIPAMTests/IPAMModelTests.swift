@@ -1,19 +1,8 @@
 import Foundation
 import MultiNICCore
 @testable import MultiNICIPAM
+import MultiNICTestSupport
 import Testing
-
-/// SplitMix64: reproducible random sequences.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random allocate / release / GC / sweep / restart sequences against a simple model of which keys hold a lease.
 @Suite struct IPAMModelTests {
@@ -27,7 +16,7 @@ struct SeededGenerator: RandomNumberGenerator {
     func randomOperationsKeepTheInvariants(first: String, second: String, excludes: [String]) async throws {
         for seed in UInt64(1)...12 {
             try await withStateDirectory { directory in
-                var random = SeededGenerator(state: seed)
+                var random = SeededRandom(seed: seed)
                 let clock = Clock()
                 let pools = [try block("p1", first, excludes: excludes), try block("p2", second, interface: "eth2")]
                 var service = try IPAMService(directory: directory, quarantineSeconds: 5, compactionThreshold: 4096,

@@ -10,14 +10,23 @@ public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComp
 public enum BuiltPlugins {
     /// The build directory holding `libmultinic-*.so`.
     public static func buildDirectory() throws -> URL {
+        try product("libmultinic-policy-none.so").deletingLastPathComponent()
+    }
+
+    /// An executable built next to the test binary (multi-nicd, multinicctl, test helpers).
+    public static func executable(_ name: String) throws -> URL {
+        try product(name)
+    }
+
+    /// A build product in the test binary's directory or one of its parents.
+    static func product(_ name: String) throws -> URL {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<4 {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("libmultinic-policy-none.so").path) {
-                return directory
-            }
+            let candidate = directory.appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
             directory = directory.deletingLastPathComponent()
         }
-        throw PluginTestFailure("plugin libraries not found next to \(CommandLine.arguments[0]); run `swift build --build-tests` first")
+        throw PluginTestFailure("\(name) not found next to \(CommandLine.arguments[0]); run `swift build --build-tests` first")
     }
 
     /// Paths of the built libraries whose file names start with `prefix`.
