@@ -54,7 +54,7 @@ final class SocketClient {
     /// POSTs `body` and returns the status code.
     func post(_ path: String, _ body: String) -> Int {
         let request = "POST \(path) HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-        _ = request.withCString { write(descriptor, $0, strlen($0)) }
+        _ = request.withCString { send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
         var buffer = [UInt8](repeating: 0, count: 65536)
         var received: [UInt8] = []
         while true {
