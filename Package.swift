@@ -81,6 +81,12 @@ let package = Package(
             path: "Sources/Host/MultiNICDaemon"
         ),
         .target(
+            // The CNI binaries' library: spec types and the dispatcher. Core only: no Hummingbird, no plugin host.
+            name: "MultiNICCNI",
+            dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/MultiNICCNI"
+        ),
+        .target(
             name: "MultiNICRender",
             dependencies: ["MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/MultiNICRender"
@@ -132,6 +138,11 @@ let package = Package(
             name: "IPAMCrashHelper",
             dependencies: ["MultiNICIPAM", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/Fixtures/IPAMCrashHelper"
+        ),
+        .testTarget(
+            name: "MultiNICCNITests",
+            dependencies: ["MultiNICCNI", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Tests/MultiNICCNITests"
         ),
         .testTarget(
             name: "MultiNICDaemonTests",

@@ -1,0 +1,47 @@
+/// What a CNI binary does per verb; VERSION is answered by the dispatcher itself.
+public protocol CNIHandler: Sendable {
+    /// ADD: returns the result to print (in the NetConf's version).
+    func add(_ arguments: CNIArguments, stdin: [UInt8]) async throws -> String
+    /// DEL: nothing to print.
+    func delete(_ arguments: CNIArguments, stdin: [UInt8]) async throws
+    func check(_ arguments: CNIArguments, stdin: [UInt8]) async throws
+    func status(_ arguments: CNIArguments, stdin: [UInt8]) async throws
+    func gc(_ arguments: CNIArguments, stdin: [UInt8]) async throws
+}
+
+/// The one place where a CNI invocation turns into stdout text and an exit code: results on success, the spec's
+/// error JSON (with the NetConf's cniVersion when readable) and exit 1 on failure. Nothing else writes stdout.
+public enum CNIDispatcher {
+    public static func run(_ environment: CNIEnvironment, handler: some CNIHandler) async -> (stdout: String, exitCode: Int32) {
+        let version = requestedVersion(environment.stdin)
+        do {
+            let arguments = try CNIArguments(environment)
+            switch arguments.command {
+            case .version: return (CNIVersion.versionInfo, 0)
+            case .add: return (try await handler.add(arguments, stdin: environment.stdin), 0)
+            case .del: try await handler.delete(arguments, stdin: environment.stdin)
+            case .check: try await handler.check(arguments, stdin: environment.stdin)
+            case .status: try await handler.status(arguments, stdin: environment.stdin)
+            case .gc: try await handler.gc(arguments, stdin: environment.stdin)
+            }
+            return ("", 0)
+        } catch let error as CNIError {
+            return (error.json(cniVersion: version), 1)
+        } catch {
+            return (CNIError(CNIError.internalError, "\(error)").json(cniVersion: version), 1)
+        }
+    }
+
+    /// The NetConf's cniVersion if stdin has one, for the error JSON; else the latest.
+    static func requestedVersion(_ stdin: [UInt8]) -> String {
+        guard let config = try? MultiNICNetConf(stdin: stdin) else {
+            // Fall back to a raw look (the config may be invalid in other ways).
+            let text = String(decoding: stdin, as: UTF8.self)
+            for version in CNIVersion.supported where text.contains("\"cniVersion\":\"\(version)\"") || text.contains("\"cniVersion\": \"\(version)\"") {
+                return version
+            }
+            return CNIVersion.latest
+        }
+        return config.cniVersion
+    }
+}

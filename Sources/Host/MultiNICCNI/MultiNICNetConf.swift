@@ -1,0 +1,81 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import MultiNICCore
+
+/// The `multi-nic` NetConf: the NAD config MultiNIC renders plus what Multus injects (`runtimeConfig`,
+/// `args.cni` with the pod annotation's cni-args, `prevResult`).
+public struct MultiNICNetConf: Sendable, Hashable {
+    public var cniVersion: String
+    /// The network (NAD) name: the daemon's `def`.
+    public var name: String
+    public var type: String
+    /// The IPAM section as given.
+    public var ipam: JSONValue?
+    /// The main plugin's config from the NAD.
+    public var plugin: [String: JSONValue]
+    public var subnet: String
+    public var masterNets: [String]
+    public var multiNICIPAM: Bool
+    public var daemonSocket: String?
+    public var attachPolicy: AttachPolicySpec?
+    public var resourceNames: [String]
+    /// The pod's cni-args (`nics`, `masters`, `class`, `target`).
+    public var podArgs: PodRequest
+    public var runtimeConfig: JSONValue?
+    public var prevResult: JSONValue?
+    /// The whole document, for delegation of non-multi-NIC IPAM.
+    public var raw: [String: JSONValue]
+
+    /// Parses stdin; errors are CNI error 6 (not JSON) or 7 (invalid config) naming the field.
+    public init(stdin: [UInt8]) throws(CNIError) {
+        let json: JSONValue
+        do {
+            json = try JSONDecoder().decode(JSONValue.self, from: Data(stdin))
+        } catch {
+            throw CNIError(CNIError.decodingFailure, "network config on stdin is not valid JSON")
+        }
+        guard let object = json.objectValue else { throw CNIError(CNIError.decodingFailure, "network config must be a JSON object") }
+        raw = object
+        func string(_ key: String, required: Bool = false) throws(CNIError) -> String? {
+            switch object[key] {
+            case .string(let text)?: return text
+            case nil, .null?:
+                if required { throw CNIError(CNIError.invalidConfig, "network config: \(key) is required") }
+                return nil
+            case let other?: throw CNIError(CNIError.invalidConfig, "network config: \(key) must be a string, not \(other.typeName)")
+            }
+        }
+        cniVersion = try string("cniVersion", required: true) ?? ""
+        guard CNIVersion.supported.contains(cniVersion) else {
+            throw CNIError(CNIError.incompatibleVersion, "cniVersion \(cniVersion) is not supported",
+                           details: "supported: " + CNIVersion.supported.joined(separator: ", "))
+        }
+        name = try string("name", required: true) ?? ""
+        type = try string("type") ?? "multi-nic"
+        ipam = object["ipam"]
+        plugin = object["plugin"]?.objectValue ?? [:]
+        subnet = try string("subnet") ?? ""
+        daemonSocket = try string("daemonSocket")
+        masterNets = Self.strings(object["masterNets"])
+        resourceNames = Self.strings(object["resourceNames"])
+        if case .bool(let flag)? = object["multiNICIPAM"] { multiNICIPAM = flag } else { multiNICIPAM = false }
+        if let policy = object["attachPolicy"]?.objectValue, let strategy = policy["strategy"]?.stringValue {
+            attachPolicy = AttachPolicySpec(strategy: strategy, target: policy["target"]?.stringValue)
+        }
+        runtimeConfig = object["runtimeConfig"]
+        prevResult = object["prevResult"]
+        do {
+            podArgs = try PodRequest(cniArgs: object["args"]?.objectValue?["cni"])
+        } catch {
+            throw CNIError(CNIError.invalidConfig, "pod cni-args: \(error)")
+        }
+    }
+
+    private static func strings(_ value: JSONValue?) -> [String] {
+        if case .array(let items)? = value { return items.compactMap(\.stringValue) }
+        return []
+    }
+}
