@@ -54,6 +54,12 @@ let package = Package(
             pkgConfig: "libmnl",
             providers: [.apt(["libmnl-dev"])]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            path: "Sources/Host/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .target(
             name: "MultiNICNetlink",
             dependencies: ["CMNL", .product(name: "MultiNICCore", package: "MultiNICCore")],
@@ -83,7 +89,7 @@ let package = Package(
         .target(
             // The CNI binaries' library: spec types and the dispatcher. Core only: no Hummingbird, no plugin host.
             name: "MultiNICCNI",
-            dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["CCurl", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/MultiNICCNI"
         ),
         .target(
@@ -141,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiNICCNITests",
-            dependencies: ["MultiNICCNI", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICCNI", "MultiNICTestSupport", "multi-nicd", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICCNITests"
         ),
         .testTarget(

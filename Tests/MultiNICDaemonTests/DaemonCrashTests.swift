@@ -36,32 +36,15 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-crash-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let pools = """
-            [{"apiVersion":"net.cogadvisor.io/v1","kind":"IPPool","metadata":{"name":"p"},"spec":{"podCIDR":"10.60.0.0/16",
-              "vlanCIDR":"10.60.0.0/16","netAttachDef":"net","hostName":"n1","interfaceName":"lo","excludes":[],"allocations":[]}}]
-            """
-        try pools.write(toFile: directory + "/pools.json", atomically: true, encoding: .utf8)
         let socket = directory + "/d.sock"
         let acknowledged = Acknowledged()
         var random = SystemRandomNumberGenerator()
         var restartTimes: [Duration] = []
         try BuiltPlugins.withDirectory(BuiltPlugins.repositoryPlugins()) { plugins in
             for round in 0..<20 {
-                let daemon = Process()
-                daemon.executableURL = try BuiltPlugins.executable("multi-nicd")
-                daemon.arguments = ["--node-name", "n1", "--port", "0", "--socket", socket, "--state-dir", directory + "/state",
-                                    "--plugins-dir", plugins, "--pools-file", directory + "/pools.json",
-                                    "--rt-tables", directory + "/rt_tables", "--quarantine-seconds", "0", "--log-level", "error"]
-                daemon.standardError = FileHandle.nullDevice
                 let clock = ContinuousClock()
                 let started = clock.now
-                try daemon.run()
-                var up = false
-                for _ in 0..<400 where !up {
-                    up = UnixHTTPClient(path: socket)?.request("GET", "/healthz")?.status == 200
-                    if !up { Thread.sleep(forTimeInterval: 0.01) }
-                }
-                #expect(up, "round \(round): daemon did not come up")
+                let daemon = try RunningDaemon(directory: directory, pluginsDirectory: plugins)
                 restartTimes.append(clock.now - started)
                 let stopAfter = acknowledged.count + Int.random(in: 5...150, using: &random)
                 let workers = (0..<8).map { worker in
@@ -79,8 +62,7 @@ import Testing
                 }
                 workers.forEach { $0.start() }
                 while acknowledged.count < stopAfter { Thread.sleep(forTimeInterval: 0.001) }
-                kill(daemon.processIdentifier, SIGKILL)
-                daemon.waitUntilExit()
+                daemon.kill()
             }
         }
         let state = try IPAMService(directory: directory + "/state/ipam", quarantineSeconds: 0).current

@@ -1,0 +1,43 @@
+import Foundation
+
+/// A real `multi-nicd` on a unix socket in a temporary directory (no TCP, pools on `lo`), for tests of its clients.
+public final class RunningDaemon {
+    public let directory: String
+    public var socketPath: String { directory + "/d.sock" }
+    public let process: Process
+
+    /// Pools JSON of one IPPool `p` on `lo` for network `net` of node `n1`.
+    public static let loopbackPools = """
+        [{"apiVersion":"net.cogadvisor.io/v1","kind":"IPPool","metadata":{"name":"p"},"spec":{"podCIDR":"10.60.0.0/16",
+          "vlanCIDR":"10.60.0.0/16","netAttachDef":"net","hostName":"n1","interfaceName":"lo","excludes":[],"allocations":[]}}]
+        """
+
+    /// Starts the daemon with `pools` over `directory` (state kept there) and waits until it answers.
+    public init(directory: String, pluginsDirectory: String, pools: String = RunningDaemon.loopbackPools) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try pools.write(toFile: directory + "/pools.json", atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = try BuiltPlugins.executable("multi-nicd")
+        process.arguments = ["--node-name", "n1", "--port", "0", "--socket", directory + "/d.sock", "--state-dir", directory + "/state",
+                             "--plugins-dir", pluginsDirectory, "--pools-file", directory + "/pools.json",
+                             "--rt-tables", directory + "/rt_tables", "--quarantine-seconds", "0", "--log-level", "error"]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<400 {
+            if UnixHTTPClient(path: directory + "/d.sock")?.request("GET", "/healthz")?.status == 200 { return }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        throw PluginTestFailure("multi-nicd did not answer on \(directory)/d.sock")
+    }
+
+    /// SIGKILL and wait.
+    public func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { kill() }
+}
