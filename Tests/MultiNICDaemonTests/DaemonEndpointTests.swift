@@ -11,6 +11,7 @@ import Testing
     static let mutating: [(HTTPRequest.Method, String)] = [
         (.post, "/select"), (.post, "/allocate"), (.post, "/deallocate"), (.post, "/gc"), (.post, "/addl3"),
         (.post, "/deletel3"), (.post, "/addroute"), (.post, "/deleteroute"), (.put, "/pools"), (.put, "/deviceclasses"),
+        (.post, "/attach"), (.post, "/detach"),
     ]
 
     @Test func badJSONIsA400OnEveryEndpoint() async throws {

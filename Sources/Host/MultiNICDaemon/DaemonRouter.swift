@@ -40,6 +40,12 @@ public enum DaemonRouter {
         router.post(RouterPath(DaemonAPI.deallocatePath)) { request, context in
             try json(try await services.deallocate(try await decode(AllocateRequest.self, request, context)))
         }
+        router.post(RouterPath(DaemonAPI.attachPath)) { request, context in
+            try json(try await services.attach(try await decode(AttachRequest.self, request, context)))
+        }
+        router.post(RouterPath(DaemonAPI.detachPath)) { request, context in
+            try json(try await services.detach(try await decode(DetachRequest.self, request, context)))
+        }
         router.post(RouterPath(DaemonAPI.gcPath)) { request, context in
             try json(try await services.garbageCollect(try await decode(GCRequest.self, request, context)))
         }

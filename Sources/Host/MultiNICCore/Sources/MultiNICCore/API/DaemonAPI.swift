@@ -15,6 +15,8 @@ public enum DaemonAPI {
     public static let statusPath = "/status"
     public static let poolsPath = "/pools"
     public static let deviceClassesPath = "/deviceclasses"
+    public static let attachPath = "/attach"
+    public static let detachPath = "/detach"
 }
 
 /// The pod's cni-args as the daemon receives them.
@@ -227,4 +229,86 @@ public struct DaemonErrorBody: Codable, Sendable, Hashable {
     public var error: String
 
     public init(error: String) { self.error = error }
+}
+
+/// `POST /attach`: everything the CNI binary needs for a multi-NIC ADD in one round trip — the daemon selects the
+/// NICs, allocates one address each, and builds each NIC's delegate config with the network's backend.
+public struct AttachRequest: Codable, Sendable, Hashable {
+    public var pod: String
+    public var namespace: String
+    public var podUID: String?
+    public var containerID: String
+    /// The pod interface base name (`CNI_IFNAME`); NIC k becomes `<ifName>-<k>`.
+    public var ifName: String
+    /// The network (NAD) name.
+    public var network: String
+    public var cniVersion: String
+    /// The NAD config's `plugin` section.
+    public var plugin: [String: JSONValue]
+    public var masterNets: [String]?
+    public var attachPolicy: AttachPolicySpec?
+    public var resourceNames: [String]?
+    public var args: SelectArgs?
+    public var routes: [IPAMRoute]?
+
+    public init(pod: String, namespace: String, podUID: String? = nil, containerID: String, ifName: String, network: String,
+                cniVersion: String, plugin: [String: JSONValue], masterNets: [String]? = nil,
+                attachPolicy: AttachPolicySpec? = nil, resourceNames: [String]? = nil, args: SelectArgs? = nil,
+                routes: [IPAMRoute]? = nil) {
+        self.pod = pod
+        self.namespace = namespace
+        self.podUID = podUID
+        self.containerID = containerID
+        self.ifName = ifName
+        self.network = network
+        self.cniVersion = cniVersion
+        self.plugin = plugin
+        self.masterNets = masterNets
+        self.attachPolicy = attachPolicy
+        self.resourceNames = resourceNames
+        self.args = args
+        self.routes = routes
+    }
+}
+
+/// One pod interface to create (attach) or remove (detach).
+public struct AttachedNIC: Codable, Sendable, Hashable {
+    public var master: String
+    public var deviceID: String?
+    /// `net1-0`, `net1-1`, …
+    public var ifName: String
+    /// Address with the interface block's prefix, e.g. `192.168.0.65/18`.
+    public var address: String
+    /// The delegate CNI config; absent on detach when the backend cannot rebuild it (the link is then removed by name).
+    public var delegate: JSONValue?
+
+    public init(master: String, deviceID: String? = nil, ifName: String, address: String, delegate: JSONValue?) {
+        self.master = master
+        self.deviceID = deviceID
+        self.ifName = ifName
+        self.address = address
+        self.delegate = delegate
+    }
+}
+
+/// `POST /detach`: releases a container's addresses on a network and returns the NICs to remove.
+public struct DetachRequest: Codable, Sendable, Hashable {
+    public var containerID: String
+    public var network: String
+    public var cniVersion: String
+    public var plugin: [String: JSONValue]
+
+    public init(containerID: String, network: String, cniVersion: String, plugin: [String: JSONValue]) {
+        self.containerID = containerID
+        self.network = network
+        self.cniVersion = cniVersion
+        self.plugin = plugin
+    }
+}
+
+/// The answer of `/attach` and `/detach`.
+public struct AttachResponse: Codable, Sendable, Hashable {
+    public var nics: [AttachedNIC]
+
+    public init(nics: [AttachedNIC]) { self.nics = nics }
 }
