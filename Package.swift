@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "multinicctl", targets: ["multinicctl"]),
         .executable(name: "multi-nicd", targets: ["multi-nicd"]),
+        .executable(name: "multi-nic", targets: ["multi-nic"]),
         // Host libraries used by bench/.
         .library(name: "MultiNICIPAM", targets: ["MultiNICIPAM"]),
         .library(name: "MultiNICNetlink", targets: ["MultiNICNetlink"]),
@@ -112,6 +113,11 @@ let package = Package(
             path: "Sources/Host/multi-nicd"
         ),
         .executableTarget(
+            name: "multi-nic",
+            dependencies: ["MultiNICCNI"],
+            path: "Sources/Host/multi-nic"
+        ),
+        .executableTarget(
             name: "multinicctl",
             dependencies: ["MultiNICCLI"],
             path: "Sources/Host/multinicctl"
@@ -147,7 +153,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiNICCNITests",
-            dependencies: ["MultiNICCNI", "MultiNICTestSupport", "multi-nicd", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICCNI", "MultiNICTestSupport", "multi-nicd", "multi-nic",
+                           .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICCNITests"
         ),
         .testTarget(

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MultiNICCore
+
+/// Runs a delegate CNI plugin (ipvlan, macvlan, sriov, …) the way a runtime does: posix_spawn with the CNI_*
+/// environment and the config on stdin, stdout captured (Foundation.Process costs tens of milliseconds).
+public struct DelegateRunner: Sendable {
+    /// Directories searched for plugin binaries (`CNI_PATH`).
+    public let searchPath: [String]
+
+    public init(searchPath: [String]) {
+        self.searchPath = searchPath
+    }
+
+    /// The plugin's path, or a CNI error naming where it looked.
+    public func locate(_ type: String) throws(CNIError) -> String {
+        for directory in searchPath where access(directory + "/" + type, X_OK) == 0 { return directory + "/" + type }
+        throw CNIError(CNIError.invalidConfig, "delegate plugin \(type) not found", details: "CNI_PATH: " + searchPath.joined(separator: ":"))
+    }
+
+    /// Runs `type` with `command`; returns its stdout. A non-zero exit becomes the plugin's own CNI error when it
+    /// printed one.
+    public func run(_ type: String, command: CNICommand, containerID: String, netns: String, ifName: String,
+                    args: String, config: JSONValue) throws(CNIError) -> JSONValue? {
+        let path = try locate(type)
+        let environment = ["CNI_COMMAND=\(command.rawValue)", "CNI_CONTAINERID=\(containerID)", "CNI_NETNS=\(netns)",
+                           "CNI_IFNAME=\(ifName)", "CNI_ARGS=\(args)", "CNI_PATH=\(searchPath.joined(separator: ":"))"]
+        let (status, output) = spawn(path, environment: environment, input: Array(config.description.utf8))
+        let parsed = output.isEmpty ? nil : try? JSONValue.parse(String(decoding: output, as: UTF8.self))
+        guard status == 0 else {
+            if let object = parsed?.objectValue, case .integer(let code)? = object["code"] {
+                throw CNIError(UInt(max(code, 0)), "\(type) \(command.rawValue) on \(ifName): " + (object["msg"]?.stringValue ?? ""),
+                               details: object["details"]?.stringValue ?? "")
+            }
+            throw CNIError(CNIError.internalError, "\(type) \(command.rawValue) on \(ifName) exited with status \(status)")
+        }
+        return parsed
+    }
+
+    /// posix_spawn with stdin and stdout pipes (close-on-exec, so concurrent spawns never inherit them).
+    private func spawn(_ path: String, environment: [String], input: [UInt8]) -> (Int32, [UInt8]) {
+        var inPipe: [Int32] = [0, 0]
+        var outPipe: [Int32] = [0, 0]
+        guard pipe(&inPipe) == 0 else { return (-1, []) }
+        guard pipe(&outPipe) == 0 else {
+            close(inPipe[0])
+            close(inPipe[1])
+            return (-1, [])
+        }
+        for descriptor in inPipe + outPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        close(inPipe[0])
+        close(outPipe[1])
+        if spawned == 0 {
+            var written = 0
+            while written < input.count {
+                let count = input[written...].withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                written += count
+            }
+        }
+        close(inPipe[1])
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = read(outPipe[0], &buffer, buffer.count)
+            if count <= 0 { break }
+            output += buffer[0..<count]
+        }
+        close(outPipe[0])
+        guard spawned == 0 else { return (-1, []) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return ((status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F), output)
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import MultiNICCore
+import MultiNICTestSupport
+import Testing
+
+/// The real `multi-nic` binary, as Multus runs it, against a real multi-nicd, delegating to Debian's macvlan plugin:
+/// a host namespace with two veth "NICs" and a pod namespace.
+@Suite(.enabled(if: TestNamespace.canCreate && FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/macvlan"),
+                "needs root, iproute2 and containernetworking-plugins (CI installs them and runs as root)"),
+       .serialized)
+struct MultiNICEndToEndTests {
+    static let pools = """
+        [{"apiVersion":"net.cogadvisor.io/v1","kind":"IPPool","metadata":{"name":"net-192.168.0.0-26"},
+          "spec":{"podCIDR":"192.168.0.0/26","vlanCIDR":"192.168.0.0/18","netAttachDef":"net","hostName":"worker-1",
+                  "interfaceName":"eth1","excludes":[],"allocations":[]}},
+         {"apiVersion":"net.cogadvisor.io/v1","kind":"IPPool","metadata":{"name":"net-192.168.64.0-26"},
+          "spec":{"podCIDR":"192.168.64.0/26","vlanCIDR":"192.168.64.0/18","netAttachDef":"net","hostName":"worker-1",
+                  "interfaceName":"eth2","excludes":[],"allocations":[]}}]
+        """
+
+    /// Runs `multi-nic` in the host namespace; returns (exit code, stdout).
+    static func cni(_ command: String, host: String, pod: String, config: String, container: String = "c1") throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", host, try BuiltPlugins.executable("multi-nic").path]
+        process.environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": container, "CNI_NETNS": "/var/run/netns/\(pod)",
+                               "CNI_IFNAME": "net1", "CNI_PATH": "/usr/lib/cni",
+                               "CNI_ARGS": "K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod1;K8S_POD_UID=u1"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(Data(config.utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test(arguments: ["0.3.1", "1.0.0"])
+    func addCreatesOneInterfacePerNICAndDelRemovesEverything(version: String) throws {
+        try TestNamespace.with { host, _ in
+            try TestNamespace.with { pod, _ in
+                for (index, subnet) in [(1, "10.0.1"), (2, "10.0.2")] {
+                    try TestNamespace.ip("-n", host, "link", "add", "eth\(index)", "type", "veth", "peer", "name", "peer\(index)")
+                    try TestNamespace.ip("-n", host, "addr", "add", "\(subnet).11/24", "dev", "eth\(index)")
+                    try TestNamespace.ip("-n", host, "link", "set", "eth\(index)", "up")
+                    try TestNamespace.ip("-n", host, "link", "set", "peer\(index)", "up")
+                }
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-e2e-\(UUID())").path
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                try Self.pools.write(toFile: directory + "/pools.json", atomically: true, encoding: .utf8)
+                try BuiltPlugins.withDirectory(BuiltPlugins.repositoryPlugins()) { plugins in
+                    let daemon = try DaemonInNamespace(namespace: host, directory: directory, plugins: plugins)
+                    defer { daemon.stop() }
+                    let config = #"{"cniVersion":"\#(version)","name":"net","type":"multi-nic","ipam":{"type":"multi-nic-ipam"},"plugin":{"cniVersion":"\#(version)","type":"macvlan","mode":"bridge"},"masterNets":["10.0.1.0/24","10.0.2.0/24"],"multiNICIPAM":true,"daemonSocket":"\#(directory)/d.sock"}"#
+                    let (code, result) = try Self.cni("ADD", host: host, pod: pod, config: config)
+                    #expect(code == 0, "ADD failed: \(result)")
+                    let parsed = try JSONValue.parse(result).objectValue
+                    #expect(parsed?["cniVersion"] == .string(version))
+                    let addresses = try TestNamespace.ip("-n", pod, "-o", "addr", "show")
+                    #expect(addresses.contains("net1-0") && addresses.contains("192.168.0.1/18"))
+                    #expect(addresses.contains("net1-1") && addresses.contains("192.168.64.1/18"))
+                    if version.hasPrefix("0.") { #expect(result.contains(#""version":"4""#)) }
+
+                    let (deleted, deleteOutput) = try Self.cni("DEL", host: host, pod: pod, config: config)
+                    #expect(deleted == 0, "DEL failed: \(deleteOutput)")
+                    let remaining = try TestNamespace.ip("-n", pod, "-o", "link", "show")
+                    #expect(!remaining.contains("net1-0") && !remaining.contains("net1-1"))
+                    #expect(try Self.cni("DEL", host: host, pod: pod, config: config).0 == 0, "a second DEL succeeds")
+                    let status = UnixHTTPClient(path: directory + "/d.sock")?.request("GET", "/status")?.body ?? ""
+                    #expect(status.contains(#""inUse":0"#) && !status.contains(#""inUse":1"#), "every address released: \(status)")
+                }
+            }
+        }
+    }
+}
+
+/// multi-nicd started inside a namespace (`ip netns exec`).
+final class DaemonInNamespace {
+    let process = Process()
+
+    init(namespace: String, directory: String, plugins: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", namespace, try BuiltPlugins.executable("multi-nicd").path, "--node-name", "worker-1",
+                             "--port", "0", "--socket", directory + "/d.sock", "--state-dir", directory + "/state",
+                             "--plugins-dir", plugins, "--virtual-kinds", "veth", "--rt-tables", directory + "/rt_tables",
+                             "--pools-file", directory + "/pools.json", "--quarantine-seconds", "0", "--log-level", "error"]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<400 {
+            if UnixHTTPClient(path: directory + "/d.sock")?.request("GET", "/healthz")?.status == 200 { return }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        stop()
+        throw PluginTestFailure("multi-nicd did not start in \(namespace)")
+    }
+
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
