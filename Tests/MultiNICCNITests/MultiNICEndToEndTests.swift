@@ -19,12 +19,13 @@ struct MultiNICEndToEndTests {
         """
 
     /// Runs `multi-nic` in the host namespace; returns (exit code, stdout).
-    static func cni(_ command: String, host: String, pod: String, config: String, container: String = "c1") throws -> (Int32, String) {
+    static func cni(_ command: String, host: String, pod: String, config: String, container: String = "c1",
+                    path: String = "/usr/lib/cni") throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         process.arguments = ["netns", "exec", host, try BuiltPlugins.executable("multi-nic").path]
         process.environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": container, "CNI_NETNS": "/var/run/netns/\(pod)",
-                               "CNI_IFNAME": "net1", "CNI_PATH": "/usr/lib/cni",
+                               "CNI_IFNAME": "net1", "CNI_PATH": path,
                                "CNI_ARGS": "K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod1;K8S_POD_UID=u1"]
         let input = Pipe()
         let output = Pipe()
@@ -39,8 +40,8 @@ struct MultiNICEndToEndTests {
         return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    @Test(arguments: ["0.3.1", "1.0.0"])
-    func addCreatesOneInterfacePerNICAndDelRemovesEverything(version: String) throws {
+    /// A host namespace with eth1/eth2, a pod namespace, and multi-nicd running in the host namespace.
+    static func withCluster(_ body: (_ host: String, _ pod: String, _ directory: String) throws -> Void) throws {
         try TestNamespace.with { host, _ in
             try TestNamespace.with { pod, _ in
                 for (index, subnet) in [(1, "10.0.1"), (2, "10.0.2")] {
@@ -52,11 +53,44 @@ struct MultiNICEndToEndTests {
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-e2e-\(UUID())").path
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(atPath: directory) }
-                try Self.pools.write(toFile: directory + "/pools.json", atomically: true, encoding: .utf8)
+                try pools.write(toFile: directory + "/pools.json", atomically: true, encoding: .utf8)
                 try BuiltPlugins.withDirectory(BuiltPlugins.repositoryPlugins()) { plugins in
                     let daemon = try DaemonInNamespace(namespace: host, directory: directory, plugins: plugins)
                     defer { daemon.stop() }
-                    let config = #"{"cniVersion":"\#(version)","name":"net","type":"multi-nic","ipam":{"type":"multi-nic-ipam"},"plugin":{"cniVersion":"\#(version)","type":"macvlan","mode":"bridge"},"masterNets":["10.0.1.0/24","10.0.2.0/24"],"multiNICIPAM":true,"daemonSocket":"\#(directory)/d.sock"}"#
+                    try body(host, pod, directory)
+                }
+            }
+        }
+    }
+
+    static func config(_ version: String, _ directory: String) -> String {
+        #"{"cniVersion":"\#(version)","name":"net","type":"multi-nic","ipam":{"type":"multi-nic-ipam"},"plugin":{"cniVersion":"\#(version)","type":"macvlan","mode":"bridge"},"masterNets":["10.0.1.0/24","10.0.2.0/24"],"multiNICIPAM":true,"daemonSocket":"\#(directory)/d.sock"}"#
+    }
+
+    @Test func aFailureOnTheSecondNICLeavesNothingBehind() throws {
+        try Self.withCluster { host, pod, directory in
+            // A delegate that fails for net1-1 and is Debian's macvlan otherwise.
+            let plugins = directory + "/cni"
+            try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true)
+            let script = "#!/bin/sh\nif [ \"$CNI_IFNAME\" = net1-1 ] && [ \"$CNI_COMMAND\" = ADD ]; then\n"
+                + "  echo '{\"cniVersion\":\"1.0.0\",\"code\":100,\"msg\":\"injected failure\"}'; exit 1\nfi\nexec /usr/lib/cni/macvlan\n"
+            try script.write(toFile: plugins + "/macvlan", atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: plugins + "/macvlan")
+            try FileManager.default.copyItem(atPath: "/usr/lib/cni/static", toPath: plugins + "/static")
+            let (code, output) = try Self.cni("ADD", host: host, pod: pod, config: Self.config("1.0.0", directory), path: plugins)
+            #expect(code != 0)
+            #expect(output.contains(#""code":100"#) && output.contains("injected failure"), "\(output)")
+            let links = try TestNamespace.ip("-n", pod, "-o", "link", "show")
+            #expect(!links.contains("net1-0"), "the first NIC was rolled back")
+            let status = UnixHTTPClient(path: directory + "/d.sock")?.request("GET", "/status")?.body ?? ""
+            #expect(status.contains(#""inUse":0"#) && !status.contains(#""inUse":1"#), "addresses released: \(status)")
+        }
+    }
+
+    @Test(arguments: ["0.3.1", "1.0.0"])
+    func addCreatesOneInterfacePerNICAndDelRemovesEverything(version: String) throws {
+        try Self.withCluster { host, pod, directory in
+                    let config = Self.config(version, directory)
                     let (code, result) = try Self.cni("ADD", host: host, pod: pod, config: config)
                     #expect(code == 0, "ADD failed: \(result)")
                     let parsed = try JSONValue.parse(result).objectValue
@@ -73,8 +107,6 @@ struct MultiNICEndToEndTests {
                     #expect(try Self.cni("DEL", host: host, pod: pod, config: config).0 == 0, "a second DEL succeeds")
                     let status = UnixHTTPClient(path: directory + "/d.sock")?.request("GET", "/status")?.body ?? ""
                     #expect(status.contains(#""inUse":0"#) && !status.contains(#""inUse":1"#), "every address released: \(status)")
-                }
-            }
         }
     }
 }
