@@ -51,6 +51,9 @@ import Testing
         let valid: Set = [AllocationKey(network: "net", containerID: "c1", ifName: "net1-0")]
         #expect(state.staleKeys(network: "net", valid: valid).map(\.description) == ["net/c1/net1-1", "net/c2/net1-0", "net/c2/net1-1"])
         #expect(state.staleKeys(network: "other", valid: []).isEmpty)
+        // A CNI attachment (c1, net1) covers its per-NIC keys net1-0 and net1-1, not net10-0.
+        let attachment: Set = [AllocationKey(network: "net", containerID: "c1", ifName: "net1")]
+        #expect(state.staleKeys(network: "net", valid: attachment).map(\.description) == ["net/c2/net1-0", "net/c2/net1-1"])
         #expect(state.orphanKeys(livePodUIDs: ["u1"]).map(\.containerID) == ["c2", "c2"])
     }
 

@@ -123,8 +123,8 @@ public struct MultiNICHandler: CNIHandler {
             for item in items {
                 guard let fields = item.objectValue, let container = fields["containerID"]?.stringValue,
                       let ifName = fields["ifname"]?.stringValue else { continue }
-                // Our keys are per NIC (`<ifname>-<k>`): keep every NIC of a valid attachment.
-                for index in 0..<64 { valid.append(ValidAttachment(containerID: container, ifname: "\(ifName)-\(index)")) }
+                // The daemon keeps every per-NIC key (`<ifname>-<k>`) of a valid attachment.
+                valid.append(ValidAttachment(containerID: container, ifname: ifName))
             }
         }
         do {

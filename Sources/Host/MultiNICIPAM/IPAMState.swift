@@ -130,9 +130,15 @@ public struct IPAMState: Sendable, Hashable {
         }.sorted()
     }
 
-    /// Keys of a network that are not among the valid (containerID, ifName) attachments (CNI GC).
+    /// Keys of a network that are not among the valid (containerID, ifName) attachments (CNI GC). A valid
+    /// attachment `(c, net1)` also covers the per-NIC keys `(c, net1-0)`, `(c, net1-1)`, … of a multi-NIC ADD.
     public func staleKeys(network: String, valid: Set<AllocationKey>) -> [AllocationKey] {
-        leases.keys.filter { $0.network == network && !valid.contains($0) }.sorted()
+        let bases = Dictionary(grouping: valid.filter { $0.network == network }, by: \.containerID)
+        return leases.keys.filter { key in
+            guard key.network == network else { return false }
+            let covered = bases[key.containerID]?.contains { $0.ifName == key.ifName || key.ifName.hasPrefix($0.ifName + "-") }
+            return !(covered ?? false)
+        }.sorted()
     }
 
     /// Keys whose pod UID is known and not among `livePodUIDs` (periodic sweep).
