@@ -53,10 +53,10 @@ struct MultiNICEndToEndTests {
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-e2e-\(UUID())").path
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(atPath: directory) }
-                try pools.write(toFile: directory + "/pools.json", atomically: true, encoding: .utf8)
                 try BuiltPlugins.withDirectory(BuiltPlugins.repositoryPlugins()) { plugins in
-                    let daemon = try DaemonInNamespace(namespace: host, directory: directory, plugins: plugins)
-                    defer { daemon.stop() }
+                    let daemon = try RunningDaemon(directory: directory, pluginsDirectory: plugins, pools: pools, namespace: host,
+                                                   arguments: ["--node-name", "worker-1", "--virtual-kinds", "veth"])
+                    defer { daemon.kill() }
                     try body(host, pod, directory)
                 }
             }
@@ -107,34 +107,6 @@ struct MultiNICEndToEndTests {
                     #expect(try Self.cni("DEL", host: host, pod: pod, config: config).0 == 0, "a second DEL succeeds")
                     let status = UnixHTTPClient(path: directory + "/d.sock")?.request("GET", "/status")?.body ?? ""
                     #expect(status.contains(#""inUse":0"#) && !status.contains(#""inUse":1"#), "every address released: \(status)")
-        }
-    }
-}
-
-/// multi-nicd started inside a namespace (`ip netns exec`).
-final class DaemonInNamespace {
-    let process = Process()
-
-    init(namespace: String, directory: String, plugins: String) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", namespace, try BuiltPlugins.executable("multi-nicd").path, "--node-name", "worker-1",
-                             "--port", "0", "--socket", directory + "/d.sock", "--state-dir", directory + "/state",
-                             "--plugins-dir", plugins, "--virtual-kinds", "veth", "--rt-tables", directory + "/rt_tables",
-                             "--pools-file", directory + "/pools.json", "--quarantine-seconds", "0", "--log-level", "error"]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<400 {
-            if UnixHTTPClient(path: directory + "/d.sock")?.request("GET", "/healthz")?.status == 200 { return }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        stop()
-        throw PluginTestFailure("multi-nicd did not start in \(namespace)")
-    }
-
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
         }
     }
 }

@@ -23,23 +23,10 @@ struct DaemonProcessTests {
         return text
     }
 
-    static func startDaemon(namespace: String, directory: String, plugins: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", namespace, try BuiltPlugins.executable("multi-nicd").path, "--node-name", "worker-1",
-                             "--port", "11000", "--bind", "127.0.0.1", "--socket", directory + "/d.sock",
-                             "--token-file", directory + "/token", "--state-dir", directory + "/state",
-                             "--plugins-dir", plugins, "--virtual-kinds", "veth", "--rt-tables", directory + "/rt_tables",
-                             "--pools-file", directory + "/pools.json", "--quarantine-seconds", "0"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Ready when it answers on the socket (a killed daemon leaves its socket file behind).
-        for _ in 0..<200 {
-            if (try? run(["curl", "-s", "--unix-socket", directory + "/d.sock", "http://d/healthz"])) == "ok" { break }
-            Thread.sleep(forTimeInterval: 0.025)
-        }
-        return process
+    static func startDaemon(namespace: String, directory: String, plugins: String) throws -> RunningDaemon {
+        try RunningDaemon(directory: directory, pluginsDirectory: plugins, pools: DaemonAPITests.pools, namespace: namespace,
+                          arguments: ["--node-name", "worker-1", "--port", "11000", "--bind", "127.0.0.1",
+                                      "--token-file", directory + "/token", "--virtual-kinds", "veth"])
     }
 
     @Test func servesOverTheSocketAndTCPAndSurvivesSIGKILL() throws {
@@ -54,10 +41,9 @@ struct DaemonProcessTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             try "t0ken\n".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
-            try DaemonAPITests.pools.write(toFile: directory + "/pools.json", atomically: true, encoding: .utf8)
             try BuiltPlugins.withDirectory(BuiltPlugins.repositoryPlugins()) { plugins in
                 var daemon = try Self.startDaemon(namespace: name, directory: directory, plugins: plugins)
-                defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() } }
+                defer { daemon.kill() }
                 let socket = directory + "/d.sock"
                 let attributes = try FileManager.default.attributesOfItem(atPath: socket)
                 #expect((attributes[.posixPermissions] as? Int) == 0o600)
@@ -74,8 +60,7 @@ struct DaemonProcessTests {
                 #expect(routes.contains("192.168.65.0/26 via 10.0.2.12 dev eth2 proto 167"))
                 #expect(try String(contentsOfFile: directory + "/rt_tables", encoding: .utf8) == "100\tmulti-nic-sample\n")
 
-                kill(daemon.processIdentifier, SIGKILL)
-                daemon.waitUntilExit()
+                daemon.kill()
                 let clock = ContinuousClock()
                 let restart = clock.now
                 daemon = try Self.startDaemon(namespace: name, directory: directory, plugins: plugins)

@@ -12,22 +12,40 @@ public final class RunningDaemon {
           "vlanCIDR":"10.60.0.0/16","netAttachDef":"net","hostName":"n1","interfaceName":"lo","excludes":[],"allocations":[]}}]
         """
 
-    /// Starts the daemon with `pools` over `directory` (state kept there) and waits until it answers.
-    public init(directory: String, pluginsDirectory: String, pools: String = RunningDaemon.loopbackPools) throws {
+    /// Starts the daemon with `pools` over `directory` (state kept there) and waits until it answers. With a
+    /// `namespace` it runs inside it (`ip netns exec`); `arguments` override or add flags (e.g. `--node-name`,
+    /// `--port`, `--virtual-kinds`).
+    public init(directory: String, pluginsDirectory: String, pools: String = RunningDaemon.loopbackPools,
+                namespace: String? = nil, arguments: [String] = []) throws {
         self.directory = directory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try pools.write(toFile: directory + "/pools.json", atomically: true, encoding: .utf8)
         process = Process()
-        process.executableURL = try BuiltPlugins.executable("multi-nicd")
-        process.arguments = ["--node-name", "n1", "--port", "0", "--socket", directory + "/d.sock", "--state-dir", directory + "/state",
-                             "--plugins-dir", pluginsDirectory, "--pools-file", directory + "/pools.json",
-                             "--rt-tables", directory + "/rt_tables", "--quarantine-seconds", "0", "--log-level", "error"]
+        let daemon = try BuiltPlugins.executable("multi-nicd").path
+        // Defaults, replaced by any flag `arguments` names (they come as flag/value pairs).
+        var flags: [(String, String)] = [("--node-name", "n1"), ("--port", "0"), ("--socket", directory + "/d.sock"),
+                                         ("--state-dir", directory + "/state"), ("--plugins-dir", pluginsDirectory),
+                                         ("--pools-file", directory + "/pools.json"), ("--rt-tables", directory + "/rt_tables"),
+                                         ("--quarantine-seconds", "0"), ("--log-level", "error")]
+        for index in stride(from: 0, to: arguments.count - 1, by: 2) {
+            let (flag, value) = (arguments[index], arguments[index + 1])
+            if let position = flags.firstIndex(where: { $0.0 == flag }) { flags[position].1 = value } else { flags.append((flag, value)) }
+        }
+        let commandLine = flags.flatMap { [$0.0, $0.1] }
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", namespace, daemon] + commandLine
+        } else {
+            process.executableURL = URL(fileURLWithPath: daemon)
+            process.arguments = commandLine
+        }
         process.standardError = FileHandle.nullDevice
         try process.run()
         for _ in 0..<400 {
             if UnixHTTPClient(path: directory + "/d.sock")?.request("GET", "/healthz")?.status == 200 { return }
             Thread.sleep(forTimeInterval: 0.01)
         }
+        kill()
         throw PluginTestFailure("multi-nicd did not answer on \(directory)/d.sock")
     }
 
