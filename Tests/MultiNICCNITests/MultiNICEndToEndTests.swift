@@ -44,12 +44,7 @@ struct MultiNICEndToEndTests {
     static func withCluster(_ body: (_ host: String, _ pod: String, _ directory: String) throws -> Void) throws {
         try TestNamespace.with { host, _ in
             try TestNamespace.with { pod, _ in
-                for (index, subnet) in [(1, "10.0.1"), (2, "10.0.2")] {
-                    try TestNamespace.ip("-n", host, "link", "add", "eth\(index)", "type", "veth", "peer", "name", "peer\(index)")
-                    try TestNamespace.ip("-n", host, "addr", "add", "\(subnet).11/24", "dev", "eth\(index)")
-                    try TestNamespace.ip("-n", host, "link", "set", "eth\(index)", "up")
-                    try TestNamespace.ip("-n", host, "link", "set", "peer\(index)", "up")
-                }
+                try TestNamespace.addVethNICs(host, [("eth1", "10.0.1.11/24"), ("eth2", "10.0.2.11/24")])
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-e2e-\(UUID())").path
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(atPath: directory) }

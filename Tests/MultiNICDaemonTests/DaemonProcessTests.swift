@@ -31,12 +31,7 @@ struct DaemonProcessTests {
 
     @Test func servesOverTheSocketAndTCPAndSurvivesSIGKILL() throws {
         try TestNamespace.with { name, _ in
-            for (index, subnet) in [(1, "10.0.1"), (2, "10.0.2")] {
-                try TestNamespace.ip("-n", name, "link", "add", "eth\(index)", "type", "veth", "peer", "name", "peer\(index)")
-                try TestNamespace.ip("-n", name, "addr", "add", "\(subnet).11/24", "dev", "eth\(index)")
-                try TestNamespace.ip("-n", name, "link", "set", "eth\(index)", "up")
-                try TestNamespace.ip("-n", name, "link", "set", "peer\(index)", "up")
-            }
+            try TestNamespace.addVethNICs(name, [("eth1", "10.0.1.11/24"), ("eth2", "10.0.2.11/24")])
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-d-\(UUID())").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -83,12 +83,7 @@ import Testing
 struct NamespaceDiscoveryTests {
     @Test func vethNICsAreFoundAndTheDefaultRouteNetworkIsSkipped() throws {
         try TestNamespace.with { name, path in
-            for (index, subnet) in [(1, "10.0.1"), (2, "10.0.2"), (9, "192.0.2")] {
-                try TestNamespace.ip("-n", name, "link", "add", "nic\(index)", "type", "veth", "peer", "name", "peer\(index)")
-                try TestNamespace.ip("-n", name, "addr", "add", "\(subnet).5/24", "dev", "nic\(index)")
-                try TestNamespace.ip("-n", name, "link", "set", "nic\(index)", "up")
-                try TestNamespace.ip("-n", name, "link", "set", "peer\(index)", "up")
-            }
+            try TestNamespace.addVethNICs(name, [("nic1", "10.0.1.5/24"), ("nic2", "10.0.2.5/24"), ("nic9", "192.0.2.5/24")])
             try TestNamespace.ip("-n", name, "route", "add", "default", "via", "192.0.2.1", "dev", "nic9")
             let discovery = InterfaceDiscovery(netlink: try NetworkNamespace.netlink(path: path),
                                                options: DiscoveryOptions(virtualKinds: ["veth"]))

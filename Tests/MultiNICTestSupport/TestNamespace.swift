@@ -35,6 +35,17 @@ public enum TestNamespace {
         return text
     }
 
+    /// Adds veth "NICs" to `namespace`: for each (name, address) a veth pair `name`/`peer<k>` with the address on
+    /// `name`, both ends up.
+    public static func addVethNICs(_ namespace: String, _ nics: [(name: String, address: String)]) throws {
+        for (index, nic) in nics.enumerated() {
+            try ip("-n", namespace, "link", "add", nic.name, "type", "veth", "peer", "name", "peer\(index)")
+            try ip("-n", namespace, "addr", "add", nic.address, "dev", nic.name)
+            try ip("-n", namespace, "link", "set", nic.name, "up")
+            try ip("-n", namespace, "link", "set", "peer\(index)", "up")
+        }
+    }
+
     /// Runs `body` with a fresh namespace (name, path); the namespace and everything in it is deleted afterwards.
     public static func with<T>(_ body: (_ name: String, _ path: String) throws -> T) throws -> T {
         let name = "mntest-\(UInt32.random(in: 0...UInt32.max))"

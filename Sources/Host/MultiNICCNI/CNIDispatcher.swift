@@ -1,3 +1,5 @@
+import MultiNICCore
+
 /// What a CNI binary does per verb; VERSION is answered by the dispatcher itself.
 public protocol CNIHandler: Sendable {
     /// ADD: returns the result to print (in the NetConf's version).
@@ -13,7 +15,6 @@ public protocol CNIHandler: Sendable {
 /// error JSON (with the NetConf's cniVersion when readable) and exit 1 on failure. Nothing else writes stdout.
 public enum CNIDispatcher {
     public static func run(_ environment: CNIEnvironment, handler: some CNIHandler) async -> (stdout: String, exitCode: Int32) {
-        let version = requestedVersion(environment.stdin)
         do {
             let arguments = try CNIArguments(environment)
             switch arguments.command {
@@ -26,22 +27,16 @@ public enum CNIDispatcher {
             }
             return ("", 0)
         } catch let error as CNIError {
-            return (error.json(cniVersion: version), 1)
+            return (error.json(cniVersion: requestedVersion(environment.stdin)), 1)
         } catch {
-            return (CNIError(CNIError.internalError, "\(error)").json(cniVersion: version), 1)
+            return (CNIError(CNIError.internalError, "\(error)").json(cniVersion: requestedVersion(environment.stdin)), 1)
         }
     }
 
-    /// The NetConf's cniVersion if stdin has one, for the error JSON; else the latest.
+    /// The NetConf's cniVersion for the error JSON (only read when there is an error, so the success path parses
+    /// stdin once); the latest version when stdin has no usable one.
     static func requestedVersion(_ stdin: [UInt8]) -> String {
-        guard let config = try? MultiNICNetConf(stdin: stdin) else {
-            // Fall back to a raw look (the config may be invalid in other ways).
-            let text = String(decoding: stdin, as: UTF8.self)
-            for version in CNIVersion.supported where text.contains("\"cniVersion\":\"\(version)\"") || text.contains("\"cniVersion\": \"\(version)\"") {
-                return version
-            }
-            return CNIVersion.latest
-        }
-        return config.cniVersion
+        let version = (try? JSONValue.parse(String(decoding: stdin, as: UTF8.self)))?.objectValue?["cniVersion"]?.stringValue
+        return version.flatMap { CNIVersion.supported.contains($0) ? $0 : nil } ?? CNIVersion.latest
     }
 }
