@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "multinicctl", targets: ["multinicctl"]),
         .executable(name: "multi-nicd", targets: ["multi-nicd"]),
         .executable(name: "multi-nic", targets: ["multi-nic"]),
+        .executable(name: "multi-nic-ipam", targets: ["multi-nic-ipam"]),
         // Host libraries used by bench/.
         .library(name: "MultiNICIPAM", targets: ["MultiNICIPAM"]),
         .library(name: "MultiNICNetlink", targets: ["MultiNICNetlink"]),
@@ -88,9 +89,10 @@ let package = Package(
             path: "Sources/Host/MultiNICDaemon"
         ),
         .target(
-            // The CNI binaries' library: spec types and the dispatcher. Core only: no Hummingbird, no plugin host.
+            // The CNI binaries' library: spec types and the dispatcher. Core, libcurl and the Foundation-free netlink
+            // module (CHECK, DEL clean-up): no Hummingbird, no plugin host.
             name: "MultiNICCNI",
-            dependencies: ["CCurl", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["CCurl", "MultiNICNetlink", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/MultiNICCNI"
         ),
         .target(
@@ -116,6 +118,11 @@ let package = Package(
             name: "multi-nic",
             dependencies: ["MultiNICCNI"],
             path: "Sources/Host/multi-nic"
+        ),
+        .executableTarget(
+            name: "multi-nic-ipam",
+            dependencies: ["MultiNICCNI"],
+            path: "Sources/Host/multi-nic-ipam"
         ),
         .executableTarget(
             name: "multinicctl",

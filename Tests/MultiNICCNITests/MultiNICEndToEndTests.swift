@@ -3,105 +3,95 @@ import MultiNICCore
 import MultiNICTestSupport
 import Testing
 
-/// The real `multi-nic` binary, as Multus runs it, against a real multi-nicd, delegating to Debian's macvlan plugin:
-/// a host namespace with two veth "NICs" and a pod namespace.
-@Suite(.enabled(if: TestNamespace.canCreate && FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/macvlan"),
-                "needs root, iproute2 and containernetworking-plugins (CI installs them and runs as root)"),
+/// The real `multi-nic` binary, as Multus runs it, against a real multi-nicd per host, delegating to Debian's
+/// macvlan plugin: two hosts whose NICs share per-network bridges, one pod per host.
+@Suite(.enabled(if: CNICluster.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"),
        .serialized)
 struct MultiNICEndToEndTests {
-    static let pools = """
-        [{"apiVersion":"net.cogadvisor.io/v1","kind":"IPPool","metadata":{"name":"net-192.168.0.0-26"},
-          "spec":{"podCIDR":"192.168.0.0/26","vlanCIDR":"192.168.0.0/18","netAttachDef":"net","hostName":"worker-1",
-                  "interfaceName":"eth1","excludes":[],"allocations":[]}},
-         {"apiVersion":"net.cogadvisor.io/v1","kind":"IPPool","metadata":{"name":"net-192.168.64.0-26"},
-          "spec":{"podCIDR":"192.168.64.0/26","vlanCIDR":"192.168.64.0/18","netAttachDef":"net","hostName":"worker-1",
-                  "interfaceName":"eth2","excludes":[],"allocations":[]}}]
-        """
-
-    /// Runs `multi-nic` in the host namespace; returns (exit code, stdout).
-    static func cni(_ command: String, host: String, pod: String, config: String, container: String = "c1",
-                    path: String = "/usr/lib/cni") throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", host, try BuiltPlugins.executable("multi-nic").path]
-        process.environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": container, "CNI_NETNS": "/var/run/netns/\(pod)",
-                               "CNI_IFNAME": "net1", "CNI_PATH": path,
-                               "CNI_ARGS": "K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod1;K8S_POD_UID=u1"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        input.fileHandleForWriting.write(Data(config.utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-
-    /// A host namespace with eth1/eth2, a pod namespace, and multi-nicd running in the host namespace.
-    static func withCluster(_ body: (_ host: String, _ pod: String, _ directory: String) throws -> Void) throws {
-        try TestNamespace.with { host, _ in
-            try TestNamespace.with { pod, _ in
-                try TestNamespace.addVethNICs(host, [("eth1", "10.0.1.11/24"), ("eth2", "10.0.2.11/24")])
-                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-e2e-\(UUID())").path
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                defer { try? FileManager.default.removeItem(atPath: directory) }
-                try BuiltPlugins.withDirectory(BuiltPlugins.repositoryPlugins()) { plugins in
-                    let daemon = try RunningDaemon(directory: directory, pluginsDirectory: plugins, pools: pools, namespace: host,
-                                                   arguments: ["--node-name", "worker-1", "--virtual-kinds", "veth"])
-                    defer { daemon.kill() }
-                    try body(host, pod, directory)
+    @Test(arguments: ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"])
+    func podsOnTwoHostsReachEachOtherOnEveryNICAndDelRemovesEverything(version: String) throws {
+        try CNICluster.with { cluster in
+            var results: [String] = []
+            for host in 0..<2 {
+                let (code, result) = try cluster.run("ADD", host: host, config: cluster.config(version, host: host))
+                try #require(code == 0, "ADD on host \(host) failed: \(result)")
+                results.append(result)
+                let parsed = try #require(try JSONValue.parse(result).objectValue)
+                #expect(parsed["cniVersion"] == .string(version))
+                let interfaces = parsed["interfaces"]?.arrayValue?.compactMap { $0.objectValue?["name"]?.stringValue }
+                #expect(interfaces == ["net1-0", "net1-1"])
+                let indices = parsed["ips"]?.arrayValue?.compactMap { item -> Int64? in
+                    if case .integer(let index)? = item.objectValue?["interface"] { return index }
+                    return nil
+                }
+                #expect(indices == [0, 1], "each address names its interface: \(result)")
+                if version.hasPrefix("0.") { #expect(result.contains(#""version":"4""#)) }
+                let addresses = try TestNamespace.ip("-n", cluster.pods[host], "-o", "addr", "show")
+                let routes = try TestNamespace.ip("-n", cluster.pods[host], "route", "show")
+                for nic in 0..<2 {
+                    #expect(addresses.contains("net1-\(nic)") && addresses.contains(CNICluster.podAddress(host: host, nic: nic) + "/18"),
+                            "\(addresses)")
+                    #expect(routes.contains("192.168.\(64 * nic).0/18 dev net1-\(nic)"), "connected /18 per NIC: \(routes)")
                 }
             }
+            for nic in 0..<2 {
+                #expect(cluster.ping(from: 0, ifName: "net1-\(nic)", to: CNICluster.podAddress(host: 1, nic: nic)), "pod0 → pod1 on NIC \(nic)")
+                #expect(cluster.ping(from: 1, ifName: "net1-\(nic)", to: CNICluster.podAddress(host: 0, nic: nic)), "pod1 → pod0 on NIC \(nic)")
+            }
+            if version != "0.3.0" && version != "0.3.1" {
+                let check = try cluster.run("CHECK", host: 0, config: cluster.config(version, host: 0, extra: #","prevResult":\#(results[0])"#))
+                #expect(check.0 == 0, "CHECK after ADD: \(check.1)")
+            }
+            for host in 0..<2 {
+                let (deleted, output) = try cluster.run("DEL", host: host, config: cluster.config(version, host: host))
+                #expect(deleted == 0, "DEL failed: \(output)")
+                let links = try TestNamespace.ip("-n", cluster.pods[host], "-o", "link", "show")
+                #expect(!links.contains("net1-"), "every pod link removed: \(links)")
+                #expect(cluster.inUse(host: host) == 0, "every address released: \(cluster.status(host: host))")
+                #expect(try cluster.run("DEL", host: host, config: cluster.config(version, host: host)).0 == 0, "a second DEL succeeds")
+            }
+            let log = (try? String(contentsOfFile: cluster.hosts[0].directory + "/cni.log", encoding: .utf8)) ?? ""
+            #expect(log.contains("multi-nic ADD container=c0 ifname=net1 network=net exit=0"), "one log line per call: \(log)")
         }
     }
 
-    static func config(_ version: String, _ directory: String) -> String {
-        #"{"cniVersion":"\#(version)","name":"net","type":"multi-nic","ipam":{"type":"multi-nic-ipam"},"plugin":{"cniVersion":"\#(version)","type":"macvlan","mode":"bridge"},"masterNets":["10.0.1.0/24","10.0.2.0/24"],"multiNICIPAM":true,"daemonSocket":"\#(directory)/d.sock"}"#
-    }
-
-    @Test func aFailureOnTheSecondNICLeavesNothingBehind() throws {
-        try Self.withCluster { host, pod, directory in
+    @Test func aFailureOnTheSecondOfThreeNICsLeavesNothingBehind() throws {
+        try CNICluster.with(hosts: 1, nics: 3) { cluster in
             // A delegate that fails for net1-1 and is Debian's macvlan otherwise.
-            let plugins = directory + "/cni"
+            let plugins = cluster.hosts[0].directory + "/cni"
             try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true)
             let script = "#!/bin/sh\nif [ \"$CNI_IFNAME\" = net1-1 ] && [ \"$CNI_COMMAND\" = ADD ]; then\n"
                 + "  echo '{\"cniVersion\":\"1.0.0\",\"code\":100,\"msg\":\"injected failure\"}'; exit 1\nfi\nexec /usr/lib/cni/macvlan\n"
             try script.write(toFile: plugins + "/macvlan", atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: plugins + "/macvlan")
             try FileManager.default.copyItem(atPath: "/usr/lib/cni/static", toPath: plugins + "/static")
-            let (code, output) = try Self.cni("ADD", host: host, pod: pod, config: Self.config("1.0.0", directory), path: plugins)
+            let (code, output) = try cluster.run("ADD", host: 0, config: cluster.config("1.0.0", host: 0), path: plugins)
             #expect(code != 0)
             #expect(output.contains(#""code":100"#) && output.contains("injected failure"), "\(output)")
-            let links = try TestNamespace.ip("-n", pod, "-o", "link", "show")
-            #expect(!links.contains("net1-0"), "the first NIC was rolled back")
-            let status = UnixHTTPClient(path: directory + "/d.sock")?.request("GET", "/status")?.body ?? ""
-            #expect(status.contains(#""inUse":0"#) && !status.contains(#""inUse":1"#), "addresses released: \(status)")
+            let links = try TestNamespace.ip("-n", cluster.pods[0], "-o", "link", "show")
+            #expect(!links.contains("net1-"), "the first NIC was rolled back: \(links)")
+            #expect(cluster.inUse(host: 0) == 0, "addresses released: \(cluster.status(host: 0))")
+            let records = (try? FileManager.default.contentsOfDirectory(atPath: cluster.hosts[0].stateDirectory + "/attachments")) ?? []
+            #expect(records.isEmpty, "no attachment record left: \(records)")
         }
     }
 
-    @Test(arguments: ["0.3.1", "1.0.0"])
-    func addCreatesOneInterfacePerNICAndDelRemovesEverything(version: String) throws {
-        try Self.withCluster { host, pod, directory in
-                    let config = Self.config(version, directory)
-                    let (code, result) = try Self.cni("ADD", host: host, pod: pod, config: config)
-                    #expect(code == 0, "ADD failed: \(result)")
-                    let parsed = try JSONValue.parse(result).objectValue
-                    #expect(parsed?["cniVersion"] == .string(version))
-                    let addresses = try TestNamespace.ip("-n", pod, "-o", "addr", "show")
-                    #expect(addresses.contains("net1-0") && addresses.contains("192.168.0.1/18"))
-                    #expect(addresses.contains("net1-1") && addresses.contains("192.168.64.1/18"))
-                    if version.hasPrefix("0.") { #expect(result.contains(#""version":"4""#)) }
-
-                    let (deleted, deleteOutput) = try Self.cni("DEL", host: host, pod: pod, config: config)
-                    #expect(deleted == 0, "DEL failed: \(deleteOutput)")
-                    let remaining = try TestNamespace.ip("-n", pod, "-o", "link", "show")
-                    #expect(!remaining.contains("net1-0") && !remaining.contains("net1-1"))
-                    #expect(try Self.cni("DEL", host: host, pod: pod, config: config).0 == 0, "a second DEL succeeds")
-                    let status = UnixHTTPClient(path: directory + "/d.sock")?.request("GET", "/status")?.body ?? ""
-                    #expect(status.contains(#""inUse":0"#) && !status.contains(#""inUse":1"#), "every address released: \(status)")
+    @Test func checkReportsAMissingAddressAndAMissingInterface() throws {
+        try CNICluster.with(hosts: 1) { cluster in
+            let (code, result) = try cluster.run("ADD", host: 0, config: cluster.config("1.0.0", host: 0))
+            try #require(code == 0, "\(result)")
+            let withPrevious = cluster.config("1.0.0", host: 0, extra: #","prevResult":\#(result)"#)
+            #expect(try cluster.run("CHECK", host: 0, config: withPrevious).0 == 0)
+            try TestNamespace.ip("-n", cluster.pods[0], "addr", "del", CNICluster.podAddress(host: 0, nic: 1) + "/18", "dev", "net1-1")
+            let (lacking, lackingOutput) = try cluster.run("CHECK", host: 0, config: withPrevious)
+            #expect(lacking != 0 && lackingOutput.contains(#""code":100"#) && lackingOutput.contains("net1-1 lacks 192.168.64.1/18"),
+                    "\(lackingOutput)")
+            try TestNamespace.ip("-n", cluster.pods[0], "link", "del", "net1-0")
+            let (missing, missingOutput) = try cluster.run("CHECK", host: 0, config: withPrevious)
+            #expect(missing != 0 && missingOutput.contains("net1-0 is missing"), "\(missingOutput)")
+            let old = try cluster.run("CHECK", host: 0, config: cluster.config("0.3.1", host: 0, extra: #","prevResult":\#(result)"#))
+            #expect(old.0 != 0 && old.1.contains(#""code":1"#), "CHECK does not exist before 0.4.0: \(old.1)")
+            #expect(try cluster.run("DEL", host: 0, config: cluster.config("1.0.0", host: 0)).0 == 0)
         }
     }
 }

@@ -46,6 +46,29 @@ public enum TestNamespace {
         }
     }
 
+    /// A veth "NIC" `nic` in `namespace` (with `address`, up) whose other end is a port of `bridge` in `fabric`
+    /// (the bridge is created on first use): hosts on the same bridge share one L2 network, like a ToR switch.
+    public static func addBridgedNIC(_ namespace: String, nic: String, address: String, fabric: String, bridge: String) throws {
+        if (try? ip("-n", fabric, "link", "show", bridge)) == nil {
+            try ip("-n", fabric, "link", "add", bridge, "type", "bridge")
+            try ip("-n", fabric, "link", "set", bridge, "up")
+        }
+        let port = "p\(UInt32.random(in: 0...UInt32.max) % 1_000_000)"
+        try ip("-n", fabric, "link", "add", port, "type", "veth", "peer", "name", nic, "netns", namespace)
+        try ip("-n", fabric, "link", "set", port, "master", bridge, "up")
+        try ip("-n", namespace, "addr", "add", address, "dev", nic)
+        try ip("-n", namespace, "link", "set", nic, "up")
+    }
+
+    /// Runs `body` with `count` fresh namespaces, all deleted afterwards.
+    public static func withMany<T>(_ count: Int, _ body: (_ names: [String]) throws -> T) throws -> T {
+        func nest(_ names: [String]) throws -> T {
+            if names.count == count { return try body(names) }
+            return try with { name, _ in try nest(names + [name]) }
+        }
+        return try nest([])
+    }
+
     /// Runs `body` with a fresh namespace (name, path); the namespace and everything in it is deleted afterwards.
     public static func with<T>(_ body: (_ name: String, _ path: String) throws -> T) throws -> T {
         let name = "mntest-\(UInt32.random(in: 0...UInt32.max))"

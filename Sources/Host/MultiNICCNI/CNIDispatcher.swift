@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MultiNICCore
 
 /// What a CNI binary does per verb; VERSION is answered by the dispatcher itself.
@@ -38,5 +41,24 @@ public enum CNIDispatcher {
     static func requestedVersion(_ stdin: [UInt8]) -> String {
         let version = (try? JSONValue.parse(String(decoding: stdin, as: UTF8.self)))?.objectValue?["cniVersion"]?.stringValue
         return version.flatMap { CNIVersion.supported.contains($0) ? $0 : nil } ?? CNIVersion.latest
+    }
+}
+
+/// The whole life of a CNI binary's process: read stdin and the environment, dispatch, print the result or the
+/// spec's error JSON, append one line to the log file, exit with the code.
+public enum CNIProcess {
+    public static func main<Handler: CNIHandler>(binary: String, defaultLogFile: String,
+                                                 handler makeHandler: (_ socket: String) -> Handler) async -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        let started = InvocationLog.milliseconds()
+        let environment = CNIEnvironment(variables: CNIProcessEnvironment.variables(), stdin: CNIProcessEnvironment.standardInput())
+        let handler = makeHandler(environment.variables["MULTINIC_SOCKET"] ?? "/run/multinic/multi-nicd.sock")
+        let (output, code) = await CNIDispatcher.run(environment, handler: handler)
+        if !output.isEmpty { print(output) }
+        if environment.variables["CNI_COMMAND"] != CNICommand.version.rawValue {
+            InvocationLog(binary: binary, defaultPath: defaultLogFile)
+                .record(environment, stdout: output, exitCode: code, milliseconds: InvocationLog.milliseconds() - started)
+        }
+        exit(code)
     }
 }

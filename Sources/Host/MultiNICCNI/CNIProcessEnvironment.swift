@@ -16,4 +16,16 @@ public enum CNIProcessEnvironment {
         }
         return result
     }
+
+    /// All of stdin (the NetConf).
+    public static func standardInput() -> [UInt8] {
+        var input: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(0, &chunk, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return input }
+            input += chunk[0..<count]
+        }
+    }
 }

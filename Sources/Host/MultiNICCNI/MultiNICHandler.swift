@@ -10,20 +10,33 @@ import MultiNICCore
 public struct MultiNICHandler: CNIHandler {
     /// Socket used when the NetConf names none.
     public let defaultSocket: String
+    /// State directory used when the NetConf names none.
+    public let defaultStateDirectory: String
 
-    public init(defaultSocket: String = "/run/multinic/multi-nicd.sock") {
+    public init(defaultSocket: String = "/run/multinic/multi-nicd.sock",
+                defaultStateDirectory: String = PendingReleases.defaultCNIStateDirectory) {
         self.defaultSocket = defaultSocket
+        self.defaultStateDirectory = defaultStateDirectory
     }
 
-    private func client(_ config: MultiNICNetConf) -> DaemonClient {
+    func client(_ config: MultiNICNetConf) -> DaemonClient {
         DaemonClient(socketPath: config.daemonSocket ?? defaultSocket)
     }
 
+    func store(_ config: MultiNICNetConf) -> AttachmentStore {
+        AttachmentStore(directory: config.cniStateDir ?? defaultStateDirectory)
+    }
+
     /// CNI_ARGS for delegates: the pod's, with IgnoreUnknown=1 so strict IPAM plugins (static) accept the K8S_* keys.
-    private static func cniArgs(_ arguments: CNIArguments) -> String {
+    static func cniArgs(_ arguments: CNIArguments) -> String {
         var args = arguments.args
         args["IgnoreUnknown"] = "1"
         return args.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+    }
+
+    static func detachRequest(_ arguments: CNIArguments, _ config: MultiNICNetConf) -> DetachRequest {
+        DetachRequest(containerID: arguments.containerID, network: config.name, ifName: arguments.ifName,
+                      cniVersion: config.delegateVersion, plugin: config.plugin)
     }
 
     public func add(_ arguments: CNIArguments, stdin: [UInt8]) async throws -> String {
@@ -32,10 +45,11 @@ public struct MultiNICHandler: CNIHandler {
         let request = AttachRequest(
             pod: arguments.args["K8S_POD_NAME"] ?? "", namespace: arguments.args["K8S_POD_NAMESPACE"] ?? "",
             podUID: arguments.args["K8S_POD_UID"], containerID: arguments.containerID, ifName: arguments.ifName,
-            network: config.name, cniVersion: config.cniVersion, plugin: config.plugin, masterNets: config.masterNets,
+            network: config.name, cniVersion: config.delegateVersion, plugin: config.plugin, masterNets: config.masterNets,
             attachPolicy: config.attachPolicy, resourceNames: config.resourceNames.isEmpty ? nil : config.resourceNames,
             args: SelectArgs(nics: podArgs.nics, masters: podArgs.masters.isEmpty ? nil : podArgs.masters,
-                             target: podArgs.target, class: podArgs.deviceClass))
+                             target: podArgs.target, class: podArgs.deviceClass),
+            delegatedIPAM: config.multiNICIPAM ? nil : config.ipam)
         let attached: AttachResponse
         do {
             attached = try client(config).post(DaemonAPI.attachPath, request, as: AttachResponse.self)
@@ -43,10 +57,16 @@ public struct MultiNICHandler: CNIHandler {
             throw error.cniError
         }
         let runner = DelegateRunner(searchPath: arguments.path)
-        var result = CNIResult()
         var created: [AttachedNIC] = []
-        for nic in attached.nics {
-            do {
+        do {
+            guard !attached.nics.isEmpty else {
+                throw CNIError(CNIError.invalidConfig, "multi-nicd selected no NIC for network \(config.name)")
+            }
+            // Recorded before the first delegate runs: a DEL after a crash here still knows what to undo.
+            try store(config).save(CachedAttachment(network: config.name, containerID: arguments.containerID,
+                                                    ifName: arguments.ifName, nics: attached.nics))
+            var result = CNIResult()
+            for nic in attached.nics {
                 guard let delegate = nic.delegate, let type = delegate.objectValue?["type"]?.stringValue else {
                     throw CNIError(CNIError.invalidConfig, "no delegate config for \(nic.ifName) on \(nic.master)")
                 }
@@ -54,14 +74,18 @@ public struct MultiNICHandler: CNIHandler {
                 let output = try runner.run(type, command: .add, containerID: arguments.containerID, netns: arguments.netns,
                                             ifName: nic.ifName, args: Self.cniArgs(arguments), config: delegate)
                 guard let output else { throw CNIError(CNIError.decodingFailure, "\(type) printed no result for \(nic.ifName)") }
-                result.append(try CNIResult.parse(output))
-            } catch {
-                // All or nothing: remove what exists, release every address, report the original failure.
-                rollback(created, arguments: arguments, runner: runner, config: config)
-                throw error
+                let nicResult = try CNIResult.parse(output)
+                guard !nicResult.ips.isEmpty else {
+                    throw CNIError(CNIError.decodingFailure, "\(type) returned no address for \(nic.ifName)")
+                }
+                result.append(nicResult)
             }
+            return result.json(version: config.cniVersion).description
+        } catch {
+            // All or nothing: remove what exists, release every address, report the original failure.
+            rollback(created, arguments: arguments, runner: runner, config: config)
+            throw error
         }
-        return result.json(version: config.cniVersion).description
     }
 
     private func rollback(_ created: [AttachedNIC], arguments: CNIArguments, runner: DelegateRunner, config: MultiNICNetConf) {
@@ -70,68 +94,21 @@ public struct MultiNICHandler: CNIHandler {
             _ = try? runner.run(type, command: .del, containerID: arguments.containerID, netns: arguments.netns,
                                 ifName: nic.ifName, args: Self.cniArgs(arguments), config: delegate)
         }
-        _ = try? client(config).post(DaemonAPI.detachPath, DetachRequest(
-            containerID: arguments.containerID, network: config.name, cniVersion: config.cniVersion, plugin: config.plugin),
-            as: AttachResponse.self)
+        release(arguments, config)
+        store(config).remove(network: config.name, containerID: arguments.containerID, ifName: arguments.ifName)
     }
 
-    public func delete(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
-        let config = try MultiNICNetConf(stdin: stdin)
-        let detached: AttachResponse
+    /// Releases the attachment's addresses at the daemon, or queues the release when it does not answer.
+    /// Returns the NICs the daemon released (with delegate configs it could rebuild).
+    @discardableResult
+    func release(_ arguments: CNIArguments, _ config: MultiNICNetConf) -> [AttachedNIC] {
+        let request = Self.detachRequest(arguments, config)
         do {
-            detached = try client(config).post(DaemonAPI.detachPath, DetachRequest(
-                containerID: arguments.containerID, network: config.name, cniVersion: config.cniVersion, plugin: config.plugin),
-                as: AttachResponse.self)
+            return try client(config).post(DaemonAPI.detachPath, request, as: AttachResponse.self).nics
         } catch {
-            // Nothing more can be learnt without the daemon; DEL is best effort and must not fail.
-            return
-        }
-        let runner = DelegateRunner(searchPath: arguments.path)
-        for nic in detached.nics {
-            guard let delegate = nic.delegate, let type = delegate.objectValue?["type"]?.stringValue else { continue }
-            // A link or netns that is already gone is not an error for DEL.
-            _ = try? runner.run(type, command: .del, containerID: arguments.containerID,
-                                netns: arguments.netns, ifName: nic.ifName, args: Self.cniArgs(arguments), config: delegate)
-        }
-    }
-
-    public func check(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
-        throw CNIError(CNIError.unsupportedField, "CHECK is not supported by this build of multi-nic yet")
-    }
-
-    public func status(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
-        let config = try MultiNICNetConf(stdin: stdin)
-        let status: DaemonStatus
-        do {
-            status = try client(config).get(DaemonAPI.statusPath, as: DaemonStatus.self)
-        } catch {
-            throw CNIError(CNIError.notAvailable, "multi-nicd is not available", details: error.description)
-        }
-        let own = status.pools.filter { $0.network == config.name }
-        if own.isEmpty || own.allSatisfy({ UInt128($0.inUse + $0.quarantined) >= (UInt128($0.capacity) ?? 0) }) {
-            throw CNIError(CNIError.notAvailable, "no free address for network \(config.name) on \(status.node)")
-        }
-        if !status.degraded.isEmpty {
-            throw CNIError(CNIError.degraded, "multi-nicd is degraded", details: status.degraded.joined(separator: "; "))
-        }
-    }
-
-    public func gc(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
-        let config = try MultiNICNetConf(stdin: stdin)
-        var valid: [ValidAttachment] = []
-        if case .array(let items)? = config.raw["cni.dev/valid-attachments"] {
-            for item in items {
-                guard let fields = item.objectValue, let container = fields["containerID"]?.stringValue,
-                      let ifName = fields["ifname"]?.stringValue else { continue }
-                // The daemon keeps every per-NIC key (`<ifname>-<k>`) of a valid attachment.
-                valid.append(ValidAttachment(containerID: container, ifname: ifName))
-            }
-        }
-        do {
-            _ = try client(config).post(DaemonAPI.gcPath, GCRequest(network: config.name, validAttachments: valid),
-                                        as: [IPAllocation].self)
-        } catch {
-            throw error.cniError
+            // The daemon replays the queue when it is back; without multi-NIC IPAM it holds nothing to release.
+            if config.multiNICIPAM { try? store(config).queueRelease(request) }
+            return []
         }
     }
 }

@@ -20,12 +20,17 @@ public struct MultiNICNetConf: Sendable, Hashable {
     public var masterNets: [String]
     public var multiNICIPAM: Bool
     public var daemonSocket: String?
+    /// Node-local state (attachment records, release queue); default /var/lib/multinic/cni.
+    public var cniStateDir: String?
     public var attachPolicy: AttachPolicySpec?
     public var resourceNames: [String]
     /// The pod's cni-args (`nics`, `masters`, `class`, `target`).
     public var podArgs: PodRequest
     public var runtimeConfig: JSONValue?
     public var prevResult: JSONValue?
+    /// The delegates' cniVersion: the `plugin` section's own (upstream's rule), else the NetConf's. Lets a 1.1.0
+    /// NetConf drive plugins that speak 1.0.0.
+    public var delegateVersion: String { plugin["cniVersion"]?.stringValue ?? cniVersion }
     /// The whole document, for delegation of non-multi-NIC IPAM.
     public var raw: [String: JSONValue]
 
@@ -59,9 +64,17 @@ public struct MultiNICNetConf: Sendable, Hashable {
         plugin = object["plugin"]?.objectValue ?? [:]
         subnet = try string("subnet") ?? ""
         daemonSocket = try string("daemonSocket")
+        cniStateDir = try string("cniStateDir")
         masterNets = Self.strings(object["masterNets"])
         resourceNames = Self.strings(object["resourceNames"])
-        if case .bool(let flag)? = object["multiNICIPAM"] { multiNICIPAM = flag } else { multiNICIPAM = false }
+        switch object["multiNICIPAM"] {
+        case .bool(let flag)?: multiNICIPAM = flag
+        case nil, .null?: multiNICIPAM = ipam == nil || ipam?.objectValue?["type"]?.stringValue == "multi-nic-ipam"
+        case let other?: throw CNIError(CNIError.invalidConfig, "network config: multiNICIPAM must be a boolean, not \(other.typeName)")
+        }
+        if !multiNICIPAM && ipam?.objectValue?["type"]?.stringValue == nil {
+            throw CNIError(CNIError.invalidConfig, "network config: ipam.type is required when multiNICIPAM is false")
+        }
         if let policy = object["attachPolicy"]?.objectValue, let strategy = policy["strategy"]?.stringValue {
             attachPolicy = AttachPolicySpec(strategy: strategy, target: policy["target"]?.stringValue)
         }

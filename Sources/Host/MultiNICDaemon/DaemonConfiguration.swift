@@ -1,4 +1,5 @@
 import Foundation
+import MultiNICCore
 
 /// Everything `multi-nicd` is told at start (flags and environment).
 public struct DaemonConfiguration: Sendable, Hashable {
@@ -26,6 +27,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// A HostInterface (labelled multi-nic-unmanaged, or a JSON list of interfaces) whose entries are appended to
     /// discovery: IP-less NICs or statically planned networks.
     public var unmanagedFile: String?
+    /// The CNI binary's state directory: DEL queues releases in `<dir>/pending-release` while the daemon is down.
+    public var cniStateDirectory: String
+    /// How often the queued releases are replayed after the one at start.
+    public var releaseReplaySeconds: Double
 
     public init(nodeName: String = ProcessInfo.processInfo.environment["K8S_NODENAME"] ?? ProcessInfo.processInfo.hostName,
                 port: Int = 11000, bindAddress: String = "0.0.0.0", socketPath: String = "/run/multinic/multi-nicd.sock",
@@ -33,7 +38,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
                 sysfsRoot: String = "/sys", rtTablesPath: String = "/etc/iproute2/rt_tables", virtualKinds: Set<String> = [],
                 quarantineSeconds: Double = 30,
                 kubeletCheckpointPath: String = "/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint",
-                poolsFile: String? = nil, unmanagedFile: String? = nil) {
+                poolsFile: String? = nil, unmanagedFile: String? = nil,
+                cniStateDirectory: String = PendingReleases.defaultCNIStateDirectory, releaseReplaySeconds: Double = 30) {
         self.nodeName = nodeName
         self.port = port
         self.bindAddress = bindAddress
@@ -48,5 +54,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         self.kubeletCheckpointPath = kubeletCheckpointPath
         self.poolsFile = poolsFile
         self.unmanagedFile = unmanagedFile
+        self.cniStateDirectory = cniStateDirectory
+        self.releaseReplaySeconds = releaseReplaySeconds
     }
 }

@@ -13,8 +13,8 @@ public enum DaemonRouter {
     }
 
     /// Paths that only read.
-    static let readOnlyPaths: Set<String> = [DaemonAPI.interfacePath, DaemonAPI.statusPath, "/healthz", "/readyz", "/metrics",
-                                             DaemonAPI.greetPath]
+    static let readOnlyPaths: Set<String> = [DaemonAPI.interfacePath, DaemonAPI.statusPath, DaemonAPI.leasesPath, "/healthz",
+                                             "/readyz", "/metrics", DaemonAPI.greetPath]
 
     public static func build(_ services: DaemonServices, access: Access) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
@@ -45,6 +45,9 @@ public enum DaemonRouter {
         }
         router.post(RouterPath(DaemonAPI.detachPath)) { request, context in
             try json(try await services.detach(try await decode(DetachRequest.self, request, context)))
+        }
+        router.post(RouterPath(DaemonAPI.leasesPath)) { request, context in
+            try json(services.leases(try await decode(LeaseQuery.self, request, context)))
         }
         router.post(RouterPath(DaemonAPI.gcPath)) { request, context in
             try json(try await services.garbageCollect(try await decode(GCRequest.self, request, context)))

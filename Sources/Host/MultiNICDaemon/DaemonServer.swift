@@ -29,6 +29,19 @@ public enum DaemonServer {
             let data = try Data(contentsOf: URL(fileURLWithPath: poolsFile))
             try await services.setPools(try JSONDecoder().decode([IPPool].self, from: data))
         }
+        // Releases a DEL queued while this daemon was down: now, then periodically.
+        let replay = Task { [services] in
+            while !Task.isCancelled {
+                let report = await services.replayPendingReleases()
+                if report.replayed + report.unreadable.count + report.failed.count > 0 {
+                    logger.notice("pending releases replayed", metadata: [
+                        "replayed": "\(report.replayed)", "released": "\(report.released)",
+                        "unreadable": "\(report.unreadable)", "failed": "\(report.failed)"])
+                }
+                try? await Task.sleep(for: .seconds(configuration.releaseReplaySeconds))
+            }
+        }
+        defer { replay.cancel() }
         var applications: [any Service] = []
         try prepareSocket(configuration.socketPath)
         let socketPath = configuration.socketPath

@@ -11,6 +11,17 @@ extension DaemonServices {
             masterNets: request.masterNets, args: request.args, podUID: request.podUID, attachPolicy: request.attachPolicy,
             resourceNames: request.resourceNames))
         let ifNames = selection.masters.indices.map { "\(request.ifName)-\($0)" }
+        let context = (request.network, request.cniVersion, request.plugin)
+        if let ipam = request.delegatedIPAM {
+            // multiNICIPAM: false — nothing to allocate; each delegate runs the network's own IPAM.
+            let nics = try selection.masters.enumerated().map { (position, master) throws(DaemonError) -> AttachedNIC in
+                let deviceID = position < selection.deviceIDs.count ? selection.deviceIDs[position] : nil
+                let delegate = try delegateConfig(backend, request: context, master: master, deviceID: deviceID,
+                                                  ipam: .delegated(ipam))
+                return AttachedNIC(master: master, deviceID: deviceID, ifName: ifNames[position], address: "", delegate: delegate)
+            }
+            return AttachResponse(nics: nics)
+        }
         let allocate = AllocateRequest(pod: request.pod, namespace: request.namespace, host: configuration.nodeName,
                                        def: request.network, masters: selection.masters, containerID: request.containerID,
                                        ifNames: ifNames, podUID: request.podUID)
@@ -19,9 +30,8 @@ extension DaemonServices {
             let nics = try allocations.enumerated().map { (position, allocation) throws(DaemonError) -> AttachedNIC in
                 let deviceID = position < selection.deviceIDs.count ? selection.deviceIDs[position] : nil
                 let address = "\(allocation.ip)/\(allocation.block)"
-                let delegate = try delegateConfig(backend, request: (request.network, request.cniVersion, request.plugin),
-                                                  master: allocation.interface, deviceID: deviceID, address: address,
-                                                  routes: request.routes ?? [])
+                let delegate = try delegateConfig(backend, request: context, master: allocation.interface, deviceID: deviceID,
+                                                  ipam: .allocated(try network(address), routes: request.routes ?? []))
                 return AttachedNIC(master: allocation.interface, deviceID: deviceID, ifName: allocation.ifName ?? ifNames[position],
                                    address: address, delegate: delegate)
             }
@@ -36,13 +46,20 @@ extension DaemonServices {
     /// backend can rebuild them.
     public func detach(_ request: DetachRequest) async throws(DaemonError) -> AttachResponse {
         let backend = try? backend(for: request.plugin)
-        let released = try await deallocate(AllocateRequest(pod: "", namespace: "", host: configuration.nodeName,
+        let released: [IPAllocation]
+        if let ifName = request.ifName {
+            released = try await release(containerID: request.containerID, network: request.network, attachment: ifName)
+        } else {
+            released = try await deallocate(AllocateRequest(pod: "", namespace: "", host: configuration.nodeName,
                                                             def: request.network, containerID: request.containerID))
+        }
         let nics = released.sorted { ($0.ifName ?? "") < ($1.ifName ?? "") }.map { allocation in
             let address = "\(allocation.ip)/\(allocation.block)"
-            let delegate = backend.flatMap {
-                try? delegateConfig($0, request: (request.network, request.cniVersion, request.plugin), master: allocation.interface,
-                                    deviceID: nil, address: address, routes: [])
+            let delegate = backend.flatMap { backend in
+                IPNetwork(address).flatMap {
+                    try? delegateConfig(backend, request: (request.network, request.cniVersion, request.plugin),
+                                        master: allocation.interface, deviceID: nil, ipam: .allocated($0, routes: []))
+                }
             }
             return AttachedNIC(master: allocation.interface, ifName: allocation.ifName ?? allocation.interface, address: address,
                                delegate: delegate)
@@ -59,11 +76,15 @@ extension DaemonServices {
         }
     }
 
-    private func delegateConfig(_ backend: any MainPlugin, request: (network: String, cniVersion: String, plugin: [String: JSONValue]),
-                                master: String, deviceID: String?, address: String, routes: [IPAMRoute]) throws(DaemonError) -> JSONValue {
+    private func network(_ address: String) throws(DaemonError) -> IPNetwork {
         guard let network = IPNetwork(address) else { throw .failure("allocated address \(address) is not a CIDR") }
+        return network
+    }
+
+    private func delegateConfig(_ backend: any MainPlugin, request: (network: String, cniVersion: String, plugin: [String: JSONValue]),
+                                master: String, deviceID: String?, ipam: PodIPAM) throws(DaemonError) -> JSONValue {
         let attachment = NICAttachment(networkName: request.network, cniVersion: request.cniVersion, plugin: request.plugin,
-                                       master: master, deviceID: deviceID, address: network, routes: routes)
+                                       master: master, deviceID: deviceID, ipam: ipam)
         do {
             return try backend.delegateConfig(for: attachment)
         } catch {

@@ -121,10 +121,32 @@ public final class DaemonServices: Sendable {
         return leases.map(Self.allocation)
     }
 
-    /// Releases the container's addresses on this network. Nothing to release is success.
+    /// Releases the container's addresses on this network (only those of `ifNames` when the request names them).
+    /// Nothing to release is success.
     public func deallocate(_ request: AllocateRequest) async throws(DaemonError) -> [IPAllocation] {
+        let containerID = Self.containerID(request)
+        let names = request.ifNames ?? []
+        return try await releasing { () async throws(IPAMError) -> [Lease] in
+            guard !names.isEmpty else { return try await self.ipam.release(containerID: containerID, network: request.def) }
+            var released: [Lease] = []
+            for name in names {
+                released += try await self.ipam.release(containerID: containerID, network: request.def, ifName: name)
+            }
+            return released
+        }
+    }
+
+    /// Releases one multi-NIC attachment: the pod interface `attachment` and its per-NIC interfaces.
+    func release(containerID: String, network: String, attachment: String) async throws(DaemonError) -> [IPAllocation] {
+        try await releasing { () async throws(IPAMError) -> [Lease] in
+            try await self.ipam.release(containerID: containerID, network: network, attachment: attachment)
+        }
+    }
+
+    /// Runs a release, then counts it and updates the mirror.
+    private func releasing(_ body: () async throws(IPAMError) -> [Lease]) async throws(DaemonError) -> [IPAllocation] {
         do {
-            let released = try await ipam.release(containerID: Self.containerID(request), network: request.def)
+            let released = try await body()
             metrics.countReleases(released.count)
             mirrorChanged(released)
             return released.map(Self.allocation)
@@ -138,13 +160,8 @@ public final class DaemonServices: Sendable {
         let valid = Set(request.validAttachments.map {
             AllocationKey(network: request.network, containerID: $0.containerID, ifName: $0.ifname)
         })
-        do {
-            let released = try await ipam.garbageCollect(network: request.network, valid: valid)
-            metrics.countReleases(released.count)
-            mirrorChanged(released)
-            return released.map(Self.allocation)
-        } catch {
-            throw DaemonError(error)
+        return try await releasing { () async throws(IPAMError) -> [Lease] in
+            try await self.ipam.garbageCollect(network: request.network, valid: valid)
         }
     }
 
@@ -160,6 +177,14 @@ public final class DaemonServices: Sendable {
     static func allocation(_ lease: Lease) -> IPAllocation {
         IPAllocation(interface: lease.interfaceName, ip: lease.address.description, block: String(lease.prefixLength),
                      ifName: lease.key.ifName)
+    }
+
+    /// The leases of a container on a network (of one attachment when the query names the interface).
+    public func leases(_ query: LeaseQuery) -> [IPAllocation] {
+        let state = ipam.current
+        let keys = query.ifName.map { state.keys(containerID: query.containerID, network: query.network, attachment: $0) }
+            ?? state.keys(containerID: query.containerID, network: query.network)
+        return keys.compactMap { state.leases[$0] }.map(Self.allocation)
     }
 
     // MARK: - Status

@@ -137,6 +137,11 @@ public final class IPAMService: Sendable {
         try await releasing { $0.keys(containerID: containerID, network: network, ifName: ifName) }
     }
 
+    /// Releases one attachment's leases: `attachment` and its per-NIC interfaces `<attachment>-<k>`.
+    public func release(containerID: String, network: String, attachment: String) async throws(IPAMError) -> [Lease] {
+        try await releasing { $0.keys(containerID: containerID, network: network, attachment: attachment) }
+    }
+
     /// CNI GC: releases every lease of `network` that is not a valid attachment.
     public func garbageCollect(network: String, valid: Set<AllocationKey>) async throws(IPAMError) -> [Lease] {
         try await releasing { $0.staleKeys(network: network, valid: valid) }

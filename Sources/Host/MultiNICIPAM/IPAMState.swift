@@ -130,13 +130,20 @@ public struct IPAMState: Sendable, Hashable {
         }.sorted()
     }
 
+    /// Keys of one attachment: `(c, net1)` and the per-NIC keys `(c, net1-0)`, `(c, net1-1)`, … of a multi-NIC ADD.
+    public func keys(containerID: String, network: String, attachment: String) -> [AllocationKey] {
+        leases.keys.filter { key in
+            key.containerID == containerID && key.network == network && key.belongs(toAttachment: attachment)
+        }.sorted()
+    }
+
     /// Keys of a network that are not among the valid (containerID, ifName) attachments (CNI GC). A valid
     /// attachment `(c, net1)` also covers the per-NIC keys `(c, net1-0)`, `(c, net1-1)`, … of a multi-NIC ADD.
     public func staleKeys(network: String, valid: Set<AllocationKey>) -> [AllocationKey] {
         let bases = Dictionary(grouping: valid.filter { $0.network == network }, by: \.containerID)
         return leases.keys.filter { key in
             guard key.network == network else { return false }
-            let covered = bases[key.containerID]?.contains { $0.ifName == key.ifName || key.ifName.hasPrefix($0.ifName + "-") }
+            let covered = bases[key.containerID]?.contains { key.belongs(toAttachment: $0.ifName) }
             return !(covered ?? false)
         }.sorted()
     }

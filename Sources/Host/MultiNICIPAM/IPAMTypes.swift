@@ -13,6 +13,13 @@ public struct AllocationKey: Codable, Sendable, Hashable, Comparable, CustomStri
         self.ifName = ifName
     }
 
+    /// Whether this key is the pod interface `attachment` or one of its per-NIC interfaces `<attachment>-<k>`.
+    public func belongs(toAttachment attachment: String) -> Bool {
+        guard ifName.hasPrefix(attachment) else { return false }
+        let rest = ifName.dropFirst(attachment.count)
+        return rest.isEmpty || (rest.first == "-" && rest.count > 1 && rest.dropFirst().allSatisfy(\.isNumber))
+    }
+
     public static func < (lhs: AllocationKey, rhs: AllocationKey) -> Bool {
         (lhs.network, lhs.containerID, lhs.ifName) < (rhs.network, rhs.containerID, rhs.ifName)
     }

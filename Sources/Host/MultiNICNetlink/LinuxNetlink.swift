@@ -75,6 +75,17 @@ public final class LinuxNetlink: RouteNetlink {
         }
     }
 
+    // ip link del <name>
+    public func deleteLink(_ link: LinkInfo) throws(NetlinkError) {
+        let failures = try socket.transact([{ message in
+            message.pointee.nlmsg_type = UInt16(RTM_DELLINK)
+            let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<ifinfomsg>.size)?.assumingMemoryBound(to: ifinfomsg.self)
+            header?.pointee.ifi_family = UInt8(AF_UNSPEC)
+            header?.pointee.ifi_index = link.index
+        }])
+        if let code = failures[0] { throw .kernel(errno: code, request: "ip link del \(link.name)") }
+    }
+
     // ip rule show
     public func rules() throws(NetlinkError) -> [RuleInfo] {
         var rules: [RuleInfo] = []

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CMNL
-import Foundation
+import Synchronization
 
 /// Netlink sockets in other network namespaces. A socket belongs to the namespace it is created in, so it is
 /// created on a dedicated thread that first switches into the namespace (never on a Swift-concurrency thread, which
@@ -18,36 +18,21 @@ public enum NetworkNamespace {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .namespace("cannot open \(path): \(NetlinkError.text(errno))") }
         defer { close(descriptor) }
-        let result = ThreadResult()
-        let thread = Thread {
+        let result = Mutex<Result<NetlinkSocket, NetlinkError>>(.failure(.namespace("no result")))
+        let finished = OSThread.runAndWait {
             guard setns(descriptor, multinic_clone_newnet()) == 0 else {
-                result.set(.failure(.namespace("setns \(path): \(NetlinkError.text(errno))")))
+                let reason = NetlinkError.text(errno)
+                result.withLock { $0 = .failure(.namespace("setns \(path): \(reason)")) }
                 return
             }
-            do {
-                result.set(.success(try NetlinkSocket(groups: groups)))
+            do throws(NetlinkError) {
+                let socket = try NetlinkSocket(groups: groups)
+                result.withLock { $0 = .success(socket) }
             } catch {
-                result.set(.failure(error as? NetlinkError ?? .socket("\(error)")))
+                result.withLock { $0 = .failure(error) }
             }
         }
-        thread.start()
-        return try result.wait().get()
-    }
-
-    /// A one-shot handoff from the namespace thread.
-    private final class ThreadResult: @unchecked Sendable {
-        // @unchecked: `value` is written once before `semaphore` is signalled and read after waiting on it.
-        private var value: Result<NetlinkSocket, NetlinkError>?
-        private let semaphore = DispatchSemaphore(value: 0)
-
-        func set(_ value: Result<NetlinkSocket, NetlinkError>) {
-            self.value = value
-            semaphore.signal()
-        }
-
-        func wait() -> Result<NetlinkSocket, NetlinkError> {
-            semaphore.wait()
-            return value ?? .failure(.namespace("no result"))
-        }
+        guard finished else { throw .namespace("cannot start a thread to enter \(path)") }
+        return try result.withLock { $0 }.get()
     }
 }

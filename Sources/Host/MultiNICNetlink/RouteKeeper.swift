@@ -3,7 +3,6 @@ import Glibc
 #endif
 import CMNL
 import Dispatch
-import Foundation
 import Synchronization
 
 /// A change the kernel reported.
@@ -35,7 +34,7 @@ public final class RouteEvents: Sendable {
     /// Calls `onEvent` for every change, until ``stop()``.
     public func start(_ onEvent: @escaping @Sendable (NetlinkEvent) -> Void) {
         guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let thread = Thread { [self] in
+        OSThread.detach { [self] in
             while running.load(ordering: .acquiring) {
                 _ = try? socket.receive(timeoutMilliseconds: 250) { message in
                     switch Int32(message.pointee.nlmsg_type) {
@@ -53,8 +52,6 @@ public final class RouteEvents: Sendable {
                 }
             }
         }
-        thread.name = "multinic-netlink-events"
-        thread.start()
     }
 
     public func stop() {

@@ -1,4 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The `/etc/iproute2/rt_tables` file: names for routing table ids. MultiNIC gives each L3 network its own table,
 /// named after the network, and picks ids that collide with nothing listed there.
@@ -60,22 +67,25 @@ public struct RouteTableFile: Sendable {
     }
 
     /// The table id for a network, appending a line to the file when it is new.
-    public func tableID(for network: String) throws -> UInt32 {
+    public func tableID(for network: String) throws(RouteTableError) -> UInt32 {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         let names = RouteTableNames(text: text)
-        guard let (id, line) = names.assign(network) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "no free routing table id in \(path)"])
-        }
+        guard let (id, line) = names.assign(network) else { throw RouteTableError("no free routing table id in \(path)") }
         if let line {
-            if !FileManager.default.fileExists(atPath: path) {
-                _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644])
+            let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw RouteTableError("cannot open \(path): \(NetlinkError.text(errno))") }
+            defer { close(descriptor) }
+            let bytes = Array(((text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + line).utf8)
+            guard write(descriptor, bytes, bytes.count) == bytes.count else {
+                throw RouteTableError("cannot append to \(path): \(NetlinkError.text(errno))")
             }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            let prefix = text.isEmpty || text.hasSuffix("\n") ? "" : "\n"
-            try handle.write(contentsOf: Data((prefix + line).utf8))
         }
         return id
     }
+}
+
+/// rt_tables could not be read or extended.
+public struct RouteTableError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -25,6 +25,8 @@ struct MultiNICd: AsyncParsableCommand {
     @Option(help: "IPPools of this host to load at start (JSON list).") var poolsFile: String?
     @Option(help: "Unmanaged interfaces appended to discovery (a HostInterface or a JSON list of interfaces).")
     var unmanagedFile: String?
+    @Option(help: "The CNI binary's state directory, whose pending-release queue is replayed (default: <state-dir>/cni).")
+    var cniStateDir: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "Log format: text or json.") var logFormat = "text"
 
@@ -45,6 +47,7 @@ struct MultiNICd: AsyncParsableCommand {
         configuration.kubeletCheckpointPath = kubeletCheckpoint
         configuration.poolsFile = poolsFile
         configuration.unmanagedFile = unmanagedFile
+        configuration.cniStateDirectory = cniStateDir ?? stateDir + "/cni"
         let logger = DaemonLogging.logger(level: logLevel, json: logFormat == "json")
         try await DaemonServer.run(configuration, logger: logger)
     }

@@ -17,6 +17,8 @@ public enum DaemonAPI {
     public static let deviceClassesPath = "/deviceclasses"
     public static let attachPath = "/attach"
     public static let detachPath = "/detach"
+    /// Read-only: the leases of one attachment (`LeaseQuery` → `[IPAllocation]`), for CHECK.
+    public static let leasesPath = "/leases"
 }
 
 /// The pod's cni-args as the daemon receives them.
@@ -242,6 +244,7 @@ public struct AttachRequest: Codable, Sendable, Hashable {
     public var ifName: String
     /// The network (NAD) name.
     public var network: String
+    /// The cniVersion written into the delegate configs.
     public var cniVersion: String
     /// The NAD config's `plugin` section.
     public var plugin: [String: JSONValue]
@@ -250,11 +253,14 @@ public struct AttachRequest: Codable, Sendable, Hashable {
     public var resourceNames: [String]?
     public var args: SelectArgs?
     public var routes: [IPAMRoute]?
+    /// The NetConf's own IPAM section for networks with `multiNICIPAM: false`: the daemon then selects NICs without
+    /// allocating, and every delegate runs this IPAM itself.
+    public var delegatedIPAM: JSONValue?
 
     public init(pod: String, namespace: String, podUID: String? = nil, containerID: String, ifName: String, network: String,
                 cniVersion: String, plugin: [String: JSONValue], masterNets: [String]? = nil,
                 attachPolicy: AttachPolicySpec? = nil, resourceNames: [String]? = nil, args: SelectArgs? = nil,
-                routes: [IPAMRoute]? = nil) {
+                routes: [IPAMRoute]? = nil, delegatedIPAM: JSONValue? = nil) {
         self.pod = pod
         self.namespace = namespace
         self.podUID = podUID
@@ -268,6 +274,7 @@ public struct AttachRequest: Codable, Sendable, Hashable {
         self.resourceNames = resourceNames
         self.args = args
         self.routes = routes
+        self.delegatedIPAM = delegatedIPAM
     }
 }
 
@@ -277,7 +284,7 @@ public struct AttachedNIC: Codable, Sendable, Hashable {
     public var deviceID: String?
     /// `net1-0`, `net1-1`, …
     public var ifName: String
-    /// Address with the interface block's prefix, e.g. `192.168.0.65/18`.
+    /// Address with the interface block's prefix, e.g. `192.168.0.65/18`; empty when the delegate's own IPAM assigns it.
     public var address: String
     /// The delegate CNI config; absent on detach when the backend cannot rebuild it (the link is then removed by name).
     public var delegate: JSONValue?
@@ -295,14 +302,32 @@ public struct AttachedNIC: Codable, Sendable, Hashable {
 public struct DetachRequest: Codable, Sendable, Hashable {
     public var containerID: String
     public var network: String
+    /// The pod interface (`CNI_IFNAME`): only it and its per-NIC interfaces `<ifName>-<k>` are released. Without
+    /// it, every address of the container on the network is.
+    public var ifName: String?
     public var cniVersion: String
     public var plugin: [String: JSONValue]
 
-    public init(containerID: String, network: String, cniVersion: String, plugin: [String: JSONValue]) {
+    public init(containerID: String, network: String, ifName: String? = nil, cniVersion: String, plugin: [String: JSONValue]) {
         self.containerID = containerID
         self.network = network
+        self.ifName = ifName
         self.cniVersion = cniVersion
         self.plugin = plugin
+    }
+}
+
+/// `POST /leases`: what the daemon holds for a container on a network (one attachment when `ifName` is given:
+/// it and its per-NIC interfaces `<ifName>-<k>`).
+public struct LeaseQuery: Codable, Sendable, Hashable {
+    public var network: String
+    public var containerID: String
+    public var ifName: String?
+
+    public init(network: String, containerID: String, ifName: String? = nil) {
+        self.network = network
+        self.containerID = containerID
+        self.ifName = ifName
     }
 }
 
@@ -311,4 +336,29 @@ public struct AttachResponse: Codable, Sendable, Hashable {
     public var nics: [AttachedNIC]
 
     public init(nics: [AttachedNIC]) { self.nics = nics }
+}
+
+/// Releases the CNI binary could not hand to the daemon (it was down during a DEL): one `DetachRequest` JSON file per
+/// attachment in this directory, replayed by the daemon when it starts and periodically after that.
+public enum PendingReleases {
+    /// The CNI binary's node-local state directory (attachment cache, release queue).
+    public static let defaultCNIStateDirectory = "/var/lib/multinic/cni"
+    /// The queue inside a CNI state directory.
+    public static func directory(inCNIState state: String) -> String { state + "/pending-release" }
+
+    /// The file name for one attachment: characters outside `[A-Za-z0-9._-]` become `_`.
+    public static func fileName(network: String, containerID: String) -> String {
+        safeName(network) + "_" + safeName(containerID) + ".json"
+    }
+
+    /// `text` with every character outside `[A-Za-z0-9._-]` replaced by `_`: no `/`, so always one path component
+    /// (callers add a suffix, so the result is never `.` or `..`).
+    public static func safeName(_ text: String) -> String {
+        String(text.unicodeScalars.map { scalar -> Character in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", ".", "-": Character(scalar)
+            default: "_"
+            }
+        })
+    }
 }

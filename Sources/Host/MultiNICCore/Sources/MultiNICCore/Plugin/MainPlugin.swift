@@ -115,7 +115,16 @@ public struct DependentResource: Sendable, Hashable {
     }
 }
 
-/// One pod interface to configure: the NIC the policy chose and the address the IPAM gave it.
+/// How a pod interface gets its address.
+public enum PodIPAM: Sendable, Hashable {
+    /// The daemon allocated `address` (with the interface block's prefix, e.g. `192.168.0.65/18`): the delegate gets
+    /// static IPAM with it and the extra `routes`.
+    case allocated(IPNetwork, routes: [IPAMRoute])
+    /// The network's own IPAM section (`multiNICIPAM: false`, e.g. host-local or whereabouts), run by the delegate.
+    case delegated(JSONValue)
+}
+
+/// One pod interface to configure: the NIC the policy chose and how it gets its address.
 public struct NICAttachment: Sendable, Hashable {
     public var networkName: String
     public var cniVersion: String
@@ -125,19 +134,22 @@ public struct NICAttachment: Sendable, Hashable {
     public var master: String
     /// PCI address of the device given to the pod (SR-IOV VF), when there is one.
     public var deviceID: String?
-    /// The pod address with the interface block's prefix, e.g. `192.168.0.65/18`.
-    public var address: IPNetwork
-    /// Extra pod routes.
-    public var routes: [IPAMRoute]
+    public var ipam: PodIPAM
 
     public init(networkName: String, cniVersion: String, plugin: [String: JSONValue], master: String,
-                deviceID: String? = nil, address: IPNetwork, routes: [IPAMRoute] = []) {
+                deviceID: String? = nil, ipam: PodIPAM) {
         self.networkName = networkName
         self.cniVersion = cniVersion
         self.plugin = plugin
         self.master = master
         self.deviceID = deviceID
-        self.address = address
-        self.routes = routes
+        self.ipam = ipam
+    }
+
+    /// An attachment with an address the daemon allocated.
+    public init(networkName: String, cniVersion: String, plugin: [String: JSONValue], master: String,
+                deviceID: String? = nil, address: IPNetwork, routes: [IPAMRoute] = []) {
+        self.init(networkName: networkName, cniVersion: cniVersion, plugin: plugin, master: master, deviceID: deviceID,
+                  ipam: .allocated(address, routes: routes))
     }
 }

@@ -63,26 +63,35 @@ public struct PluginArguments: Sendable {
 
 /// Pieces every backend's delegate config is made of.
 public enum DelegateConfig {
-    /// `{cniVersion, name, type, <fields>, ipam: {type: static, addresses: [{address}], routes}}`: the config of one
-    /// pod interface, with the address the daemon allocated as static IPAM.
+    /// `{cniVersion, name, type, <fields>, ipam}`: the config of one pod interface. An allocated address becomes
+    /// `{type: static, addresses: [{address}], routes}`; a delegated IPAM section is passed as given.
     public static func make(type: String, attachment: NICAttachment, fields: [String: JSONValue]) -> JSONValue {
-        var ipam: [String: JSONValue] = [
-            "type": .string("static"),
-            "addresses": .array([.object(["address": .string(attachment.address.description)])]),
-        ]
-        if !attachment.routes.isEmpty {
-            ipam["routes"] = .array(attachment.routes.map { route in
-                var object: [String: JSONValue] = ["dst": .string(route.dst)]
-                if let gw = route.gw, !gw.isEmpty { object["gw"] = .string(gw) }
-                return .object(object)
-            })
-        }
         var config = fields
         config["cniVersion"] = .string(attachment.cniVersion)
         config["name"] = .string(attachment.networkName)
         config["type"] = .string(type)
-        config["ipam"] = .object(ipam)
+        config["ipam"] = ipam(attachment.ipam)
         return .object(config)
+    }
+
+    static func ipam(_ addressing: PodIPAM) -> JSONValue {
+        switch addressing {
+        case .delegated(let section):
+            return section
+        case .allocated(let address, let routes):
+            var ipam: [String: JSONValue] = [
+                "type": .string("static"),
+                "addresses": .array([.object(["address": .string(address.description)])]),
+            ]
+            if !routes.isEmpty {
+                ipam["routes"] = .array(routes.map { route in
+                    var object: [String: JSONValue] = ["dst": .string(route.dst)]
+                    if let gw = route.gw, !gw.isEmpty { object["gw"] = .string(gw) }
+                    return .object(object)
+                })
+            }
+            return .object(ipam)
+        }
     }
 
     /// The rendered plugin config minus the keys the delegate sets itself.

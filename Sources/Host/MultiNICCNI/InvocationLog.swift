@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MultiNICCore
+
+/// One line per CNI invocation appended to a log file (never stdout): time, binary, verb, container, interface,
+/// network, exit code, duration and, on failure, the error message. The file is `MULTINIC_CNI_LOG` when set, else the
+/// NetConf's `logFile`, else the binary's default (e.g. /var/log/multi-nic-cni.log). A file that cannot be opened
+/// is skipped: logging never changes the outcome.
+public struct InvocationLog: Sendable {
+    public let defaultPath: String
+    public let binary: String
+
+    public init(binary: String, defaultPath: String) {
+        self.binary = binary
+        self.defaultPath = defaultPath
+    }
+
+    /// Where this invocation logs.
+    public func path(_ environment: CNIEnvironment) -> String {
+        if let path = environment.variables["MULTINIC_CNI_LOG"], !path.isEmpty { return path }
+        let conf = (try? JSONValue.parse(String(decoding: environment.stdin, as: UTF8.self)))?.objectValue
+        return conf?["logFile"]?.stringValue ?? defaultPath
+    }
+
+    /// The line for one invocation (without the trailing newline).
+    public func line(_ environment: CNIEnvironment, stdout: String, exitCode: Int32, milliseconds: Double, now: time_t) -> String {
+        let variables = environment.variables
+        let conf = (try? JSONValue.parse(String(decoding: environment.stdin, as: UTF8.self)))?.objectValue
+        var fields = [Self.timestamp(now), binary, variables["CNI_COMMAND"] ?? "-",
+                      "container=\(variables["CNI_CONTAINERID"] ?? "")", "ifname=\(variables["CNI_IFNAME"] ?? "")",
+                      "network=\(conf?["name"]?.stringValue ?? "")", "exit=\(exitCode)",
+                      "ms=\(Double(Int(milliseconds * 100)) / 100)"]
+        if exitCode != 0, let error = (try? JSONValue.parse(stdout))?.objectValue {
+            let code = error["code"].map(\.description) ?? "?"
+            fields.append("code=\(code) msg=\(error["msg"]?.stringValue ?? "") details=\(error["details"]?.stringValue ?? "")")
+        }
+        return fields.joined(separator: " ")
+    }
+
+    /// Appends the invocation's line.
+    public func record(_ environment: CNIEnvironment, stdout: String, exitCode: Int32, milliseconds: Double) {
+        let text = line(environment, stdout: stdout, exitCode: exitCode, milliseconds: milliseconds, now: time(nil)) + "\n"
+        let descriptor = open(path(environment), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    }
+
+    /// Monotonic milliseconds, for durations.
+    public static func milliseconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) * 1000 + Double(now.tv_nsec) / 1_000_000
+    }
+
+    /// `2026-11-29T04:23:11Z`.
+    static func timestamp(_ seconds: time_t) -> String {
+        var value = seconds
+        var parts = tm()
+        gmtime_r(&value, &parts)
+        func two(_ number: Int32) -> String { number < 10 ? "0\(number)" : "\(number)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):"
+            + "\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+}

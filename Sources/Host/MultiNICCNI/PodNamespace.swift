@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MultiNICCore
+import MultiNICNetlink
+
+/// The pod's network namespace as CHECK and DEL see it (netlink inside the namespace, on a dedicated thread).
+enum PodNamespace {
+    /// Links and addresses in the namespace at `path`.
+    static func snapshot(_ path: String) throws(CNIError) -> (links: [LinkInfo], addresses: [AddressInfo]) {
+        guard access(path, F_OK) == 0 else { throw CNIError(CNIError.invalidNetNS, "network namespace \(path) does not exist") }
+        do {
+            let netlink = try NetworkNamespace.netlink(path: path)
+            return (try netlink.links(), try netlink.addresses())
+        } catch {
+            throw CNIError(CNIError.ioFailure, "cannot inspect \(path)", details: error.description)
+        }
+    }
+
+    /// Removes every `<ifName>-<k>` link left in the pod (a delegate that failed or could not be run). A missing
+    /// namespace has nothing to remove. Returns the names removed.
+    @discardableResult
+    static func removePerNICLinks(_ path: String, ifName: String) -> [String] {
+        guard access(path, F_OK) == 0, let netlink = try? NetworkNamespace.netlink(path: path),
+              let links = try? netlink.links() else { return [] }
+        return links.filter { isPerNICName($0.name, of: ifName) }.compactMap { link in
+            (try? netlink.deleteLink(link)) == nil ? nil : link.name
+        }
+    }
+
+    /// `net1-0`, `net1-12` for `net1`.
+    static func isPerNICName(_ name: String, of ifName: String) -> Bool {
+        guard name.hasPrefix(ifName + "-") else { return false }
+        let suffix = name.dropFirst(ifName.count + 1)
+        return !suffix.isEmpty && suffix.allSatisfy(\.isNumber)
+    }
+
+    /// What is wrong with the namespace compared with an ADD result: every interface with a sandbox must exist and
+    /// be up, and carry each address the result gives it. Empty when all is as expected.
+    static func problems(expected: CNIResult, links: [LinkInfo], addresses: [AddressInfo]) -> [String] {
+        var problems: [String] = []
+        for (position, interface) in expected.interfaces.enumerated() where !(interface.sandbox ?? "").isEmpty {
+            guard let link = links.first(where: { $0.name == interface.name }) else {
+                problems.append("\(interface.name) is missing")
+                continue
+            }
+            if !link.isUp { problems.append("\(interface.name) is down") }
+            let present = Set(addresses.filter { $0.linkIndex == link.index }.map(\.address))
+            for ip in expected.ips where ip.interface == position && !present.contains(ip.address) {
+                problems.append("\(interface.name) lacks \(ip.address)")
+            }
+        }
+        return problems
+    }
+}
