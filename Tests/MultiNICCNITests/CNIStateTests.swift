@@ -1,0 +1,126 @@
+import Foundation
+@testable import MultiNICCNI
+import MultiNICCore
+import MultiNICNetlink
+import Testing
+
+/// Pieces of the CNI binaries that need neither root nor a daemon.
+@Suite struct CNIStateTests {
+    func withStore(_ body: (AttachmentStore, String) throws -> Void) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-cni-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try body(AttachmentStore(directory: directory), directory)
+    }
+
+    @Test func attachmentRecordsRoundTripPerNetworkAndAreRemoved() throws {
+        try withStore { store, directory in
+            let nic = AttachedNIC(master: "eth1", ifName: "net1-0", address: "192.168.0.1/18", delegate: .object(["type": .string("macvlan")]))
+            let first = CachedAttachment(network: "net", containerID: "c1", ifName: "net1", nics: [nic])
+            try store.save(first)
+            try store.save(CachedAttachment(network: "net", containerID: "c2/../x", ifName: "net1", nics: []))
+            try store.save(CachedAttachment(network: "net-other", containerID: "c1", ifName: "net1", nics: []))
+            #expect(store.load(network: "net", containerID: "c1", ifName: "net1") == first)
+            #expect(store.load(network: "net", containerID: "c1", ifName: "net2") == nil)
+            #expect(Set(store.attachments(network: "net").map(\.containerID)) == ["c1", "c2/../x"])
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory + "/attachments")
+            #expect(names.count == 3 && names.allSatisfy { !$0.contains("/") } && !names.contains { $0.hasSuffix(".tmp") })
+            store.remove(network: "net", containerID: "c1", ifName: "net1")
+            store.remove(network: "net", containerID: "c1", ifName: "net1")
+            #expect(store.load(network: "net", containerID: "c1", ifName: "net1") == nil)
+        }
+    }
+
+    @Test func queuedReleasesAreDetachRequestsTheDaemonCanRead() throws {
+        try withStore { store, directory in
+            let request = DetachRequest(containerID: "c1", network: "net", ifName: "net1", cniVersion: "1.0.0", plugin: [:])
+            try store.queueRelease(request)
+            try store.queueRelease(request)
+            let queued = store.pendingReleases()
+            #expect(queued.count == 1, "one file per attachment: \(queued)")
+            let data = try Data(contentsOf: URL(fileURLWithPath: PendingReleases.directory(inCNIState: directory) + "/" + queued[0]))
+            #expect(try JSONDecoder().decode(DetachRequest.self, from: data) == request)
+        }
+    }
+
+    @Test func safeNamesAreOnePathComponent() {
+        #expect(PendingReleases.safeName("a/b c:ü") == "a_b_c__")
+        #expect(PendingReleases.safeName("net-1.x") == "net-1.x")
+    }
+
+    @Test func perNICNamesAreTheInterfaceWithANumber() {
+        #expect(PodNamespace.isPerNICName("net1-0", of: "net1"))
+        #expect(PodNamespace.isPerNICName("net1-17", of: "net1"))
+        #expect(!PodNamespace.isPerNICName("net1-", of: "net1"))
+        #expect(!PodNamespace.isPerNICName("net1-x", of: "net1"))
+        #expect(!PodNamespace.isPerNICName("net10-0", of: "net1"))
+        #expect(!PodNamespace.isPerNICName("net1", of: "net1"))
+    }
+
+    @Test func checkProblemsNameTheInterfaceAndTheAddress() throws {
+        let address = try #require(IPNetwork("192.168.0.1/18"))
+        let expected = CNIResult(interfaces: [.init(name: "net1-0", sandbox: "/var/run/netns/p"), .init(name: "host-side"),
+                                              .init(name: "net1-1", sandbox: "/var/run/netns/p")],
+                                 ips: [.init(address: address, interface: 0)])
+        let up = LinkInfo(index: 5, name: "net1-0", isUp: true, hasCarrier: true, mtu: 1500, kind: "macvlan")
+        let other = LinkInfo(index: 6, name: "net1-1", isUp: false, hasCarrier: false, mtu: 1500, kind: "macvlan")
+        #expect(PodNamespace.problems(expected: expected, links: [up, other], addresses: [AddressInfo(linkIndex: 5, address: address)])
+            == ["net1-1 is down"])
+        #expect(PodNamespace.problems(expected: expected, links: [up], addresses: [AddressInfo(linkIndex: 6, address: address)])
+            == ["net1-0 lacks 192.168.0.1/18", "net1-1 is missing"])
+    }
+
+    @Test func versionsCompareNumerically() {
+        #expect(CNIVersion.atLeast("1.1.0", "1.1.0") && CNIVersion.atLeast("1.10.0", "1.9.0") && !CNIVersion.atLeast("0.4.0", "1.0.0"))
+        #expect(CNIVersion.hasCheck("0.4.0") && !CNIVersion.hasCheck("0.3.1"))
+        #expect(CNIVersion.hasGC("1.1.0") && !CNIVersion.hasGC("1.0.0"))
+    }
+
+    @Test func theLogLineNamesTheCallAndTheError() {
+        let log = InvocationLog(binary: "multi-nic", defaultPath: "/nonexistent/log")
+        let environment = CNIEnvironment(variables: ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "c1", "CNI_IFNAME": "net1"],
+                                         stdin: Array(#"{"cniVersion":"1.0.0","name":"net","logFile":"/tmp/x.log"}"#.utf8))
+        #expect(log.path(environment) == "/tmp/x.log")
+        #expect(log.path(CNIEnvironment(variables: ["MULTINIC_CNI_LOG": "/tmp/y.log"], stdin: environment.stdin)) == "/tmp/y.log")
+        #expect(log.path(CNIEnvironment(variables: [:], stdin: [])) == "/nonexistent/log")
+        let failed = log.line(environment, stdout: #"{"code":11,"msg":"multi-nicd unreachable","details":"/run/x.sock"}"#,
+                              exitCode: 1, milliseconds: 12.345, now: 0)
+        #expect(failed == "1970-01-01T00:00:00Z multi-nic ADD container=c1 ifname=net1 network=net exit=1 ms=12.34 code=11"
+            + " msg=multi-nicd unreachable details=/run/x.sock")
+        // Logging to a file that cannot be opened is skipped, never a failure.
+        log.record(CNIEnvironment(variables: [:], stdin: []), stdout: "", exitCode: 0, milliseconds: 1)
+    }
+}
+
+@Suite struct NetConfIPAMModeTests {
+    func conf(_ text: String) throws(CNIError) -> MultiNICNetConf { try MultiNICNetConf(stdin: Array(text.utf8)) }
+
+    @Test func multiNICIPAMFollowsTheFlagElseTheIPAMType() throws {
+        #expect(try conf(#"{"cniVersion":"1.0.0","name":"n","ipam":{"type":"multi-nic-ipam"}}"#).multiNICIPAM)
+        #expect(try conf(#"{"cniVersion":"1.0.0","name":"n"}"#).multiNICIPAM)
+        #expect(try !conf(#"{"cniVersion":"1.0.0","name":"n","ipam":{"type":"host-local"}}"#).multiNICIPAM)
+        #expect(try !conf(#"{"cniVersion":"1.0.0","name":"n","multiNICIPAM":false,"ipam":{"type":"whereabouts"}}"#).multiNICIPAM)
+    }
+
+    @Test(arguments: [#"{"cniVersion":"1.0.0","name":"n","multiNICIPAM":false}"#,
+                      #"{"cniVersion":"1.0.0","name":"n","multiNICIPAM":"yes"}"#])
+    func contradictionsAreInvalidConfig(text: String) {
+        #expect(throws: CNIError.self) { try conf(text) }
+        #expect((try? conf(text)) == nil)
+        do { _ = try conf(text) } catch { #expect(error.code == CNIError.invalidConfig && error.msg.contains("multiNICIPAM")) }
+    }
+
+    @Test func delegatesUseThePluginVersion() throws {
+        #expect(try conf(#"{"cniVersion":"1.1.0","name":"n","plugin":{"cniVersion":"1.0.0","type":"macvlan"}}"#).delegateVersion == "1.0.0")
+        #expect(try conf(#"{"cniVersion":"1.1.0","name":"n","plugin":{"type":"macvlan"}}"#).delegateVersion == "1.1.0")
+    }
+
+    @Test func multiNICIPAMNeedsAMaster() async {
+        let variables = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "c1", "CNI_NETNS": "/x", "CNI_IFNAME": "eth0", "CNI_PATH": "/x"]
+        for text in [#"{"cniVersion":"1.0.0","name":"n","type":"macvlan","ipam":{"type":"multi-nic-ipam"}}"#,
+                     #"{"cniVersion":"1.0.0","name":"n","type":"macvlan","master":"","ipam":{"type":"multi-nic-ipam"}}"#] {
+            let (output, code) = await CNIDispatcher.run(CNIEnvironment(variables: variables, stdin: Array(text.utf8)),
+                                                         handler: MultiNICIPAMHandler(defaultSocket: "/nonexistent.sock"))
+            #expect(code == 1 && output.contains(#""code":7"#) && output.contains("master"), "\(output)")
+        }
+    }
+}
