@@ -14,6 +14,7 @@ let package = Package(
         // Host libraries used by bench/.
         .library(name: "MultiNICIPAM", targets: ["MultiNICIPAM"]),
         .library(name: "MultiNICNetlink", targets: ["MultiNICNetlink"]),
+        .library(name: "MultiNICCNI", targets: ["MultiNICCNI"]),
         // Plugins: one dynamic library each, loaded with dlopen from plugins.d (see .ci/build-plugins).
         .library(name: "multinic-backend-ipvlan", type: .dynamic, targets: ["IPVLANBackend"]),
         .library(name: "multinic-backend-macvlan", type: .dynamic, targets: ["MACVLANBackend"]),

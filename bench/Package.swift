@@ -17,6 +17,11 @@ let package = Package(
         ),
         .executableTarget(name: "daemon-bench"),
         .executableTarget(
+            name: "cni-bench",
+            dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "MultiNICCNI", package: "MultiNIC")]
+        ),
+        .executableTarget(
             name: "ipam-bench",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore"),
                            .product(name: "MultiNICIPAM", package: "MultiNIC")]

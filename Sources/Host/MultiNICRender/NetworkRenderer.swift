@@ -75,7 +75,8 @@ public struct NetworkRenderer: Sendable {
                 throw .cidr(error)
             }
         }
-        let config = try networkConfig(network, plugin: rendering.plugin, masterNets: input.masterNets)
+        let config = try networkConfig(network, plugin: rendering.plugin, masterNets: input.masterNets,
+                                       resourceName: rendering.annotations[NetworkAttachmentDefinitionSpec.resourceNameAnnotation])
         let namespaces = network.spec.namespaces.flatMap { $0.isEmpty ? nil : $0 } ?? clusterNamespaces
         let attachments = namespaces.map { namespace in
             var metadata = ObjectMeta(name: network.name, namespace: namespace,
@@ -93,8 +94,9 @@ public struct NetworkRenderer: Sendable {
     }
 
     /// The NAD's CNI config: `{cniVersion, name, type: multi-nic, ipam, dns, plugin, subnet, masterNets,
-    /// multiNICIPAM, daemonIP, daemonPort}` as JSON text.
-    func networkConfig(_ network: MultiNicNetwork, plugin: [String: JSONValue], masterNets: [String])
+    /// multiNICIPAM, daemonIP, daemonPort}` as JSON text, plus what the CNI binary hands the daemon at ADD:
+    /// `attachPolicy` when the network has one and `resourceNames` (the device-plugin resource of SR-IOV VFs).
+    func networkConfig(_ network: MultiNicNetwork, plugin: [String: JSONValue], masterNets: [String], resourceName: String?)
         throws(RenderError) -> String
     {
         let spec = network.spec
@@ -121,7 +123,13 @@ public struct NetworkRenderer: Sendable {
             "daemonIP": .string(""),
             "daemonPort": .integer(Int64(daemonPort)),
         ]
-        if spec.usesMultiNICIPAM { object["multiNICIPAM"] = .bool(true) }
+        object["multiNICIPAM"] = .bool(spec.usesMultiNICIPAM)
+        if let policy = spec.attachPolicy {
+            var fields: [String: JSONValue] = ["strategy": .string(policy.strategy)]
+            if let target = policy.target { fields["target"] = .string(target) }
+            object["attachPolicy"] = .object(fields)
+        }
+        if let resourceName { object["resourceNames"] = .array([.string(resourceName)]) }
         return JSONValue.object(object).description
     }
 }

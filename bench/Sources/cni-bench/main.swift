@@ -1,0 +1,155 @@
+// CNI latency: `multi-nic` ADD/DEL for 1, 2 and 4 NICs (one /attach to a real multi-nicd + one macvlan per NIC)
+// against the same macvlan ADDs/DELs run directly with static IPAM, in the same run; and the cold start of
+// `multi-nic VERSION` against Debian's `macvlan VERSION`. Needs root (namespaces).
+// Usage: cni-bench <dir with multi-nic and multi-nicd> <plugins dir> [iterations]
+import Foundation
+import MultiNICCNI
+import MultiNICCore
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3, getuid() == 0 else {
+    print("usage (as root): cni-bench <dir with multi-nic and multi-nicd> <plugins dir> [iterations]")
+    exit(2)
+}
+let binaries = arguments[1]
+let iterations = arguments.count > 3 ? Int(arguments[3]) ?? 200 : 200
+let suffix = "\(getpid())"
+let hostNS = "mnbench-host-\(suffix)"
+let podNS = "mnbench-pod-\(suffix)"
+let work = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-cni-bench-\(UUID())").path
+
+@discardableResult
+func ip(_ words: String...) -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+    process.arguments = words
+    process.standardError = FileHandle.nullDevice
+    try? process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+}
+
+func milliseconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) * 1000 + Double(now.tv_nsec) / 1e6
+}
+
+func percentile(_ values: [Double], _ fraction: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+}
+
+func format(_ value: Double) -> String { String(format: "%.2f", value) }
+
+// MARK: - Setup: a host namespace with four veth NICs, a pod namespace, multi-nicd inside the host namespace.
+
+try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+ip("netns", "add", hostNS)
+ip("netns", "add", podNS)
+defer {
+    ip("netns", "delete", podNS)
+    ip("netns", "delete", hostNS)
+    try? FileManager.default.removeItem(atPath: work)
+}
+for nic in 1...4 {
+    ip("-n", hostNS, "link", "add", "eth\(nic)", "type", "veth", "peer", "name", "peer\(nic)")
+    ip("-n", hostNS, "addr", "add", "10.0.\(nic).11/24", "dev", "eth\(nic)")
+    ip("-n", hostNS, "link", "set", "eth\(nic)", "up")
+    ip("-n", hostNS, "link", "set", "peer\(nic)", "up")
+}
+// This thread (and everything it spawns) now lives in the host namespace, as kubelet and multi-nicd would.
+let namespaceFD = open("/var/run/netns/\(hostNS)", O_RDONLY)
+guard namespaceFD >= 0, setns(namespaceFD, 0x4000_0000) == 0 else { fatalError("cannot enter \(hostNS)") }
+close(namespaceFD)
+
+let pools = "[" + (1...4).map { nic in
+    let vlan = "192.168.\(64 * (nic - 1))"
+    return #"{"apiVersion":"net.cogadvisor.io/v1","kind":"IPPool","metadata":{"name":"net-\#(vlan).0-24"},"spec":{"podCIDR":"\#(vlan).0/24","#
+        + #""vlanCIDR":"\#(vlan).0/18","netAttachDef":"net","hostName":"bench","interfaceName":"eth\#(nic)","excludes":[],"allocations":[]}}"#
+}.joined(separator: ",") + "]"
+try pools.write(toFile: work + "/pools.json", atomically: true, encoding: .utf8)
+let daemon = Process()
+daemon.executableURL = URL(fileURLWithPath: binaries + "/multi-nicd")
+daemon.arguments = ["--node-name", "bench", "--port", "0", "--socket", work + "/d.sock", "--state-dir", work + "/state",
+                    "--plugins-dir", arguments[2], "--pools-file", work + "/pools.json", "--rt-tables", work + "/rt_tables",
+                    "--virtual-kinds", "veth", "--quarantine-seconds", "0", "--log-level", "error"]
+daemon.standardError = FileHandle.nullDevice
+try daemon.run()
+defer { daemon.terminate(); daemon.waitUntilExit() }
+let status = DaemonClient(socketPath: work + "/d.sock", timeoutSeconds: 1)
+var ready = false
+for _ in 0..<500 where !ready {
+    ready = (try? status.get(DaemonAPI.statusPath, as: DaemonStatus.self)) != nil
+    if !ready { usleep(10_000) }
+}
+guard ready else { fatalError("multi-nicd did not start") }
+
+let runner = DelegateRunner(searchPath: [binaries, "/usr/lib/cni"])
+let netns = "/var/run/netns/\(podNS)"
+let podArgs = "IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=p;K8S_POD_UID=u"
+
+func multiNICConfig(nics: Int) throws -> JSONValue {
+    let masterNets = (1...nics).map { "\"10.0.\($0).0/24\"" }.joined(separator: ",")
+    return try JSONValue.parse(#"{"cniVersion":"1.0.0","name":"net","type":"multi-nic","ipam":{"type":"multi-nic-ipam"},"#
+        + #""plugin":{"cniVersion":"1.0.0","type":"macvlan","mode":"bridge"},"masterNets":[\#(masterNets)],"multiNICIPAM":true,"#
+        + #""daemonSocket":"\#(work)/d.sock","cniStateDir":"\#(work)/cni","logFile":"\#(work)/cni.log"}"#)
+}
+
+func macvlanConfig(nic: Int, host: Int) throws -> JSONValue {
+    try JSONValue.parse(#"{"cniVersion":"1.0.0","name":"net","type":"macvlan","master":"eth\#(nic + 1)","mode":"bridge","#
+        + #""ipam":{"type":"static","addresses":[{"address":"192.168.\#(64 * nic + 32).\#(host)/18"}]}}"#)
+}
+
+print("CNI latency, \(iterations) pods per case (ms; ADD and DEL of one pod)")
+print("NICs  multi-nic ADD p50/p99   direct ADD p50/p99   ratio p50 | multi-nic DEL p50/p99   direct DEL p50/p99   ratio p50")
+for nics in [1, 2, 4] {
+    let config = try multiNICConfig(nics: nics)
+    var (ours, direct, oursDel, directDel) = ([Double](), [Double](), [Double](), [Double]())
+    for iteration in 0..<(iterations + 10) {
+        let container = "b\(nics)-\(iteration)"
+        var start = milliseconds()
+        _ = try runner.run("multi-nic", command: .add, containerID: container, netns: netns, ifName: "net1", args: podArgs, config: config)
+        let add = milliseconds() - start
+        start = milliseconds()
+        _ = try runner.run("multi-nic", command: .del, containerID: container, netns: netns, ifName: "net1", args: podArgs, config: config)
+        let del = milliseconds() - start
+        // The same delegate work without MultiNIC: one macvlan per NIC with a static address.
+        start = milliseconds()
+        for nic in 0..<nics {
+            _ = try runner.run("macvlan", command: .add, containerID: container, netns: netns, ifName: "net1-\(nic)", args: podArgs,
+                               config: macvlanConfig(nic: nic, host: 2 + iteration % 200))
+        }
+        let directAdd = milliseconds() - start
+        start = milliseconds()
+        for nic in 0..<nics {
+            _ = try runner.run("macvlan", command: .del, containerID: container, netns: netns, ifName: "net1-\(nic)", args: podArgs,
+                               config: macvlanConfig(nic: nic, host: 2 + iteration % 200))
+        }
+        let directDelete = milliseconds() - start
+        if iteration >= 10 {
+            ours.append(add)
+            oursDel.append(del)
+            direct.append(directAdd)
+            directDel.append(directDelete)
+        }
+    }
+    print("\(nics)     \(format(percentile(ours, 0.5)))/\(format(percentile(ours, 0.99)))"
+        + "             \(format(percentile(direct, 0.5)))/\(format(percentile(direct, 0.99)))"
+        + "          \(format(percentile(ours, 0.5) / percentile(direct, 0.5)))"
+        + "      | \(format(percentile(oursDel, 0.5)))/\(format(percentile(oursDel, 0.99)))"
+        + "             \(format(percentile(directDel, 0.5)))/\(format(percentile(directDel, 0.99)))"
+        + "          \(format(percentile(oursDel, 0.5) / percentile(directDel, 0.5)))")
+}
+
+var cold: [String: [Double]] = [:]
+for _ in 0..<iterations {
+    for plugin in ["multi-nic", "macvlan"] {
+        let start = milliseconds()
+        _ = try runner.run(plugin, command: .version, containerID: "", netns: "", ifName: "", args: "", config: .object([:]))
+        cold[plugin, default: []].append(milliseconds() - start)
+    }
+}
+let ourCold = percentile(cold["multi-nic"] ?? [0], 0.5)
+let theirCold = percentile(cold["macvlan"] ?? [0], 0.5)
+print("cold start VERSION p50: multi-nic \(format(ourCold)) ms, macvlan \(format(theirCold)) ms, ratio \(format(ourCold / theirCold))")
