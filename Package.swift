@@ -58,9 +58,10 @@ let package = Package(
             providers: [.apt(["libmnl-dev"])]
         ),
         .systemLibrary(
+            // Headers only at build time (no pkg-config: that would link -lcurl); libcurl.so.4 is dlopen'ed on
+            // first use (see shim.h).
             name: "CCurl",
             path: "Sources/Host/CCurl",
-            pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(

@@ -81,12 +81,12 @@ public struct DaemonClient: Sendable {
     }
 
     private func perform(method: String, path: String, body: Data?) throws(DaemonClientError) -> (Int, [UInt8]) {
-        guard let handle = curl_easy_init() else { throw .unreachable(socket: socketPath, reason: "libcurl could not start") }
-        defer { curl_easy_cleanup(handle) }
+        guard let handle = multinic_curl_easy_init() else { throw .unreachable(socket: socketPath, reason: "libcurl could not start") }
+        defer { multinic_curl_easy_cleanup(handle) }
         let sink = Sink()
-        var headers: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Content-Type: application/json")
-        headers = curl_slist_append(headers, "Expect:")
-        defer { curl_slist_free_all(headers) }
+        var headers: UnsafeMutablePointer<curl_slist>? = multinic_curl_slist_append(nil, "Content-Type: application/json")
+        headers = multinic_curl_slist_append(headers, "Expect:")
+        defer { multinic_curl_slist_free_all(headers) }
         _ = multinic_curl_set_string(handle, CURLOPT_UNIX_SOCKET_PATH, socketPath)
         _ = multinic_curl_set_string(handle, CURLOPT_URL, "http://localhost" + path)
         _ = multinic_curl_set_long(handle, CURLOPT_TIMEOUT, timeoutSeconds)
@@ -107,10 +107,10 @@ public struct DaemonClient: Sendable {
                 _ = multinic_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, buffer.count)
                 _ = multinic_curl_set_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
             }
-            return curl_easy_perform(handle)
+            return multinic_curl_easy_perform(handle)
         }
         guard code == CURLE_OK else {
-            throw .unreachable(socket: socketPath, reason: String(cString: curl_easy_strerror(code)))
+            throw .unreachable(socket: socketPath, reason: String(cString: multinic_curl_easy_strerror(code)))
         }
         var status = 0
         _ = multinic_curl_get_status(handle, &status)

@@ -1,18 +1,18 @@
 // CNI latency: `multi-nic` ADD/DEL for 1, 2 and 4 NICs (one /attach to a real multi-nicd + one macvlan per NIC)
 // against the same macvlan ADDs/DELs run directly with static IPAM, in the same run; and the cold start of
 // `multi-nic VERSION` against Debian's `macvlan VERSION`. Needs root (namespaces).
-// Usage: cni-bench <dir with multi-nic and multi-nicd> <plugins dir> [iterations]
+// Usage: cni-bench <CNI bin dir (.ci/build-cni)> <multi-nicd> <plugins dir> [iterations]
 import Foundation
 import MultiNICCNI
 import MultiNICCore
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 3, getuid() == 0 else {
-    print("usage (as root): cni-bench <dir with multi-nic and multi-nicd> <plugins dir> [iterations]")
+guard arguments.count >= 4, getuid() == 0 else {
+    print("usage (as root): cni-bench <CNI bin dir (.ci/build-cni)> <multi-nicd> <plugins dir> [iterations]")
     exit(2)
 }
 let binaries = arguments[1]
-let iterations = arguments.count > 3 ? Int(arguments[3]) ?? 200 : 200
+let iterations = arguments.count > 4 ? Int(arguments[4]) ?? 200 : 200
 let suffix = "\(getpid())"
 let hostNS = "mnbench-host-\(suffix)"
 let podNS = "mnbench-pod-\(suffix)"
@@ -59,8 +59,11 @@ for nic in 1...4 {
     ip("-n", hostNS, "link", "set", "peer\(nic)", "up")
 }
 // This thread (and everything it spawns) now lives in the host namespace, as kubelet and multi-nicd would.
+// setns(2) is not in Glibc's Swift overlay: look it up in libc.
+typealias SetNamespace = @convention(c) (Int32, Int32) -> Int32
 let namespaceFD = open("/var/run/netns/\(hostNS)", O_RDONLY)
-guard namespaceFD >= 0, setns(namespaceFD, 0x4000_0000) == 0 else { fatalError("cannot enter \(hostNS)") }
+guard namespaceFD >= 0, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setns"),
+      unsafeBitCast(symbol, to: SetNamespace.self)(namespaceFD, 0x4000_0000) == 0 else { fatalError("cannot enter \(hostNS)") }
 close(namespaceFD)
 
 let pools = "[" + (1...4).map { nic in
@@ -70,9 +73,9 @@ let pools = "[" + (1...4).map { nic in
 }.joined(separator: ",") + "]"
 try pools.write(toFile: work + "/pools.json", atomically: true, encoding: .utf8)
 let daemon = Process()
-daemon.executableURL = URL(fileURLWithPath: binaries + "/multi-nicd")
+daemon.executableURL = URL(fileURLWithPath: arguments[2])
 daemon.arguments = ["--node-name", "bench", "--port", "0", "--socket", work + "/d.sock", "--state-dir", work + "/state",
-                    "--plugins-dir", arguments[2], "--pools-file", work + "/pools.json", "--rt-tables", work + "/rt_tables",
+                    "--plugins-dir", arguments[3], "--pools-file", work + "/pools.json", "--rt-tables", work + "/rt_tables",
                     "--virtual-kinds", "veth", "--quarantine-seconds", "0", "--log-level", "error"]
 daemon.standardError = FileHandle.nullDevice
 try daemon.run()
