@@ -42,13 +42,7 @@ public struct AttachmentStore: Sendable {
     }
 
     public func save(_ attachment: CachedAttachment) throws(CNIError) {
-        let bytes: [UInt8]
-        do {
-            bytes = Array(try JSONEncoder().encode(attachment))
-        } catch {
-            throw CNIError(CNIError.internalError, "cannot encode the attachment record", details: "\(error)")
-        }
-        try DurableFile.write(bytes, to: path(network: attachment.network, containerID: attachment.containerID, ifName: attachment.ifName))
+        try DurableFile.write(try Self.encode(attachment, "the attachment record"), to: path(network: attachment.network, containerID: attachment.containerID, ifName: attachment.ifName))
     }
 
     public func load(network: String, containerID: String, ifName: String) -> CachedAttachment? {
@@ -71,12 +65,7 @@ public struct AttachmentStore: Sendable {
 
     /// Queues a release for the daemon (it replays the queue when it starts).
     public func queueRelease(_ request: DetachRequest) throws(CNIError) {
-        let bytes: [UInt8]
-        do {
-            bytes = Array(try JSONEncoder().encode(request))
-        } catch {
-            throw CNIError(CNIError.internalError, "cannot encode the pending release", details: "\(error)")
-        }
+        let bytes = try Self.encode(request, "the pending release")
         let name = PendingReleases.fileName(network: request.network, containerID: request.containerID + "_" + (request.ifName ?? ""))
         try DurableFile.write(bytes, to: PendingReleases.directory(inCNIState: directory) + "/" + name)
     }
@@ -84,6 +73,14 @@ public struct AttachmentStore: Sendable {
     /// The queued releases (for status and tests).
     public func pendingReleases() -> [String] {
         fileNames(in: PendingReleases.directory(inCNIState: directory)).filter { $0.hasSuffix(".json") }.sorted()
+    }
+
+    private static func encode(_ value: some Encodable, _ what: String) throws(CNIError) -> [UInt8] {
+        do {
+            return Array(try JSONEncoder().encode(value))
+        } catch {
+            throw CNIError(CNIError.internalError, "cannot encode \(what)", details: "\(error)")
+        }
     }
 
     private func fileNames(in directory: String) -> [String] {

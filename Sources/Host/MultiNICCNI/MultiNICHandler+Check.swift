@@ -35,16 +35,8 @@ extension MultiNICHandler {
 
     /// Addresses of the result that the daemon no longer holds for this attachment.
     private func heldAddressProblems(_ expected: CNIResult, config: MultiNICNetConf, arguments: CNIArguments) throws(CNIError) -> [String] {
-        let held: [IPAllocation]
-        do {
-            held = try client(config).post(DaemonAPI.leasesPath, LeaseQuery(network: config.name, containerID: arguments.containerID,
-                                                                            ifName: arguments.ifName), as: [IPAllocation].self)
-        } catch {
-            throw error.cniError
-        }
-        let addresses = Set(held.map(\.ip))
-        return expected.ips.filter { !addresses.contains($0.address.address.description) }.map {
-            "multi-nicd holds no lease for \($0.address) of \(arguments.containerID)"
+        try DaemonCalls.unheldAddresses(expected, client: client(config), network: config.name, arguments: arguments).map {
+            "multi-nicd holds no lease for \($0) of \(arguments.containerID)"
         }
     }
 

@@ -28,23 +28,8 @@ extension MultiNICHandler {
     /// that are no longer valid are dropped.
     public func gc(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
         let config = try MultiNICNetConf(stdin: stdin)
-        var valid: [ValidAttachment] = []
-        if case .array(let items)? = config.raw["cni.dev/valid-attachments"] {
-            for item in items {
-                guard let fields = item.objectValue, let container = fields["containerID"]?.stringValue,
-                      let ifName = fields["ifname"]?.stringValue else {
-                    throw CNIError(CNIError.invalidConfig, "cni.dev/valid-attachments: every entry needs containerID and ifname")
-                }
-                valid.append(ValidAttachment(containerID: container, ifname: ifName))
-            }
-        }
-        do {
-            // The daemon keeps every per-NIC key (`<ifname>-<k>`) of a valid attachment.
-            _ = try client(config).post(DaemonAPI.gcPath, GCRequest(network: config.name, validAttachments: valid),
-                                        as: [IPAllocation].self)
-        } catch {
-            throw error.cniError
-        }
+        // The daemon keeps every per-NIC key (`<ifname>-<k>`) of a valid attachment.
+        let valid = try DaemonCalls.garbageCollect(client(config), network: config.name, conf: config.raw)
         let store = store(config)
         let validKeys = Set(valid.map { "\($0.containerID)/\($0.ifname)" })
         var perNIC: [ValidAttachment] = []

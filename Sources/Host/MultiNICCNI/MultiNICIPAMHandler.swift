@@ -104,15 +104,7 @@ public struct MultiNICIPAMHandler: CNIHandler {
             throw CNIError(CNIError.invalidConfig, "network config: prevResult is required for CHECK")
         }
         let expected = try CNIResult.parse(previous)
-        let held: [IPAllocation]
-        do {
-            held = try client(config).post(DaemonAPI.leasesPath, LeaseQuery(network: config.network, containerID: arguments.containerID,
-                                                                            ifName: arguments.ifName), as: [IPAllocation].self)
-        } catch {
-            throw error.cniError
-        }
-        let addresses = Set(held.map(\.ip))
-        let missing = expected.ips.filter { !addresses.contains($0.address.address.description) }.map(\.address.description)
+        let missing = try DaemonCalls.unheldAddresses(expected, client: client(config), network: config.network, arguments: arguments)
         guard missing.isEmpty else {
             throw CNIError(MultiNICHandler.checkFailed, "multi-nicd holds no lease for \(missing.joined(separator: ", "))")
         }
@@ -127,20 +119,7 @@ public struct MultiNICIPAMHandler: CNIHandler {
     /// GC: the daemon releases every address of this network outside the valid attachments.
     public func gc(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
         let config = try Config(stdin)
-        var valid: [ValidAttachment] = []
-        for item in (try MultiNICNetConf(stdin: stdin)).raw["cni.dev/valid-attachments"]?.arrayValue ?? [] {
-            guard let fields = item.objectValue, let container = fields["containerID"]?.stringValue,
-                  let ifName = fields["ifname"]?.stringValue else {
-                throw CNIError(CNIError.invalidConfig, "cni.dev/valid-attachments: every entry needs containerID and ifname")
-            }
-            valid.append(ValidAttachment(containerID: container, ifname: ifName))
-        }
-        do {
-            _ = try client(config).post(DaemonAPI.gcPath, GCRequest(network: config.network, validAttachments: valid),
-                                        as: [IPAllocation].self)
-        } catch {
-            throw error.cniError
-        }
+        _ = try DaemonCalls.garbageCollect(client(config), network: config.network, conf: (try MultiNICNetConf(stdin: stdin)).raw)
     }
 
     /// The same request as a multi-NIC NetConf (name, version, socket) for the shared STATUS logic.

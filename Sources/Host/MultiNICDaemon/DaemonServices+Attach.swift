@@ -46,13 +46,7 @@ extension DaemonServices {
     /// backend can rebuild them.
     public func detach(_ request: DetachRequest) async throws(DaemonError) -> AttachResponse {
         let backend = try? backend(for: request.plugin)
-        let released: [IPAllocation]
-        if let ifName = request.ifName {
-            released = try await release(containerID: request.containerID, network: request.network, attachment: ifName)
-        } else {
-            released = try await deallocate(AllocateRequest(pod: "", namespace: "", host: configuration.nodeName,
-                                                            def: request.network, containerID: request.containerID))
-        }
+        let released = try await release(request)
         let nics = released.sorted { ($0.ifName ?? "") < ($1.ifName ?? "") }.map { allocation in
             let address = "\(allocation.ip)/\(allocation.block)"
             let delegate = backend.flatMap { backend in
@@ -65,6 +59,16 @@ extension DaemonServices {
                                delegate: delegate)
         }
         return AttachResponse(nics: nics)
+    }
+
+    /// Releases what a detach names: one attachment (`ifName` and its per-NIC interfaces), else every address of
+    /// the container on the network.
+    func release(_ request: DetachRequest) async throws(DaemonError) -> [IPAllocation] {
+        if let ifName = request.ifName {
+            return try await release(containerID: request.containerID, network: request.network, attachment: ifName)
+        }
+        return try await deallocate(AllocateRequest(pod: "", namespace: "", host: configuration.nodeName,
+                                                    def: request.network, containerID: request.containerID))
     }
 
     private func backend(for plugin: [String: JSONValue]) throws(DaemonError) -> any MainPlugin {

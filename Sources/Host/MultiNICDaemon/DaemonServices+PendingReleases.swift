@@ -29,13 +29,7 @@ extension DaemonServices {
                 continue
             }
             do {
-                let released: [IPAllocation]
-                if let ifName = request.ifName {
-                    released = try await release(containerID: request.containerID, network: request.network, attachment: ifName)
-                } else {
-                    released = try await deallocate(AllocateRequest(pod: "", namespace: "", host: configuration.nodeName,
-                                                                    def: request.network, containerID: request.containerID))
-                }
+                let released = try await release(request)
                 try? FileManager.default.removeItem(atPath: path)
                 report.replayed += 1
                 report.released += released.count

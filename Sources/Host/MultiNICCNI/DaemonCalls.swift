@@ -1,0 +1,37 @@
+import MultiNICCore
+
+/// Daemon calls both CNI binaries make the same way.
+enum DaemonCalls {
+    /// CNI GC: reads `cni.dev/valid-attachments` (every entry needs containerID and ifname, or nothing is released)
+    /// and asks the daemon to release everything else of `network`. Returns the valid attachments.
+    static func garbageCollect(_ client: DaemonClient, network: String, conf: [String: JSONValue]) throws(CNIError) -> [ValidAttachment] {
+        var valid: [ValidAttachment] = []
+        for item in conf["cni.dev/valid-attachments"]?.arrayValue ?? [] {
+            guard let fields = item.objectValue, let container = fields["containerID"]?.stringValue,
+                  let ifName = fields["ifname"]?.stringValue else {
+                throw CNIError(CNIError.invalidConfig, "cni.dev/valid-attachments: every entry needs containerID and ifname")
+            }
+            valid.append(ValidAttachment(containerID: container, ifname: ifName))
+        }
+        do {
+            _ = try client.post(DaemonAPI.gcPath, GCRequest(network: network, validAttachments: valid), as: [IPAllocation].self)
+        } catch {
+            throw error.cniError
+        }
+        return valid
+    }
+
+    /// The addresses of `expected` the daemon does not hold for this container and interface (CHECK).
+    static func unheldAddresses(_ expected: CNIResult, client: DaemonClient, network: String,
+                                arguments: CNIArguments) throws(CNIError) -> [String] {
+        let held: [IPAllocation]
+        do {
+            held = try client.post(DaemonAPI.leasesPath, LeaseQuery(network: network, containerID: arguments.containerID,
+                                                                   ifName: arguments.ifName), as: [IPAllocation].self)
+        } catch {
+            throw error.cniError
+        }
+        let addresses = Set(held.map(\.ip))
+        return expected.ips.filter { !addresses.contains($0.address.address.description) }.map(\.address.description)
+    }
+}
