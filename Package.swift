@@ -103,6 +103,13 @@ let package = Package(
             path: "Sources/Host/MultiNICRender"
         ),
         .target(
+            // Reconcilers (network → NADs/CIDR/IPPools/routes, host interfaces), the store protocol and the
+            // embedded store: the operator's logic, run by the lab and by the Kubernetes operator alike.
+            name: "MultiNICController",
+            dependencies: ["MultiNICRender", "MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/MultiNICController"
+        ),
+        .target(
             name: "MultiNICCLI",
             dependencies: [
                 "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender",
@@ -159,6 +166,14 @@ let package = Package(
             name: "IPAMCrashHelper",
             dependencies: ["MultiNICIPAM", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/Fixtures/IPAMCrashHelper"
+        ),
+        .testTarget(
+            name: "MultiNICControllerTests",
+            dependencies: [
+                "MultiNICController", "MultiNICTestSupport", "MultiNICManifests", "MultiNICRender",
+                .product(name: "MultiNICCore", package: "MultiNICCore"),
+            ],
+            path: "Tests/MultiNICControllerTests"
         ),
         .testTarget(
             name: "MultiNICCNITests",

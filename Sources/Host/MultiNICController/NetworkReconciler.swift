@@ -1,0 +1,171 @@
+import Foundation
+import MultiNICCore
+import MultiNICRender
+
+/// MultiNicNetwork → NADs in every target namespace, the CIDR and its IPPools; the nodes whose pools or routes
+/// changed are handed to the pool and route reconcilers; the status is written only when it changes. Deleting the
+/// network (finalizer) removes everything it created and its routes on every node.
+public struct NetworkReconciler: Reconciler {
+    public static let finalizer = "net.cogadvisor.io/multinic-cleanup"
+
+    let store: any ResourceStore
+    let renderer: NetworkRenderer
+    let fleet: any DaemonFleet
+    let ledger: RouteLedger
+    /// Nodes whose IPPools changed.
+    let poolsChanged: @Sendable (Set<String>) async -> Void
+    /// Nodes whose routes for this network may have changed.
+    let routesChanged: @Sendable (Set<String>) async -> Void
+    /// Periodic resync.
+    let resync: Duration
+
+    public init(store: any ResourceStore, renderer: NetworkRenderer, fleet: any DaemonFleet, ledger: RouteLedger,
+                resync: Duration = .seconds(600), poolsChanged: @escaping @Sendable (Set<String>) async -> Void,
+                routesChanged: @escaping @Sendable (Set<String>) async -> Void) {
+        self.store = store
+        self.renderer = renderer
+        self.fleet = fleet
+        self.ledger = ledger
+        self.resync = resync
+        self.poolsChanged = poolsChanged
+        self.routesChanged = routesChanged
+    }
+
+    public func reconcile(_ name: String) async -> ReconcileResult {
+        do {
+            guard var network = try await store.get(MultiNicNetworkSpec.self, name: name) else { return .done }
+            if network.metadata.deletionTimestamp != nil { return try await cleanUp(network) }
+            if !(network.metadata.finalizers ?? []).contains(Self.finalizer) {
+                network.metadata.finalizers = (network.metadata.finalizers ?? []) + [Self.finalizer]
+                network = try await store.update(network)
+            }
+            return try await converge(network)
+        } catch .conflict {
+            return .requeue(after: .milliseconds(50))
+        } catch {
+            return .requeue(after: .seconds(5))
+        }
+    }
+
+    private func converge(_ network: MultiNicNetwork) async throws(StoreError) -> ReconcileResult {
+        let hosts = try await store.list(HostInterfaceSpec.self)
+        let namespaces = try await store.list(NamespaceSpec.self).map(\.metadata.name)
+        let previous = try await store.get(CIDRSpec.self, name: network.name)
+        let rendered: RenderedNetwork
+        do {
+            rendered = try renderer.render(network, hosts: hosts, clusterNamespaces: namespaces, previousCIDR: previous?.spec)
+        } catch {
+            try await writeStatus(network, configStatus: .failed, message: error.description, cidr: previous?.spec, hosts: hosts)
+            if case .invalidNetwork = error { return .done }
+            return .requeue(after: .seconds(30))
+        }
+        let owner = ownerReference(network)
+        for attachment in rendered.attachments { try await store.apply(owned(attachment, by: owner)) }
+        let targeted = Set(rendered.attachments.compactMap(\.metadata.namespace))
+        for stale in try await store.list(NetworkAttachmentDefinitionSpec.self, namespace: nil,
+                                           labels: [NetworkAttachmentDefinitionSpec.generatedLabel: "true"])
+        where stale.metadata.name == network.name && !targeted.contains(stale.metadata.namespace ?? "") {
+            try await store.delete(NetworkAttachmentDefinitionSpec.self, name: stale.metadata.name, namespace: stale.metadata.namespace)
+        }
+        var changedNodes: Set<String> = []
+        if let cidr = rendered.cidr {
+            try await store.apply(owned(cidr, by: owner))
+            changedNodes = try await applyPools(rendered.ippools, network: network.name, owner: owner)
+            // Routes depend only on the CIDR: push when it changed (the route reconciler also runs at daemon start).
+            if RoutePlan.needsRoutes(cidr.spec) && cidr.spec != previous?.spec {
+                await routesChanged(RoutePlan.hosts(cidr.spec).union(previous.map { RoutePlan.hosts($0.spec) } ?? []))
+            }
+        }
+        if !changedNodes.isEmpty { await poolsChanged(changedNodes) }
+        let message = rendered.warnings.joined(separator: "; ")
+        let routeStatus = try await writeStatus(network, configStatus: .success, message: message, cidr: rendered.cidr?.spec, hosts: hosts)
+        return routeStatus == .waitForRoutes ? .requeue(after: .seconds(2)) : .requeue(after: resync)
+    }
+
+    /// Writes the pools (keeping the daemons' recorded allocations), deletes pools of hosts that left; returns the
+    /// nodes whose pools changed.
+    private func applyPools(_ desired: [IPPool], network: String, owner: OwnerReference) async throws(StoreError) -> Set<String> {
+        let existing = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.networkLabel: network])
+        let byName = Dictionary(existing.map { ($0.metadata.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var changed: Set<String> = []
+        for var pool in desired {
+            if let current = byName[pool.metadata.name] { pool.spec.allocations = current.spec.allocations }
+            let before = byName[pool.metadata.name]
+            let written = try await store.apply(owned(pool, by: owner))
+            if before?.spec != written.spec { changed.insert(pool.spec.hostName) }
+        }
+        let wanted = Set(desired.map(\.metadata.name))
+        for stale in existing where !wanted.contains(stale.metadata.name) {
+            try await store.delete(IPPoolSpec.self, name: stale.metadata.name, namespace: nil)
+            changed.insert(stale.spec.hostName)
+        }
+        return changed
+    }
+
+    /// Status from what was computed and what the route pushes answered; written only when something but the sync
+    /// time differs. Returns the route status.
+    @discardableResult
+    private func writeStatus(_ network: MultiNicNetwork, configStatus: ConfigStatus, message: String, cidr: CIDRSpec?,
+                             hosts: [HostInterface]) async throws(StoreError) -> RouteStatus {
+        var routeStatus = RouteStatus.notApplicable
+        var routeMessage: String?
+        if let cidr, RoutePlan.needsRoutes(cidr) {
+            (routeStatus, routeMessage) = await ledger.status(network: network.name, hosts: RoutePlan.hosts(cidr))
+        }
+        let results = (cidr?.cidr ?? []).sorted { $0.interfaceIndex < $1.interfaceIndex }
+            .map { NetworkComputeResult(netAddress: $0.netAddress, numOfHosts: $0.hosts.count) }
+        let discovery = DiscoveryStatus(existDaemon: await fleet.nodes().count,
+                                        infoAvailable: hosts.filter { !$0.spec.interfaces.isEmpty }.count,
+                                        cidrProcessed: cidr.map { RoutePlan.hosts($0).count } ?? 0)
+        var status = MultiNicNetworkStatus(computeResults: results, discovery: discovery, configStatus: configStatus,
+                                           routeStatus: routeStatus,
+                                           message: [message, routeMessage ?? ""].filter { !$0.isEmpty }.joined(separator: "; "),
+                                           lastSyncTime: network.status?.lastSyncTime)
+        guard status != network.status else { return routeStatus }
+        status.lastSyncTime = Date().formatted(.iso8601)
+        var updated = network
+        updated.status = status
+        _ = try await store.updateStatus(updated)
+        return routeStatus
+    }
+
+    private func cleanUp(_ network: MultiNicNetwork) async throws(StoreError) -> ReconcileResult {
+        let cidr = try await store.get(CIDRSpec.self, name: network.name)
+        for attachment in try await store.list(NetworkAttachmentDefinitionSpec.self, namespace: nil,
+                                               labels: [NetworkAttachmentDefinitionSpec.generatedLabel: "true"])
+        where attachment.metadata.name == network.name {
+            try await store.delete(NetworkAttachmentDefinitionSpec.self, name: attachment.metadata.name,
+                                   namespace: attachment.metadata.namespace)
+        }
+        let pools = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.networkLabel: network.name])
+        for pool in pools { try await store.delete(IPPoolSpec.self, name: pool.metadata.name, namespace: nil) }
+        try await store.delete(CIDRSpec.self, name: network.name, namespace: nil)
+        if let cidr, RoutePlan.needsRoutes(cidr.spec) {
+            for node in RoutePlan.hosts(cidr.spec) {
+                do {
+                    try await fleet.deleteRoutes(node: node, network: network.name)
+                } catch {
+                    // A node whose daemon is gone has no routes to remove; one that fails is retried.
+                    if case .rejected = error { return .requeue(after: .seconds(5)) }
+                }
+                await ledger.forget(network: network.name, node: node)
+            }
+        }
+        await poolsChanged(Set(pools.map(\.spec.hostName)))
+        var finished = network
+        finished.metadata.finalizers = (network.metadata.finalizers ?? []).filter { $0 != Self.finalizer }
+        _ = try await store.update(finished)
+        return .done
+    }
+
+    private func ownerReference(_ network: MultiNicNetwork) -> OwnerReference {
+        OwnerReference(apiVersion: network.apiVersion, kind: network.kind, name: network.name, uid: network.metadata.uid ?? "",
+                       controller: true, blockOwnerDeletion: true)
+    }
+
+    private func owned<S: ResourceSpec>(_ object: Resource<S>, by owner: OwnerReference) -> Resource<S> {
+        var object = object
+        object.metadata.ownerReferences = [owner]
+        return object
+    }
+}

@@ -1,0 +1,124 @@
+import MultiNICCore
+
+/// One HostInterface per node from its daemon's discovery. A node without a Node object loses its HostInterface
+/// (and so its CIDR blocks); a daemon that does not answer, or answers with no interfaces while some are recorded,
+/// changes nothing (upstream #78: a restarting daemon must not reshuffle CIDRs).
+public struct HostInterfaceReconciler: Reconciler {
+    let store: any ResourceStore
+    let fleet: any DaemonFleet
+    let period: Duration
+
+    public init(store: any ResourceStore, fleet: any DaemonFleet, period: Duration = .seconds(60)) {
+        self.store = store
+        self.fleet = fleet
+        self.period = period
+    }
+
+    public func reconcile(_ node: String) async -> ReconcileResult {
+        do {
+            guard try await store.get(NodeSpec.self, name: node) != nil else {
+                try await store.delete(HostInterfaceSpec.self, name: node, namespace: nil)
+                return .done
+            }
+            let interfaces: [InterfaceInfo]
+            do {
+                interfaces = try await fleet.interfaces(node: node)
+            } catch {
+                return .requeue(after: .seconds(5))
+            }
+            let current = try await store.get(HostInterfaceSpec.self, name: node)
+            if interfaces.isEmpty, let current, !current.spec.interfaces.isEmpty { return .requeue(after: period) }
+            let desired = HostInterface(metadata: ObjectMeta(name: node, labels: [IPPoolSpec.hostLabel: node]),
+                                        spec: HostInterfaceSpec(hostName: node, interfaces: interfaces))
+            try await store.apply(desired)
+            return .requeue(after: period)
+        } catch {
+            return .requeue(after: .seconds(2))
+        }
+    }
+}
+
+/// Pushes a node's IPPools (of every network) to its daemon, whenever they change or the daemon restarts.
+public struct PoolPushReconciler: Reconciler {
+    let store: any ResourceStore
+    let fleet: any DaemonFleet
+    let memory = PushMemory<[IPPool]>()
+
+    public init(store: any ResourceStore, fleet: any DaemonFleet) {
+        self.store = store
+        self.fleet = fleet
+    }
+
+    /// Forgets what the node has (its daemon restarted).
+    public func forget(_ node: String) async { await memory.forget(node) }
+
+    public func reconcile(_ node: String) async -> ReconcileResult {
+        do {
+            let pools = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.hostLabel: node])
+            guard await memory.last(node) != pools else { return .done }
+            try await fleet.setPools(node: node, pools)
+            await memory.remember(node, pools)
+            return .done
+        } catch {
+            return .requeue(after: .seconds(2))
+        }
+    }
+}
+
+/// Pushes every L3 network's full route set to a node and records the answers for the networks' route status;
+/// networks that are gone have their routes removed.
+public struct RouteReconciler: Reconciler {
+    let store: any ResourceStore
+    let fleet: any DaemonFleet
+    let ledger: RouteLedger
+    /// Networks whose route status may have changed.
+    let statusChanged: @Sendable (Set<String>) async -> Void
+
+    public init(store: any ResourceStore, fleet: any DaemonFleet, ledger: RouteLedger,
+                statusChanged: @escaping @Sendable (Set<String>) async -> Void) {
+        self.store = store
+        self.fleet = fleet
+        self.ledger = ledger
+        self.statusChanged = statusChanged
+    }
+
+    public func reconcile(_ node: String) async -> ReconcileResult {
+        let cidrs: [CIDR]
+        do {
+            cidrs = try await store.list(CIDRSpec.self).filter { RoutePlan.needsRoutes($0.spec) }
+        } catch {
+            return .requeue(after: .seconds(2))
+        }
+        var touched: Set<String> = []
+        var retry = false
+        for cidr in cidrs where RoutePlan.hosts(cidr.spec).contains(node) {
+            let request = RoutePlan.request(cidr.spec, node: node)
+            if await ledger.applied(network: cidr.name, node: node) == request { continue }
+            let outcome: RouteLedger.Outcome
+            do {
+                let answer = try await fleet.setRoutes(node: node, request)
+                outcome = answer.success ? .applied : .failed(answer.msg)
+            } catch {
+                outcome = .failed(error.description)
+            }
+            retry = retry || outcome != .applied
+            if await ledger.record(network: cidr.name, node: node, request: request, outcome: outcome) { touched.insert(cidr.name) }
+        }
+        let live = Set(cidrs.filter { RoutePlan.hosts($0.spec).contains(node) }.map(\.name))
+        for gone in await ledger.networks(on: node) where !live.contains(gone) {
+            try? await fleet.deleteRoutes(node: node, network: gone)
+            await ledger.forget(network: gone, node: node)
+        }
+        if !touched.isEmpty { await statusChanged(touched) }
+        return retry ? .requeue(after: .seconds(5)) : .done
+    }
+}
+
+/// The last value pushed per node, so unchanged state is not pushed again.
+actor PushMemory<Value: Equatable & Sendable> {
+    private var values: [String: Value] = [:]
+
+    func last(_ node: String) -> Value? { values[node] }
+    func remember(_ node: String, _ value: Value) { values[node] = value }
+    func forget(_ node: String) { values[node] = nil }
+}
