@@ -110,9 +110,16 @@ let package = Package(
             path: "Sources/Host/MultiNICController"
         ),
         .target(
+            // The local lab (a multi-NIC cluster in network namespaces) and the connection check.
+            name: "MultiNICLab",
+            dependencies: ["MultiNICController", "MultiNICCNI", "MultiNICRender", "MultiNICPluginHost",
+                           .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/MultiNICLab"
+        ),
+        .target(
             name: "MultiNICCLI",
             dependencies: [
-                "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender",
+                "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender", "MultiNICLab",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -135,7 +142,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "multinicctl",
-            dependencies: ["MultiNICCLI"],
+            dependencies: ["MultiNICCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Host/multinicctl"
         ),
         plugin("IPVLANBackend", "Plugins/IPVLAN"),
@@ -174,6 +181,11 @@ let package = Package(
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
             ],
             path: "Tests/MultiNICControllerTests"
+        ),
+        .testTarget(
+            name: "MultiNICLabTests",
+            dependencies: ["MultiNICTestSupport", "multinicctl", "multi-nicd", "multi-nic"],
+            path: "Tests/MultiNICLabTests"
         ),
         .testTarget(
             name: "MultiNICCNITests",

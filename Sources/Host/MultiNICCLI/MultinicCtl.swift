@@ -57,9 +57,9 @@ extension OutputProducing {
 public struct MultinicCtl: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "multinicctl",
-        abstract: "Validate MultiNIC networks, compute their CIDRs, render their resources, dry-run attach policies.",
+        abstract: "Validate MultiNIC networks, compute their CIDRs, render their resources, dry-run attach policies, run a lab.",
         subcommands: [ValidateCommand.self, ComputeCommand.self, RenderCommand.self, SelectCommand.self,
-                      PluginsCommand.self])
+                      PluginsCommand.self, LabCommand.self, ConcheckCommand.self])
 
     public init() {}
 

@@ -47,12 +47,15 @@ public enum CNIDispatcher {
 /// The whole life of a CNI binary's process: read stdin and the environment, dispatch, print the result or the
 /// spec's error JSON, append one line to the log file, exit with the code.
 public enum CNIProcess {
+    /// `makeHandler` gets the daemon socket and the CNI state directory: `MULTINIC_SOCKET` and
+    /// `MULTINIC_CNI_STATE_DIR` when set (several lab nodes on one machine), else the defaults.
     public static func main<Handler: CNIHandler>(binary: String, defaultLogFile: String,
-                                                 handler makeHandler: (_ socket: String) -> Handler) async -> Never {
+                                                 handler makeHandler: (_ socket: String, _ stateDirectory: String) -> Handler) async -> Never {
         signal(SIGPIPE, SIG_IGN)
         let started = InvocationLog.milliseconds()
         let environment = CNIEnvironment(variables: CNIProcessEnvironment.variables(), stdin: CNIProcessEnvironment.standardInput())
-        let handler = makeHandler(environment.variables["MULTINIC_SOCKET"] ?? "/run/multinic/multi-nicd.sock")
+        let handler = makeHandler(environment.variables["MULTINIC_SOCKET"] ?? "/run/multinic/multi-nicd.sock",
+                                  environment.variables["MULTINIC_CNI_STATE_DIR"] ?? PendingReleases.defaultCNIStateDirectory)
         let (output, code) = await CNIDispatcher.run(environment, handler: handler)
         if !output.isEmpty { print(output) }
         if environment.variables["CNI_COMMAND"] != CNICommand.version.rawValue {

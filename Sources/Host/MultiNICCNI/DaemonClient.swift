@@ -46,13 +46,24 @@ public struct DaemonClient: Sendable {
     /// POSTs `body` to `path` and decodes the answer.
     public func post<Request: Encodable, Response: Decodable>(_ path: String, _ body: Request,
                                                                 as type: Response.Type) throws(DaemonClientError) -> Response {
+        try send("POST", path, body, as: type)
+    }
+
+    /// PUTs `body` to `path` (e.g. the node's IPPools) and decodes the answer.
+    public func put<Request: Encodable, Response: Decodable>(_ path: String, _ body: Request,
+                                                               as type: Response.Type) throws(DaemonClientError) -> Response {
+        try send("PUT", path, body, as: type)
+    }
+
+    private func send<Request: Encodable, Response: Decodable>(_ method: String, _ path: String, _ body: Request,
+                                                                 as type: Response.Type) throws(DaemonClientError) -> Response {
         let payload: Data
         do {
             payload = try JSONEncoder().encode(body)
         } catch {
             throw .badAnswer("cannot encode the request: \(error)")
         }
-        let (status, answer) = try perform(method: "POST", path: path, body: payload)
+        let (status, answer) = try perform(method: method, path: path, body: payload)
         return try decode(status: status, answer: answer, as: type)
     }
 
@@ -102,8 +113,9 @@ public struct DaemonClient: Sendable {
         }
         let bodyBytes = body.map { Array($0) } ?? []
         let code: CURLcode = bodyBytes.withUnsafeBufferPointer { buffer in
-            if method == "POST" {
+            if method != "GET" {
                 _ = multinic_curl_set_long(handle, CURLOPT_POST, 1)
+                if method != "POST" { _ = multinic_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, method) }
                 _ = multinic_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, buffer.count)
                 _ = multinic_curl_set_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
             }

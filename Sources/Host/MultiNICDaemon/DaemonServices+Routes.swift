@@ -9,7 +9,13 @@ extension DaemonServices {
             let report = self.routes.set(routes)
             let summary = "table \(routes.table): \(report.added) added, \(report.replaced) replaced, \(report.deleted) removed,"
                 + " \(report.unchanged) unchanged"
-            return L3Response(success: report.inSync, msg: report.inSync ? summary : summary + "; " + report.failures.joined(separator: "; "))
+            // A route via a NIC without link (cable out, switch port down) is in the table but carries nothing.
+            let used = Set(request.routes.map(\.iface))
+            let unlinked = ((try? netlink.links()) ?? []).filter { used.contains($0.name) && !$0.hasCarrier }.map {
+                "\($0.name) has no link: its routes cannot carry traffic"
+            }
+            let failures = report.failures + unlinked.sorted()
+            return L3Response(success: failures.isEmpty, msg: failures.isEmpty ? summary : summary + "; " + failures.joined(separator: "; "))
         } catch {
             return L3Response(success: false, msg: error.description)
         }

@@ -3,5 +3,5 @@
 import MultiNICCNI
 
 await CNIProcess.main(binary: "multi-nic-ipam", defaultLogFile: "/var/log/multi-nic-ipam.log") {
-    MultiNICIPAMHandler(defaultSocket: $0)
+    MultiNICIPAMHandler(defaultSocket: $0, defaultStateDirectory: $1)
 }

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import MultiNICCore
+import MultiNICLab
+
+/// `--name`, `--state-dir`, binaries: what every lab subcommand needs.
+struct LabLocation: ParsableArguments {
+    @Option(help: "The lab's name (namespaces are mnlab-<name>-…).") var name = "lab"
+    @Option(help: "Where labs record what they created.") var stateDir = "/run/multinic-lab"
+    @Option(help: "Directory with multi-nicd and multi-nic (default: next to multinicctl).") var binDir: String?
+    @Option(help: "Plugins directory (default: plugins.d in the binaries' directory).") var pluginsDir: String?
+
+    var binaries: LabBinaries {
+        LabBinaries(directory: binDir ?? LabBinaries.executableDirectory, plugins: pluginsDir)
+    }
+}
+
+/// A subcommand whose work is asynchronous (the lab, concheck); the executable awaits ``runAsync()``.
+public protocol AsyncCommand: ParsableCommand {
+    func runAsync() async throws
+}
+
+/// Prints a progress line to stderr as it happens.
+@Sendable func printProgress(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// `multinicctl lab …`: a whole multi-NIC cluster in network namespaces on this machine.
+struct LabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lab", abstract: "Run a multi-NIC cluster in network namespaces (needs root).",
+        subcommands: [Up.self, Status.self, Down.self, Break.self, Heal.self])
+
+    struct Up: ParsableCommand, AsyncCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build hosts, NICs and daemons, run the controller until the network converged, attach pods.")
+        @OptionGroup var network: NetworkFileOptions
+        @OptionGroup var location: LabLocation
+        @Option(help: "Hosts.") var hosts = 3
+        @Option(help: "Secondary NICs per host.") var nics = 2
+        @Option(help: "Pods per host.") var podsPerHost = 1
+
+        func runAsync() async throws {
+            var output = CommandOutput()
+            let loaded: MultiNicNetwork
+            do {
+                loaded = try network.load(into: &output)
+            } catch let failure as CommandFailure {
+                output.note(failure.message)
+                output.emit()
+                throw ExitCode(1)
+            }
+            output.emit()
+            var options = LabOptions()
+            options.name = location.name
+            options.root = location.stateDir
+            options.hosts = hosts
+            options.nics = nics
+            options.podsPerHost = podsPerHost
+            options.binaries = location.binaries
+            let start = ContinuousClock.now
+            do {
+                let record = try await Lab.up(loaded, options: options, progress: printProgress)
+                print(try await Lab.status(name: record.name, root: options.root))
+                printProgress("lab \(record.name) is up in \(ContinuousClock.now - start); "
+                              + "check it: multinicctl concheck --lab \(record.name); remove it: multinicctl lab down --name \(record.name)")
+            } catch {
+                printProgress("error: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Status: ParsableCommand, AsyncCommand {
+        static let configuration = CommandConfiguration(abstract: "Hosts, NICs, pods, addresses and route state.")
+        @OptionGroup var location: LabLocation
+
+        func runAsync() async throws {
+            do {
+                print(try await Lab.status(name: location.name, root: location.stateDir))
+            } catch {
+                printProgress("error: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Down: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove everything the lab created (also after a crash).")
+        @OptionGroup var location: LabLocation
+
+        func run() throws {
+            let removed = Lab.down(name: location.name, root: location.stateDir)
+            printProgress("lab \(location.name) removed: \(removed.count) namespaces" + (removed.isEmpty ? "" : " (\(removed.joined(separator: ", ")))"))
+        }
+    }
+
+    struct Break: ParsableCommand, AsyncCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "break", abstract: "Unplug a host's NIC (all its NICs without --nic) and show how the network reports it.")
+        @OptionGroup var location: LabLocation
+        @Option(help: "Host index (0-based).") var host: Int
+        @Option(help: "NIC number (1-based, eth<N>).") var nic: Int?
+
+        func runAsync() async throws {
+            do {
+                let status = try await Lab.breakLink(name: location.name, root: location.stateDir, host: host, nic: nic,
+                                                     binaries: location.binaries, progress: printProgress)
+                print("routeStatus \(status.routeStatus.rawValue)" + (status.message.isEmpty ? "" : ": \(status.message)"))
+            } catch {
+                printProgress("error: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Heal: ParsableCommand, AsyncCommand {
+        static let configuration = CommandConfiguration(abstract: "Plug every unplugged NIC back in.")
+        @OptionGroup var location: LabLocation
+
+        func runAsync() async throws {
+            do {
+                let status = try await Lab.heal(name: location.name, root: location.stateDir, binaries: location.binaries,
+                                                progress: printProgress)
+                print("routeStatus \(status.routeStatus.rawValue)" + (status.message.isEmpty ? "" : ": \(status.message)"))
+            } catch {
+                printProgress("error: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+/// `multinicctl concheck`: every ordered pair of pods on different hosts, every NIC: ping, then iperf3.
+struct ConcheckCommand: ParsableCommand, AsyncCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "concheck", abstract: "Check pod-to-pod connectivity and bandwidth on every NIC of a lab.")
+    @Option(help: "The lab's name.") var lab = "lab"
+    @Option(help: "Where labs record what they created.") var stateDir = "/run/multinic-lab"
+    @Option(help: "iperf3 duration per path, e.g. 2s.") var duration = "2s"
+    @Option(help: "Pairs measured at once.") var parallel = 1
+    @Option(help: "Write a host × host bandwidth picture (one panel per NIC): .svg or .png.") var heatmap: String?
+
+    func runAsync() async throws {
+        do {
+            let record = try LabRecord.load(directory: stateDir + "/" + lab)
+            var options = ConnectionCheck.Options()
+            guard let seconds = Double(duration.hasSuffix("s") ? String(duration.dropLast()) : duration), seconds >= 1 else {
+                throw LabError("--duration: \(duration) is not a whole number of seconds like 2s (iperf3 measures whole seconds)")
+            }
+            options.seconds = seconds
+            options.parallel = max(1, parallel)
+            let results = try await ConnectionCheck.run(record, options: options)
+            print(ConnectionCheck.table(network: record.network, results: results))
+            print(ConnectionCheck.summary(results))
+            if let heatmap {
+                try Heatmap.write(results, network: record.network, to: heatmap)
+                printProgress("heatmap written to \(heatmap)")
+            }
+        } catch {
+            printProgress("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

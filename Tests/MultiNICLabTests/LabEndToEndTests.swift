@@ -1,0 +1,84 @@
+import Foundation
+import MultiNICTestSupport
+import Testing
+
+/// The README's main job, end to end: `multinicctl lab up` with the seed's network.yaml (3 hosts × 2 NICs, one pod
+/// each), `concheck`, `lab break` / `heal`, `lab down` — through the real binaries, daemons, controller and CNI path.
+@Suite(.enabled(if: TestNamespace.canCreate && FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/macvlan")
+                    && FileManager.default.isExecutableFile(atPath: "/usr/bin/iperf3"),
+                "needs root, iproute2, iperf3 and containernetworking-plugins (CI installs them and runs as root)"),
+       .serialized)
+struct LabEndToEndTests {
+    /// Runs multinicctl; returns (exit code, stdout + stderr).
+    static func ctl(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = try BuiltPlugins.executable("multinicctl")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    static var seedNetwork: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/network.yaml").path
+    }
+
+    /// Rows of the concheck table: FROM → (CONNECTED/TOTAL).
+    static func rows(_ output: String) -> [(from: String, to: String, connected: String)] {
+        output.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard fields.count >= 3, fields[0].contains("-pod-"), fields[2].contains("/") else { return nil }
+            return (fields[0], fields[1], fields[2])
+        }
+    }
+
+    @Test func upConcheckBreakHealDownLeavesNothing() throws {
+        let name = "t\(UInt16.random(in: 0...UInt16.max))"
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-lab-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try BuiltPlugins.withDirectory(BuiltPlugins.repositoryPlugins()) { plugins in
+            let location = ["--name", name, "--state-dir", state, "--plugins-dir", plugins]
+            defer { _ = try? Self.ctl(["lab", "down", "--name", name, "--state-dir", state]) }
+            let (up, upOutput) = try Self.ctl(["lab", "up", "-f", Self.seedNetwork, "--hosts", "3", "--nics", "2"] + location)
+            try #require(up == 0, "lab up failed:\n\(upOutput)")
+            #expect(upOutput.contains("NAD        default/multi-nic-sample") && upOutput.contains("routes     Success"), "\(upOutput)")
+            #expect(upOutput.contains("network multi-nic-sample: config Success, routes Success"), "\(upOutput)")
+            for host in 0..<3 {
+                let routes = try TestNamespace.ip("-n", "mnlab-\(name)-host-\(host)", "route", "show", "table", "all")
+                let ours = routes.split(separator: "\n").filter { $0.contains("proto 167") }
+                #expect(ours.count == 4, "every other host's podCIDR on both NICs in host-\(host)'s table:\n\(routes)")
+            }
+
+            let (checked, table) = try Self.ctl(["concheck", "--lab", name, "--state-dir", state, "--duration", "1s", "--parallel", "3"])
+            #expect(checked == 0 && table.contains("## Connection Check: multi-nic-sample"), "\(table)")
+            let healthy = Self.rows(table)
+            #expect(healthy.count == 6 && healthy.allSatisfy { $0.connected == "2/2" }, "\(table)")
+
+            let (broke, brokeOutput) = try Self.ctl(["lab", "break", "--host", "1"] + location)
+            #expect(broke == 0 && brokeOutput.contains("routeStatus Failed") && brokeOutput.contains("\(name)-host-1"), "\(brokeOutput)")
+            let (_, brokenTable) = try Self.ctl(["concheck", "--lab", name, "--state-dir", state, "--duration", "1s", "--parallel", "3"])
+            for row in Self.rows(brokenTable) {
+                let touches = row.from.contains("host-1-") || row.to.contains("host-1-")
+                #expect(row.connected == (touches ? "0/2" : "2/2"), "\(row)\n\(brokenTable)")
+            }
+            let (healed, healedOutput) = try Self.ctl(["lab", "heal"] + location)
+            #expect(healed == 0 && healedOutput.contains("routeStatus Success"), "\(healedOutput)")
+
+            let (down, downOutput) = try Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
+            #expect(down == 0, "\(downOutput)")
+            let namespaces = try TestNamespace.ip("netns", "list")
+            #expect(!namespaces.contains("mnlab-\(name)-"), "no namespace left: \(namespaces)")
+            #expect(!FileManager.default.fileExists(atPath: state + "/" + name), "lab directory removed")
+            let processes = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { Int32($0) }.filter { pid in
+                let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+                return command.contains(state)
+            }
+            #expect(processes.isEmpty, "no process of the lab left: \(processes)")
+        }
+    }
+}
