@@ -62,13 +62,18 @@ struct LabCommand: ParsableCommand {
             do {
                 let record = try await Lab.up(loaded, options: options, progress: printProgress)
                 print(try await Lab.status(name: record.name, root: options.root))
-                printProgress("lab \(record.name) is up in \(ContinuousClock.now - start); "
+                printProgress("lab \(record.name) is up in \(LabCommand.seconds(ContinuousClock.now - start)); "
                               + "check it: multinicctl concheck --lab \(record.name); remove it: multinicctl lab down --name \(record.name)")
             } catch {
                 printProgress("error: \(error)")
                 throw ExitCode(1)
             }
         }
+    }
+
+    /// `3.1 s`.
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.1f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 
     struct Status: ParsableCommand, AsyncCommand {

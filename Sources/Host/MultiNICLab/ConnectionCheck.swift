@@ -31,15 +31,15 @@ public enum ConnectionCheck {
         // One iperf3 server per pod and NIC, bound to that NIC's address (port 5201 + NIC).
         var servers: [Process] = []
         defer {
-            // `ip netns exec` execs iperf3, so the process is the server itself.
+            // nsenter execs iperf3, so the process is the server itself.
             for server in servers { kill(server.processIdentifier, SIGKILL) }
             for server in servers { server.waitUntilExit() }
         }
         for pod in record.pods {
             for (nic, address) in pod.addresses.enumerated() where !address.isEmpty {
                 let server = Process()
-                server.executableURL = URL(fileURLWithPath: LabShell.ip)
-                server.arguments = ["netns", "exec", pod.namespace, "/usr/bin/iperf3", "-s", "-B", address, "-p", "\(5201 + nic)"]
+                server.executableURL = URL(fileURLWithPath: LabShell.nsenter)
+                server.arguments = ["--net=/var/run/netns/\(pod.namespace)", "/usr/bin/iperf3", "-s", "-B", address, "-p", "\(5201 + nic)"]
                 server.standardOutput = FileHandle.nullDevice
                 server.standardError = FileHandle.nullDevice
                 try? server.run()
@@ -85,17 +85,16 @@ public enum ConnectionCheck {
                 bandwidths.append(nil)
                 continue
             }
-            let ping = try? LabShell.run(LabShell.ip, ["netns", "exec", source.namespace, "/usr/bin/ping", "-c", "1", "-W", "1",
-                                                       "-I", own, address])
+            let ping = try? LabShell.inNamespace(source.namespace, ["/usr/bin/ping", "-c", "1", "-W", "1", "-I", own, address])
             guard ping?.status == 0 else {
                 bandwidths.append(nil)
                 continue
             }
             // iperf3 takes whole seconds (0 would mean "forever"); `timeout` bounds a client that hangs.
             let whole = max(1, Int(seconds.rounded()))
-            let iperf = try? LabShell.run(LabShell.ip, ["netns", "exec", source.namespace, "/usr/bin/timeout", "\(whole + 10)",
-                                                        "/usr/bin/iperf3", "-c", address, "-B", own, "-p", "\(5201 + nic)",
-                                                        "-t", "\(whole)", "-J", "--connect-timeout", "2000"])
+            let iperf = try? LabShell.inNamespace(source.namespace, ["/usr/bin/timeout", "\(whole + 10)", "/usr/bin/iperf3",
+                                                                     "-c", address, "-B", own, "-p", "\(5201 + nic)",
+                                                                     "-t", "\(whole)", "-J", "--connect-timeout", "2000"])
             let json = iperf.flatMap { try? JSONValue.parse($0.output) }?.objectValue
             let received = json?["end"]?.objectValue?["sum_received"]?.objectValue?["bits_per_second"]
             switch received {

@@ -22,8 +22,8 @@ public enum Lab {
     public static func up(_ network: MultiNicNetwork, options: LabOptions,
                           progress: @escaping @Sendable (String) -> Void) async throws(LabError) -> LabRecord {
         guard getuid() == 0 else { throw LabError("the lab creates network namespaces: run it as root") }
-        guard (1...32).contains(options.nics), (1...64).contains(options.hosts), (0...16).contains(options.podsPerHost) else {
-            throw LabError("--hosts 1…64, --nics 1…32, --pods-per-host 0…16")
+        guard (1...32).contains(options.nics), (1...64).contains(options.hosts), (0...128).contains(options.podsPerHost) else {
+            throw LabError("--hosts 1…64, --nics 1…32, --pods-per-host 0…128")
         }
         try options.binaries.check()
         if FileManager.default.fileExists(atPath: LabRecord.path(options.directory)) {

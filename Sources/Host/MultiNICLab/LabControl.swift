@@ -13,7 +13,7 @@ enum LabControl {
         let registry: PluginRegistry
         do {
             store = try EmbeddedStore(directory: record.directory + "/store")
-            let loaded = try PluginRegistry.load(directory: binaries.plugins)
+            let loaded = PluginRegistry.load(directory: binaries.plugins)
             for error in loaded.errors { progress("plugin not loaded: \(error)") }
             registry = loaded.registry
             _ = try await store.apply(ClusterNamespace(metadata: ObjectMeta(name: "default"), spec: NamespaceSpec()))

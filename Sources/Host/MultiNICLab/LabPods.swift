@@ -5,24 +5,35 @@ import MultiNICCore
 /// its host's namespace with the generated NAD's config on stdin and the CNI_* environment, as Multus runs it.
 enum LabPods {
     static func attach(_ record: inout LabRecord, perHost: Int, binaries: LabBinaries,
-                       progress: @Sendable (String) -> Void) async throws(LabError) {
+                       progress: @escaping @Sendable (String) -> Void) async throws(LabError) {
         guard perHost > 0 else { return }
         let config = try await LabControl.attachmentConfig(record)
+        let start = Date()
+        var planned: [(host: LabRecord.Host, pod: LabRecord.Pod)] = []
         for (hostIndex, host) in record.hosts.enumerated() {
             for index in 0..<perHost {
                 let name = LabNames.pod(lab: record.name, host: hostIndex, index: index)
                 let namespace = LabNames.namespace(lab: record.name, "host-\(hostIndex)-pod-\(index)")
                 try LabTopology.createNamespace(namespace, record: &record)
-                let containerID = "\(name)-\(UUID().uuidString.prefix(8).lowercased())"
-                let output = try run("ADD", host: host, namespace: namespace, pod: name, containerID: containerID,
-                                     config: config, binaries: binaries)
-                let addresses = try addresses(in: output, pod: name)
-                record.pods.append(LabRecord.Pod(name: name, namespace: namespace, host: host.node, containerID: containerID,
-                                                 addresses: addresses))
-                try record.save()
-                progress("  pod \(name): " + addresses.enumerated().map { "net1-\($0.offset) \($0.element)" }.joined(separator: ", "))
+                planned.append((host, LabRecord.Pod(name: name, namespace: namespace, host: host.node,
+                                                    containerID: "\(name)-\(UUID().uuidString.prefix(8).lowercased())", addresses: [])))
             }
         }
+        // One pod after the other: attaching on several hosts at once was measured slower here (the kernel's
+        // rtnl lock serialises link creation anyway, and 2 cores).
+        for (host, pod) in planned {
+            let output = try run("ADD", host: host, namespace: pod.namespace, pod: pod.name, containerID: pod.containerID,
+                                 config: config, binaries: binaries)
+            var attached = pod
+            attached.addresses = try addresses(in: output, pod: pod.name)
+            record.pods.append(attached)
+            try record.save()
+            progress("  pod \(pod.name): " + attached.addresses.enumerated().map { "net1-\($0.offset) \($0.element)" }
+                .joined(separator: ", "))
+        }
+        try record.save()
+        let nics = record.pods.first?.addresses.count ?? 0
+        progress(String(format: "attached %d pods × %d NICs in %.1f s", record.pods.count, nics, Date().timeIntervalSince(start)))
     }
 
     /// Runs `multi-nic` for one pod; returns its stdout, or throws its CNI error.
@@ -33,7 +44,7 @@ enum LabPods {
                            "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=\(pod);K8S_POD_UID=\(containerID)",
                            "MULTINIC_SOCKET": host.socket, "MULTINIC_CNI_STATE_DIR": host.cniStateDirectory,
                            "MULTINIC_CNI_LOG": host.directory + "/multi-nic-cni.log", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
-        let result = try LabShell.run(LabShell.ip, ["netns", "exec", host.namespace, binaries.cni], environment: environment, stdin: config)
+        let result = try LabShell.inNamespace(host.namespace, [binaries.cni], environment: environment, stdin: config)
         guard result.status == 0 else {
             throw LabError("multi-nic \(command) for \(pod) on \(host.node) failed: \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }

@@ -69,7 +69,7 @@ enum LabTopology {
                              "--state-dir", host.directory + "/state", "--cni-state-dir", host.cniStateDirectory,
                              "--plugins-dir", binaries.plugins, "--rt-tables", host.directory + "/rt_tables",
                              "--virtual-kinds", "veth", "--log-level", "info"]
-        FileManager.default.createFile(atPath: host.directory + "/multi-nicd.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: host.directory + "/multi-nicd.log", contents: nil)
         let log = FileHandle(forWritingAtPath: host.directory + "/multi-nicd.log")
         process.standardOutput = log
         process.standardError = log
