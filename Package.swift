@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MultiNICIPAM", targets: ["MultiNICIPAM"]),
         .library(name: "MultiNICNetlink", targets: ["MultiNICNetlink"]),
         .library(name: "MultiNICCNI", targets: ["MultiNICCNI"]),
+        .library(name: "MultiNICController", targets: ["MultiNICController", "MultiNICRender", "MultiNICPluginHost"]),
         // Plugins: one dynamic library each, loaded with dlopen from plugins.d (see .ci/build-plugins).
         .library(name: "multinic-backend-ipvlan", type: .dynamic, targets: ["IPVLANBackend"]),
         .library(name: "multinic-backend-macvlan", type: .dynamic, targets: ["MACVLANBackend"]),
@@ -177,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "MultiNICControllerTests",
             dependencies: [
-                "MultiNICController", "MultiNICTestSupport", "MultiNICManifests", "MultiNICRender",
+                "MultiNICController", "MultiNICTestSupport", "MultiNICManifests", "MultiNICRender", "MultiNICLab",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
             ],
             path: "Tests/MultiNICControllerTests"

@@ -17,6 +17,11 @@ let package = Package(
         ),
         .executableTarget(name: "daemon-bench"),
         .executableTarget(
+            name: "controller-bench",
+            dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "MultiNICController", package: "MultiNIC")]
+        ),
+        .executableTarget(
             name: "cni-bench",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore"),
                            .product(name: "MultiNICCNI", package: "MultiNIC")]

@@ -13,6 +13,15 @@ public struct ConnectionResult: Sendable, Hashable {
     public var bandwidths: [Double?]
 
     public var connected: Int { bandwidths.compactMap { $0 }.count }
+
+    public init(from: String, to: String, fromHost: String, toHost: String, addresses: [String], bandwidths: [Double?]) {
+        self.from = from
+        self.to = to
+        self.fromHost = fromHost
+        self.toHost = toHost
+        self.addresses = addresses
+        self.bandwidths = bandwidths
+    }
 }
 
 /// `concheck`: reachability (ping) and bandwidth (iperf3) for every ordered pair of pods on different hosts and

@@ -1,0 +1,122 @@
+import Foundation
+import MultiNICController
+import MultiNICCore
+import Testing
+
+/// The embedded store keeps the API server's conventions the reconcilers rely on.
+@Suite struct EmbeddedStoreTests {
+    func network(_ name: String) -> MultiNicNetwork {
+        MultiNicNetwork(metadata: ObjectMeta(name: name), spec: MultiNicNetworkSpec(
+            subnet: "192.168.0.0/16", ipam: #"{"type":"multi-nic-ipam","hostBlock":6,"interfaceBlock":2}"#,
+            plugin: PluginSpec(cniVersion: "1.0.0", type: "macvlan")))
+    }
+
+    @Test func writesCarryResourceVersionsAndStaleUpdatesConflict() async throws {
+        let store = try EmbeddedStore()
+        let created = try await store.create(network("a"))
+        #expect(created.metadata.resourceVersion != nil && created.metadata.uid != nil && created.metadata.generation == 1)
+        await #expect(throws: StoreError.alreadyExists(ObjectKey(kind: "MultiNicNetwork", name: "a"))) {
+            _ = try await store.create(network("a"))
+        }
+        var first = created
+        first.spec.subnet = "10.0.0.0/8"
+        let updated = try await store.update(first)
+        #expect(updated.metadata.generation == 2 && updated.metadata.resourceVersion != created.metadata.resourceVersion)
+        var stale = created
+        stale.spec.subnet = "172.16.0.0/12"
+        do {
+            _ = try await store.update(stale)
+            Issue.record("a stale update must conflict")
+        } catch {
+            guard case .conflict = error else { Issue.record("expected a conflict, got \(error)"); return }
+        }
+        #expect(try await store.get(MultiNicNetworkSpec.self, name: "a")?.spec.subnet == "10.0.0.0/8")
+    }
+
+    @Test func statusAndSpecAreWrittenSeparately() async throws {
+        let store = try EmbeddedStore()
+        var object = try await store.create(network("a"))
+        object.status = MultiNicNetworkStatus(configStatus: .success)
+        object.spec.subnet = "10.0.0.0/8"
+        let afterStatus = try await store.updateStatus(object)
+        #expect(afterStatus.status?.configStatus == .success && afterStatus.spec.subnet == "192.168.0.0/16", "status only")
+        var specChange = afterStatus
+        specChange.status = nil
+        specChange.spec.subnet = "10.0.0.0/8"
+        let afterSpec = try await store.update(specChange)
+        #expect(afterSpec.status?.configStatus == .success && afterSpec.spec.subnet == "10.0.0.0/8", "spec only")
+    }
+
+    @Test func finalizersHoldDeletionAndOwnersTakeTheirDependentsAlong() async throws {
+        let store = try EmbeddedStore()
+        var owner = network("a")
+        owner.metadata.finalizers = ["test/hold"]
+        let created = try await store.create(owner)
+        var pool = IPPool(metadata: ObjectMeta(name: "a-pool"), spec: IPPoolSpec(podCIDR: "192.168.0.0/26", vlanCIDR: "192.168.0.0/18",
+                                                                                 netAttachDef: "a", hostName: "h", interfaceName: "eth1"))
+        pool.metadata.ownerReferences = [OwnerReference(apiVersion: created.apiVersion, kind: created.kind, name: "a",
+                                                        uid: created.metadata.uid ?? "")]
+        _ = try await store.create(pool)
+        try await store.delete(MultiNicNetworkSpec.self, name: "a", namespace: nil)
+        var marked = try #require(try await store.get(MultiNicNetworkSpec.self, name: "a"))
+        #expect(marked.metadata.deletionTimestamp != nil, "held by its finalizer")
+        #expect(try await store.get(IPPoolSpec.self, name: "a-pool") != nil)
+        marked.metadata.finalizers = []
+        _ = try await store.update(marked)
+        #expect(try await store.get(MultiNicNetworkSpec.self, name: "a") == nil)
+        #expect(try await store.get(IPPoolSpec.self, name: "a-pool") == nil, "owned objects are collected")
+        try await store.delete(MultiNicNetworkSpec.self, name: "a", namespace: nil)
+    }
+
+    @Test func watchesSeeEveryChangeOfTheirKind() async throws {
+        let store = try EmbeddedStore()
+        let events = await store.watch(MultiNicNetworkSpec.self)
+        var object = try await store.create(network("a"))
+        object.spec.subnet = "10.0.0.0/8"
+        _ = try await store.update(object)
+        _ = try await store.create(ClusterNode(metadata: ObjectMeta(name: "n"), spec: NodeSpec()))
+        try await store.delete(MultiNicNetworkSpec.self, name: "a", namespace: nil)
+        var seen: [StoreEvent] = []
+        for await event in events {
+            seen.append(event)
+            if seen.count == 3 { break }
+        }
+        let key = ObjectKey(kind: "MultiNicNetwork", name: "a")
+        #expect(seen == [.added(key), .modified(key), .deleted(key)])
+    }
+
+    @Test func aFileBackedStoreComesBackAfterARestart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-store-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try EmbeddedStore(directory: directory)
+        let created = try await first.create(network("a"))
+        _ = try await first.create(NetworkAttachmentDefinition(metadata: ObjectMeta(name: "a", namespace: "team"),
+                                                               spec: NetworkAttachmentDefinitionSpec(config: "{}")))
+        let second = try EmbeddedStore(directory: directory)
+        let reloaded = try #require(try await second.get(MultiNicNetworkSpec.self, name: "a"))
+        #expect(reloaded == created)
+        #expect(try await second.get(NetworkAttachmentDefinitionSpec.self, name: "a", namespace: "team")?.spec.config == "{}")
+        var next = reloaded
+        next.spec.subnet = "10.0.0.0/8"
+        let updated = try await second.update(next)
+        #expect(Int(updated.metadata.resourceVersion ?? "") ?? 0 > Int(created.metadata.resourceVersion ?? "") ?? 0,
+                "versions keep growing across restarts")
+    }
+
+    @Test func theWorkQueueCoalescesAndNeverRunsAKeyTwiceAtOnce() async {
+        let queue = WorkQueue<String>()
+        for _ in 0..<100 { await queue.add("a") }
+        await queue.add("b")
+        #expect(await queue.next() == "a")
+        await queue.add("a")  // while "a" runs: it runs once more afterwards, not now
+        #expect(await queue.next() == "b")
+        await queue.done("b")
+        #expect(await queue.isIdle == false)
+        await queue.done("a")
+        #expect(await queue.next() == "a")
+        await queue.done("a")
+        let idle = await queue.isIdle
+        let handedOut = await queue.handedOut
+        #expect(idle && handedOut == 3)
+    }
+}
