@@ -11,16 +11,7 @@ import Testing
 struct LabEndToEndTests {
     /// Runs multinicctl; returns (exit code, stdout + stderr).
     static func ctl(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = try BuiltPlugins.executable("multinicctl")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try CapturedRun.run(try BuiltPlugins.executable("multinicctl"), arguments)
     }
 
     static var seedNetwork: String {

@@ -10,16 +10,9 @@ import Testing
     /// Builds an example package with `swift build` and returns its library.
     static func build(_ package: String, product: String) throws -> URL {
         let directory = repositoryRoot.appendingPathComponent("examples/plugins/\(package)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swift", "build", "--package-path", directory.path, "--product", product]
-        let log = Pipe()
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let (status, output) = try CapturedRun.run(URL(fileURLWithPath: "/usr/bin/env"),
+                                                   ["swift", "build", "--package-path", directory.path, "--product", product])
+        guard status == 0 else {
             throw PluginTestFailure("swift build of examples/plugins/\(package) failed:\n\(output)")
         }
         return directory.appendingPathComponent(".build/debug/lib\(product).so")

@@ -1,0 +1,18 @@
+import Foundation
+
+/// Runs a program to completion with stdout and stderr captured together.
+public enum CapturedRun {
+    /// (exit status, stdout + stderr).
+    public static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+}
