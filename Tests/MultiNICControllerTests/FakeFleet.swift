@@ -73,9 +73,10 @@ final class ControllerHarness: Sendable {
 
     deinit { task.cancel() }
 
-    /// Waits until the queues stay idle; false after `seconds`.
+    /// Waits until the queues stay idle; false after `seconds` (generous: the whole suite runs in parallel on 2 cores,
+    /// and tests that block threads can starve the controller's tasks for a while).
     @discardableResult
-    func settle(seconds: Double = 10) async -> Bool {
+    func settle(seconds: Double = 180) async -> Bool {
         var quiet = 0
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {

@@ -135,3 +135,47 @@ import Testing
         #expect(await harness.fleet.pools.values.allSatisfy(\.isEmpty), "every daemon's pools emptied")
     }
 }
+
+/// A backend's dependent resources (SR-IOV) are written next to the NAD, owned by the network.
+@Suite struct DependentResourceTests {
+    static let sriov = """
+        apiVersion: net.cogadvisor.io/v1
+        kind: MultiNicNetwork
+        metadata:
+          name: sriov-net
+        spec:
+          subnet: "10.30.0.0/16"
+          ipam: '{"type": "multi-nic-ipam", "hostBlock": 8, "interfaceBlock": 2, "vlanMode": "l3"}'
+          multiNICIPAM: true
+          plugin:
+            cniVersion: "0.4.0"
+            type: sriov
+            args: {numVfs: 4, vlan: 100}
+          namespaces: [default]
+        """
+
+    @Test func sriovPolicyAndNetworkAreWrittenAndGoWithTheNetwork() async throws {
+        let harness = try ControllerHarness()
+        _ = try await harness.store.create(ClusterNamespace(metadata: ObjectMeta(name: "default"), spec: NamespaceSpec()))
+        for index in 0..<2 { try await harness.join("node-\(index)", host: index) }
+        _ = try await harness.store.create(try ControllerHarness.network(Self.sriov))
+        #expect(await harness.settle())
+        let policies = try await harness.store.listObjects(apiVersion: "sriovnetwork.openshift.io/v1", kind: "SriovNetworkNodePolicy",
+                                                           labels: [NetworkReconciler.networkLabel: "sriov-net"])
+        let networks = try await harness.store.listObjects(apiVersion: "sriovnetwork.openshift.io/v1", kind: "SriovNetwork",
+                                                           labels: [NetworkReconciler.networkLabel: "sriov-net"])
+        #expect(policies.count == 1 && networks.count == 1)
+        let owner = policies.first?.objectValue?["metadata"]?.objectValue?["ownerReferences"]?.arrayValue?.first?.objectValue
+        #expect(owner?["name"] == .string("sriov-net") && owner?["kind"] == .string("MultiNicNetwork"))
+        let writes = await harness.store.writes
+        await harness.controller.networks.add("sriov-net")
+        #expect(await harness.settle())
+        #expect(await harness.store.writes == writes, "an unchanged dependent is not written again")
+
+        try await harness.store.delete(MultiNicNetworkSpec.self, name: "sriov-net", namespace: nil)
+        #expect(await harness.settle())
+        let left = try await harness.store.listObjects(apiVersion: "sriovnetwork.openshift.io/v1", kind: "SriovNetworkNodePolicy",
+                                                       labels: [:])
+        #expect(left.isEmpty, "owned dependents go with the network")
+    }
+}

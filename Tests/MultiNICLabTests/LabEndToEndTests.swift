@@ -10,8 +10,8 @@ import Testing
        .serialized)
 struct LabEndToEndTests {
     /// Runs multinicctl; returns (exit code, stdout + stderr).
-    static func ctl(_ arguments: [String]) throws -> (Int32, String) {
-        try CapturedRun.run(try BuiltPlugins.executable("multinicctl"), arguments)
+    static func ctl(_ arguments: [String]) async throws -> (Int32, String) {
+        try await CapturedRun.runDetached(try BuiltPlugins.executable("multinicctl"), arguments)
     }
 
     static var seedNetwork: String {
@@ -28,14 +28,15 @@ struct LabEndToEndTests {
         }
     }
 
-    @Test func upConcheckBreakHealDownLeavesNothing() throws {
+    @Test func upConcheckBreakHealDownLeavesNothing() async throws {
         let name = "t\(UInt16.random(in: 0...UInt16.max))"
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-lab-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: state) }
-        try BuiltPlugins.withDirectory(BuiltPlugins.repositoryPlugins()) { plugins in
+        let plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
+        defer { try? FileManager.default.removeItem(atPath: plugins) }
+        do {
             let location = ["--name", name, "--state-dir", state, "--plugins-dir", plugins]
-            defer { _ = try? Self.ctl(["lab", "down", "--name", name, "--state-dir", state]) }
-            let (up, upOutput) = try Self.ctl(["lab", "up", "-f", Self.seedNetwork, "--hosts", "3", "--nics", "2"] + location)
+            let (up, upOutput) = try await Self.ctl(["lab", "up", "-f", Self.seedNetwork, "--hosts", "3", "--nics", "2"] + location)
             try #require(up == 0, "lab up failed:\n\(upOutput)")
             #expect(upOutput.contains("NAD        default/multi-nic-sample") && upOutput.contains("routes     Success"), "\(upOutput)")
             #expect(upOutput.contains("network multi-nic-sample: config Success, routes Success"), "\(upOutput)")
@@ -45,22 +46,22 @@ struct LabEndToEndTests {
                 #expect(ours.count == 4, "every other host's podCIDR on both NICs in host-\(host)'s table:\n\(routes)")
             }
 
-            let (checked, table) = try Self.ctl(["concheck", "--lab", name, "--state-dir", state, "--duration", "1s", "--parallel", "3"])
+            let (checked, table) = try await Self.ctl(["concheck", "--lab", name, "--state-dir", state, "--duration", "1s", "--parallel", "3"])
             #expect(checked == 0 && table.contains("## Connection Check: multi-nic-sample"), "\(table)")
             let healthy = Self.rows(table)
             #expect(healthy.count == 6 && healthy.allSatisfy { $0.connected == "2/2" }, "\(table)")
 
-            let (broke, brokeOutput) = try Self.ctl(["lab", "break", "--host", "1"] + location)
+            let (broke, brokeOutput) = try await Self.ctl(["lab", "break", "--host", "1"] + location)
             #expect(broke == 0 && brokeOutput.contains("routeStatus Failed") && brokeOutput.contains("\(name)-host-1"), "\(brokeOutput)")
-            let (_, brokenTable) = try Self.ctl(["concheck", "--lab", name, "--state-dir", state, "--duration", "1s", "--parallel", "3"])
+            let (_, brokenTable) = try await Self.ctl(["concheck", "--lab", name, "--state-dir", state, "--duration", "1s", "--parallel", "3"])
             for row in Self.rows(brokenTable) {
                 let touches = row.from.contains("host-1-") || row.to.contains("host-1-")
                 #expect(row.connected == (touches ? "0/2" : "2/2"), "\(row)\n\(brokenTable)")
             }
-            let (healed, healedOutput) = try Self.ctl(["lab", "heal"] + location)
+            let (healed, healedOutput) = try await Self.ctl(["lab", "heal"] + location)
             #expect(healed == 0 && healedOutput.contains("routeStatus Success"), "\(healedOutput)")
 
-            let (down, downOutput) = try Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
+            let (down, downOutput) = try await Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
             #expect(down == 0, "\(downOutput)")
             let namespaces = try TestNamespace.ip("netns", "list")
             #expect(!namespaces.contains("mnlab-\(name)-"), "no namespace left: \(namespaces)")
@@ -70,6 +71,9 @@ struct LabEndToEndTests {
                 return command.contains(state)
             }
             #expect(processes.isEmpty, "no process of the lab left: \(processes)")
+        } catch {
+            _ = try? await Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
+            throw error
         }
     }
 }

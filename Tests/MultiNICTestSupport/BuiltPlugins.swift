@@ -37,16 +37,22 @@ public enum BuiltPlugins {
             .map { directory.appendingPathComponent($0) }
     }
 
-    /// Runs `body` with a fresh plugins directory holding copies of `files` (name in the directory → source);
-    /// the directory is removed afterwards.
+    /// Runs `body` with a fresh plugins directory holding links to `files` (name in the directory → source), as
+    /// .ci/build-plugins lays out plugins.d; the directory is removed afterwards.
     public static func withDirectory<T>(_ files: [(name: String, source: URL)], _ body: (String) throws -> T) throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-plugins-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try makeDirectory(files)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return try body(directory)
+    }
+
+    /// A fresh plugins directory with links to `files`; the caller removes it.
+    public static func makeDirectory(_ files: [(name: String, source: URL)]) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-plugins-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for file in files {
-            try FileManager.default.copyItem(at: file.source, to: directory.appendingPathComponent(file.name))
+            try FileManager.default.createSymbolicLink(atPath: directory + "/" + file.name, withDestinationPath: file.source.path)
         }
-        return try body(directory.path)
+        return directory
     }
 
     /// Every backend and policy library of this repository: (file name, path).

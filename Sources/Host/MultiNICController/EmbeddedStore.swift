@@ -130,6 +130,60 @@ public actor EmbeddedStore: ResourceStore {
         watchers[kind]?[id] = nil
     }
 
+    // MARK: - Unstructured objects
+
+    public func applyObject(_ object: JSONValue) throws(StoreError) {
+        guard var fields = object.objectValue, let kind = fields["kind"]?.stringValue, fields["apiVersion"]?.stringValue != nil,
+              var metadata = fields["metadata"]?.objectValue, let name = metadata["name"]?.stringValue else {
+            throw .invalid(ObjectKey(kind: "?", name: "?"), "an object needs apiVersion, kind and metadata.name")
+        }
+        let key = ObjectKey(kind: kind, namespace: metadata["namespace"]?.stringValue, name: name)
+        let existing = entries[key]
+        if let existing, let current = try? JSONDecoder().decode(JSONValue.self, from: existing.encoded),
+           Self.withoutServerFields(current) == Self.withoutServerFields(object) {
+            return
+        }
+        let uid = existing?.uid ?? UUID().uuidString.lowercased()
+        version += 1
+        writes += 1
+        metadata["uid"] = .string(uid)
+        metadata["resourceVersion"] = .string(String(version))
+        fields["metadata"] = .object(metadata)
+        let stored = JSONValue.object(fields)
+        let data: Data
+        do {
+            data = try JSONEncoder().encode(stored)
+        } catch {
+            throw .invalid(key, "cannot encode: \(error)")
+        }
+        let owners = (metadata["ownerReferences"]?.arrayValue ?? []).compactMap { $0.objectValue?["uid"]?.stringValue }
+        entries[key] = Entry(object: stored, encoded: data, resourceVersion: version, uid: uid, finalizers: [], owners: owners)
+        try persist(key, data)
+        notify(existing == nil ? .added(key) : .modified(key))
+    }
+
+    public func listObjects(apiVersion: String, kind: String, labels: [String: String]) -> [JSONValue] {
+        entries.filter { $0.key.kind == kind }.sorted { $0.key < $1.key }.compactMap { _, entry in
+            guard let object = try? JSONDecoder().decode(JSONValue.self, from: entry.encoded),
+                  object.objectValue?["apiVersion"]?.stringValue == apiVersion else { return nil }
+            let present = object.objectValue?["metadata"]?.objectValue?["labels"]?.objectValue ?? [:]
+            return labels.allSatisfy { present[$0.key]?.stringValue == $0.value } ? object : nil
+        }
+    }
+
+    public func deleteObject(_ reference: ResourceReference) {
+        remove(ObjectKey(kind: reference.kind, namespace: reference.namespace, name: reference.name))
+    }
+
+    /// The object without what the store sets (uid, resourceVersion), to tell whether an apply changes anything.
+    private static func withoutServerFields(_ object: JSONValue) -> JSONValue {
+        guard var fields = object.objectValue, var metadata = fields["metadata"]?.objectValue else { return object }
+        metadata["uid"] = nil
+        metadata["resourceVersion"] = nil
+        fields["metadata"] = .object(metadata)
+        return .object(fields)
+    }
+
     // MARK: - Internals
 
     /// The stored object an update applies to, after the resourceVersion check.
@@ -165,14 +219,16 @@ public actor EmbeddedStore: ResourceStore {
         }
         entries[key] = Entry(object: object, encoded: data, resourceVersion: version, uid: object.metadata.uid ?? "",
                              finalizers: object.metadata.finalizers ?? [], owners: (object.metadata.ownerReferences ?? []).map(\.uid))
-        if let path = path(key) {
-            do {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
-                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-            } catch {
-                throw .unavailable("cannot write \(path): \(error)")
-            }
+        try persist(key, data)
+    }
+
+    private func persist(_ key: ObjectKey, _ data: Data) throws(StoreError) {
+        guard let path = path(key) else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw .unavailable("cannot write \(path): \(error)")
         }
     }
 

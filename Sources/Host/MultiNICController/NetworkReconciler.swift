@@ -67,6 +67,7 @@ public struct NetworkReconciler: Reconciler {
         where stale.metadata.name == network.name && !targeted.contains(stale.metadata.namespace ?? "") {
             try await store.delete(NetworkAttachmentDefinitionSpec.self, name: stale.metadata.name, namespace: stale.metadata.namespace)
         }
+        try await applyDependents(rendered.dependents, network: network.name, owner: owner)
         var changedNodes: Set<String> = []
         if let cidr = rendered.cidr {
             try await store.apply(owned(cidr, by: owner))
@@ -80,6 +81,37 @@ public struct NetworkReconciler: Reconciler {
         let message = rendered.warnings.joined(separator: "; ")
         let routeStatus = try await writeStatus(network, configStatus: .success, message: message, cidr: rendered.cidr?.spec, hosts: hosts)
         return routeStatus == .waitForRoutes ? .requeue(after: .seconds(2)) : .requeue(after: resync)
+    }
+
+    /// Label on every dependent object, naming its network (stale ones are found by it).
+    public static let networkLabel = "multinic.net.cogadvisor.io/network"
+
+    /// Writes the backend's dependent objects (e.g. SR-IOV policy and network), owned by the network; deletes the
+    /// network's earlier objects of those kinds that are no longer wanted.
+    private func applyDependents(_ dependents: [DependentResource], network: String, owner: OwnerReference) async throws(StoreError) {
+        var wanted: Set<String> = []
+        var kinds: Set<[String]> = []
+        for dependent in dependents {
+            guard var object = dependent.object.objectValue, var metadata = object["metadata"]?.objectValue else { continue }
+            var labels = metadata["labels"]?.objectValue ?? [:]
+            labels[Self.networkLabel] = .string(network)
+            metadata["labels"] = .object(labels)
+            metadata["ownerReferences"] = .array([.object([
+                "apiVersion": .string(owner.apiVersion), "kind": .string(owner.kind), "name": .string(owner.name),
+                "uid": .string(owner.uid), "controller": .bool(true), "blockOwnerDeletion": .bool(true)])])
+            object["metadata"] = .object(metadata)
+            try await store.applyObject(.object(object))
+            wanted.insert(dependent.reference.description)
+            kinds.insert([dependent.reference.apiVersion, dependent.reference.kind])
+        }
+        for kind in kinds {
+            for existing in try await store.listObjects(apiVersion: kind[0], kind: kind[1], labels: [Self.networkLabel: network]) {
+                let metadata = existing.objectValue?["metadata"]?.objectValue
+                let reference = ResourceReference(apiVersion: kind[0], kind: kind[1], namespace: metadata?["namespace"]?.stringValue,
+                                                  name: metadata?["name"]?.stringValue ?? "")
+                if !wanted.contains(reference.description) { try await store.deleteObject(reference) }
+            }
+        }
     }
 
     /// Writes the pools (keeping the daemons' recorded allocations), deletes pools of hosts that left; returns the

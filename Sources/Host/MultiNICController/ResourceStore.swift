@@ -72,6 +72,16 @@ public protocol ResourceStore: Sendable {
     func delete<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?) async throws(StoreError)
     /// Changes of one kind from now on.
     func watch<S: ResourceSpec>(_ type: S.Type) async -> AsyncStream<StoreEvent>
+
+    // Objects of kinds MultiNIC does not model — a backend's dependents such as SR-IOV resources — as JSON with
+    // `apiVersion`, `kind` and `metadata`.
+
+    /// Creates the object or replaces its spec, labels and owners; nothing is written when they are unchanged.
+    func applyObject(_ object: JSONValue) async throws(StoreError)
+    /// Objects of `apiVersion`/`kind` carrying all of `labels`.
+    func listObjects(apiVersion: String, kind: String, labels: [String: String]) async throws(StoreError) -> [JSONValue]
+    /// Deletes the object; absent is fine.
+    func deleteObject(_ reference: ResourceReference) async throws(StoreError)
 }
 
 extension ResourceStore {
