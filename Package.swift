@@ -92,10 +92,16 @@ let package = Package(
             path: "Sources/Host/MultiNICDaemon"
         ),
         .target(
+            // HTTP over libcurl (unix socket or TCP/TLS, whole or streamed bodies): the daemon and Kubernetes clients.
+            name: "MultiNICHTTP",
+            dependencies: ["CCurl"],
+            path: "Sources/Host/MultiNICHTTP"
+        ),
+        .target(
             // The CNI binaries' library: spec types and the dispatcher. Core, libcurl and the Foundation-free netlink
             // module (CHECK, DEL clean-up): no Hummingbird, no plugin host.
             name: "MultiNICCNI",
-            dependencies: ["CCurl", "MultiNICNetlink", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICHTTP", "MultiNICNetlink", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/MultiNICCNI"
         ),
         .target(

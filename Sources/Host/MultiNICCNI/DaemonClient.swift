@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import CCurl
+import MultiNICHTTP
 import MultiNICCore
 
 /// Why a call to the local daemon failed.
@@ -86,46 +86,14 @@ public struct DaemonClient: Sendable {
         }
     }
 
-    /// Collects the response body (libcurl calls back with chunks).
-    private final class Sink {
-        var bytes: [UInt8] = []
-    }
-
     private func perform(method: String, path: String, body: Data?) throws(DaemonClientError) -> (Int, [UInt8]) {
-        guard let handle = multinic_curl_easy_init() else { throw .unreachable(socket: socketPath, reason: "libcurl could not start") }
-        defer { multinic_curl_easy_cleanup(handle) }
-        let sink = Sink()
-        var headers: UnsafeMutablePointer<curl_slist>? = multinic_curl_slist_append(nil, "Content-Type: application/json")
-        headers = multinic_curl_slist_append(headers, "Expect:")
-        defer { multinic_curl_slist_free_all(headers) }
-        _ = multinic_curl_set_string(handle, CURLOPT_UNIX_SOCKET_PATH, socketPath)
-        _ = multinic_curl_set_string(handle, CURLOPT_URL, "http://localhost" + path)
-        _ = multinic_curl_set_long(handle, CURLOPT_TIMEOUT, timeoutSeconds)
-        _ = multinic_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
-        _ = multinic_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headers)
-        _ = multinic_curl_set_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
-        _ = multinic_curl_set_write_function(handle) { data, size, count, context in
-            guard let data, let context else { return 0 }
-            let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
-            let length = size * count
-            data.withMemoryRebound(to: UInt8.self, capacity: length) { sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
-            return length
+        let request = HTTPRequest(endpoint: .unixSocket(path: socketPath), method: method, path: path,
+                                  headers: ["Content-Type: application/json"], body: body.map { Array($0) },
+                                  timeoutSeconds: timeoutSeconds)
+        do {
+            return try CurlTransport.perform(request)
+        } catch {
+            throw .unreachable(socket: socketPath, reason: error.description)
         }
-        let bodyBytes = body.map { Array($0) } ?? []
-        let code: CURLcode = bodyBytes.withUnsafeBufferPointer { buffer in
-            if method != "GET" {
-                _ = multinic_curl_set_long(handle, CURLOPT_POST, 1)
-                if method != "POST" { _ = multinic_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, method) }
-                _ = multinic_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, buffer.count)
-                _ = multinic_curl_set_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
-            }
-            return multinic_curl_easy_perform(handle)
-        }
-        guard code == CURLE_OK else {
-            throw .unreachable(socket: socketPath, reason: String(cString: multinic_curl_easy_strerror(code)))
-        }
-        var status = 0
-        _ = multinic_curl_get_status(handle, &status)
-        return (status, sink.bytes)
     }
 }
