@@ -110,6 +110,13 @@ let package = Package(
             path: "Sources/Host/MultiNICRender"
         ),
         .target(
+            // The Kubernetes API client over libcurl and the ResourceStore on it.
+            name: "MultiNICKube",
+            dependencies: ["MultiNICHTTP", "MultiNICController", .product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "Yams", package: "Yams")],
+            path: "Sources/Host/MultiNICKube"
+        ),
+        .target(
             // Reconcilers (network → NADs/CIDR/IPPools/routes, host interfaces), the store protocol and the
             // embedded store: the operator's logic, run by the lab and by the Kubernetes operator alike.
             name: "MultiNICController",
@@ -188,6 +195,16 @@ let package = Package(
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
             ],
             path: "Tests/MultiNICControllerTests"
+        ),
+        .testTarget(
+            name: "MultiNICKubeTests",
+            dependencies: [
+                "MultiNICKube", "MultiNICController", "MultiNICTestSupport",
+                .product(name: "MultiNICCore", package: "MultiNICCore"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/MultiNICKubeTests",
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "MultiNICLabTests",

@@ -1,0 +1,168 @@
+import Foundation
+import MultiNICCore
+import MultiNICHTTP
+import Synchronization
+
+/// A small Kubernetes API client over libcurl: typed calls for MultiNIC's kinds (and raw JSON for others),
+/// list pagination, the status subresource, merge and JSON patches, watches as async streams, client-side rate
+/// limiting, and errors that carry the API's Status.
+public final class KubeClient: Sendable {
+    public let config: KubeConfig
+    private let limiter: RateLimiter
+    private let cachedToken = Mutex<(token: String, modified: Date?)?>(nil)
+
+    /// `qps` requests per second on average, bursts up to `burst`.
+    public init(config: KubeConfig, qps: Double = 20, burst: Int = 40) {
+        self.config = config
+        limiter = RateLimiter(perSecond: qps, burst: burst)
+    }
+
+    /// The bearer token: the fixed one, or the token file's content, read again when the file changes.
+    func bearerToken() -> String? {
+        if let token = config.token { return token }
+        guard let file = config.tokenFile else { return nil }
+        let modified = (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date
+        if let cached = cachedToken.withLock({ $0 }), cached.modified == modified { return cached.token }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        cachedToken.withLock { $0 = (token, modified) }
+        return token
+    }
+
+    func request(_ method: String, _ path: String, body: [UInt8]?, contentType: String, timeout: Int) -> HTTPRequest {
+        var headers = ["Accept: application/json"]
+        if body != nil { headers.append("Content-Type: \(contentType)") }
+        if let token = bearerToken() { headers.append("Authorization: Bearer \(token)") }
+        return HTTPRequest(endpoint: .url(config.server), method: method, path: path, headers: headers, body: body, tls: config.tls,
+                           timeoutSeconds: timeout)
+    }
+
+    /// One call; the body of a 2xx answer, else the API's error.
+    public func call(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
+                     timeout: Int = 30) async throws(KubeError) -> [UInt8] {
+        await limiter.acquire()
+        let prepared = request(method, path, body: body, contentType: contentType, timeout: timeout)
+        let result: Result<(status: Int, body: [UInt8]), TransportError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result { () throws(TransportError) in try CurlTransport.perform(prepared) })
+            }
+        }
+        switch result {
+        case .failure(let error): throw .transport(error.description)
+        case .success(let answer) where (200..<300).contains(answer.status): return answer.body
+        case .success(let answer): throw KubeError.from(code: answer.status, body: answer.body)
+        }
+    }
+
+    // MARK: - Typed calls
+
+    func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(KubeError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(body))
+        } catch {
+            throw .decoding("\(T.self): \(error)")
+        }
+    }
+
+    func encode(_ value: some Encodable) throws(KubeError) -> [UInt8] {
+        do {
+            return Array(try JSONEncoder().encode(value))
+        } catch {
+            throw .decoding("cannot encode: \(error)")
+        }
+    }
+
+    public func get<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?) async throws(KubeError) -> Resource<S> {
+        try decode(Resource<S>.self, try await call("GET", KubePaths.object(S.self, name: name, namespace: namespace)))
+    }
+
+    /// Every object (following `continue` across pages of `limit`), and the list's resourceVersion to watch from.
+    public func list<S: ResourceSpec>(_ type: S.Type, namespace: String?, labelSelector: String? = nil,
+                                      limit: Int = 500) async throws(KubeError) -> (items: [Resource<S>], resourceVersion: String) {
+        var items: [Resource<S>] = []
+        var next: String?
+        var version = ""
+        repeat {
+            var query = ["limit=\(limit)"]
+            if let labelSelector, !labelSelector.isEmpty { query.append("labelSelector=" + KubePaths.escape(labelSelector)) }
+            if let next { query.append("continue=" + KubePaths.escape(next)) }
+            let body = try await call("GET", KubePaths.collection(S.self, namespace: namespace) + "?" + query.joined(separator: "&"))
+            let page = try decode(ResourceList<S>.self, body)
+            let meta = try decode(ListEnvelope.self, body)
+            items += page.items
+            version = meta.metadata?.resourceVersion ?? version
+            next = meta.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
+        } while next != nil
+        return (items, version)
+    }
+
+    public func create<S: ResourceSpec>(_ object: Resource<S>) async throws(KubeError) -> Resource<S> {
+        try decode(Resource<S>.self, try await call("POST", KubePaths.collection(S.self, namespace: object.metadata.namespace),
+                                                     body: try encode(object)))
+    }
+
+    /// PUT: a stale `metadata.resourceVersion` is a 409 Conflict.
+    public func replace<S: ResourceSpec>(_ object: Resource<S>) async throws(KubeError) -> Resource<S> {
+        try decode(Resource<S>.self, try await call("PUT", KubePaths.object(S.self, name: object.metadata.name, namespace: object.metadata.namespace),
+                                                     body: try encode(object)))
+    }
+
+    /// PUT to the status subresource.
+    public func replaceStatus<S: ResourceSpec>(_ object: Resource<S>) async throws(KubeError) -> Resource<S> {
+        let path = KubePaths.object(S.self, name: object.metadata.name, namespace: object.metadata.namespace) + "/status"
+        return try decode(Resource<S>.self, try await call("PUT", path, body: try encode(object)))
+    }
+
+    public enum PatchType: String, Sendable {
+        case merge = "application/merge-patch+json"
+        case json = "application/json-patch+json"
+    }
+
+    public func patch<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?, _ patch: JSONValue,
+                                       as patchType: PatchType = .merge) async throws(KubeError) -> Resource<S> {
+        try decode(Resource<S>.self, try await call("PATCH", KubePaths.object(S.self, name: name, namespace: namespace),
+                                                     body: Array(patch.description.utf8), contentType: patchType.rawValue))
+    }
+
+    public func delete<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?) async throws(KubeError) {
+        _ = try await call("DELETE", KubePaths.object(S.self, name: name, namespace: namespace))
+    }
+}
+
+/// The `metadata` of a list (resourceVersion, continue).
+struct ListEnvelope: Decodable {
+    struct Meta: Decodable {
+        var resourceVersion: String?
+        var `continue`: String?
+    }
+
+    var metadata: Meta?
+}
+
+/// A token bucket: `burst` requests at once, refilled at `perSecond`.
+actor RateLimiter {
+    let perSecond: Double
+    let burst: Double
+    private var tokens: Double
+    private var last = ContinuousClock.now
+
+    init(perSecond: Double, burst: Int) {
+        self.perSecond = max(0.1, perSecond)
+        self.burst = Double(max(1, burst))
+        tokens = Double(max(1, burst))
+    }
+
+    func acquire() async {
+        while true {
+            let now = ContinuousClock.now
+            let elapsed = now - last
+            last = now
+            tokens = min(burst, tokens + (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * perSecond)
+            if tokens >= 1 {
+                tokens -= 1
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(Int((1 - tokens) / perSecond * 1000) + 1))
+        }
+    }
+}

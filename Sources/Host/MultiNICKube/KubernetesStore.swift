@@ -1,0 +1,176 @@
+import Foundation
+import MultiNICController
+import MultiNICCore
+
+/// The reconcilers' ``ResourceStore`` on a real API server: API errors map onto ``StoreError`` (404 → absent,
+/// 409 → conflict or already exists), status goes to the status subresource, and watches resume from the last
+/// resourceVersion, relist after 410 Gone and back off on errors.
+public struct KubernetesStore: ResourceStore {
+    public let client: KubeClient
+
+    public init(client: KubeClient) {
+        self.client = client
+    }
+
+    static func storeError(_ error: KubeError, _ key: ObjectKey) -> StoreError {
+        switch error {
+        case .api(404, _): return .notFound(key)
+        case .api(409, let status) where status.reason == "AlreadyExists": return .alreadyExists(key)
+        case .api(409, let status): return .conflict(key, expected: nil, actual: status.message ?? "changed")
+        case .api(422, _), .api(400, _): return .invalid(key, error.description)
+        default: return .unavailable(error.description)
+        }
+    }
+
+    static func selector(_ labels: [String: String]) -> String {
+        labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
+    public func get<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?) async throws(StoreError) -> Resource<S>? {
+        do {
+            return try await client.get(S.self, name: name, namespace: namespace)
+        } catch .api(404, _) {
+            return nil
+        } catch {
+            throw Self.storeError(error, ObjectKey(kind: S.kind, namespace: namespace, name: name))
+        }
+    }
+
+    public func list<S: ResourceSpec>(_ type: S.Type, namespace: String?, labels: [String: String]) async throws(StoreError) -> [Resource<S>] {
+        do {
+            return try await client.list(S.self, namespace: namespace, labelSelector: Self.selector(labels)).items
+        } catch {
+            throw Self.storeError(error, ObjectKey(kind: S.kind, namespace: namespace, name: ""))
+        }
+    }
+
+    public func create<S: ResourceSpec>(_ object: Resource<S>) async throws(StoreError) -> Resource<S> {
+        do {
+            return try await client.create(object)
+        } catch {
+            throw Self.storeError(error, ObjectKey(object))
+        }
+    }
+
+    public func update<S: ResourceSpec>(_ object: Resource<S>) async throws(StoreError) -> Resource<S> {
+        do {
+            return try await client.replace(object)
+        } catch {
+            throw Self.storeError(error, ObjectKey(object))
+        }
+    }
+
+    public func updateStatus<S: ResourceSpec>(_ object: Resource<S>) async throws(StoreError) -> Resource<S> {
+        do {
+            return try await client.replaceStatus(object)
+        } catch {
+            throw Self.storeError(error, ObjectKey(object))
+        }
+    }
+
+    public func delete<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?) async throws(StoreError) {
+        do {
+            try await client.delete(S.self, name: name, namespace: namespace)
+        } catch .api(404, _) {
+            return
+        } catch {
+            throw Self.storeError(error, ObjectKey(kind: S.kind, namespace: namespace, name: name))
+        }
+    }
+
+    /// List, then watch from the list's resourceVersion; on 410 Gone or an ERROR event list again (every object is
+    /// reported as modified, so level-based reconcilers catch up); on transport errors back off up to 30 s.
+    public func watch<S: ResourceSpec>(_ type: S.Type) async -> AsyncStream<StoreEvent> {
+        let client = client
+        return AsyncStream { continuation in
+            let task = Task {
+                var version: String?
+                var backoff: Duration = .milliseconds(200)
+                while !Task.isCancelled {
+                    do {
+                        if version == nil {
+                            let listed = try await client.list(S.self, namespace: nil)
+                            for object in listed.items { continuation.yield(.modified(ObjectKey(object))) }
+                            version = listed.resourceVersion
+                        }
+                        for try await event in client.watch(S.self, namespace: nil, resourceVersion: version ?? "") {
+                            backoff = .milliseconds(200)
+                            switch event {
+                            case .added(let object): continuation.yield(.added(ObjectKey(object))); version = object.metadata.resourceVersion
+                            case .modified(let object): continuation.yield(.modified(ObjectKey(object))); version = object.metadata.resourceVersion
+                            case .deleted(let object): continuation.yield(.deleted(ObjectKey(object))); version = object.metadata.resourceVersion
+                            case .bookmark(let resourceVersion): version = resourceVersion
+                            case .error: version = nil
+                            }
+                        }
+                    } catch let error as KubeError where error.code == 410 {
+                        version = nil
+                    } catch {
+                        try? await Task.sleep(for: backoff)
+                        backoff = min(backoff * 2, .seconds(30))
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    // MARK: - Unstructured objects
+
+    static func reference(of object: JSONValue) -> ResourceReference? {
+        guard let fields = object.objectValue, let apiVersion = fields["apiVersion"]?.stringValue, let kind = fields["kind"]?.stringValue,
+              let metadata = fields["metadata"]?.objectValue, let name = metadata["name"]?.stringValue else { return nil }
+        return ResourceReference(apiVersion: apiVersion, kind: kind, namespace: metadata["namespace"]?.stringValue, name: name)
+    }
+
+    static func path(_ reference: ResourceReference) -> String {
+        KubePaths.collection(apiVersion: reference.apiVersion, plural: KubePaths.plural(ofKind: reference.kind),
+                             namespace: reference.namespace) + "/" + KubePaths.escape(reference.name)
+    }
+
+    public func applyObject(_ object: JSONValue) async throws(StoreError) {
+        guard let reference = Self.reference(of: object) else {
+            throw .invalid(ObjectKey(kind: "?", name: "?"), "an object needs apiVersion, kind and metadata.name")
+        }
+        let key = ObjectKey(kind: reference.kind, namespace: reference.namespace, name: reference.name)
+        do {
+            // A merge patch creates nothing: patch what exists, create what does not.
+            _ = try await client.call("PATCH", Self.path(reference), body: Array(object.description.utf8),
+                                      contentType: KubeClient.PatchType.merge.rawValue)
+        } catch .api(404, _) {
+            do {
+                let collection = KubePaths.collection(apiVersion: reference.apiVersion, plural: KubePaths.plural(ofKind: reference.kind),
+                                                      namespace: reference.namespace)
+                _ = try await client.call("POST", collection, body: Array(object.description.utf8))
+            } catch {
+                throw Self.storeError(error, key)
+            }
+        } catch {
+            throw Self.storeError(error, key)
+        }
+    }
+
+    public func listObjects(apiVersion: String, kind: String, labels: [String: String]) async throws(StoreError) -> [JSONValue] {
+        let path = KubePaths.collection(apiVersion: apiVersion, plural: KubePaths.plural(ofKind: kind), namespace: nil)
+            + "?labelSelector=" + KubePaths.escape(Self.selector(labels))
+        do {
+            let body = try await client.call("GET", path)
+            return (try? JSONDecoder().decode(JSONValue.self, from: Data(body)))?.objectValue?["items"]?.arrayValue ?? []
+        } catch .api(404, _) {
+            return []
+        } catch {
+            throw Self.storeError(error, ObjectKey(kind: kind, name: ""))
+        }
+    }
+
+    public func deleteObject(_ reference: ResourceReference) async throws(StoreError) {
+        do {
+            _ = try await client.call("DELETE", Self.path(reference))
+        } catch .api(404, _) {
+            return
+        } catch {
+            throw Self.storeError(error, ObjectKey(kind: reference.kind, namespace: reference.namespace, name: reference.name))
+        }
+    }
+}

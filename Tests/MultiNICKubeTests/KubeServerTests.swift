@@ -1,0 +1,171 @@
+import Foundation
+import MultiNICController
+@testable import MultiNICKube
+import MultiNICCore
+import MultiNICTestSupport
+import Testing
+
+/// The client, the Kubernetes store and the reconcilers against an in-test API server.
+@Suite(.serialized) struct KubeServerTests {
+    func network(_ name: String, labels: [String: String]? = nil) -> MultiNicNetwork {
+        MultiNicNetwork(metadata: ObjectMeta(name: name, labels: labels), spec: MultiNicNetworkSpec(
+            subnet: "192.168.0.0/16", ipam: #"{"type":"multi-nic-ipam","hostBlock":6,"interfaceBlock":2,"vlanMode":"l3"}"#,
+            plugin: PluginSpec(cniVersion: "1.0.0", type: "macvlan")))
+    }
+
+    func withServer(_ body: (FakeAPIServer, KubeClient) async throws -> Void) async throws {
+        let server = try await FakeAPIServer()
+        defer { server.stop() }
+        try await body(server, KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000))
+    }
+
+    @Test func crudConflictsStatusPaginationAndTokens() async throws {
+        try await withServer { server, client in
+            for index in 0..<5 { _ = try await client.create(network("n\(index)", labels: ["tier": index < 3 ? "a" : "b"])) }
+            await #expect(throws: KubeError.self) { _ = try await client.create(network("n0")) }
+            let all = try await client.list(MultiNicNetworkSpec.self, namespace: nil, limit: 2)
+            #expect(all.items.map(\.name) == ["n0", "n1", "n2", "n3", "n4"])
+            let pages = server.log.all.filter { $0.hasPrefix("GET") && $0.contains("limit=2") }
+            #expect(pages.count == 3, "followed continue: \(pages)")
+            #expect(try await client.list(MultiNicNetworkSpec.self, namespace: nil, labelSelector: "tier=b").items.count == 2)
+
+            var first = try await client.get(MultiNicNetworkSpec.self, name: "n0", namespace: nil)
+            let stale = first
+            first.spec.subnet = "10.0.0.0/8"
+            first.status = MultiNicNetworkStatus(configStatus: .success)
+            let replaced = try await client.replace(first)
+            #expect(replaced.spec.subnet == "10.0.0.0/8" && replaced.status == nil, "PUT ignores status")
+            do {
+                _ = try await client.replace(stale)
+                Issue.record("a stale PUT must conflict")
+            } catch {
+                #expect((error as? KubeError)?.code == 409)
+            }
+            var withStatus = replaced
+            withStatus.status = MultiNicNetworkStatus(configStatus: .success)
+            withStatus.spec.subnet = "172.16.0.0/12"
+            let statusWritten = try await client.replaceStatus(withStatus)
+            #expect(statusWritten.status?.configStatus == .success && statusWritten.spec.subnet == "10.0.0.0/8", "status only")
+            let patched = try await client.patch(MultiNicNetworkSpec.self, name: "n1", namespace: nil,
+                                                 .object(["metadata": .object(["labels": .object(["tier": .string("c")])])]))
+            #expect(patched.metadata.labels == ["tier": "c"])
+            try await client.delete(MultiNicNetworkSpec.self, name: "n4", namespace: nil)
+            do {
+                _ = try await client.get(MultiNicNetworkSpec.self, name: "n4", namespace: nil)
+                Issue.record("deleted")
+            } catch {
+                #expect((error as? KubeError)?.code == 404)
+            }
+            let intruder = KubeClient(config: KubeConfig(server: server.url, token: "wrong"))
+            do {
+                _ = try await intruder.list(MultiNicNetworkSpec.self, namespace: nil)
+                Issue.record("a wrong token must be refused")
+            } catch {
+                #expect((error as? KubeError)?.code == 401)
+            }
+        }
+    }
+
+    @Test func watchesResumeAndRelistAfterGone() async throws {
+        try await withServer { server, client in
+            let created = try await client.create(network("a"))
+            let listed = try await client.list(MultiNicNetworkSpec.self, namespace: nil)
+            var seen: [String] = []
+            let events = client.watch(MultiNicNetworkSpec.self, namespace: nil, resourceVersion: listed.resourceVersion, timeoutSeconds: 30)
+            Task {
+                try? await Task.sleep(for: .milliseconds(200))
+                var changed = created
+                changed.spec.subnet = "10.0.0.0/8"
+                _ = try? await client.replace(changed)
+                try? await client.delete(MultiNicNetworkSpec.self, name: "a", namespace: nil)
+                try? await Task.sleep(for: .milliseconds(200))
+                server.closeWatches()
+            }
+            for try await event in events {
+                switch event {
+                case .bookmark: seen.append("BOOKMARK")
+                case .added(let object): seen.append("ADDED \(object.name)")
+                case .modified(let object): seen.append("MODIFIED \(object.spec.subnet)")
+                case .deleted(let object): seen.append("DELETED \(object.name)")
+                case .error(let status): seen.append("ERROR \(status.code ?? 0)")
+                }
+            }
+            #expect(seen == ["BOOKMARK", "MODIFIED 10.0.0.0/8", "DELETED a"])
+
+            server.compact()
+            var gone: [String] = []
+            for try await event in client.watch(MultiNicNetworkSpec.self, namespace: nil, resourceVersion: listed.resourceVersion) {
+                if case .error(let status) = event { gone.append("ERROR \(status.code ?? 0)") }
+            }
+            #expect(gone == ["ERROR 410"])
+
+            // The store's watch lists again after 410 and keeps reporting.
+            let store = KubernetesStore(client: client)
+            let storeEvents = await store.watch(MultiNicNetworkSpec.self)
+            _ = try await store.create(network("b"))
+            var keys: [String] = []
+            for await event in storeEvents {
+                keys.append(event.key.name)
+                if keys.contains("b") { break }
+            }
+            #expect(keys.contains("b"))
+        }
+    }
+
+    @Test func theReconcilersRunUnchangedOnTheKubernetesStore() async throws {
+        try await withServer { server, client in
+            let store = KubernetesStore(client: client)
+            let fleet = SimpleFleet()
+            _ = try await store.create(ClusterNamespace(metadata: ObjectMeta(name: "default"), spec: NamespaceSpec()))
+            for index in 0..<3 {
+                _ = try await store.create(ClusterNode(metadata: ObjectMeta(name: "node-\(index)"), spec: NodeSpec()))
+            }
+            let controller = MultiNICController(store: store, fleet: fleet, renderer: .init(registry: try BuiltPlugins.registry()),
+                                                hostPeriod: .seconds(60))
+            let running = Task { await controller.run(workers: 2) }
+            defer { running.cancel() }
+            _ = try await store.create(network("multi-nic-sample"))
+            var status: MultiNicNetworkStatus?
+            for _ in 0..<600 {
+                status = try await store.get(MultiNicNetworkSpec.self, name: "multi-nic-sample")?.status
+                if status?.routeStatus == .success, try await store.list(IPPoolSpec.self).count == 6 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(status?.configStatus == .success && status?.routeStatus == .success, "\(String(describing: status))")
+            #expect(try await store.get(NetworkAttachmentDefinitionSpec.self, name: "multi-nic-sample", namespace: "default") != nil)
+            #expect(try await store.get(CIDRSpec.self, name: "multi-nic-sample")?.spec.cidr.map(\.hosts.count) == [3, 3])
+            #expect(await fleet.routes.count == 3)
+
+            try await store.delete(MultiNicNetworkSpec.self, name: "multi-nic-sample", namespace: nil)
+            var gone = false
+            for _ in 0..<600 where !gone {
+                gone = try await store.get(MultiNicNetworkSpec.self, name: "multi-nic-sample") == nil
+                if !gone { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(gone, "the finalizer ran and let go")
+            let pools = try await store.list(IPPoolSpec.self)
+            let cidrs = try await store.list(CIDRSpec.self)
+            #expect(pools.isEmpty && cidrs.isEmpty)
+            #expect(try await store.list(NetworkAttachmentDefinitionSpec.self).isEmpty)
+        }
+    }
+}
+
+/// Three in-process daemons (eth1, eth2 on 10.0.1/2.0/24).
+actor SimpleFleet: DaemonFleet {
+    var routes: [String: L3Request] = [:]
+
+    func nodes() -> [String] { ["node-0", "node-1", "node-2"] }
+
+    func interfaces(node: String) -> [InterfaceInfo] {
+        let index = Int(node.suffix(1)) ?? 0
+        return (1...2).map { InterfaceInfo(interfaceName: "eth\($0)", netAddress: "10.0.\($0).0/24", hostIP: "10.0.\($0).\(10 + index)") }
+    }
+
+    func setPools(node: String, _ pools: [IPPool]) {}
+    func setRoutes(node: String, _ request: L3Request) -> L3Response {
+        routes[node] = request
+        return L3Response(success: true, msg: "")
+    }
+    func deleteRoutes(node: String, network: String) { routes[node] = nil }
+}
