@@ -202,6 +202,8 @@ let package = Package(
                 "MultiNICKube", "MultiNICController", "MultiNICTestSupport",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             path: "Tests/MultiNICKubeTests",
             exclude: ["Fixtures"]

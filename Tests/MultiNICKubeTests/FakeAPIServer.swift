@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import MultiNICCore
 import NIOCore
 import Synchronization
@@ -36,8 +37,10 @@ final class FakeAPIServer: Sendable {
         router.on("/**", method: .patch) { [self] request, _ in try route(request, try await Self.body(request)) }
         router.on("/**", method: .delete) { [self] request, _ in try route(request, nil) }
         let ready = AsyncStream<Int>.makeStream()
+        var quiet = Logger(label: "fake-api-server")
+        quiet.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in ready.continuation.yield(channel.localAddress?.port ?? 0) })
+                              onServerRunning: { channel in ready.continuation.yield(channel.localAddress?.port ?? 0) }, logger: quiet)
         task.withLock { $0 = Task { try await app.runService() } }
         for await bound in ready.stream {
             port.withLock { $0 = bound }

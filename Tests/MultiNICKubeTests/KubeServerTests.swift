@@ -120,6 +120,7 @@ import Testing
             for index in 0..<3 {
                 _ = try await store.create(ClusterNode(metadata: ObjectMeta(name: "node-\(index)"), spec: NodeSpec()))
             }
+            let setupRequests = server.log.all.count
             let controller = MultiNICController(store: store, fleet: fleet, renderer: .init(registry: try BuiltPlugins.registry()),
                                                 hostPeriod: .seconds(60))
             let running = Task { await controller.run(workers: 2) }
@@ -147,7 +148,66 @@ import Testing
             let cidrs = try await store.list(CIDRSpec.self)
             #expect(pools.isEmpty && cidrs.isEmpty)
             #expect(try await store.list(NetworkAttachmentDefinitionSpec.self).isEmpty)
+
+            // Every call the reconcilers made is allowed by deploy/'s ClusterRole.
+            let used = Set(server.log.all.dropFirst(setupRequests).compactMap(RBACCheck.permission))
+            #expect(used.contains(RBACCheck.Permission(group: "net.cogadvisor.io", resource: "multinicnetworks/status", verb: "update")))
+            let granted = try RBACCheck.granted(role: "deploy/rbac/operator-role.yaml")
+            let missing = used.filter { !granted.contains($0) }.map { "\($0.verb) \($0.group)/\($0.resource)" }.sorted()
+            #expect(missing.isEmpty, "the operator's ClusterRole lacks: \(missing)")
         }
+    }
+}
+
+/// Which (group, resource, verb) a request needs, and what a ClusterRole grants.
+enum RBACCheck {
+    struct Permission: Hashable {
+        var group: String
+        var resource: String
+        var verb: String
+    }
+
+    /// From a logged request line: `GET /apis/net.cogadvisor.io/v1/multinicnetworks?watch=1…`.
+    static func permission(_ line: String) -> Permission? {
+        let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return nil }
+        let pathAndQuery = parts[1].split(separator: "?", maxSplits: 1).map(String.init)
+        var segments = pathAndQuery[0].split(separator: "/").map(String.init)
+        guard let first = segments.first else { return nil }
+        let group = first == "api" ? "" : (segments.count > 1 ? segments[1] : "")
+        segments.removeFirst(first == "api" ? 2 : 3)
+        if segments.first == "namespaces" && segments.count >= 3 { segments.removeFirst(2) }
+        guard let resource = segments.first else { return nil }
+        let named = segments.count > 1
+        let status = segments.count > 2 && segments[2] == "status"
+        let watch = pathAndQuery.count > 1 && pathAndQuery[1].contains("watch=1")
+        let verb: String
+        switch parts[0] {
+        case "GET": verb = named ? "get" : (watch ? "watch" : "list")
+        case "POST": verb = "create"
+        case "PUT": verb = "update"
+        case "PATCH": verb = "patch"
+        case "DELETE": verb = "delete"
+        default: return nil
+        }
+        return Permission(group: group, resource: resource + (status ? "/status" : ""), verb: verb)
+    }
+
+    static func granted(role path: String) throws -> Set<Permission> {
+        var result: Set<Permission> = []
+        for document in try DeployManifestTests.documents(path) where document.objectValue?["kind"] == .string("ClusterRole") {
+            for rule in document.objectValue?["rules"]?.arrayValue ?? [] {
+                let fields = rule.objectValue ?? [:]
+                for group in fields["apiGroups"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                    for resource in fields["resources"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                        for verb in fields["verbs"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                            result.insert(Permission(group: group, resource: resource, verb: verb))
+                        }
+                    }
+                }
+            }
+        }
+        return result
     }
 }
 

@@ -1,0 +1,151 @@
+import Foundation
+import MultiNICCore
+import MultiNICTestSupport
+import Testing
+import Yams
+
+/// deploy/: every YAML parses, every CRD schema is structural and accepts the examples (the seed's network.yaml
+/// among them), `kubectl kustomize deploy` renders, and the operator's ClusterRole covers every call it makes.
+@Suite struct DeployManifestTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Every document of a YAML file, as JSON.
+    static func documents(_ path: String) throws -> [JSONValue] {
+        let text = try String(contentsOfFile: root.appendingPathComponent(path).path, encoding: .utf8)
+        return try Yams.load_all(yaml: text).map { json($0) }.filter { $0 != .null }
+    }
+
+    static func json(_ value: Any) -> JSONValue {
+        switch value {
+        case let map as [String: Any]: return .object(map.mapValues(json))
+        case let list as [Any]: return .array(list.map(json))
+        case let flag as Bool: return .bool(flag)
+        case let number as Int: return .integer(Int64(number))
+        case let number as Double: return .double(number)
+        case let text as String: return .string(text)
+        default: return .null
+        }
+    }
+
+    static func yamlFiles(under directory: String) -> [String] {
+        let base = root.appendingPathComponent(directory).path
+        return (FileManager.default.enumerator(atPath: base)?.compactMap { $0 as? String } ?? [])
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.map { directory + "/" + $0 }.sorted()
+    }
+
+    @Test func everyManifestParsesAndNamesItsKind() throws {
+        let files = Self.yamlFiles(under: "deploy")
+        #expect(files.count >= 12)
+        for file in files {
+            for document in try Self.documents(file) {
+                #expect(document.objectValue?["kind"]?.stringValue != nil, "\(file): a document without kind")
+            }
+        }
+    }
+
+    /// The CRD schemas by kind.
+    static func schemas() throws -> [String: JSONValue] {
+        var result: [String: JSONValue] = [:]
+        for file in yamlFiles(under: "deploy/crd") {
+            for crd in try documents(file) {
+                let spec = crd.objectValue?["spec"]?.objectValue
+                let kind = spec?["names"]?.objectValue?["kind"]?.stringValue ?? ""
+                let version = spec?["versions"]?.arrayValue?.first?.objectValue
+                result[kind] = version?["schema"]?.objectValue?["openAPIV3Schema"]
+                #expect(version?["subresources"]?.objectValue?["status"] != nil, "\(kind): status subresource")
+            }
+        }
+        return result
+    }
+
+    @Test func everyCRDSchemaIsStructural() throws {
+        let schemas = try Self.schemas()
+        #expect(Set(schemas.keys) == ["MultiNicNetwork", "HostInterface", "CIDR", "IPPool", "DeviceClass", "Config"])
+        for (kind, schema) in schemas {
+            #expect(SchemaCheck.structuralProblems(schema, at: kind).isEmpty, "\(SchemaCheck.structuralProblems(schema, at: kind))")
+        }
+        // The checker itself: a property without a type is not structural.
+        #expect(!SchemaCheck.structuralProblems(.object(["type": .string("object"), "properties": .object(["a": .object([:])])]),
+                                                at: "x").isEmpty)
+    }
+
+    @Test func theExamplesAreValidAgainstTheCRDs() throws {
+        let schemas = try Self.schemas()
+        var checked = 0
+        for file in ["examples/network.yaml", "examples/network-ipv6.yaml", "examples/hosts.yaml", "deploy/operator/config.yaml",
+                     "Tests/MultiNICPluginTests/Fixtures/networks.yaml"] {
+            for document in try Self.documents(file) {
+                guard let kind = document.objectValue?["kind"]?.stringValue, let schema = schemas[kind] else { continue }
+                let problems = SchemaCheck.validate(document, against: schema, at: kind)
+                #expect(problems.isEmpty, "\(file): \(problems)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 8)
+        let broken = try JSONValue.parse(#"{"apiVersion":"net.cogadvisor.io/v1","kind":"MultiNicNetwork","metadata":{"name":"x"},"spec":{"subnet":5,"plugin":{"type":"ipvlan"},"ipam":"{}","extra":true}}"#)
+        let problems = SchemaCheck.validate(broken, against: try #require(schemas["MultiNicNetwork"]), at: "MultiNicNetwork")
+        #expect(problems.contains { $0.contains("spec.subnet") } && problems.contains { $0.contains("spec.extra") }, "\(problems)")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl"), "needs kubectl (CI installs kubernetes-client)"))
+    func kustomizeRendersTheWholeInstall() throws {
+        let (status, output) = try CapturedRun.run(URL(fileURLWithPath: "/usr/bin/kubectl"), ["kustomize", Self.root.appendingPathComponent("deploy").path])
+        #expect(status == 0, "\(output)")
+        let kinds = output.split(separator: "\n").filter { $0.hasPrefix("kind: ") }.map { String($0.dropFirst(6)) }
+        #expect(kinds.filter { $0 == "CustomResourceDefinition" }.count == 6 && kinds.contains("Deployment") && kinds.contains("Config"))
+    }
+}
+
+/// A small OpenAPI v3 checker: structural-schema rules and instance validation (types, required, enums, unknown
+/// fields, maps).
+enum SchemaCheck {
+    static func structuralProblems(_ schema: JSONValue, at path: String) -> [String] {
+        guard let node = schema.objectValue else { return ["\(path): not a schema"] }
+        if node["x-kubernetes-preserve-unknown-fields"] == .bool(true) || node["x-kubernetes-int-or-string"] == .bool(true) { return [] }
+        guard let type = node["type"]?.stringValue else { return ["\(path): no type"] }
+        var problems: [String] = []
+        if let properties = node["properties"]?.objectValue {
+            if type != "object" { problems.append("\(path): properties on a \(type)") }
+            if node["additionalProperties"] != nil { problems.append("\(path): both properties and additionalProperties") }
+            for (name, child) in properties where !(path.split(separator: ".").count == 1 && name == "metadata") {
+                problems += structuralProblems(child, at: "\(path).\(name)")
+            }
+        }
+        if let items = node["items"] { problems += structuralProblems(items, at: "\(path)[]") }
+        if let values = node["additionalProperties"], values.objectValue != nil { problems += structuralProblems(values, at: "\(path){}") }
+        if type == "array" && node["items"] == nil { problems.append("\(path): an array without items") }
+        return problems
+    }
+
+    static func validate(_ value: JSONValue, against schema: JSONValue, at path: String) -> [String] {
+        guard let node = schema.objectValue else { return [] }
+        if node["x-kubernetes-preserve-unknown-fields"] == .bool(true) { return [] }
+        let type = node["type"]?.stringValue
+        switch (type, value) {
+        case ("string", .string(let text)):
+            if let allowed = node["enum"]?.arrayValue, !allowed.contains(.string(text)) { return ["\(path): \(text) not in \(allowed)"] }
+            return []
+        case ("integer", .integer), ("number", .integer), ("number", .double), ("boolean", .bool):
+            return []
+        case ("array", .array(let items)):
+            return items.enumerated().flatMap { validate($0.element, against: node["items"] ?? .object([:]), at: "\(path)[\($0.offset)]") }
+        case ("object", .object(let fields)):
+            var problems = (node["required"]?.arrayValue ?? []).compactMap(\.stringValue).filter { fields[$0] == nil }
+                .map { "\(path).\($0): required" }
+            let properties = node["properties"]?.objectValue
+            for (name, child) in fields {
+                if let childSchema = properties?[name] {
+                    if path.split(separator: ".").count == 1 && name == "metadata" { continue }
+                    problems += validate(child, against: childSchema, at: "\(path).\(name)")
+                } else if let values = node["additionalProperties"] {
+                    problems += validate(child, against: values, at: "\(path).\(name)")
+                } else if properties != nil {
+                    problems.append("\(path).\(name): unknown field (the API server would drop it)")
+                }
+            }
+            return problems
+        default:
+            return ["\(path): expected \(type ?? "?"), found \(value.typeName)"]
+        }
+    }
+}
