@@ -120,3 +120,31 @@ import Testing
         #expect(idle && handedOut == 3)
     }
 }
+
+/// The Config CR becomes the daemon DaemonSet.
+@Suite struct DaemonSetRendererTests {
+    @Test func theDefaultConfigRendersAPrivilegedHostNetworkDaemonSet() async throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/operator/config.yaml").path
+        let config = try ControllerHarness.config(path)
+        let daemonSet = DaemonSetRenderer.render(config, namespace: "multi-nic-cni-operator")
+        let pod = try #require(daemonSet.objectValue?["spec"]?.objectValue?["template"]?.objectValue?["spec"]?.objectValue)
+        #expect(pod["hostNetwork"] == .bool(true))
+        let container = try #require(pod["containers"]?.arrayValue?.first?.objectValue)
+        #expect(container["image"] == .string("ghcr.io/multinic/multi-nicd:latest"))
+        #expect(container["securityContext"]?.objectValue?["privileged"] == .bool(true))
+        let mounts = container["volumeMounts"]?.arrayValue?.compactMap { $0.objectValue?["mountPath"]?.stringValue } ?? []
+        #expect(["/host/opt/cni/bin", "/host/etc/cni/net.d", "/run/multinic", "/var/lib/multinic", "/opt/rt_tables",
+                 "/var/lib/kubelet/device-plugins", "/etc/multi-nicd"].allSatisfy(mounts.contains), "\(mounts)")
+        let volumes = pod["volumes"]?.arrayValue ?? []
+        #expect(volumes.contains { $0.objectValue?["secret"]?.objectValue?["secretName"] == .string("multi-nicd-token") })
+        #expect(pod["nodeSelector"]?.objectValue?["kubernetes.io/os"] == .string("linux") && pod["tolerations"] != nil)
+        let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(args.contains("--token-file") && args.contains("11000"))
+
+        let store = try EmbeddedStore()
+        _ = try await store.create(config)
+        #expect(await DaemonSetReconciler(store: store, namespace: "multi-nic-cni-operator").reconcile("multi-nicd") == .done)
+        #expect(try await store.listObjects(apiVersion: "apps/v1", kind: "DaemonSet", labels: ["app": "multi-nicd"]).count == 1)
+    }
+}

@@ -94,6 +94,10 @@ final class ControllerHarness: Sendable {
         await controller.daemonStarted(node)
     }
 
+    static func config(_ path: String) throws -> Config {
+        try ManifestLoader.load(path: path)[0].decode(Config.self)
+    }
+
     static func network(_ yaml: String) throws -> MultiNicNetwork {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("net-\(UUID()).yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)

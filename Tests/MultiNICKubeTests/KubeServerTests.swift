@@ -229,3 +229,23 @@ actor SimpleFleet: DaemonFleet {
     }
     func deleteRoutes(node: String, network: String) { routes[node] = nil }
 }
+
+/// Two replicas, one Lease.
+@Suite struct LeaderElectionTests {
+    @Test func onlyOneReplicaLeadsAndAnotherTakesOverAfterTheLeaseExpires() async throws {
+        let server = try await FakeAPIServer()
+        defer { server.stop() }
+        let client = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000)
+        let first = LeaderElector(client: client, namespace: "ops", identity: "replica-a", leaseDurationSeconds: 10)
+        let second = LeaderElector(client: client, namespace: "ops", identity: "replica-b", leaseDurationSeconds: 10)
+        let start = Date()
+        #expect(await first.tryAcquireOrRenew(now: start))
+        #expect(!(await second.tryAcquireOrRenew(now: start.addingTimeInterval(1))), "held and fresh")
+        #expect(await first.tryAcquireOrRenew(now: start.addingTimeInterval(5)), "the holder renews")
+        #expect(!(await second.tryAcquireOrRenew(now: start.addingTimeInterval(14))), "renewed at +5: still valid at +14")
+        #expect(await second.tryAcquireOrRenew(now: start.addingTimeInterval(16)), "expired: taken over")
+        #expect(!(await first.tryAcquireOrRenew(now: start.addingTimeInterval(17))), "the old holder lost it")
+        let lease = try await client.get(LeaseSpec.self, name: "multi-nic-cni-operator", namespace: "ops")
+        #expect(lease.spec.holderIdentity == "replica-b" && lease.spec.leaseTransitions == 1)
+    }
+}

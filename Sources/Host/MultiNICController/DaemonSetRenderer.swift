@@ -1,0 +1,92 @@
+import MultiNICCore
+
+/// Config → the multi-nicd DaemonSet (pure): the configured image and port, host networking, privileged, one host
+/// mount per `mounts` entry, the token from a Secret, node selector, tolerations and resources. The daemon image's
+/// entrypoint installs `multi-nic` and `multi-nic-ipam` into the host's CNI bin dir (mounted at /host/opt/cni/bin).
+public enum DaemonSetRenderer {
+    public static let labels = ["app": "multi-nicd", "app.kubernetes.io/name": "multi-nicd"]
+    /// The Secret (key `token`) with the bearer token daemons require for mutating TCP requests.
+    public static let tokenSecret = "multi-nicd-token"
+
+    public static func render(_ config: Config, namespace: String) -> JSONValue {
+        let daemon = config.spec.daemon
+        var env: [JSONValue] = [
+            .object(["name": .string("K8S_NODENAME"), "valueFrom": .object(["fieldRef": .object(["fieldPath": .string("spec.nodeName")])])]),
+            .object(["name": .string("DAEMON_PORT"), "value": .string(String(daemon.port))]),
+        ]
+        for variable in daemon.env ?? [] where variable.name != "DAEMON_PORT" && variable.name != "K8S_NODENAME" {
+            env.append(.object(["name": .string(variable.name), "value": .string(variable.value ?? "")]))
+        }
+        let mounts = daemon.mounts ?? []
+        var container: [String: JSONValue] = [
+            "name": .string("multi-nicd"),
+            "image": .string(daemon.image),
+            "args": .array(["--port", String(daemon.port), "--token-file", "/etc/multi-nicd/token", "--socket",
+                            "/run/multinic/multi-nicd.sock", "--state-dir", "/var/lib/multinic"].map(JSONValue.string)),
+            "env": .array(env),
+            "ports": .array([.object(["name": .string("daemon"), "containerPort": .integer(Int64(daemon.port))])]),
+            "securityContext": daemon.securityContext ?? .object(["privileged": .bool(true)]),
+            "volumeMounts": .array(mounts.map { .object(["name": .string($0.name), "mountPath": .string($0.podpath)]) }
+                + [.object(["name": .string("token"), "mountPath": .string("/etc/multi-nicd"), "readOnly": .bool(true)])]),
+            "readinessProbe": .object(["httpGet": .object(["path": .string("/readyz"), "port": .integer(Int64(daemon.port))]),
+                                       "periodSeconds": .integer(10)]),
+            "livenessProbe": .object(["httpGet": .object(["path": .string("/healthz"), "port": .integer(Int64(daemon.port))]),
+                                      "initialDelaySeconds": .integer(10), "periodSeconds": .integer(20)]),
+        ]
+        if let policy = daemon.imagePullPolicy { container["imagePullPolicy"] = .string(policy) }
+        if let resources = daemon.resources { container["resources"] = resources }
+        if let envFrom = daemon.envFrom { container["envFrom"] = envFrom }
+        var pod: [String: JSONValue] = [
+            "serviceAccountName": .string("multi-nicd"),
+            "hostNetwork": .bool(true),
+            "hostPID": .bool(true),
+            "dnsPolicy": .string("ClusterFirstWithHostNet"),
+            "priorityClassName": .string("system-node-critical"),
+            "containers": .array([.object(container)]),
+            "volumes": .array(mounts.map { mount in
+                .object(["name": .string(mount.name), "hostPath": .object(["path": .string(mount.hostpath)])])
+            } + [.object(["name": .string("token"), "secret": .object(["secretName": .string(tokenSecret)])])]),
+        ]
+        if let selector = daemon.nodeSelector { pod["nodeSelector"] = .object(selector.mapValues(JSONValue.string)) }
+        if let tolerations = daemon.tolerations { pod["tolerations"] = tolerations }
+        if let secret = daemon.imagePullSecretName { pod["imagePullSecrets"] = .array([.object(["name": .string(secret)])]) }
+        let labelValues = JSONValue.object(labels.mapValues(JSONValue.string))
+        var metadata: [String: JSONValue] = ["name": .string(config.metadata.name), "namespace": .string(namespace), "labels": labelValues]
+        if let uid = config.metadata.uid {
+            metadata["ownerReferences"] = .array([.object([
+                "apiVersion": .string(config.apiVersion), "kind": .string(config.kind), "name": .string(config.metadata.name),
+                "uid": .string(uid), "controller": .bool(true)])])
+        }
+        return .object([
+            "apiVersion": .string("apps/v1"),
+            "kind": .string("DaemonSet"),
+            "metadata": .object(metadata),
+            "spec": .object([
+                "selector": .object(["matchLabels": .object(["app": .string("multi-nicd")])]),
+                "updateStrategy": .object(["type": .string("RollingUpdate")]),
+                "template": .object(["metadata": .object(["labels": labelValues]), "spec": .object(pod)]),
+            ]),
+        ])
+    }
+}
+
+/// Config → DaemonSet, written through the store (unchanged DaemonSets are not written again).
+public struct DaemonSetReconciler: Reconciler {
+    let store: any ResourceStore
+    let namespace: String
+
+    public init(store: any ResourceStore, namespace: String) {
+        self.store = store
+        self.namespace = namespace
+    }
+
+    public func reconcile(_ name: String) async -> ReconcileResult {
+        do {
+            guard let config = try await store.get(ConfigSpec.self, name: name) else { return .done }
+            try await store.applyObject(DaemonSetRenderer.render(config, namespace: namespace))
+            return .done
+        } catch {
+            return .requeue(after: .seconds(5))
+        }
+    }
+}

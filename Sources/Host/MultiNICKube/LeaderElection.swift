@@ -1,0 +1,107 @@
+import Foundation
+import MultiNICCore
+
+/// A coordination.k8s.io/v1 Lease.
+public typealias Lease = Resource<LeaseSpec>
+
+public struct LeaseSpec: ResourceSpec {
+    public static let kind = "Lease"
+    public static let plural = "leases"
+    public static let apiVersion = "coordination.k8s.io/v1"
+    public static let acceptedAPIVersions = ["coordination.k8s.io/v1"]
+    public static let isNamespaced = true
+
+    public var holderIdentity: String?
+    public var leaseDurationSeconds: Int?
+    public var acquireTime: String?
+    public var renewTime: String?
+    public var leaseTransitions: Int?
+
+    public init(holderIdentity: String? = nil, leaseDurationSeconds: Int? = nil, acquireTime: String? = nil,
+                renewTime: String? = nil, leaseTransitions: Int? = nil) {
+        self.holderIdentity = holderIdentity
+        self.leaseDurationSeconds = leaseDurationSeconds
+        self.acquireTime = acquireTime
+        self.renewTime = renewTime
+        self.leaseTransitions = leaseTransitions
+    }
+}
+
+/// Leader election on a Lease: only one operator replica reconciles. The holder renews the lease; another replica
+/// takes it over only once it has not been renewed for `leaseDuration`; every write carries the resourceVersion it
+/// read, so two replicas can never both win the same round (the loser gets 409).
+public actor LeaderElector {
+    let client: KubeClient
+    let namespace: String
+    let name: String
+    public let identity: String
+    let leaseDuration: Int
+
+    public init(client: KubeClient, namespace: String, name: String = "multi-nic-cni-operator", identity: String,
+                leaseDurationSeconds: Int = 15) {
+        self.client = client
+        self.namespace = namespace
+        self.name = name
+        self.identity = identity
+        leaseDuration = leaseDurationSeconds
+    }
+
+    static func microTime(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    static func parse(_ text: String?) -> Date? {
+        guard let text else { return nil }
+        return (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
+    }
+
+    /// One round: true when this replica holds the lease afterwards.
+    public func tryAcquireOrRenew(now: Date = Date()) async -> Bool {
+        let stamp = Self.microTime(now)
+        let current: Lease
+        do {
+            current = try await client.get(LeaseSpec.self, name: name, namespace: namespace)
+        } catch .api(404, _) {
+            let lease = Lease(metadata: ObjectMeta(name: name, namespace: namespace),
+                              spec: LeaseSpec(holderIdentity: identity, leaseDurationSeconds: leaseDuration, acquireTime: stamp,
+                                              renewTime: stamp, leaseTransitions: 0))
+            return (try? await client.create(lease)) != nil
+        } catch {
+            return false
+        }
+        var next = current
+        if current.spec.holderIdentity == identity {
+            next.spec.renewTime = stamp
+        } else {
+            let renewed = Self.parse(current.spec.renewTime) ?? .distantPast
+            let duration = TimeInterval(current.spec.leaseDurationSeconds ?? leaseDuration)
+            guard current.spec.holderIdentity == nil || renewed.addingTimeInterval(duration) < now else { return false }
+            next.spec = LeaseSpec(holderIdentity: identity, leaseDurationSeconds: leaseDuration, acquireTime: stamp, renewTime: stamp,
+                                  leaseTransitions: (current.spec.leaseTransitions ?? 0) + 1)
+        }
+        return (try? await client.replace(next)) != nil
+    }
+
+    /// Campaigns until leading, then calls `lead` and keeps renewing; when a renewal fails for a whole lease
+    /// duration, `lead` is cancelled and the campaign starts again. Runs until cancelled.
+    public func run(_ lead: @escaping @Sendable () async -> Void) async {
+        let retry = Duration.milliseconds(max(200, leaseDuration * 1000 / 3))
+        while !Task.isCancelled {
+            guard await tryAcquireOrRenew() else {
+                try? await Task.sleep(for: retry)
+                continue
+            }
+            let leading = Task { await lead() }
+            var lastRenewal = Date()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: retry)
+                if await tryAcquireOrRenew() {
+                    lastRenewal = Date()
+                } else if Date().timeIntervalSince(lastRenewal) > TimeInterval(leaseDuration) {
+                    break
+                }
+            }
+            leading.cancel()
+        }
+    }
+}
