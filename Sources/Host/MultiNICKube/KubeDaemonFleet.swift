@@ -1,0 +1,104 @@
+import Foundation
+import MultiNICController
+import MultiNICCore
+import MultiNICHTTP
+
+/// The node daemons of a real cluster: found through the DaemonSet's pods (label selector, never an unfiltered
+/// list of all pods), reached over TCP at the pod's IP (host network) and the Config's port, with the bearer token
+/// every mutating call needs.
+public actor KubeDaemonFleet: DaemonFleet {
+    let client: KubeClient
+    let namespace: String
+    let selector: String
+    let port: Int
+    let token: String?
+    /// node → pod IP, refreshed at most every `refresh`.
+    private var endpoints: [String: String] = [:]
+    private var refreshed = ContinuousClock.now - .seconds(3600)
+    let refresh: Duration
+
+    public init(client: KubeClient, namespace: String, selector: String = "app=multi-nicd", port: Int = 11000, token: String?,
+                refresh: Duration = .seconds(5)) {
+        self.client = client
+        self.namespace = namespace
+        self.selector = selector
+        self.port = port
+        self.token = token
+        self.refresh = refresh
+    }
+
+    /// Only what the fleet reads of a Pod.
+    struct PodList: Decodable {
+        struct Pod: Decodable {
+            struct Spec: Decodable { var nodeName: String? }
+            struct Status: Decodable {
+                var podIP: String?
+                var phase: String?
+            }
+            var spec: Spec?
+            var status: Status?
+        }
+        var items: [Pod]
+    }
+
+    private func currentEndpoints() async -> [String: String] {
+        guard ContinuousClock.now - refreshed > refresh else { return endpoints }
+        let path = KubePaths.collection(apiVersion: "v1", plural: "pods", namespace: namespace) + "?labelSelector=" + KubePaths.escape(selector)
+        if let body = try? await client.call("GET", path), let pods = try? JSONDecoder().decode(PodList.self, from: Data(body)) {
+            var found: [String: String] = [:]
+            for pod in pods.items where pod.status?.phase == "Running" {
+                if let node = pod.spec?.nodeName, let address = pod.status?.podIP { found[node] = address }
+            }
+            endpoints = found
+            refreshed = ContinuousClock.now
+        }
+        return endpoints
+    }
+
+    public func nodes() async -> [String] { await currentEndpoints().keys.sorted() }
+
+    private func call<Response: Decodable & Sendable>(_ node: String, _ method: String, _ path: String, body: (some Encodable)?,
+                                                      as type: Response.Type) async throws(FleetError) -> Response {
+        guard let address = await currentEndpoints()[node] else { throw .unreachable(node: node, reason: "no running multi-nicd pod") }
+        let host = address.contains(":") ? "[\(address)]" : address
+        var headers = ["Content-Type: application/json"]
+        if let token { headers.append("Authorization: Bearer \(token)") }
+        let payload = body.flatMap { try? JSONEncoder().encode($0) }.map { Array($0) }
+        let request = HTTPRequest(endpoint: .url("http://\(host):\(port)"), method: method, path: path, headers: headers, body: payload,
+                                  timeoutSeconds: 120)
+        let result: Result<(status: Int, body: [UInt8]), TransportError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result { () throws(TransportError) in try CurlTransport.perform(request) })
+            }
+        }
+        switch result {
+        case .failure(let error):
+            throw .unreachable(node: node, reason: error.description)
+        case .success(let answer) where (200..<300).contains(answer.status):
+            guard let decoded = try? JSONDecoder().decode(type, from: Data(answer.body)) else {
+                throw .rejected(node: node, status: answer.status, message: "unexpected answer")
+            }
+            return decoded
+        case .success(let answer):
+            let message = (try? JSONDecoder().decode(DaemonErrorBody.self, from: Data(answer.body)))?.error
+                ?? String(decoding: answer.body.prefix(300), as: UTF8.self)
+            throw .rejected(node: node, status: answer.status, message: message)
+        }
+    }
+
+    public func interfaces(node: String) async throws(FleetError) -> [InterfaceInfo] {
+        try await call(node, "GET", DaemonAPI.interfacePath, body: nil as String?, as: [InterfaceInfo].self)
+    }
+
+    public func setPools(node: String, _ pools: [IPPool]) async throws(FleetError) {
+        _ = try await call(node, "PUT", DaemonAPI.poolsPath, body: pools, as: DaemonStatus.self)
+    }
+
+    public func setRoutes(node: String, _ request: L3Request) async throws(FleetError) -> L3Response {
+        try await call(node, "POST", DaemonAPI.addL3Path, body: request, as: L3Response.self)
+    }
+
+    public func deleteRoutes(node: String, network: String) async throws(FleetError) {
+        _ = try await call(node, "POST", DaemonAPI.deleteL3Path, body: L3Request(name: network, subnet: "", routes: []), as: L3Response.self)
+    }
+}
