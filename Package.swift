@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "multi-nicd", targets: ["multi-nicd"]),
         .executable(name: "multi-nic", targets: ["multi-nic"]),
         .executable(name: "multi-nic-ipam", targets: ["multi-nic-ipam"]),
+        .executable(name: "multi-nic-operator", targets: ["multi-nic-operator"]),
         // Host libraries used by bench/.
         .library(name: "MultiNICIPAM", targets: ["MultiNICIPAM"]),
         .library(name: "MultiNICNetlink", targets: ["MultiNICNetlink"]),
@@ -155,6 +156,17 @@ let package = Package(
             path: "Sources/Host/multi-nic-ipam"
         ),
         .executableTarget(
+            name: "multi-nic-operator",
+            dependencies: [
+                "MultiNICKube", "MultiNICController", "MultiNICRender", "MultiNICPluginHost",
+                .product(name: "MultiNICCore", package: "MultiNICCore"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Host/multi-nic-operator"
+        ),
+        .executableTarget(
             name: "multinicctl",
             dependencies: ["MultiNICCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Host/multinicctl"
@@ -199,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "MultiNICKubeTests",
             dependencies: [
-                "MultiNICKube", "MultiNICController", "MultiNICTestSupport",
+                "MultiNICKube", "MultiNICController", "MultiNICTestSupport", "multi-nic-operator", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

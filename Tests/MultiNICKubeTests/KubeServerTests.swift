@@ -302,3 +302,59 @@ actor SimpleFleet: DaemonFleet {
         }
     }
 }
+
+/// The operator executable against the in-test API server: leader Lease, Config → DaemonSet, a network reconciled.
+@Suite struct OperatorProcessTests {
+    @Test func theOperatorLeadsAndReconciles() async throws {
+        let server = try await FakeAPIServer()
+        defer { server.stop() }
+        let client = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-operator-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let kubeconfig = """
+            apiVersion: v1
+            kind: Config
+            current-context: test
+            clusters: [{name: fake, cluster: {server: "\(server.url)"}}]
+            users: [{name: op, user: {token: \(server.token)}}]
+            contexts: [{name: test, context: {cluster: fake, user: op, namespace: ops}}]
+            """
+        try kubeconfig.write(toFile: directory + "/kubeconfig", atomically: true, encoding: .utf8)
+        _ = try await client.create(Config(metadata: ObjectMeta(name: "multi-nicd"), spec: ConfigSpec(daemon: DaemonSpec(image: "example/multi-nicd:1"))))
+        _ = try await client.create(ClusterNamespace(metadata: ObjectMeta(name: "default"), spec: NamespaceSpec()))
+        _ = try await client.create(MultiNicNetwork(metadata: ObjectMeta(name: "net"), spec: MultiNicNetworkSpec(
+            subnet: "192.168.0.0/16", ipam: #"{"type":"multi-nic-ipam","hostBlock":6,"interfaceBlock":2}"#,
+            plugin: PluginSpec(cniVersion: "1.0.0", type: "macvlan"))))
+        let plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
+        defer { try? FileManager.default.removeItem(atPath: plugins) }
+        let process = Process()
+        process.executableURL = try BuiltPlugins.executable("multi-nic-operator")
+        let health = Int.random(in: 40001...50000)
+        process.arguments = ["--kubeconfig", directory + "/kubeconfig", "--leader-elect", "--plugins-dir", plugins,
+                             "--health-port", String(health), "--metrics-port", String(health + 1), "--daemon-token-file", directory + "/none"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        var daemonSet: JSONValue?
+        var status: MultiNicNetworkStatus?
+        for _ in 0..<200 {
+            try await Task.sleep(for: .milliseconds(100))
+            let body = try? await client.call("GET", "/apis/apps/v1/namespaces/ops/daemonsets/multi-nicd")
+            daemonSet = body.flatMap { try? JSONValue.parse(String(decoding: $0, as: UTF8.self)) }
+            status = try? await client.get(MultiNicNetworkSpec.self, name: "net", namespace: nil).status
+            if daemonSet != nil && status?.configStatus == .success { break }
+        }
+        let image = daemonSet?.objectValue?["spec"]?.objectValue?["template"]?.objectValue?["spec"]?.objectValue?["containers"]?
+            .arrayValue?.first?.objectValue?["image"]
+        #expect(image == .string("example/multi-nicd:1"), "the Config became the DaemonSet")
+        #expect(status?.configStatus == .success, "the network was reconciled: \(String(describing: status))")
+        let lease = try await client.get(LeaseSpec.self, name: "multi-nic-cni-operator", namespace: "ops")
+        #expect(lease.spec.holderIdentity != nil)
+        #expect(try await client.get(NetworkAttachmentDefinitionSpec.self, name: "net", namespace: "default").spec.config.contains("multi-nic"))
+    }
+}

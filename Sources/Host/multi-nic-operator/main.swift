@@ -1,0 +1,103 @@
+// multi-nic-operator: the reconcilers on a real cluster. Kubernetes client over libcurl (in-cluster or kubeconfig),
+// leader election on a Lease, daemons found through their DaemonSet's pods and called over TCP with the token,
+// the Config CR turned into the daemon DaemonSet; /healthz, /readyz and /metrics for the kubelet and Prometheus.
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import MultiNICController
+import MultiNICCore
+import MultiNICKube
+import MultiNICPluginHost
+import MultiNICRender
+
+struct Operator: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "multi-nic-operator",
+                                                    abstract: "Run the MultiNIC reconcilers against a Kubernetes cluster.")
+    @Option(help: "kubeconfig file (default: in-cluster service account, else $KUBECONFIG or ~/.kube/config).") var kubeconfig: String?
+    @Option(help: "Namespace of the daemon DaemonSet and the leader Lease (default: $POD_NAMESPACE).") var namespace: String?
+    @Flag(help: "Elect a leader among replicas with a coordination.k8s.io Lease.") var leaderElect = false
+    @Option(help: "Port of /healthz and /readyz.") var healthPort = 8081
+    @Option(help: "Port of /metrics.") var metricsPort = 8080
+    @Option(help: "Plugins directory (default: plugins.d next to the executable).") var pluginsDir: String?
+    @Option(help: "File with the daemons' bearer token (the multi-nicd-token Secret, mounted).") var daemonTokenFile = "/etc/multi-nicd/token"
+    @Option(help: "Daemon TCP port.") var daemonPort = 11000
+    @Option(help: "Requests per second to the API server (bursts of twice that).") var qps = 20.0
+
+    func runAsync() async throws {
+        let logger = Logger(label: "multi-nic-operator")
+        let environment = ProcessInfo.processInfo.environment
+        let config: KubeConfig
+        if let kubeconfig {
+            config = try KubeConfig.kubeconfig(path: kubeconfig)
+        } else if environment["KUBERNETES_SERVICE_HOST"] != nil {
+            config = try KubeConfig.inCluster()
+        } else {
+            config = try KubeConfig.kubeconfig()
+        }
+        let namespace = namespace ?? environment["POD_NAMESPACE"] ?? config.namespace
+        let client = KubeClient(config: config, qps: qps, burst: Int(qps * 2))
+        let store = KubernetesStore(client: client)
+        let token = (try? String(contentsOfFile: daemonTokenFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if token == nil { logger.warning("no daemon token in \(daemonTokenFile): daemons will refuse pools and routes") }
+        let fleet = KubeDaemonFleet(client: client, namespace: namespace, port: daemonPort, token: token)
+        let loaded = try PluginRegistry.load(directory: pluginsDir)
+        for error in loaded.errors { logger.warning("plugin not loaded: \(error)") }
+        let controller = MultiNICController(store: store, fleet: fleet, renderer: NetworkRenderer(registry: loaded.registry))
+        let state = OperatorState()
+
+        let work: @Sendable () async -> Void = {
+            await state.setLeading(true)
+            logger.info("leading: reconciling")
+            let configs = WorkQueue<String>()
+            let daemonSets = runWorkers(DaemonSetReconciler(store: store, namespace: namespace), queue: configs, workers: 1)
+            let configEvents = Task {
+                for config in (try? await store.list(ConfigSpec.self)) ?? [] { await configs.add(config.metadata.name) }
+                for await event in await store.watch(ConfigSpec.self) { await configs.add(event.key.name) }
+            }
+            await controller.run(workers: 4)
+            configEvents.cancel()
+            for task in daemonSets { task.cancel() }
+            await configs.shutdown()
+            await state.setLeading(false)
+        }
+        let probes = Router()
+        probes.get("/healthz") { _, _ in "ok" }
+        probes.get("/readyz") { _, _ in
+            await state.leading || !leaderElect ? Response(status: .ok) : Response(status: .serviceUnavailable)
+        }
+        let metrics = Router()
+        metrics.get("/metrics") { _, _ in
+            let leading = await state.leading ? 1 : 0
+            return "# TYPE multinic_operator_leading gauge\nmultinic_operator_leading \(leading)\n"
+        }
+        let servers = [Application(router: probes, configuration: .init(address: .hostname("0.0.0.0", port: healthPort)), logger: logger),
+                       Application(router: metrics, configuration: .init(address: .hostname("0.0.0.0", port: metricsPort)), logger: logger)]
+        // SIGTERM/SIGINT end the process at once: nothing here needs draining (reconcilers are level-based and the
+        // lease simply expires), and Hummingbird's own handling would stop only the probe servers.
+        signal(SIGTERM) { _ in _exit(0) }
+        signal(SIGINT) { _ in _exit(0) }
+        let serving = servers.map { app in Task { try await app.runService(gracefulShutdownSignals: []) } }
+        if leaderElect {
+            let identity = environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
+            await LeaderElector(client: client, namespace: namespace, identity: identity).run(work)
+        } else {
+            await work()
+        }
+        for task in serving { task.cancel() }
+    }
+}
+
+/// Whether this replica leads (for /readyz and /metrics).
+actor OperatorState {
+    private(set) var leading = false
+    func setLeading(_ value: Bool) { leading = value }
+}
+
+// From main.swift ArgumentParser would take the synchronous path; parse, then await the work here.
+do {
+    let command = try Operator.parse()
+    try await command.runAsync()
+} catch {
+    Operator.exit(withError: error)
+}
