@@ -1,0 +1,51 @@
+# The seed's targets. IMAGE_REGISTRY and VERSION are settable: make docker-build IMAGE_REGISTRY=ghcr.io/me VERSION=v0.1
+IMAGE_REGISTRY ?= ghcr.io/multinic
+VERSION ?= latest
+OPERATOR_IMAGE := $(IMAGE_REGISTRY)/multi-nic-cni-operator:$(VERSION)
+DAEMON_IMAGE := $(IMAGE_REGISTRY)/multi-nicd:$(VERSION)
+NAMESPACE := multi-nic-cni-operator
+
+.PHONY: build test lab docker-build docker-push deploy undeploy operator-secret daemon-secret bundle concheck
+
+build:
+	bash .ci/build-plugins release >/dev/null && bash .ci/build-cni release >/dev/null
+
+test:
+	bash .ci/run
+
+lab:
+	bash examples/run
+
+docker-build:
+	docker build -f deploy/docker/Dockerfile.operator -t $(OPERATOR_IMAGE) .
+	docker build -f deploy/docker/Dockerfile.daemon -t $(DAEMON_IMAGE) .
+
+docker-push:
+	docker push $(OPERATOR_IMAGE)
+	docker push $(DAEMON_IMAGE)
+
+# Installs CRDs, RBAC, the operator and the default Config (whose daemon image follows IMAGE_REGISTRY/VERSION).
+deploy: daemon-secret
+	cd deploy && kubectl kustomize . \
+	  | sed -e 's#ghcr.io/multinic/multi-nic-cni-operator:latest#$(OPERATOR_IMAGE)#' -e 's#ghcr.io/multinic/multi-nicd:latest#$(DAEMON_IMAGE)#' \
+	  | kubectl apply -f -
+
+undeploy:
+	kubectl delete multinicnetworks --all --ignore-not-found
+	kubectl kustomize deploy | kubectl delete --ignore-not-found -f -
+
+# Pull secret for private registries: make operator-secret DOCKER_CONFIG_JSON=~/.docker/config.json
+operator-secret:
+	kubectl create namespace $(NAMESPACE) --dry-run=client -o yaml | kubectl apply -f -
+	kubectl -n $(NAMESPACE) create secret generic multi-nic-cni-operator-pull --type=kubernetes.io/dockerconfigjson \
+	  --from-file=.dockerconfigjson=$(DOCKER_CONFIG_JSON) --dry-run=client -o yaml | kubectl apply -f -
+
+# The bearer token daemons require on TCP (the operator and the daemons mount it); kept when it exists.
+daemon-secret:
+	kubectl create namespace $(NAMESPACE) --dry-run=client -o yaml | kubectl apply -f -
+	kubectl -n $(NAMESPACE) get secret multi-nicd-token >/dev/null 2>&1 || \
+	  kubectl -n $(NAMESPACE) create secret generic multi-nicd-token --from-literal=token=$$(openssl rand -hex 32)
+
+# One YAML with everything `deploy` applies, for air-gapped installs.
+bundle:
+	cd deploy && kubectl kustomize . > ../multi-nic-cni-bundle.yaml
