@@ -134,7 +134,7 @@ let package = Package(
         .target(
             name: "MultiNICCLI",
             dependencies: [
-                "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender", "MultiNICLab",
+                "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender", "MultiNICLab", "MultiNICKube",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -203,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "MultiNICControllerTests",
             dependencies: [
-                "MultiNICController", "MultiNICTestSupport", "MultiNICManifests", "MultiNICRender", "MultiNICLab",
+                "MultiNICController", "MultiNICTestSupport", "MultiNICManifests", "MultiNICRender", "MultiNICLab", "MultiNICCLI",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
             ],
             path: "Tests/MultiNICControllerTests"

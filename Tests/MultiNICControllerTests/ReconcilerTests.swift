@@ -1,5 +1,6 @@
 import Foundation
 import MultiNICController
+@testable import MultiNICCLI
 import MultiNICCore
 import Testing
 
@@ -177,5 +178,23 @@ import Testing
         let left = try await harness.store.listObjects(apiVersion: "sriovnetwork.openshift.io/v1", kind: "SriovNetworkNodePolicy",
                                                        labels: [:])
         #expect(left.isEmpty, "owned dependents go with the network")
+    }
+}
+
+/// `multinicctl status` over a converged cluster.
+@Suite struct StatusReportTests {
+    @Test func theReportListsNetworksHostsPoolsAndRoutes() async throws {
+        let harness = try ControllerHarness()
+        for index in 0..<2 { try await harness.join("node-\(index)", host: index) }
+        _ = try await harness.store.create(ClusterNamespace(metadata: ObjectMeta(name: "default"), spec: NamespaceSpec()))
+        _ = try await harness.store.create(try ControllerHarness.network(ControllerHarness.seed))
+        #expect(await harness.settle())
+        let report = try await StatusCommand.report(harness.store)
+        let lines = report.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("NETWORK") == true)
+        let row = try #require(lines.first { $0.hasPrefix("multi-nic-sample") })
+        let cells = row.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        #expect(Array(cells.prefix(7)) == ["multi-nic-sample", "192.168.0.0/16", "ipvlan", "Success", "Success", "2", "4"], "\(row)")
+        #expect(lines.contains { $0.hasPrefix("node-1") && $0.contains("eth2 10.0.2.0/24") }, "\(report)")
     }
 }

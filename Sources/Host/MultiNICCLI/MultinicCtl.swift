@@ -59,7 +59,7 @@ public struct MultinicCtl: ParsableCommand {
         commandName: "multinicctl",
         abstract: "Validate MultiNIC networks, compute their CIDRs, render their resources, dry-run attach policies, run a lab.",
         subcommands: [ValidateCommand.self, ComputeCommand.self, RenderCommand.self, SelectCommand.self,
-                      PluginsCommand.self, LabCommand.self, ConcheckCommand.self])
+                      PluginsCommand.self, LabCommand.self, ConcheckCommand.self, StatusCommand.self])
 
     public init() {}
 
