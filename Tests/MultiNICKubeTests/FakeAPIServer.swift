@@ -1,6 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import MultiNICCore
 import NIOCore
 import Synchronization
@@ -25,8 +28,10 @@ final class FakeAPIServer: Sendable {
     private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
     let port = Mutex(0)
 
-    init(token: String = "secret-token") async throws {
+    /// With `tls` (PEM certificate chain and key files) the server speaks HTTPS.
+    init(token: String = "secret-token", tls: (certificate: String, key: String)? = nil) async throws {
         self.token = token
+        scheme = tls == nil ? "http" : "https"
         let router = Router()
         let log = RequestLog()
         self.log = log
@@ -39,7 +44,14 @@ final class FakeAPIServer: Sendable {
         let ready = AsyncStream<Int>.makeStream()
         var quiet = Logger(label: "fake-api-server")
         quiet.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        var server = HTTPServerBuilder.http1()
+        if let tls {
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.key, format: .pem)))
+            server = try .tls(.http1(), tlsConfiguration: configuration)
+        }
+        let app = Application(router: router, server: server, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in ready.continuation.yield(channel.localAddress?.port ?? 0) }, logger: quiet)
         task.withLock { $0 = Task { try await app.runService() } }
         for await bound in ready.stream {
@@ -87,7 +99,8 @@ final class FakeAPIServer: Sendable {
         }
     }
 
-    var url: String { "http://127.0.0.1:\(port.withLock { $0 })" }
+    let scheme: String
+    var url: String { "\(scheme)://127.0.0.1:\(port.withLock { $0 })" }
 
     func stop() { task.withLock { $0?.cancel() } }
 

@@ -358,3 +358,38 @@ actor SimpleFleet: DaemonFleet {
         #expect(try await client.get(NetworkAttachmentDefinitionSpec.self, name: "net", namespace: "default").spec.config.contains("multi-nic"))
     }
 }
+
+/// HTTPS with a test CA: the client trusts the cluster's CA, and nothing else.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl to make the test CA"))
+struct KubeTLSTests {
+    @Test func theClientVerifiesTheServerAgainstTheClusterCA() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-tls-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "subjectAltName=IP:127.0.0.1\n".write(toFile: directory + "/ext", atomically: true, encoding: .utf8)
+        let openssl = URL(fileURLWithPath: "/usr/bin/openssl")
+        for arguments in [
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=test-ca"],
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.crt", "-days", "1", "-subj", "/CN=other-ca"],
+            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+            ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt",
+             "-days", "1", "-extfile", "ext"],
+        ] {
+            let (status, output) = try CapturedRun.run(openssl, arguments.map { $0.hasSuffix(".key") || $0.hasSuffix(".crt") || $0.hasSuffix(".csr")
+                || $0 == "ext" ? directory + "/" + $0 : $0 })
+            try #require(status == 0, "\(output)")
+        }
+        let server = try await FakeAPIServer(tls: (directory + "/server.crt", directory + "/server.key"))
+        defer { server.stop() }
+        let trusted = KubeClient(config: KubeConfig(server: server.url, tls: .init(caFile: directory + "/ca.crt"), token: server.token))
+        _ = try await trusted.create(ClusterNode(metadata: ObjectMeta(name: "n1"), spec: NodeSpec()))
+        #expect(try await trusted.list(NodeSpec.self, namespace: nil).items.map(\.name) == ["n1"])
+        let untrusting = KubeClient(config: KubeConfig(server: server.url, tls: .init(caFile: directory + "/other.crt"), token: server.token))
+        do {
+            _ = try await untrusting.list(NodeSpec.self, namespace: nil)
+            Issue.record("a server certificate not signed by the cluster's CA must be refused")
+        } catch {
+            guard case .transport = error else { Issue.record("expected a TLS failure, got \(error)"); return }
+        }
+    }
+}
