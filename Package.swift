@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "MultiNICDaemon",
             dependencies: [
-                "MultiNICIPAM", "MultiNICNetlink", "MultiNICDiscovery", "MultiNICPluginHost",
+                "MultiNICIPAM", "MultiNICNetlink", "MultiNICDiscovery", "MultiNICPluginHost", "MultiNICKube",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -211,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "MultiNICKubeTests",
             dependencies: [
-                "MultiNICKube", "MultiNICController", "MultiNICTestSupport", "multi-nic-operator", "multi-nicd",
+                "MultiNICKube", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "multi-nic-operator", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -140,7 +140,7 @@ import Testing
         #expect(volumes.contains { $0.objectValue?["secret"]?.objectValue?["secretName"] == .string("multi-nicd-token") })
         #expect(pod["nodeSelector"]?.objectValue?["kubernetes.io/os"] == .string("linux") && pod["tolerations"] != nil)
         let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        #expect(args.contains("--token-file") && args.contains("11000"))
+        #expect(args.contains("--token-file") && args.contains("11000") && args.contains("kubernetes"), "\(args)")
 
         let store = try EmbeddedStore()
         _ = try await store.create(config)

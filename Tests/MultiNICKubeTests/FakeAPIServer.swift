@@ -19,6 +19,8 @@ final class FakeAPIServer: Sendable {
         /// (resourceVersion, type, object, collection) of every change, oldest first; trimmed by `compact`.
         var events: [(Int, String, JSONValue, String)] = []
         var oldestWatchable = 100
+        /// Object names whose next PUT answers 409, as if someone else had just written them.
+        var conflictOnce: Set<String> = []
         var watchers: [UUID: AsyncStream<(Int, String, JSONValue, String)>.Continuation] = [:]
     }
 
@@ -237,6 +239,10 @@ final class FakeAPIServer: Sendable {
         state.withLock { state in
             guard let current = state.objects[target.key(name)]?.objectValue else {
                 return Self.status(404, "NotFound", "\"\(name)\" not found")
+            }
+            if state.conflictOnce.remove(name) != nil {
+                return Self.status(409, "Conflict", "Operation cannot be fulfilled on \(target.collection) \"\(name)\": "
+                                   + "the object has been modified; please apply your changes to the latest version and try again")
             }
             let given = body["metadata"]?.objectValue?["resourceVersion"]?.stringValue
             let actual = current["metadata"]?.objectValue?["resourceVersion"]?.stringValue

@@ -1,5 +1,6 @@
 import Foundation
 import MultiNICController
+@testable import MultiNICDaemon
 @testable import MultiNICKube
 import MultiNICCore
 import MultiNICTestSupport
@@ -391,5 +392,28 @@ struct KubeTLSTests {
         } catch {
             guard case .transport = error else { Issue.record("expected a TLS failure, got \(error)"); return }
         }
+    }
+}
+
+/// The daemon's allocations land in the IPPool resources, through conflicts.
+@Suite struct KubeAllocationMirrorTests {
+    @Test func allocationsArePublishedAndAConflictIsRetried() async throws {
+        let server = try await FakeAPIServer()
+        defer { server.stop() }
+        let client = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000)
+        var pool = IPPool(metadata: ObjectMeta(name: "net-192.168.0.0-26"), spec: IPPoolSpec(
+            podCIDR: "192.168.0.0/26", vlanCIDR: "192.168.0.0/18", netAttachDef: "net", hostName: "n1", interfaceName: "eth1"))
+        pool = try await client.create(pool)
+        let entries = [Allocation(pod: "p1", namespace: "default", index: 1, address: "192.168.0.1", containerID: "c1", ifName: "net1-0")]
+        server.state.withLock { _ = $0.conflictOnce.insert("net-192.168.0.0-26") }
+        let mirror = KubeAllocationMirror(client: client)
+        #expect(await mirror.write(pool: "net-192.168.0.0-26", entries), "written after one conflict")
+        let stored = try await client.get(IPPoolSpec.self, name: "net-192.168.0.0-26", namespace: nil)
+        #expect(stored.spec.allocations == entries && stored.spec.podCIDR == "192.168.0.0/26")
+        let conflicts = server.log.all.filter { $0.hasPrefix("PUT") }.count
+        #expect(conflicts == 2, "one refused PUT, one accepted")
+        #expect(!(await mirror.write(pool: "missing", entries)), "a pool the API lacks is skipped")
+        await mirror.publish(["net-192.168.0.0-26": []])
+        #expect(try await client.get(IPPoolSpec.self, name: "net-192.168.0.0-26", namespace: nil).spec.allocations.isEmpty)
     }
 }

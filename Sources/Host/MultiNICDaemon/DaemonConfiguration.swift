@@ -31,6 +31,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var cniStateDirectory: String
     /// How often the queued releases are replayed after the one at start.
     public var releaseReplaySeconds: Double
+    /// Where allocations are mirrored: `file` (`<state>/ippools/<pool>.json`) or `kubernetes` (IPPool resources).
+    public var ippoolMirror: String = "file"
+    /// kubeconfig for the `kubernetes` mirror; nil: the pod's service account.
+    public var kubeconfig: String?
 
     public init(nodeName: String = ProcessInfo.processInfo.environment["K8S_NODENAME"] ?? ProcessInfo.processInfo.hostName,
                 port: Int = 11000, bindAddress: String = "0.0.0.0", socketPath: String = "/run/multinic/multi-nicd.sock",

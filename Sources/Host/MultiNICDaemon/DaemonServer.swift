@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MultiNICCore
+import MultiNICKube
 import MultiNICNetlink
 import MultiNICPluginHost
 import ServiceLifecycle
@@ -16,7 +17,13 @@ public enum DaemonServer {
     public static func run(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         let loaded = try PluginRegistry.load(directory: configuration.pluginsDirectory)
         for error in loaded.errors { logger.warning("plugin not loaded: \(error)") }
-        let services = try DaemonServices(configuration: configuration, netlink: try LinuxNetlink(), registry: loaded.registry)
+        var mirror: (any AllocationMirror)?
+        if configuration.ippoolMirror == "kubernetes" {
+            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
+            mirror = KubeAllocationMirror(client: KubeClient(config: kube, qps: 5, burst: 10))
+        }
+        let services = try DaemonServices(configuration: configuration, netlink: try LinuxNetlink(), registry: loaded.registry,
+                                          mirror: mirror)
         logger.info("IPAM journal recovered", metadata: ["records": "\(services.ipam.recoveredRecords)",
                                                        "tornBytes": "\(services.ipam.tornBytes)",
                                                        "leases": "\(services.ipam.current.leases.count)"])

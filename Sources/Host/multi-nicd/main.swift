@@ -27,6 +27,9 @@ struct MultiNICd: AsyncParsableCommand {
     var unmanagedFile: String?
     @Option(help: "The CNI binary's state directory, whose pending-release queue is replayed (default: <state-dir>/cni).")
     var cniStateDir: String?
+    @Option(help: "Mirror allocations to: file (<state-dir>/ippools) or kubernetes (IPPool resources via the API).")
+    var ippoolMirror = "file"
+    @Option(help: "kubeconfig for --ippool-mirror kubernetes (default: the pod's service account).") var kubeconfig: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "Log format: text or json.") var logFormat = "text"
 
@@ -48,6 +51,11 @@ struct MultiNICd: AsyncParsableCommand {
         configuration.poolsFile = poolsFile
         configuration.unmanagedFile = unmanagedFile
         configuration.cniStateDirectory = cniStateDir ?? stateDir + "/cni"
+        guard ["file", "kubernetes"].contains(ippoolMirror) else {
+            throw ValidationError("--ippool-mirror must be file or kubernetes, not \(ippoolMirror)")
+        }
+        configuration.ippoolMirror = ippoolMirror
+        configuration.kubeconfig = kubeconfig
         let logger = DaemonLogging.logger(level: logLevel, json: logFormat == "json")
         try await DaemonServer.run(configuration, logger: logger)
     }
