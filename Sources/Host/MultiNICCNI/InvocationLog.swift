@@ -18,15 +18,37 @@ public struct InvocationLog: Sendable {
 
     /// Where this invocation logs.
     public func path(_ environment: CNIEnvironment) -> String {
-        if let path = environment.variables["MULTINIC_CNI_LOG"], !path.isEmpty { return path }
-        let conf = (try? JSONValue.parse(String(decoding: environment.stdin, as: UTF8.self)))?.objectValue
-        return conf?["logFile"]?.stringValue ?? defaultPath
+        path(environment, conf: Self.conf(environment))
     }
 
     /// The line for one invocation (without the trailing newline).
     public func line(_ environment: CNIEnvironment, stdout: String, exitCode: Int32, milliseconds: Double, now: time_t) -> String {
+        line(environment, conf: Self.conf(environment), stdout: stdout, exitCode: exitCode, milliseconds: milliseconds, now: now)
+    }
+
+    /// Appends the invocation's line (the NetConf is read once for the path and the line).
+    public func record(_ environment: CNIEnvironment, stdout: String, exitCode: Int32, milliseconds: Double) {
+        let conf = Self.conf(environment)
+        let text = line(environment, conf: conf, stdout: stdout, exitCode: exitCode, milliseconds: milliseconds, now: time(nil)) + "\n"
+        let descriptor = open(path(environment, conf: conf), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    }
+
+    static func conf(_ environment: CNIEnvironment) -> [String: JSONValue]? {
+        (try? JSONValue.parse(String(decoding: environment.stdin, as: UTF8.self)))?.objectValue
+    }
+
+    func path(_ environment: CNIEnvironment, conf: [String: JSONValue]?) -> String {
+        if let path = environment.variables["MULTINIC_CNI_LOG"], !path.isEmpty { return path }
+        return conf?["logFile"]?.stringValue ?? defaultPath
+    }
+
+    func line(_ environment: CNIEnvironment, conf: [String: JSONValue]?, stdout: String, exitCode: Int32, milliseconds: Double,
+              now: time_t) -> String {
         let variables = environment.variables
-        let conf = (try? JSONValue.parse(String(decoding: environment.stdin, as: UTF8.self)))?.objectValue
         var fields = [Self.timestamp(now), binary, variables["CNI_COMMAND"] ?? "-",
                       "container=\(variables["CNI_CONTAINERID"] ?? "")", "ifname=\(variables["CNI_IFNAME"] ?? "")",
                       "network=\(conf?["name"]?.stringValue ?? "")", "exit=\(exitCode)",
@@ -36,16 +58,6 @@ public struct InvocationLog: Sendable {
             fields.append("code=\(code) msg=\(error["msg"]?.stringValue ?? "") details=\(error["details"]?.stringValue ?? "")")
         }
         return fields.joined(separator: " ")
-    }
-
-    /// Appends the invocation's line.
-    public func record(_ environment: CNIEnvironment, stdout: String, exitCode: Int32, milliseconds: Double) {
-        let text = line(environment, stdout: stdout, exitCode: exitCode, milliseconds: milliseconds, now: time(nil)) + "\n"
-        let descriptor = open(path(environment), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else { return }
-        defer { close(descriptor) }
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     }
 
     /// Monotonic milliseconds, for durations.

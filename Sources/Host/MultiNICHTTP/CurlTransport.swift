@@ -1,4 +1,5 @@
 import CCurl
+import Dispatch
 
 /// One HTTP request for ``CurlTransport``.
 public struct HTTPRequest: Sendable {
@@ -63,6 +64,17 @@ public enum CurlTransport {
             return true
         }
         return (status, body)
+    }
+
+    /// ``perform(_:)`` on a Dispatch thread, for async callers: the blocking transfer never holds a Swift-concurrency
+    /// thread.
+    public static func performDetached(_ request: HTTPRequest) async throws(TransportError) -> (status: Int, body: [UInt8]) {
+        let result: Result<(status: Int, body: [UInt8]), TransportError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result { () throws(TransportError) in try perform(request) })
+            }
+        }
+        return try result.get()
     }
 
     /// Performs `request`, handing the body to `onData` as it arrives (watches); `onData` returns false to stop.

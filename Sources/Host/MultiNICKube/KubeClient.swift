@@ -42,16 +42,14 @@ public final class KubeClient: Sendable {
                      timeout: Int = 30) async throws(KubeError) -> [UInt8] {
         await limiter.acquire()
         let prepared = request(method, path, body: body, contentType: contentType, timeout: timeout)
-        let result: Result<(status: Int, body: [UInt8]), TransportError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Result { () throws(TransportError) in try CurlTransport.perform(prepared) })
-            }
+        let answer: (status: Int, body: [UInt8])
+        do {
+            answer = try await CurlTransport.performDetached(prepared)
+        } catch {
+            throw .transport(error.description)
         }
-        switch result {
-        case .failure(let error): throw .transport(error.description)
-        case .success(let answer) where (200..<300).contains(answer.status): return answer.body
-        case .success(let answer): throw KubeError.from(code: answer.status, body: answer.body)
-        }
+        guard (200..<300).contains(answer.status) else { throw KubeError.from(code: answer.status, body: answer.body) }
+        return answer.body
     }
 
     // MARK: - Typed calls

@@ -66,24 +66,21 @@ public actor KubeDaemonFleet: DaemonFleet {
         let payload = body.flatMap { try? JSONEncoder().encode($0) }.map { Array($0) }
         let request = HTTPRequest(endpoint: .url("http://\(host):\(port)"), method: method, path: path, headers: headers, body: payload,
                                   timeoutSeconds: 120)
-        let result: Result<(status: Int, body: [UInt8]), TransportError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Result { () throws(TransportError) in try CurlTransport.perform(request) })
-            }
-        }
-        switch result {
-        case .failure(let error):
+        let answer: (status: Int, body: [UInt8])
+        do {
+            answer = try await CurlTransport.performDetached(request)
+        } catch {
             throw .unreachable(node: node, reason: error.description)
-        case .success(let answer) where (200..<300).contains(answer.status):
-            guard let decoded = try? JSONDecoder().decode(type, from: Data(answer.body)) else {
-                throw .rejected(node: node, status: answer.status, message: "unexpected answer")
-            }
-            return decoded
-        case .success(let answer):
+        }
+        guard (200..<300).contains(answer.status) else {
             let message = (try? JSONDecoder().decode(DaemonErrorBody.self, from: Data(answer.body)))?.error
                 ?? String(decoding: answer.body.prefix(300), as: UTF8.self)
             throw .rejected(node: node, status: answer.status, message: message)
         }
+        guard let decoded = try? JSONDecoder().decode(type, from: Data(answer.body)) else {
+            throw .rejected(node: node, status: answer.status, message: "unexpected answer")
+        }
+        return decoded
     }
 
     public func interfaces(node: String) async throws(FleetError) -> [InterfaceInfo] {
