@@ -104,7 +104,12 @@ final class FakeAPIServer: Sendable {
     let scheme: String
     var url: String { "\(scheme)://127.0.0.1:\(port.withLock { $0 })" }
 
-    func stop() { task.withLock { $0?.cancel() } }
+    /// Ends the open watches. The server itself keeps listening on its ephemeral port until the test process exits:
+    /// cancelling a Hummingbird server while responses are in flight can drop a response writer unfinished, which
+    /// NIO traps on (seen only when the suites run in parallel).
+    func stop() {
+        closeWatches()
+    }
 
     /// Forgets the change history up to now: watches from older versions get 410 Gone.
     func compact() { state.withLock { $0.oldestWatchable = $0.version; $0.events = [] } }
@@ -162,18 +167,24 @@ final class FakeAPIServer: Sendable {
             func line(_ type: String, _ object: JSONValue) async throws {
                 try await writer.write(ByteBuffer(string: JSONValue.object(["type": .string(type), "object": object]).description + "\n"))
             }
-            if gone {
-                try await line("ERROR", .object(["kind": .string("Status"), "apiVersion": .string("v1"), "status": .string("Failure"),
-                                                  "message": .string("too old resource version: \(from) (\(current))"),
-                                                  "reason": .string("Expired"), "code": .integer(410)]))
-                try await writer.finish(nil)
-                return
+            // The writer is always finished, also when the client went away mid-stream (NIO traps otherwise).
+            do {
+                if gone {
+                    try await line("ERROR", .object(["kind": .string("Status"), "apiVersion": .string("v1"), "status": .string("Failure"),
+                                                      "message": .string("too old resource version: \(from) (\(current))"),
+                                                      "reason": .string("Expired"), "code": .integer(410)]))
+                } else {
+                    try await line("BOOKMARK", .object(["metadata": .object(["resourceVersion": .string(String(current))])]))
+                    for (_, type, object) in backlog { try await line(type, object) }
+                    for await (_, type, object, eventCollection) in stream where eventCollection == collection {
+                        try await line(type, object)
+                    }
+                }
+            } catch {
+                // The client disconnected: end the watch.
             }
-            try await line("BOOKMARK", .object(["metadata": .object(["resourceVersion": .string(String(current))])]))
-            for (_, type, object) in backlog { try await line(type, object) }
-            for await (_, type, object, eventCollection) in stream where eventCollection == collection { try await line(type, object) }
             self.state.withLock { _ = $0.watchers.removeValue(forKey: id) }
-            try await writer.finish(nil)
+            try? await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
     }
