@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "MultiNICNetlink", targets: ["MultiNICNetlink"]),
         .library(name: "MultiNICCNI", targets: ["MultiNICCNI"]),
         .library(name: "MultiNICController", targets: ["MultiNICController", "MultiNICRender", "MultiNICPluginHost"]),
+        .library(name: "MultiNICKube", targets: ["MultiNICKube"]),
+        .library(name: "MultiNICKubeFake", targets: ["MultiNICKubeFake"]),
         // Plugins: one dynamic library each, loaded with dlopen from plugins.d (see .ci/build-plugins).
         .library(name: "multinic-backend-ipvlan", type: .dynamic, targets: ["IPVLANBackend"]),
         .library(name: "multinic-backend-macvlan", type: .dynamic, targets: ["MACVLANBackend"]),
@@ -208,15 +210,24 @@ let package = Package(
             ],
             path: "Tests/MultiNICControllerTests"
         ),
-        .testTarget(
-            name: "MultiNICKubeTests",
+        .target(
+            // An in-process API server that follows the Kubernetes API's conventions, for tests and bench/.
+            name: "MultiNICKubeFake",
             dependencies: [
-                "MultiNICKube", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "multi-nic-operator", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/MultiNICKubeFake"
+        ),
+        .testTarget(
+            name: "MultiNICKubeTests",
+            dependencies: [
+                "MultiNICKube", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "multi-nic-operator",
+                "multi-nicd",
+                .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Tests/MultiNICKubeTests",

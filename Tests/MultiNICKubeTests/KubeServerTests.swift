@@ -4,6 +4,7 @@ import MultiNICController
 @testable import MultiNICKube
 import MultiNICCore
 import MultiNICTestSupport
+import MultiNICKubeFake
 import Testing
 
 /// The client, the Kubernetes store and the reconcilers against an in-test API server.
@@ -318,7 +319,7 @@ actor SimpleFleet: DaemonFleet {
             kind: Config
             current-context: test
             clusters: [{name: fake, cluster: {server: "\(server.url)"}}]
-            users: [{name: op, user: {token: \(server.token)}}]
+            users: [{name: op, user: {token: \(server.token ?? "")}}]
             contexts: [{name: test, context: {cluster: fake, user: op, namespace: ops}}]
             """
         try kubeconfig.write(toFile: directory + "/kubeconfig", atomically: true, encoding: .utf8)
@@ -360,41 +361,6 @@ actor SimpleFleet: DaemonFleet {
     }
 }
 
-/// HTTPS with a test CA: the client trusts the cluster's CA, and nothing else.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl to make the test CA"))
-struct KubeTLSTests {
-    @Test func theClientVerifiesTheServerAgainstTheClusterCA() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-tls-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "subjectAltName=IP:127.0.0.1\n".write(toFile: directory + "/ext", atomically: true, encoding: .utf8)
-        let openssl = URL(fileURLWithPath: "/usr/bin/openssl")
-        for arguments in [
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=test-ca"],
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.crt", "-days", "1", "-subj", "/CN=other-ca"],
-            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
-            ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt",
-             "-days", "1", "-extfile", "ext"],
-        ] {
-            let (status, output) = try CapturedRun.run(openssl, arguments.map { $0.hasSuffix(".key") || $0.hasSuffix(".crt") || $0.hasSuffix(".csr")
-                || $0 == "ext" ? directory + "/" + $0 : $0 })
-            try #require(status == 0, "\(output)")
-        }
-        let server = try await FakeAPIServer(tls: (directory + "/server.crt", directory + "/server.key"))
-        defer { server.stop() }
-        let trusted = KubeClient(config: KubeConfig(server: server.url, tls: .init(caFile: directory + "/ca.crt"), token: server.token))
-        _ = try await trusted.create(ClusterNode(metadata: ObjectMeta(name: "n1"), spec: NodeSpec()))
-        #expect(try await trusted.list(NodeSpec.self, namespace: nil).items.map(\.name) == ["n1"])
-        let untrusting = KubeClient(config: KubeConfig(server: server.url, tls: .init(caFile: directory + "/other.crt"), token: server.token))
-        do {
-            _ = try await untrusting.list(NodeSpec.self, namespace: nil)
-            Issue.record("a server certificate not signed by the cluster's CA must be refused")
-        } catch {
-            guard case .transport = error else { Issue.record("expected a TLS failure, got \(error)"); return }
-        }
-    }
-}
-
 /// The daemon's allocations land in the IPPool resources, through conflicts.
 @Suite struct KubeAllocationMirrorTests {
     @Test func allocationsArePublishedAndAConflictIsRetried() async throws {
@@ -405,7 +371,7 @@ struct KubeTLSTests {
             podCIDR: "192.168.0.0/26", vlanCIDR: "192.168.0.0/18", netAttachDef: "net", hostName: "n1", interfaceName: "eth1"))
         pool = try await client.create(pool)
         let entries = [Allocation(pod: "p1", namespace: "default", index: 1, address: "192.168.0.1", containerID: "c1", ifName: "net1-0")]
-        server.state.withLock { _ = $0.conflictOnce.insert("net-192.168.0.0-26") }
+        server.conflictOnce("net-192.168.0.0-26")
         let mirror = KubeAllocationMirror(client: client)
         #expect(await mirror.write(pool: "net-192.168.0.0-26", entries), "written after one conflict")
         let stored = try await client.get(IPPoolSpec.self, name: "net-192.168.0.0-26", namespace: nil)

@@ -1,0 +1,180 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import MultiNICCore
+import NIOCore
+import Synchronization
+
+/// An in-process API server that follows the Kubernetes API's conventions, for any kind: bearer token on every
+/// request (or client certificates signed by a CA it trusts), resourceVersion on every write, 409 Conflict on a stale
+/// update and AlreadyExists on a duplicate create, the status subresource separate from the spec, label and field
+/// selectors, list pagination with `continue`, watches from a resourceVersion (with a BOOKMARK at the start) and 410
+/// Gone when that version is older than what it keeps, finalizers, merge patches, and pod logs set by the test.
+public final class FakeAPIServer: Sendable {
+    struct State {
+        var objects: [String: JSONValue] = [:]
+        var version = 100
+        /// (resourceVersion, type, object, collection) of every change, oldest first; trimmed by `compact`.
+        var events: [(Int, String, JSONValue, String)] = []
+        var oldestWatchable = 100
+        /// Object names whose next PUT answers 409, as if someone else had just written them.
+        var conflictOnce: Set<String> = []
+        var watchers: [UUID: AsyncStream<(Int, String, JSONValue, String)>.Continuation] = [:]
+        /// Pod logs by "namespace/name".
+        var logs: [String: String] = [:]
+    }
+
+    /// PEM files for HTTPS; with `clientCA` every client must present a certificate that CA signed.
+    public struct TLSFiles: Sendable {
+        public var certificate: String
+        public var key: String
+        public var clientCA: String?
+
+        public init(certificate: String, key: String, clientCA: String? = nil) {
+            self.certificate = certificate
+            self.key = key
+            self.clientCA = clientCA
+        }
+    }
+
+    /// The bearer token every request must carry; nil when clients authenticate with certificates only.
+    public let token: String?
+    /// Every request line (`METHOD /path?query`), in order.
+    public let log: RequestLog
+    let state = Mutex(State())
+    private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+    let port = Mutex(0)
+    let scheme: String
+
+    /// Listens on an ephemeral port of 127.0.0.1.
+    public init(token: String? = "secret-token", tls: TLSFiles? = nil) async throws {
+        self.token = token
+        scheme = tls == nil ? "http" : "https"
+        let router = Router()
+        let log = RequestLog()
+        self.log = log
+        router.add(middleware: TokenCheck(token: token, log: { line in log.append(line) }))
+        router.on("/**", method: .get) { [self] request, _ in try route(request, nil) }
+        router.on("/**", method: .post) { [self] request, _ in try route(request, try await Self.body(request)) }
+        router.on("/**", method: .put) { [self] request, _ in try route(request, try await Self.body(request)) }
+        router.on("/**", method: .patch) { [self] request, _ in try route(request, try await Self.body(request)) }
+        router.on("/**", method: .delete) { [self] request, _ in try route(request, nil) }
+        let ready = AsyncStream<Int>.makeStream()
+        var quiet = Logger(label: "fake-api-server")
+        quiet.logLevel = .critical
+        var server = HTTPServerBuilder.http1()
+        if let tls {
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.key, format: .pem)))
+            if let clientCA = tls.clientCA {
+                // A server that verifies peers refuses a handshake without a client certificate.
+                configuration.trustRoots = .file(clientCA)
+                configuration.certificateVerification = .noHostnameVerification
+            }
+            server = try .tls(.http1(), tlsConfiguration: configuration)
+        }
+        let app = Application(router: router, server: server, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in ready.continuation.yield(channel.localAddress?.port ?? 0) }, logger: quiet)
+        task.withLock { $0 = Task { try await app.runService() } }
+        for await bound in ready.stream {
+            port.withLock { $0 = bound }
+            break
+        }
+    }
+
+    /// `/api/v1/[namespaces/<ns>/]<plural>[/<name>[/status]]` or `/apis/<group>/<version>/…`.
+    struct Target {
+        var collection: String
+        var namespace: String?
+        var name: String?
+        /// `status`, `log`, …
+        var subresource: String?
+
+        init?(_ path: String) {
+            var parts = path.split(separator: "/").map(String.init)
+            guard let first = parts.first else { return nil }
+            let prefixLength = first == "api" ? 2 : 3
+            guard parts.count > prefixLength else { return nil }
+            let prefix = parts[..<prefixLength].joined(separator: "/")
+            parts.removeFirst(prefixLength)
+            if parts.first == "namespaces" && parts.count >= 3 {
+                namespace = parts[1]
+                parts.removeFirst(2)
+            }
+            collection = prefix + "/" + parts[0]
+            if parts.count > 1 { name = parts[1] }
+            if parts.count > 2 { subresource = parts[2] }
+        }
+
+        func key(_ name: String) -> String { collection + "|" + (namespace ?? "") + "|" + name }
+    }
+
+    func route(_ request: Request, _ body: [String: JSONValue]?) throws -> Response {
+        guard let target = Target(request.uri.path) else { return Self.status(404, "NotFound", "no such path") }
+        switch (request.method, target.name) {
+        case (.get, nil): return list(request, target)
+        case (.post, nil): return create(body ?? [:], target)
+        case (.get, let name?) where target.subresource == "log":
+            return state.withLock { $0.logs[(target.namespace ?? "") + "/" + name] }.map { Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: $0))) }
+                ?? Self.status(404, "NotFound", "no log for \(name)")
+        case (.get, let name?): return object(target.key(name), name)
+        case (.put, let name?): return replace(body ?? [:], target, name: name)
+        case (.patch, let name?): return merge(body ?? [:], target, name: name)
+        case (.delete, let name?): return remove(target, name)
+        default: return Self.status(405, "MethodNotAllowed", "not supported here")
+        }
+    }
+
+    /// `http://127.0.0.1:<port>` (or https).
+    public var url: String { "\(scheme)://127.0.0.1:\(port.withLock { $0 })" }
+
+    /// Ends the open watches. The server itself keeps listening on its ephemeral port until the test process exits:
+    /// cancelling a Hummingbird server while responses are in flight can drop a response writer unfinished, which
+    /// NIO traps on (seen only when the suites run in parallel).
+    public func stop() {
+        closeWatches()
+    }
+
+    /// Forgets the change history up to now: watches from older versions get 410 Gone.
+    public func compact() { state.withLock { $0.oldestWatchable = $0.version; $0.events = [] } }
+
+    /// The next PUT of an object with this name answers 409, as if someone else had just written it.
+    public func conflictOnce(_ name: String) { state.withLock { _ = $0.conflictOnce.insert(name) } }
+
+    /// What `GET …/pods/<name>/log` answers from now on (the test plays the kubelet).
+    public func setLog(namespace: String, pod: String, _ text: String) { state.withLock { $0.logs[namespace + "/" + pod] = text } }
+
+    /// The stored objects of a collection (`api/v1/pods`, `apis/<group>/<version>/<plural>`), across namespaces.
+    public func objects(_ collection: String) -> [JSONValue] {
+        state.withLock { state in state.objects.filter { $0.key.hasPrefix(collection + "|") }.sorted { $0.key < $1.key }.map(\.value) }
+    }
+}
+
+/// Every request line the server saw.
+public final class RequestLog: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    /// Every line so far.
+    public var all: [String] { lines.withLock { $0 } }
+    /// How many requests so far.
+    public var count: Int { lines.withLock { $0.count } }
+}
+
+/// 401 without the right bearer token (when one is required); logs every request.
+struct TokenCheck: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let token: String?
+    let log: @Sendable (String) -> Void
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        log("\(request.method) \(request.uri)")
+        guard token == nil || request.headers[.authorization] == "Bearer \(token ?? "")" else {
+            return FakeAPIServer.status(401, "Unauthorized", "Unauthorized")
+        }
+        return try await next(request, context)
+    }
+}
