@@ -97,7 +97,7 @@ let package = Package(
         .target(
             // HTTP over libcurl (unix socket or TCP/TLS, whole or streamed bodies): the daemon and Kubernetes clients.
             name: "MultiNICHTTP",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/MultiNICHTTP"
         ),
         .target(

@@ -16,10 +16,22 @@ let package = Package(
                            .product(name: "MultiNICNetlink", package: "MultiNIC")]
         ),
         .executableTarget(name: "daemon-bench"),
-        .executableTarget(
-            name: "controller-bench",
+        .target(
+            name: "BenchFleet",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore"),
                            .product(name: "MultiNICController", package: "MultiNIC")]
+        ),
+        .executableTarget(
+            name: "controller-bench",
+            dependencies: ["BenchFleet", .product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "MultiNICController", package: "MultiNIC")]
+        ),
+        .executableTarget(
+            name: "kube-bench",
+            dependencies: ["BenchFleet", .product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "MultiNICController", package: "MultiNIC"),
+                           .product(name: "MultiNICKube", package: "MultiNIC"),
+                           .product(name: "MultiNICKubeFake", package: "MultiNIC")]
         ),
         .executableTarget(
             name: "cni-bench",

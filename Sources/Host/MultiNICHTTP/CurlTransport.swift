@@ -1,5 +1,5 @@
 import CCurl
-import Dispatch
+import MultiNICCore
 
 /// One HTTP request for ``CurlTransport``.
 public struct HTTPRequest: Sendable {
@@ -66,11 +66,11 @@ public enum CurlTransport {
         return (status, body)
     }
 
-    /// ``perform(_:)`` on a Dispatch thread, for async callers: the blocking transfer never holds a Swift-concurrency
+    /// ``perform(_:)`` on a thread of its own, for async callers: the blocking transfer never holds a Swift-concurrency
     /// thread.
     public static func performDetached(_ request: HTTPRequest) async throws(TransportError) -> (status: Int, body: [UInt8]) {
         let result: Result<(status: Int, body: [UInt8]), TransportError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            OSThread.detach {
                 continuation.resume(returning: Result { () throws(TransportError) in try perform(request) })
             }
         }

@@ -74,7 +74,7 @@ extension KubeClient {
         return AsyncThrowingStream { continuation in
             let stop = Locked(false)
             continuation.onTermination = { _ in stop.set(true) }
-            DispatchQueue.global().async {
+            OSThread.detach {
                 var decoder = WatchDecoder<S>()
                 var errorBody: [UInt8] = []
                 var decodeFailure: KubeError?

@@ -4,12 +4,32 @@ import MultiNICCore
 
 /// The reconcilers' ``ResourceStore`` on a real API server: API errors map onto ``StoreError`` (404 → absent,
 /// 409 → conflict or already exists), status goes to the status subresource, and watches resume from the last
-/// resourceVersion, relist after 410 Gone and back off on errors.
+/// resourceVersion, relist after 410 Gone and back off on errors. Kinds given as `cached` are read from informers
+/// (one list and one watch each, shared by every reader and watcher); the others go to the API on every call.
 public struct KubernetesStore: ResourceStore {
     public let client: KubeClient
+    let informers: InformerSet
 
-    public init(client: KubeClient) {
+    /// The kinds the controller reads over and over: all bounded by the cluster's size (never pods).
+    public static let controllerKinds: [any ResourceSpec.Type] = [
+        MultiNicNetworkSpec.self, HostInterfaceSpec.self, CIDRSpec.self, IPPoolSpec.self, NetworkAttachmentDefinitionSpec.self,
+        NamespaceSpec.self, NodeSpec.self, ConfigSpec.self,
+    ]
+
+    public init(client: KubeClient, cached: [any ResourceSpec.Type] = []) {
         self.client = client
+        informers = InformerSet(client: client, kinds: cached)
+    }
+
+    /// The informer of `S` once it has listed, or nil when `S` is not cached.
+    func synced<S: ResourceSpec>(_ type: S.Type) async throws(StoreError) -> Informer<S>? {
+        guard let informer = informers.informer(S.self) else { return nil }
+        do {
+            try await informer.ready()
+        } catch {
+            throw Self.storeError(error, ObjectKey(kind: S.kind, name: ""))
+        }
+        return informer
     }
 
     static func storeError(_ error: KubeError, _ key: ObjectKey) -> StoreError {
@@ -27,6 +47,9 @@ public struct KubernetesStore: ResourceStore {
     }
 
     public func get<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?) async throws(StoreError) -> Resource<S>? {
+        if let informer = try await synced(S.self) {
+            return await informer.get(ObjectKey(kind: S.kind, namespace: S.isNamespaced ? namespace : nil, name: name))
+        }
         do {
             return try await client.get(S.self, name: name, namespace: namespace)
         } catch .api(404, _) {
@@ -37,6 +60,7 @@ public struct KubernetesStore: ResourceStore {
     }
 
     public func list<S: ResourceSpec>(_ type: S.Type, namespace: String?, labels: [String: String]) async throws(StoreError) -> [Resource<S>] {
+        if let informer = try await synced(S.self) { return await informer.list(namespace: namespace, labels: labels) }
         do {
             return try await client.list(S.self, namespace: namespace, labelSelector: Self.selector(labels)).items
         } catch {
@@ -46,7 +70,7 @@ public struct KubernetesStore: ResourceStore {
 
     public func create<S: ResourceSpec>(_ object: Resource<S>) async throws(StoreError) -> Resource<S> {
         do {
-            return try await client.create(object)
+            return try await written(client.create(object))
         } catch {
             throw Self.storeError(error, ObjectKey(object))
         }
@@ -54,7 +78,7 @@ public struct KubernetesStore: ResourceStore {
 
     public func update<S: ResourceSpec>(_ object: Resource<S>) async throws(StoreError) -> Resource<S> {
         do {
-            return try await client.replace(object)
+            return try await written(client.replace(object))
         } catch {
             throw Self.storeError(error, ObjectKey(object))
         }
@@ -62,7 +86,7 @@ public struct KubernetesStore: ResourceStore {
 
     public func updateStatus<S: ResourceSpec>(_ object: Resource<S>) async throws(StoreError) -> Resource<S> {
         do {
-            return try await client.replaceStatus(object)
+            return try await written(client.replaceStatus(object))
         } catch {
             throw Self.storeError(error, ObjectKey(object))
         }
@@ -72,15 +96,24 @@ public struct KubernetesStore: ResourceStore {
         do {
             try await client.delete(S.self, name: name, namespace: namespace)
         } catch .api(404, _) {
+            await informers.informer(S.self)?.removed(ObjectKey(kind: S.kind, namespace: S.isNamespaced ? namespace : nil, name: name))
             return
         } catch {
             throw Self.storeError(error, ObjectKey(kind: S.kind, namespace: namespace, name: name))
         }
     }
 
-    /// List, then watch from the list's resourceVersion; on 410 Gone or an ERROR event list again (every object is
-    /// reported as modified, so level-based reconcilers catch up); on transport errors back off up to 30 s.
+    /// Folds an accepted write into the kind's informer, so the writer reads its own write.
+    private func written<S: ResourceSpec>(_ object: Resource<S>) async -> Resource<S> {
+        await informers.informer(S.self)?.wrote(object)
+        return object
+    }
+
+    /// A cached kind: the informer's events. Otherwise list, then watch from the list's resourceVersion; on 410 Gone
+    /// or an ERROR event list again (every object is reported as modified, so level-based reconcilers catch up); on
+    /// transport errors back off up to 30 s.
     public func watch<S: ResourceSpec>(_ type: S.Type) async -> AsyncStream<StoreEvent> {
+        if let informer = informers.informer(S.self) { return await informer.subscribe() }
         let client = client
         return AsyncStream { continuation in
             let task = Task {

@@ -22,7 +22,7 @@ public struct LabFleet: DaemonFleet {
         guard let socket = sockets[node] else { throw .unreachable(node: node, reason: "not a lab host") }
         let client = DaemonClient(socketPath: socket, timeoutSeconds: 10)
         let result: Result<T, DaemonClientError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            OSThread.detach {
                 do throws(DaemonClientError) {
                     continuation.resume(returning: .success(try body(client)))
                 } catch {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CMNL
+import MultiNICCore
 import Synchronization
 
 /// Netlink sockets in other network namespaces. A socket belongs to the namespace it is created in, so it is

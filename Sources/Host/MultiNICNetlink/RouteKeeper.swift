@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CMNL
+import MultiNICCore
 import Dispatch
 import Synchronization
 

@@ -37,7 +37,7 @@ struct Operator: ParsableCommand {
         }
         let namespace = namespace ?? environment["POD_NAMESPACE"] ?? config.namespace
         let client = KubeClient(config: config, qps: qps, burst: Int(qps * 2))
-        let store = KubernetesStore(client: client)
+        let store = KubernetesStore(client: client, cached: KubernetesStore.controllerKinds)
         let token = (try? String(contentsOfFile: daemonTokenFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         if token == nil { logger.warning("no daemon token in \(daemonTokenFile): daemons will refuse pools and routes") }
         let fleet = KubeDaemonFleet(client: client, namespace: namespace, port: daemonPort, token: token)

@@ -2,51 +2,12 @@
 // /interface, take pools and acknowledge route sets. Measures the time from creating the network to every CIDR
 // block, IPPool and NAD written and every node's full route set acknowledged, plus the writes and pushes it took.
 // Usage: controller-bench <plugins dir> [nodes]
+import BenchFleet
 import Foundation
 import MultiNICController
 import MultiNICCore
 import MultiNICPluginHost
 import MultiNICRender
-
-actor SimulatedFleet: DaemonFleet {
-    let count: Int
-    var pools: [String: Int] = [:]
-    var routes: [String: Int] = [:]
-    var poolPushes = 0
-    var routePushes = 0
-
-    init(count: Int) { self.count = count }
-
-    static func name(_ index: Int) -> String { "node-\(index)" }
-
-    func nodes() -> [String] { (0..<count).map(Self.name) }
-
-    func interfaces(node: String) -> [InterfaceInfo] {
-        let index = Int(node.dropFirst(5)) ?? 0
-        return (1...2).map { nic in
-            InterfaceInfo(interfaceName: "eth\(nic)", netAddress: "10.\(nic).0.0/16",
-                          hostIP: "10.\(nic).\(index / 250).\(index % 250 + 1)", vendor: "15b3", product: "1017")
-        }
-    }
-
-    func setPools(node: String, _ pools: [IPPool]) {
-        self.pools[node] = pools.count
-        poolPushes += 1
-    }
-
-    func setRoutes(node: String, _ request: L3Request) -> L3Response {
-        routes[node] = request.routes.count
-        routePushes += 1
-        return L3Response(success: true, msg: "")
-    }
-
-    func deleteRoutes(node: String, network: String) { routes[node] = nil }
-
-    func complete(expectedRoutes: Int) -> Bool {
-        pools.count == count && pools.values.allSatisfy { $0 == 2 } && routes.count == count
-            && routes.values.allSatisfy { $0 == expectedRoutes }
-    }
-}
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {

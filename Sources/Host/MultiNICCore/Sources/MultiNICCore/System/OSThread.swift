@@ -2,23 +2,24 @@
 import Glibc
 #endif
 
-/// A plain POSIX thread, for work that must not run on a Swift-concurrency thread (entering a network namespace
-/// changes the calling thread) and without Foundation, so that the CNI binaries can link this module.
-enum OSThread {
+/// A plain POSIX thread, for work that must not run on a Swift-concurrency thread: entering a network namespace
+/// changes the calling thread, and a blocking call (libcurl) must not hold a cooperative or a Dispatch worker thread
+/// (on a two-core machine a few of those starve every other task). No Foundation, so the CNI binaries can use it.
+public enum OSThread {
     private final class Body {
         let run: () -> Void
         init(_ run: @escaping () -> Void) { self.run = run }
     }
 
     /// Runs `body` on a new thread and waits for it to finish.
-    static func runAndWait(_ body: @escaping () -> Void) -> Bool {
+    public static func runAndWait(_ body: @escaping () -> Void) -> Bool {
         guard let thread = start(body) else { return false }
         return pthread_join(thread, nil) == 0
     }
 
     /// Runs `body` on a new detached thread.
     @discardableResult
-    static func detach(_ body: @escaping () -> Void) -> Bool {
+    public static func detach(_ body: @escaping () -> Void) -> Bool {
         guard let thread = start(body) else { return false }
         return pthread_detach(thread) == 0
     }

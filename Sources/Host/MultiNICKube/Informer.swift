@@ -1,0 +1,171 @@
+import Foundation
+import MultiNICController
+import MultiNICCore
+
+/// A local copy of one kind, kept current by one list and one watch (an informer): reads are answered from memory,
+/// the store's own writes are folded in as soon as the API accepts them, and every change is fanned out to the
+/// store's watchers. After 410 Gone, a watch ERROR or a dropped connection it lists again (with backoff) and reports
+/// what changed meanwhile, so level-based reconcilers catch up.
+actor Informer<S: ResourceSpec> {
+    let client: KubeClient
+    private var objects: [ObjectKey: Resource<S>] = [:]
+    private var synced = false
+    private var lastFailure: KubeError?
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var subscribers: [UUID: AsyncStream<StoreEvent>.Continuation] = [:]
+    private var loop: Task<Void, Never>?
+
+    init(client: KubeClient) {
+        self.client = client
+    }
+
+    deinit { loop?.cancel() }
+
+    /// Waits for the first complete list (starting the informer on first use); throws when the latest attempt failed.
+    func ready() async throws(KubeError) {
+        if loop == nil { loop = Task { await self.run() } }
+        while !synced {
+            if let lastFailure { throw lastFailure }
+            await withCheckedContinuation { waiters.append($0) }
+        }
+    }
+
+    func get(_ key: ObjectKey) -> Resource<S>? { objects[key] }
+
+    func list(namespace: String?, labels: [String: String]) -> [Resource<S>] {
+        objects.values.filter { object in
+            (namespace == nil || object.metadata.namespace == namespace)
+                && labels.allSatisfy { object.metadata.labels?[$0.key] == $0.value }
+        }.sorted { ObjectKey($0) < ObjectKey($1) }
+    }
+
+    /// Our own write as the API answered it; an older version than the cached one changes nothing.
+    func wrote(_ object: Resource<S>) {
+        let key = ObjectKey(object)
+        if let cached = objects[key], Self.isNewer(cached.metadata.resourceVersion, than: object.metadata.resourceVersion) { return }
+        objects[key] = object
+    }
+
+    func removed(_ key: ObjectKey) { objects[key] = nil }
+
+    /// Every change from now on; the objects already known arrive first as `modified`.
+    func subscribe() -> AsyncStream<StoreEvent> {
+        let (stream, continuation) = AsyncStream<StoreEvent>.makeStream()
+        let id = UUID()
+        subscribers[id] = continuation
+        if synced { for key in objects.keys.sorted() { continuation.yield(.modified(key)) } }
+        continuation.onTermination = { _ in Task { await self.unsubscribe(id) } }
+        if loop == nil { loop = Task { await self.run() } }
+        return stream
+    }
+
+    private func unsubscribe(_ id: UUID) { subscribers[id] = nil }
+
+    private func publish(_ event: StoreEvent) {
+        for subscriber in subscribers.values { subscriber.yield(event) }
+    }
+
+    /// Resource versions are opaque, but the API server's are integers; when both parse, compare them.
+    static func isNewer(_ version: String?, than other: String?) -> Bool {
+        guard let version = version.flatMap({ Int($0) }), let other = other.flatMap({ Int($0) }) else { return false }
+        return version > other
+    }
+
+    private func replaceAll(_ listed: [Resource<S>]) {
+        let fresh = Dictionary(listed.map { (ObjectKey($0), $0) }, uniquingKeysWith: { _, last in last })
+        let gone = objects.keys.filter { fresh[$0] == nil }
+        objects = fresh
+        let wasSynced = synced
+        synced = true
+        lastFailure = nil
+        for key in gone.sorted() { publish(.deleted(key)) }
+        for key in fresh.keys.sorted() { publish(wasSynced ? .modified(key) : .added(key)) }
+        let woken = waiters
+        waiters = []
+        for waiter in woken { waiter.resume() }
+    }
+
+    private func failed(_ error: KubeError) {
+        lastFailure = error
+        let woken = waiters
+        waiters = []
+        for waiter in woken { waiter.resume() }
+    }
+
+    private func apply(_ event: KubeWatchEvent<Resource<S>>) -> String? {
+        switch event {
+        case .added(let object):
+            objects[ObjectKey(object)] = object
+            publish(.added(ObjectKey(object)))
+            return object.metadata.resourceVersion
+        case .modified(let object):
+            objects[ObjectKey(object)] = object
+            publish(.modified(ObjectKey(object)))
+            return object.metadata.resourceVersion
+        case .deleted(let object):
+            objects[ObjectKey(object)] = nil
+            publish(.deleted(ObjectKey(object)))
+            return object.metadata.resourceVersion
+        case .bookmark(let version):
+            return version
+        case .error:
+            return nil
+        }
+    }
+
+    private func run() async {
+        var version: String?
+        var backoff: Duration = .milliseconds(200)
+        while !Task.isCancelled {
+            do throws(KubeError) {
+                if version == nil {
+                    let listed = try await client.list(S.self, namespace: nil)
+                    replaceAll(listed.items)
+                    version = listed.resourceVersion
+                }
+                do {
+                    for try await event in client.watch(S.self, namespace: nil, resourceVersion: version ?? "") {
+                        backoff = .milliseconds(200)
+                        guard let next = apply(event) else {
+                            version = nil
+                            break
+                        }
+                        version = next
+                    }
+                } catch let error as KubeError {
+                    throw error
+                } catch {
+                    throw .transport(String(describing: error))
+                }
+            } catch {
+                if error.code == 410 {
+                    version = nil
+                    continue
+                }
+                if !synced { failed(error) }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(30))
+            }
+        }
+    }
+}
+
+/// The informers of a ``KubernetesStore``, one per kind it was asked to cache.
+final class InformerSet: Sendable {
+    private let informers: [String: any Sendable]
+
+    init(client: KubeClient, kinds: [any ResourceSpec.Type]) {
+        var informers: [String: any Sendable] = [:]
+        for kind in kinds { informers[kind.kind] = Self.make(kind, client: client) }
+        self.informers = informers
+    }
+
+    private static func make<S: ResourceSpec>(_ type: S.Type, client: KubeClient) -> any Sendable {
+        Informer<S>(client: client)
+    }
+
+    /// The informer of `S`, if that kind is cached.
+    func informer<S: ResourceSpec>(_ type: S.Type) -> Informer<S>? {
+        informers[S.kind] as? Informer<S>
+    }
+}

@@ -1,0 +1,100 @@
+// Controller convergence on the Kubernetes store: N simulated nodes (default 1000) × 2 NICs, the reconcilers talking to
+// the in-process API server (MultiNICKubeFake) through the libcurl client, as the operator does. Reports the time
+// from creating the network to every IPPool, the NAD and the route status written and every node's route set
+// acknowledged, and the API requests the operator issued for it (by verb and resource).
+// Usage: kube-bench <plugins dir> [nodes] [qps] [--no-cache]
+//   qps: the client's rate limit (default: unlimited in practice); --no-cache: every read goes to the API server
+//   instead of the informers, as before they existed.
+import BenchFleet
+import Foundation
+import MultiNICController
+import MultiNICCore
+import MultiNICKube
+import MultiNICKubeFake
+import MultiNICPluginHost
+import MultiNICRender
+
+let noCache = CommandLine.arguments.contains("--no-cache")
+let arguments = CommandLine.arguments.filter { $0 != "--no-cache" }
+guard arguments.count >= 2 else {
+    print("usage: kube-bench <plugins dir> [nodes] [qps]")
+    exit(2)
+}
+let count = arguments.count > 2 ? Int(arguments[2]) ?? 1000 : 1000
+let qps = arguments.count > 3 ? Double(arguments[3]) ?? 100_000 : 100_000
+let server = try await FakeAPIServer()
+let client = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: qps, burst: Int(max(qps * 2, 1)))
+let store = KubernetesStore(client: client, cached: noCache ? [] : KubernetesStore.controllerKinds)
+let fleet = SimulatedFleet(count: count)
+let loaded = PluginRegistry.load(directory: arguments[1])
+let controller = MultiNICController(store: store, fleet: fleet, renderer: NetworkRenderer(registry: loaded.registry),
+                                    hostPeriod: .seconds(3600))
+_ = try await client.create(ClusterNamespace(metadata: ObjectMeta(name: "default"), spec: NamespaceSpec()))
+for index in 0..<count {
+    _ = try await client.create(ClusterNode(metadata: ObjectMeta(name: SimulatedFleet.name(index)), spec: NodeSpec()))
+}
+
+/// Objects of a collection as the server holds them (not counted as requests).
+func stored(_ collection: String) -> [JSONValue] { server.objects(collection) }
+let group = MultiNicNetworkSpec.apiVersion
+let clock = ContinuousClock()
+let setupRequests = server.log.count
+let discoveryStart = clock.now
+let running = Task { await controller.run(workers: 8) }
+while stored("apis/\(group)/hostinterfaces").count < count { try await Task.sleep(for: .milliseconds(20)) }
+let discovered = clock.now - discoveryStart
+let discoveryRequests = server.log.count - setupRequests
+
+let network = MultiNicNetwork(metadata: ObjectMeta(name: "bench"), spec: MultiNicNetworkSpec(
+    subnet: "172.16.0.0/12", ipam: #"{"type":"multi-nic-ipam","hostBlock":10,"interfaceBlock":1,"vlanMode":"l3"}"#,
+    multiNICIPAM: true, plugin: PluginSpec(cniVersion: "1.0.0", type: "macvlan", args: ["mode": "bridge"]),
+    namespaces: ["default"]))
+_ = try await client.create(network)
+let start = clock.now
+let requestsBefore = server.log.count
+let expectedRoutes = (count - 1) * 2
+while true {
+    let pools = stored("apis/\(group)/ippools").count
+    let nad = !stored("apis/\(NetworkAttachmentDefinitionSpec.apiVersion)/network-attachment-definitions").isEmpty
+    let routeStatus = stored("apis/\(group)/multinicnetworks").first?.objectValue?["status"]?.objectValue?["routeStatus"]?.stringValue
+    if pools == count * 2, nad, routeStatus == "Success", await fleet.complete(expectedRoutes: expectedRoutes) { break }
+    if clock.now - start > .seconds(600) {
+        print("did not converge in 600 s: pools \(pools), NAD \(nad), route status \(routeStatus ?? "none")")
+        exit(1)
+    }
+    try await Task.sleep(for: .milliseconds(20))
+}
+let converged = clock.now - start
+let convergeRequests = server.log.count - requestsBefore
+// Quiet period: what a converged operator keeps asking for.
+try await Task.sleep(for: .seconds(5))
+let idleRequests = server.log.count - requestsBefore - convergeRequests
+running.cancel()
+server.stop()
+
+/// "GET ippools", "PUT multinicnetworks/status", … with counts, most first.
+func breakdown(_ lines: ArraySlice<String>) -> String {
+    var counts: [String: Int] = [:]
+    for line in lines {
+        let parts = line.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2 else { continue }
+        let path = parts[1].split(separator: "?").first.map(String.init) ?? ""
+        var segments = path.split(separator: "/").map(String.init)
+        segments.removeFirst(segments.first == "api" ? 2 : 3)
+        if segments.first == "namespaces", segments.count > 2 { segments.removeFirst(2) }
+        var resource = segments.first ?? "?"
+        if segments.count > 2 { resource += "/" + segments[2] }
+        let verb = parts[1].contains("watch=") ? "WATCH" : String(parts[0])
+        counts["\(verb) \(resource)", default: 0] += 1
+    }
+    return counts.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.map { "\($0.key) \($0.value)" }
+        .joined(separator: ", ")
+}
+let log = server.log.all
+print("controller on the Kubernetes store (in-process API server), \(count) simulated nodes × 2 NICs, client qps \(Int(qps)), \(noCache ? "no informers" : "informers"):")
+print("  discovery (every HostInterface written): \(discovered), \(discoveryRequests) API requests")
+print("    \(breakdown(log[setupRequests..<(setupRequests + discoveryRequests)]))")
+print("  network created → \(count * 2) IPPools, NAD, every route set acknowledged, status Success: \(converged), \(convergeRequests) API requests")
+print("    \(breakdown(log[requestsBefore..<(requestsBefore + convergeRequests)]))")
+print("  pool pushes \(await fleet.poolPushes), route pushes \(await fleet.routePushes); requests in the 5 s after convergence: \(idleRequests)")
+print("    \(breakdown(log[(requestsBefore + convergeRequests)...].prefix(idleRequests)))")
