@@ -111,6 +111,7 @@ extension FakeAPIServer {
     }
 
     private func record(_ state: inout State, _ type: String, _ object: JSONValue, _ target: Target) {
+        guard !state.muted else { return }
         state.events.append((state.version, type, object, target.collection))
         for continuation in state.watchers.values { continuation.yield((state.version, type, object, target.collection)) }
     }

@@ -25,6 +25,8 @@ public final class FakeAPIServer: Sendable {
         var watchers: [UUID: AsyncStream<(Int, String, JSONValue, String)>.Continuation] = [:]
         /// Pod logs by "namespace/name".
         var logs: [String: String] = [:]
+        /// Changes are not delivered to watches (see `unobserved`).
+        var muted = false
     }
 
     /// PEM files for HTTPS; with `clientCA` every client must present a certificate that CA signed.
@@ -141,6 +143,19 @@ public final class FakeAPIServer: Sendable {
 
     /// Forgets the change history up to now: watches from older versions get 410 Gone.
     public func compact() { state.withLock { $0.oldestWatchable = $0.version; $0.events = [] } }
+
+    /// Runs `changes` without any watch seeing them, then forgets the history and ends the watches: a client that
+    /// watches again from where it was gets 410 Gone and must list to learn what happened (as after a long
+    /// disconnection).
+    public func unobserved(_ changes: () async throws -> Void) async rethrows {
+        state.withLock { $0.muted = true }
+        defer {
+            state.withLock { $0.muted = false }
+            compact()
+            closeWatches()
+        }
+        try await changes()
+    }
 
     /// The next PUT of an object with this name answers 409, as if someone else had just written it.
     public func conflictOnce(_ name: String) { state.withLock { _ = $0.conflictOnce.insert(name) } }

@@ -114,9 +114,10 @@ import Testing
         }
     }
 
-    @Test func theReconcilersRunUnchangedOnTheKubernetesStore() async throws {
+    @Test(arguments: [false, true])
+    func theReconcilersRunUnchangedOnTheKubernetesStore(informers: Bool) async throws {
         try await withServer { server, client in
-            let store = KubernetesStore(client: client)
+            let store = KubernetesStore(client: client, cached: informers ? KubernetesStore.controllerKinds : [])
             let fleet = SimpleFleet()
             _ = try await store.create(ClusterNamespace(metadata: ObjectMeta(name: "default"), spec: NamespaceSpec()))
             for index in 0..<3 {
@@ -146,10 +147,21 @@ import Testing
                 if !gone { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(gone, "the finalizer ran and let go")
-            let pools = try await store.list(IPPoolSpec.self)
-            let cidrs = try await store.list(CIDRSpec.self)
-            #expect(pools.isEmpty && cidrs.isEmpty)
-            #expect(try await store.list(NetworkAttachmentDefinitionSpec.self).isEmpty)
+            var leftovers = 0
+            for _ in 0..<600 {
+                // Informers learn of deletions from their watch: give them a moment.
+                leftovers = try await store.list(IPPoolSpec.self).count + store.list(CIDRSpec.self).count
+                    + store.list(NetworkAttachmentDefinitionSpec.self).count
+                if leftovers == 0 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(leftovers == 0, "pools, CIDR and NADs removed with the network")
+            #expect(server.objects("apis/net.cogadvisor.io/v1/ippools").isEmpty, "removed from the API server, not just the cache")
+            if informers {
+                let reads = server.log.all.dropFirst(setupRequests).filter { $0.hasPrefix("GET") && !$0.contains("watch=") }
+                #expect(reads.count <= KubernetesStore.controllerKinds.count + 2,
+                        "reads come from the informers (one list per kind): \(reads)")
+            }
 
             // Every call the reconcilers made is allowed by deploy/'s ClusterRole.
             let used = Set(server.log.all.dropFirst(setupRequests).compactMap(RBACCheck.permission))
