@@ -16,6 +16,9 @@ actor FakeFleet: DaemonFleet {
     var emptyDiscovery: Set<String> = []
     var poolPushes = 0
     var routePushes = 0
+    /// Pods holding leases, by node; and the release requests received.
+    var leaseHolders: [String: [PodLeases]] = [:]
+    var releaseRequests: [String: [PodReleaseRequest]] = [:]
 
     static func interfaces(host: Int, nics: Int) -> [InterfaceInfo] {
         (1...nics).map { nic in
@@ -52,6 +55,20 @@ actor FakeFleet: DaemonFleet {
 
     func deleteRoutes(node: String, network: String) throws(FleetError) {
         routes[node]?[network] = nil
+    }
+
+    func hold(_ pods: [PodLeases], on node: String) { leaseHolders[node] = pods }
+
+    func podLeases(node: String) throws(FleetError) -> PodLeaseSnapshot {
+        guard interfacesByNode[node] != nil else { throw .unreachable(node: node, reason: "no daemon") }
+        return PodLeaseSnapshot(takenAt: 1000, pods: leaseHolders[node] ?? [])
+    }
+
+    func releasePods(node: String, _ request: PodReleaseRequest) throws(FleetError) -> [IPAllocation] {
+        releaseRequests[node, default: []].append(request)
+        let released = (leaseHolders[node] ?? []).filter { request.podUIDs.contains($0.uid) }
+        leaseHolders[node] = (leaseHolders[node] ?? []).filter { !request.podUIDs.contains($0.uid) }
+        return released.flatMap { $0.addresses.map { IPAllocation(interface: "eth1", ip: $0, block: "24") } }
     }
 }
 

@@ -96,30 +96,26 @@ import Testing
     }
 }
 
-/// A pod lister with a fixed answer (or a failure).
-struct FixedPodLister: PodLister {
-    let uids: Set<String>?
-    struct Unavailable: Error {}
-
-    func livePodUIDs() async throws -> Set<String> {
-        guard let uids else { throw Unavailable() }
-        return uids
-    }
-}
-
 @Suite struct LeakSweepTests {
-    @Test func onlyLeaksOfVanishedPodsAreReleased() async throws {
+    @Test func theSnapshotNamesEveryPodAndOnlyTheNamedPodsAreReleasedWithinTheWindow() async throws {
         try await DaemonAPITests().withApp { client, services in
             _ = try await DaemonAPITests().call(client, .put, "/pools", DaemonAPITests.pools)
             _ = try await DaemonAPITests().call(client, .post, "/allocate", DaemonAPITests.allocate)
             let other = DaemonAPITests.allocate.replacingOccurrences(of: "\"c1\"", with: "\"c2\"")
                 .replacingOccurrences(of: "\"u1\"", with: "\"u2\"")
             _ = try await DaemonAPITests().call(client, .post, "/allocate", other)
-            await #expect(throws: DaemonError.self) { try await services.sweepLeaks(using: FixedPodLister(uids: nil)) }
-            #expect(services.ipam.current.leases.count == 4, "a failed listing releases nothing")
-            let released = try await services.sweepLeaks(using: FixedPodLister(uids: ["u2"]))
+            let (status, body) = try await DaemonAPITests().call(client, .get, DaemonAPI.podLeasesPath, nil)
+            #expect(status == 200)
+            let snapshot = try JSONDecoder().decode(PodLeaseSnapshot.self, from: Data(body.utf8))
+            #expect(snapshot.pods.map(\.uid).sorted() == ["u1", "u2"] && snapshot.pods.allSatisfy { $0.addresses.count == 2 })
+
+            let stale = PodReleaseRequest(snapshotTakenAt: snapshot.takenAt - DaemonAPI.sweepWindowSeconds - 1, podUIDs: ["u1"])
+            await #expect(throws: DaemonError.self) { _ = try await services.releasePods(stale) }
+            #expect(services.ipam.current.leases.count == 4, "a decision on an old snapshot releases nothing")
+
+            let released = try await services.releasePods(PodReleaseRequest(snapshotTakenAt: snapshot.takenAt, podUIDs: ["u1", ""]))
             #expect(released.count == 2)
-            #expect(Set(services.ipam.current.leases.values.map(\.pod.uid)) == ["u2"])
+            #expect(Set(services.ipam.current.leases.values.map(\.pod.uid)) == ["u2"], "only the named pod's leases went")
         }
     }
 }

@@ -242,6 +242,8 @@ actor SimpleFleet: DaemonFleet {
         return L3Response(success: true, msg: "")
     }
     func deleteRoutes(node: String, network: String) { routes[node] = nil }
+    func podLeases(node: String) -> PodLeaseSnapshot { PodLeaseSnapshot(takenAt: 0, pods: []) }
+    func releasePods(node: String, _ request: PodReleaseRequest) -> [IPAllocation] { [] }
 }
 
 /// Two replicas, one Lease.
@@ -264,58 +266,6 @@ actor SimpleFleet: DaemonFleet {
     }
 }
 
-/// The operator's view of the daemons: their pods (by label) and TCP with the bearer token, against a real multi-nicd.
-@Suite struct KubeDaemonFleetTests {
-    @Test func daemonsAreFoundByTheirPodsAndCalledWithTheToken() async throws {
-        let server = try await FakeAPIServer()
-        defer { server.stop() }
-        let client = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-fleet-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "fleet-token\n".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
-        let port = Int.random(in: 20000...40000)
-        let plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
-        defer { try? FileManager.default.removeItem(atPath: plugins) }
-        let daemon = try RunningDaemon(directory: directory, pluginsDirectory: plugins,
-                                       arguments: ["--port", String(port), "--bind", "127.0.0.1", "--token-file", directory + "/token"])
-        defer { daemon.kill() }
-
-        // The DaemonSet's pod on node n1 (host network: the pod IP is the node's), and an unrelated pod.
-        for (name, labels, node) in [("multi-nicd-x1", ["app": "multi-nicd"], "n1"), ("web", ["app": "web"], "n2")] {
-            let pod: JSONValue = .object(["apiVersion": .string("v1"), "kind": .string("Pod"),
-                                          "metadata": .object(["name": .string(name), "labels": .object(labels.mapValues(JSONValue.string))]),
-                                          "spec": .object(["nodeName": .string(node)])])
-            let created = try JSONValue.parse(String(decoding: try await client.call("POST", "/api/v1/namespaces/ops/pods",
-                                                                                      body: Array(pod.description.utf8)), as: UTF8.self))
-            var withStatus = created.objectValue ?? [:]
-            withStatus["status"] = .object(["phase": .string("Running"), "podIP": .string("127.0.0.1")])
-            _ = try await client.call("PUT", "/api/v1/namespaces/ops/pods/\(name)/status", body: Array(JSONValue.object(withStatus).description.utf8))
-        }
-        let fleet = KubeDaemonFleet(client: client, namespace: "ops", port: port, token: "fleet-token")
-        #expect(await fleet.nodes() == ["n1"], "only the daemon's pods")
-        _ = try await fleet.interfaces(node: "n1")
-        let pool = IPPool(metadata: ObjectMeta(name: "p"), spec: IPPoolSpec(podCIDR: "10.60.0.0/16", vlanCIDR: "10.60.0.0/16",
-                                                                            netAttachDef: "net", hostName: "n1", interfaceName: "lo"))
-        try await fleet.setPools(node: "n1", [pool])
-        let listed = server.log.all.filter { $0.contains("/pods") && $0.hasPrefix("GET") }
-        #expect(listed.allSatisfy { $0.contains("labelSelector=app%3Dmulti-nicd") }, "never an unfiltered pod list: \(listed)")
-
-        let intruder = KubeDaemonFleet(client: client, namespace: "ops", port: port, token: "wrong")
-        do {
-            try await intruder.setPools(node: "n1", [])
-            Issue.record("a wrong token must be refused")
-        } catch {
-            guard case .rejected(_, 401, _) = error else { Issue.record("expected 401, got \(error)"); return }
-        }
-        do {
-            _ = try await fleet.interfaces(node: "n2")
-            Issue.record("n2 has no daemon")
-        } catch {
-            guard case .unreachable = error else { Issue.record("expected unreachable, got \(error)"); return }
-        }
-    }
-}
 
 /// The operator executable against the in-test API server: leader Lease, Config → DaemonSet, a network reconciled.
 @Suite struct OperatorProcessTests {

@@ -11,16 +11,23 @@ public final class MultiNICController: Sendable {
     public let hosts = WorkQueue<String>()
     public let pools = WorkQueue<String>()
     public let routes = WorkQueue<String>()
+    /// Nodes whose leases are checked against live pods (only with a pod directory).
+    public let leaks = WorkQueue<String>()
     let poolPusher: PoolPushReconciler
     let renderer: NetworkRenderer
     let hostPeriod: Duration
+    let leakSweep: LeakSweepReconciler?
 
-    public init(store: any ResourceStore, fleet: any DaemonFleet, renderer: NetworkRenderer, hostPeriod: Duration = .seconds(60)) {
+    /// With `pods`, every node's leases are swept every `sweepPeriod` (at most two minutes) for pods that are gone.
+    public init(store: any ResourceStore, fleet: any DaemonFleet, renderer: NetworkRenderer, hostPeriod: Duration = .seconds(60),
+                pods: (any PodDirectory)? = nil, sweepPeriod: Duration = .seconds(60),
+                onLeakRelease: @escaping @Sendable (String, [IPAllocation]) async -> Void = { _, _ in }) {
         self.store = store
         self.fleet = fleet
         self.renderer = renderer
         self.hostPeriod = hostPeriod
         poolPusher = PoolPushReconciler(store: store, fleet: fleet)
+        leakSweep = pods.map { LeakSweepReconciler(fleet: fleet, pods: $0, period: sweepPeriod, onRelease: onLeakRelease) }
     }
 
     /// Runs until the task is cancelled.
@@ -35,18 +42,20 @@ public final class MultiNICController: Sendable {
         tasks += runWorkers(HostInterfaceReconciler(store: store, fleet: fleet, period: hostPeriod), queue: hosts, workers: workers)
         tasks += runWorkers(poolPusher, queue: pools, workers: workers)
         tasks += runWorkers(routeReconciler, queue: routes, workers: workers)
+        if let leakSweep { tasks += runWorkers(leakSweep, queue: leaks, workers: 1) }
         tasks += await watches()
         await seed()
         let running = tasks
         await withTaskCancellationHandler {
             for task in running { await task.value }
-        } onCancel: { [networks, hosts, pools, routes] in
+        } onCancel: { [networks, hosts, pools, routes, leaks] in
             for task in running { task.cancel() }
             Task {
                 await networks.shutdown()
                 await hosts.shutdown()
                 await pools.shutdown()
                 await routes.shutdown()
+                await leaks.shutdown()
             }
         }
     }
@@ -58,6 +67,7 @@ public final class MultiNICController: Sendable {
         await hosts.add(node)
         await pools.add(node)
         await routes.add(node)
+        if leakSweep != nil { await leaks.add(node) }
     }
 
     /// True when no queue has work waiting or running.
@@ -72,6 +82,7 @@ public final class MultiNICController: Sendable {
             await hosts.add(node)
             await pools.add(node)
             await routes.add(node)
+            if leakSweep != nil { await leaks.add(node) }
         }
         for network in (try? await store.list(MultiNicNetworkSpec.self)) ?? [] { await networks.add(network.metadata.name) }
     }
@@ -95,7 +106,12 @@ public final class MultiNICController: Sendable {
                     for network in (try? await store.list(MultiNicNetworkSpec.self)) ?? [] { await networks.add(network.metadata.name) }
                 }
             },
-            Task { [hosts] in for await event in nodeEvents { await hosts.add(event.key.name) } },
+            Task { [hosts, leaks, sweeping = leakSweep != nil] in
+                for await event in nodeEvents {
+                    await hosts.add(event.key.name)
+                    if sweeping, case .added = event { await leaks.add(event.key.name) }
+                }
+            },
         ]
     }
 }

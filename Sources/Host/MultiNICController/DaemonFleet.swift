@@ -28,4 +28,8 @@ public protocol DaemonFleet: Sendable {
     func setRoutes(node: String, _ request: L3Request) async throws(FleetError) -> L3Response
     /// Removes one network's routes from the node (`POST /deletel3`).
     func deleteRoutes(node: String, network: String) async throws(FleetError)
+    /// The pods holding leases on the node (`GET /podleases`).
+    func podLeases(node: String) async throws(FleetError) -> PodLeaseSnapshot
+    /// Releases the leases of pods found gone (`POST /releasepods`).
+    func releasePods(node: String, _ request: PodReleaseRequest) async throws(FleetError) -> [IPAllocation]
 }

@@ -13,8 +13,8 @@ public enum DaemonRouter {
     }
 
     /// Paths that only read.
-    static let readOnlyPaths: Set<String> = [DaemonAPI.interfacePath, DaemonAPI.statusPath, DaemonAPI.leasesPath, "/healthz",
-                                             "/readyz", "/metrics", DaemonAPI.greetPath]
+    static let readOnlyPaths: Set<String> = [DaemonAPI.interfacePath, DaemonAPI.statusPath, DaemonAPI.leasesPath,
+                                             DaemonAPI.podLeasesPath, "/healthz", "/readyz", "/metrics", DaemonAPI.greetPath]
 
     public static func build(_ services: DaemonServices, access: Access) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
@@ -48,6 +48,10 @@ public enum DaemonRouter {
         }
         router.post(RouterPath(DaemonAPI.leasesPath)) { request, context in
             try json(services.leases(try await decode(LeaseQuery.self, request, context)))
+        }
+        router.get(RouterPath(DaemonAPI.podLeasesPath)) { _, _ in try json(services.podLeases()) }
+        router.post(RouterPath(DaemonAPI.releasePodsPath)) { request, context in
+            try json(try await services.releasePods(try await decode(PodReleaseRequest.self, request, context)))
         }
         router.post(RouterPath(DaemonAPI.gcPath)) { request, context in
             try json(try await services.garbageCollect(try await decode(GCRequest.self, request, context)))

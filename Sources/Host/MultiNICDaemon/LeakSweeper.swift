@@ -1,35 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MultiNICCore
 
-/// Lists the pods that exist on this node (the Kubernetes implementation arrives with the operator).
-public protocol PodLister: Sendable {
-    /// UIDs of the pods that currently exist on this node.
-    func livePodUIDs() async throws -> Set<String>
-}
-
 extension DaemonServices {
-    /// Releases leases whose pod no longer exists. A listing failure releases nothing: an address is never taken
-    /// from a pod that might still be there.
-    public func sweepLeaks(using lister: any PodLister) async throws(DaemonError) -> [IPAllocation] {
-        let live: Set<String>
-        do {
-            live = try await lister.livePodUIDs()
-        } catch {
-            throw .failure("listing pods for the leak sweep failed (nothing released): \(error)")
+    /// Seconds on the system's monotonic clock: comparable across daemon restarts, immune to wall-clock changes.
+    static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// `GET /podleases`: the pods holding leases here, for the controller's leak sweep.
+    public func podLeases() -> PodLeaseSnapshot {
+        let takenAt = Self.monotonicSeconds()
+        let byPod = Dictionary(grouping: ipam.current.leases.values) { $0.pod }
+        let pods = byPod.map { pod, leases in
+            PodLeases(namespace: pod.namespace, name: pod.name, uid: pod.uid, addresses: leases.map(\.address.description).sorted())
+        }.sorted { ($0.namespace, $0.name, $0.uid) < ($1.namespace, $1.name, $1.uid) }
+        return PodLeaseSnapshot(takenAt: takenAt, pods: pods)
+    }
+
+    /// `POST /releasepods`: releases the leases of pods the controller found gone. Refused when the snapshot the
+    /// decision rests on is older than ``DaemonAPI/sweepWindowSeconds`` (or from the future: another boot).
+    public func releasePods(_ request: PodReleaseRequest) async throws(DaemonError) -> [IPAllocation] {
+        let age = Self.monotonicSeconds() - request.snapshotTakenAt
+        guard age >= 0, age <= DaemonAPI.sweepWindowSeconds else {
+            throw .conflict("the lease snapshot is \(Int(age)) s old (at most \(Int(DaemonAPI.sweepWindowSeconds)) s): take a new one")
         }
+        let uids = Set(request.podUIDs.filter { !$0.isEmpty })
+        guard !uids.isEmpty else { return [] }
         do {
-            let released = try await ipam.sweep(livePodUIDs: live)
+            let released = try await ipam.release(podUIDs: uids)
             metrics.countReleases(released.count)
             return released.map(Self.allocation)
         } catch {
             throw DaemonError(error)
-        }
-    }
-
-    /// Sweeps every `interval` until the task is cancelled.
-    public func sweepPeriodically(using lister: any PodLister, every interval: Duration) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            _ = try? await sweepLeaks(using: lister)
         }
     }
 }

@@ -152,6 +152,11 @@ public final class IPAMService: Sendable {
         try await releasing { $0.orphanKeys(livePodUIDs: livePodUIDs) }
     }
 
+    /// Releases every lease of these pods (the controller found them gone).
+    public func release(podUIDs: Set<String>) async throws(IPAMError) -> [Lease] {
+        try await releasing { $0.keys(ofPods: podUIDs) }
+    }
+
     private func releasing(_ keys: @escaping (IPAMState) -> [AllocationKey]) async throws(IPAMError) -> [Lease] {
         try await commit { state, now in
             let chosen = keys(state)

@@ -75,7 +75,7 @@ public final class KubeClient: Sendable {
     }
 
     /// Every object (following `continue` across pages of `limit`), and the list's resourceVersion to watch from.
-    public func list<S: ResourceSpec>(_ type: S.Type, namespace: String?, labelSelector: String? = nil,
+    public func list<S: ResourceSpec>(_ type: S.Type, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil,
                                       limit: Int = 500) async throws(KubeError) -> (items: [Resource<S>], resourceVersion: String) {
         var items: [Resource<S>] = []
         var next: String?
@@ -83,6 +83,7 @@ public final class KubeClient: Sendable {
         repeat {
             var query = ["limit=\(limit)"]
             if let labelSelector, !labelSelector.isEmpty { query.append("labelSelector=" + KubePaths.escape(labelSelector)) }
+            if let fieldSelector, !fieldSelector.isEmpty { query.append("fieldSelector=" + KubePaths.escape(fieldSelector)) }
             if let next { query.append("continue=" + KubePaths.escape(next)) }
             let body = try await call("GET", KubePaths.collection(S.self, namespace: namespace) + "?" + query.joined(separator: "&"))
             let page = try decode(ResourceList<S>.self, body)

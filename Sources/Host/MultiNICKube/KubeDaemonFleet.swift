@@ -98,4 +98,12 @@ public actor KubeDaemonFleet: DaemonFleet {
     public func deleteRoutes(node: String, network: String) async throws(FleetError) {
         _ = try await call(node, "POST", DaemonAPI.deleteL3Path, body: L3Request(name: network, subnet: "", routes: []), as: L3Response.self)
     }
+
+    public func podLeases(node: String) async throws(FleetError) -> PodLeaseSnapshot {
+        try await call(node, "GET", DaemonAPI.podLeasesPath, body: nil as String?, as: PodLeaseSnapshot.self)
+    }
+
+    public func releasePods(node: String, _ request: PodReleaseRequest) async throws(FleetError) -> [IPAllocation] {
+        try await call(node, "POST", DaemonAPI.releasePodsPath, body: request, as: [IPAllocation].self)
+    }
 }

@@ -55,6 +55,14 @@ public struct LabFleet: DaemonFleet {
         }
     }
 
+    public func podLeases(node: String) async throws(FleetError) -> PodLeaseSnapshot {
+        try await call(node) { client throws(DaemonClientError) in try client.get(DaemonAPI.podLeasesPath, as: PodLeaseSnapshot.self) }
+    }
+
+    public func releasePods(node: String, _ request: PodReleaseRequest) async throws(FleetError) -> [IPAllocation] {
+        try await call(node) { client throws(DaemonClientError) in try client.post(DaemonAPI.releasePodsPath, request, as: [IPAllocation].self) }
+    }
+
     /// The daemon's `/status`, for `lab status`.
     public func status(node: String) async -> DaemonStatus? {
         try? await call(node) { client throws(DaemonClientError) in try client.get(DaemonAPI.statusPath, as: DaemonStatus.self) }

@@ -23,6 +23,7 @@ struct Operator: ParsableCommand {
     @Option(help: "File with the daemons' bearer token (the multi-nicd-token Secret, mounted).") var daemonTokenFile = "/etc/multi-nicd/token"
     @Option(help: "Daemon TCP port.") var daemonPort = 11000
     @Option(help: "Requests per second to the API server (bursts of twice that).") var qps = 20.0
+    @Option(help: "Seconds between two leak sweeps of a node (1-120; 0 turns the sweep off).") var leakSweepPeriod = 60
 
     func runAsync() async throws {
         let logger = Logger(label: "multi-nic-operator")
@@ -43,7 +44,15 @@ struct Operator: ParsableCommand {
         let fleet = KubeDaemonFleet(client: client, namespace: namespace, port: daemonPort, token: token)
         let loaded = try PluginRegistry.load(directory: pluginsDir)
         for error in loaded.errors { logger.warning("plugin not loaded: \(error)") }
-        let controller = MultiNICController(store: store, fleet: fleet, renderer: NetworkRenderer(registry: loaded.registry))
+        guard (0...Int(DaemonAPI.sweepWindowSeconds)).contains(leakSweepPeriod) else {
+            throw ValidationError("--leak-sweep-period must be 0 to \(Int(DaemonAPI.sweepWindowSeconds)) seconds")
+        }
+        let controller = MultiNICController(
+            store: store, fleet: fleet, renderer: NetworkRenderer(registry: loaded.registry),
+            pods: leakSweepPeriod > 0 ? KubePodDirectory(client: client) : nil, sweepPeriod: .seconds(max(1, leakSweepPeriod)),
+            onLeakRelease: { node, released in
+                logger.info("leak sweep on \(node) released \(released.map(\.ip).joined(separator: ", ")) (their pods are gone)")
+            })
         let state = OperatorState()
 
         let work: @Sendable () async -> Void = {

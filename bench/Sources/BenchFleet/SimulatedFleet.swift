@@ -36,6 +36,10 @@ public actor SimulatedFleet: DaemonFleet {
 
     public func deleteRoutes(node: String, network: String) { routes[node] = nil }
 
+    public func podLeases(node: String) -> PodLeaseSnapshot { PodLeaseSnapshot(takenAt: 0, pods: []) }
+
+    public func releasePods(node: String, _ request: PodReleaseRequest) -> [IPAllocation] { [] }
+
     public func complete(expectedRoutes: Int) -> Bool {
         pools.count == count && pools.values.allSatisfy { $0 == 2 } && routes.count == count
             && routes.values.allSatisfy { $0 == expectedRoutes }

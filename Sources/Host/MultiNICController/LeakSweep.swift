@@ -1,0 +1,56 @@
+import MultiNICCore
+
+/// The pods the cluster knows, as the leak sweep needs them: per node (a filtered list, never every pod of the
+/// cluster — upstream #97) and one by name.
+public protocol PodDirectory: Sendable {
+    /// UIDs of the pods bound to `node`, read consistently (not from a cache that may lag).
+    func podUIDs(onNode node: String) async throws -> Set<String>
+    /// The UID of the pod that has this name now, or nil when there is none.
+    func podUID(namespace: String, name: String) async throws -> String?
+}
+
+/// Finds leases whose pod is gone and has the node's daemon release them: snapshot the daemon's leases, then list
+/// the node's pods, confirm each missing pod by name, and release within ``DaemonAPI/sweepWindowSeconds`` of the
+/// snapshot (the daemon refuses later releases). A pod that exists — by UID, on any node — keeps its addresses; a
+/// lease without a UID is never swept; any failure releases nothing.
+public struct LeakSweepReconciler: Reconciler {
+    let fleet: any DaemonFleet
+    let pods: any PodDirectory
+    /// Time between two sweeps of a node (at most the window, so a leak lives at most about two periods).
+    let period: Duration
+    let onRelease: @Sendable (String, [IPAllocation]) async -> Void
+
+    public init(fleet: any DaemonFleet, pods: any PodDirectory, period: Duration = .seconds(60),
+                onRelease: @escaping @Sendable (String, [IPAllocation]) async -> Void = { _, _ in }) {
+        self.fleet = fleet
+        self.pods = pods
+        self.period = min(period, .seconds(Int(DaemonAPI.sweepWindowSeconds)))
+        self.onRelease = onRelease
+    }
+
+    public func reconcile(_ node: String) async -> ReconcileResult {
+        let clock = ContinuousClock()
+        let started = clock.now
+        guard let snapshot = try? await fleet.podLeases(node: node) else { return .requeue(after: period) }
+        let holders = snapshot.pods.filter { !$0.uid.isEmpty }
+        guard !holders.isEmpty else { return .requeue(after: period) }
+        var gone: [String] = []
+        do {
+            let live = try await pods.podUIDs(onNode: node)
+            for holder in holders where !live.contains(holder.uid) {
+                // Not on this node's list: confirm by name before deciding (a lagging field index must not cost a
+                // running pod its addresses).
+                if try await pods.podUID(namespace: holder.namespace, name: holder.name) != holder.uid { gone.append(holder.uid) }
+            }
+        } catch {
+            return .requeue(after: period)
+        }
+        // Leave a margin for the daemon's clock: a decision that took too long is dropped, not acted on.
+        guard !gone.isEmpty, clock.now - started < .seconds(Int(DaemonAPI.sweepWindowSeconds) / 2) else { return .requeue(after: period) }
+        if let released = try? await fleet.releasePods(node: node, PodReleaseRequest(snapshotTakenAt: snapshot.takenAt, podUIDs: gone)),
+           !released.isEmpty {
+            await onRelease(node, released)
+        }
+        return .requeue(after: period)
+    }
+}
