@@ -301,8 +301,10 @@ actor SimpleFleet: DaemonFleet {
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
         }
         var daemonSet: JSONValue?
         var status: MultiNicNetworkStatus?
@@ -320,6 +322,15 @@ actor SimpleFleet: DaemonFleet {
         let lease = try await client.get(LeaseSpec.self, name: "multi-nic-cni-operator", namespace: "ops")
         #expect(lease.spec.holderIdentity != nil)
         #expect(try await client.get(NetworkAttachmentDefinitionSpec.self, name: "net", namespace: "default").spec.config.contains("multi-nic"))
+
+        // SIGTERM: the Lease is given up before the process ends, so a successor need not wait for it to expire.
+        kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!process.isRunning && process.terminationStatus == 0)
+        let released = try await client.get(LeaseSpec.self, name: "multi-nic-cni-operator", namespace: "ops")
+        #expect(released.spec.holderIdentity == nil && released.spec.leaseDurationSeconds == 1, "\(released.spec)")
+        let successor = LeaderElector(client: client, namespace: "ops", identity: "successor")
+        #expect(await successor.tryAcquireOrRenew(), "a successor takes the released lease at once")
     }
 }
 

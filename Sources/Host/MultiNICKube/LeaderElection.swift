@@ -75,11 +75,24 @@ public actor LeaderElector {
         } else {
             let renewed = Self.parse(current.spec.renewTime) ?? .distantPast
             let duration = TimeInterval(current.spec.leaseDurationSeconds ?? leaseDuration)
-            guard current.spec.holderIdentity == nil || renewed.addingTimeInterval(duration) < now else { return false }
+            let vacant = current.spec.holderIdentity == nil || current.spec.holderIdentity == ""
+            guard vacant || renewed.addingTimeInterval(duration) < now else { return false }
             next.spec = LeaseSpec(holderIdentity: identity, leaseDurationSeconds: leaseDuration, acquireTime: stamp, renewTime: stamp,
                                   leaseTransitions: (current.spec.leaseTransitions ?? 0) + 1)
         }
         return (try? await client.replace(next)) != nil
+    }
+
+    /// Gives the lease up if this replica holds it (on shutdown), so another replica takes over at once instead of
+    /// after a whole lease duration. True when released (or not held).
+    @discardableResult
+    public func release(now: Date = Date()) async -> Bool {
+        guard var lease = try? await client.get(LeaseSpec.self, name: name, namespace: namespace) else { return false }
+        guard lease.spec.holderIdentity == identity else { return true }
+        lease.spec.holderIdentity = nil
+        lease.spec.leaseDurationSeconds = 1
+        lease.spec.renewTime = Self.microTime(now)
+        return (try? await client.replace(lease)) != nil
     }
 
     /// Campaigns until leading, then calls `lead` and keeps renewing; when a renewal fails for a whole lease

@@ -82,18 +82,32 @@ struct Operator: ParsableCommand {
         }
         let servers = [Application(router: probes, configuration: .init(address: .hostname("0.0.0.0", port: healthPort)), logger: logger),
                        Application(router: metrics, configuration: .init(address: .hostname("0.0.0.0", port: metricsPort)), logger: logger)]
-        // SIGTERM/SIGINT end the process at once: nothing here needs draining (reconcilers are level-based and the
-        // lease simply expires), and Hummingbird's own handling would stop only the probe servers.
-        signal(SIGTERM) { _ in _exit(0) }
-        signal(SIGINT) { _ in _exit(0) }
+        // SIGTERM/SIGINT: give the leader Lease up (so another replica takes over at once), then end the process.
+        // Nothing else needs draining: the reconcilers are level-based. Hummingbird's own signal handling would stop
+        // only the probe servers, so it is off.
+        let identity = environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
+        let elector = leaderElect ? LeaderElector(client: client, namespace: namespace, identity: identity) : nil
+        let signals = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { _exit(0) }
+                Task {
+                    if let elector, await elector.release() { logger.info("leader lease released") }
+                    _exit(0)
+                }
+            }
+            source.resume()
+            return source
+        }
         let serving = servers.map { app in Task { try await app.runService(gracefulShutdownSignals: []) } }
-        if leaderElect {
-            let identity = environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
-            await LeaderElector(client: client, namespace: namespace, identity: identity).run(work)
+        if let elector {
+            await elector.run(work)
         } else {
             await work()
         }
         for task in serving { task.cancel() }
+        for source in signals { source.cancel() }
     }
 }
 
