@@ -1,5 +1,6 @@
 import Foundation
 
+import MultiNICController
 @testable import MultiNICLab
 import Testing
 
@@ -15,13 +16,13 @@ import Testing
     ]
 
     @Test func ratesReadLikeIperf3() {
-        #expect(ConnectionCheck.rate(8.8e9) == "8.80Gbits/sec")
-        #expect(ConnectionCheck.rate(13.1e9) == "13.1Gbits/sec")
-        #expect(ConnectionCheck.rate(941e6) == "941Mbits/sec")
+        #expect(ConnectionReport.rate(8.8e9) == "8.80Gbits/sec")
+        #expect(ConnectionReport.rate(13.1e9) == "13.1Gbits/sec")
+        #expect(ConnectionReport.rate(941e6) == "941Mbits/sec")
     }
 
     @Test func theTableIsUpstreams() {
-        let table = ConnectionCheck.table(network: "multinic-sample", results: results)
+        let table = ConnectionReport.table(network: "multinic-sample", results: results)
         #expect(table == """
             ###########################################
             ## Connection Check: multinic-sample
@@ -32,7 +33,7 @@ import Testing
             a-pod c-pod 1/2             [192.168.2.1 192.168.66.1] [ 13.1Gbits/sec -]
             ###########################################
             """)
-        #expect(ConnectionCheck.summary(results)
+        #expect(ConnectionReport.summary(results)
             == "## Summary: 1/3 pairs fully connected, 3/6 NIC paths; bandwidth min 7.81Gbits/sec, median 8.80Gbits/sec, max 13.1Gbits/sec")
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MultiNICController
 import MultiNICCore
 import MultiNICLab
 
@@ -156,8 +157,8 @@ struct ConcheckCommand: ParsableCommand, AsyncCommand {
             options.seconds = seconds
             options.parallel = max(1, parallel)
             let results = try await ConnectionCheck.run(record, options: options)
-            print(ConnectionCheck.table(network: record.network, results: results))
-            print(ConnectionCheck.summary(results))
+            print(ConnectionReport.table(network: record.network, results: results))
+            print(ConnectionReport.summary(results))
             if let heatmap {
                 try Heatmap.write(results, network: record.network, to: heatmap)
                 printProgress("heatmap written to \(heatmap)")

@@ -1,4 +1,5 @@
 import Foundation
+import MultiNICController
 
 /// A host × host bandwidth picture, one panel per NIC: rows are the sending host, columns the receiving one, the
 /// colour runs from red (slow) through yellow to green (the fastest path measured); a failed path is dark grey with
@@ -55,7 +56,7 @@ public enum Heatmap {
         let panelWidth = label + cell * hosts.count + 30
         let height = 70 + label + cell * hosts.count
         var body = [#"<svg xmlns="http://www.w3.org/2000/svg" width="\#(panelWidth * max(1, panels.count))" height="\#(height)" font-family="sans-serif" font-size="11">"#,
-                    #"<text x="10" y="20" font-size="15">Bandwidth: \#(network) (rows send, columns receive; green = fastest \#(ConnectionCheck.rate(best)))</text>"#]
+                    #"<text x="10" y="20" font-size="15">Bandwidth: \#(network) (rows send, columns receive; green = fastest \#(ConnectionReport.rate(best)))</text>"#]
         for (nic, panel) in panels.enumerated() {
             let left = nic * panelWidth
             body.append(#"<text x="\#(left + 10)" y="45" font-size="13">NIC \#(nic) (net1-\#(nic))</text>"#)
@@ -74,7 +75,7 @@ public enum Heatmap {
                     if let value {
                         let (r, g, b) = colour(value / best)
                         body.append(#"<rect x="\#(x)" y="\#(y)" width="\#(cell - 2)" height="\#(cell - 2)" fill="rgb(\#(r),\#(g),\#(b))"/>"#)
-                        body.append(#"<text x="\#(x + 4)" y="\#(y + cell / 2 + 4)">\#(ConnectionCheck.rate(value).replacingOccurrences(of: "bits/sec", with: ""))</text>"#)
+                        body.append(#"<text x="\#(x + 4)" y="\#(y + cell / 2 + 4)">\#(ConnectionReport.rate(value).replacingOccurrences(of: "bits/sec", with: ""))</text>"#)
                     } else {
                         body.append(#"<rect x="\#(x)" y="\#(y)" width="\#(cell - 2)" height="\#(cell - 2)" fill="rgb(68,68,68)"/>"#)
                         body.append(#"<text x="\#(x + cell / 2 - 5)" y="\#(y + cell / 2 + 5)" fill="white" font-size="16">✗</text>"#)
