@@ -207,6 +207,19 @@ extension FakeAPIServer {
         }
     }
 
+    /// Changes a stored object as a cluster component would (a kubelet writing a pod's status), without a request:
+    /// the change gets a resourceVersion and reaches watches. False when there is no such object.
+    @discardableResult
+    public func modify(_ path: String, _ change: (inout [String: JSONValue]) -> Void) -> Bool {
+        guard let target = Target(path), let name = target.name else { return false }
+        return state.withLock { state in
+            guard var fields = state.objects[target.key(name)]?.objectValue else { return false }
+            change(&fields)
+            _ = store(fields, target, name: name, state: &state)
+            return true
+        }
+    }
+
     private func store(_ fields: [String: JSONValue], _ target: Target, name: String, state: inout State) -> Response {
         let metadata = fields["metadata"]?.objectValue ?? [:]
         if metadata["deletionTimestamp"] != nil && (metadata["finalizers"]?.arrayValue ?? []).isEmpty {

@@ -193,7 +193,7 @@ enum RBACCheck {
         if segments.first == "namespaces" && segments.count >= 3 { segments.removeFirst(2) }
         guard let resource = segments.first else { return nil }
         let named = segments.count > 1
-        let status = segments.count > 2 && segments[2] == "status"
+        let subresource = segments.count > 2 ? "/" + segments[2] : ""
         let watch = pathAndQuery.count > 1 && pathAndQuery[1].contains("watch=1")
         let verb: String
         switch parts[0] {
@@ -204,7 +204,7 @@ enum RBACCheck {
         case "DELETE": verb = "delete"
         default: return nil
         }
-        return Permission(group: group, resource: resource + (status ? "/status" : ""), verb: verb)
+        return Permission(group: group, resource: resource + subresource, verb: verb)
     }
 
     static func granted(role path: String) throws -> Set<Permission> {

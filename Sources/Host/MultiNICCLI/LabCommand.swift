@@ -136,36 +136,3 @@ struct LabCommand: ParsableCommand {
         }
     }
 }
-
-/// `multinicctl concheck`: every ordered pair of pods on different hosts, every NIC: ping, then iperf3.
-struct ConcheckCommand: ParsableCommand, AsyncCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "concheck", abstract: "Check pod-to-pod connectivity and bandwidth on every NIC of a lab.")
-    @Option(help: "The lab's name.") var lab = "lab"
-    @Option(help: "Where labs record what they created.") var stateDir = "/run/multinic-lab"
-    @Option(help: "iperf3 duration per path, e.g. 2s.") var duration = "2s"
-    @Option(help: "Pairs measured at once.") var parallel = 1
-    @Option(help: "Write a host × host bandwidth picture (one panel per NIC): .svg or .png.") var heatmap: String?
-
-    func runAsync() async throws {
-        do {
-            let record = try LabRecord.load(directory: stateDir + "/" + lab)
-            var options = ConnectionCheck.Options()
-            guard let seconds = Double(duration.hasSuffix("s") ? String(duration.dropLast()) : duration), seconds >= 1 else {
-                throw LabError("--duration: \(duration) is not a whole number of seconds like 2s (iperf3 measures whole seconds)")
-            }
-            options.seconds = seconds
-            options.parallel = max(1, parallel)
-            let results = try await ConnectionCheck.run(record, options: options)
-            print(ConnectionReport.table(network: record.network, results: results))
-            print(ConnectionReport.summary(results))
-            if let heatmap {
-                try Heatmap.write(results, network: record.network, to: heatmap)
-                printProgress("heatmap written to \(heatmap)")
-            }
-        } catch {
-            printProgress("error: \(error)")
-            throw ExitCode(1)
-        }
-    }
-}

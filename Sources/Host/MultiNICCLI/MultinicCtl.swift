@@ -59,7 +59,8 @@ public struct MultinicCtl: ParsableCommand {
         commandName: "multinicctl",
         abstract: "Validate MultiNIC networks, compute their CIDRs, render their resources, dry-run attach policies, run a lab.",
         subcommands: [ValidateCommand.self, ComputeCommand.self, RenderCommand.self, SelectCommand.self,
-                      PluginsCommand.self, LabCommand.self, ConcheckCommand.self, StatusCommand.self])
+                      PluginsCommand.self, LabCommand.self, ConcheckCommand.self, ConcheckProbeCommand.self,
+                      StatusCommand.self])
 
     public init() {}
 

@@ -4,22 +4,26 @@ import MultiNICController
 import MultiNICCore
 import MultiNICKube
 
+/// `--kubeconfig`, `--context`: how a command reaches the cluster (in-cluster when run in a pod).
+struct ClusterAccess: ParsableArguments {
+    @Option(help: "kubeconfig file (default: in-cluster when in a pod, else $KUBECONFIG or ~/.kube/config).") var kubeconfig: String?
+    @Option(help: "kubeconfig context (default: the current one).") var context: String?
+
+    func config() throws(KubeError) -> KubeConfig {
+        if kubeconfig == nil && ProcessInfo.processInfo.environment["KUBERNETES_SERVICE_HOST"] != nil { return try KubeConfig.inCluster() }
+        return try KubeConfig.kubeconfig(path: kubeconfig, context: context)
+    }
+}
+
 /// `multinicctl status`: like `kubectl get` for MultiNIC — networks, hosts, pools and route state of a cluster.
 struct StatusCommand: ParsableCommand, AsyncCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Networks, hosts, pools and route state of a cluster (kubeconfig or in-cluster).")
-    @Option(help: "kubeconfig file (default: in-cluster when in a pod, else $KUBECONFIG or ~/.kube/config).") var kubeconfig: String?
-    @Option(help: "kubeconfig context (default: the current one).") var context: String?
+    @OptionGroup var access: ClusterAccess
 
     func runAsync() async throws {
         do {
-            let config: KubeConfig
-            if kubeconfig == nil && ProcessInfo.processInfo.environment["KUBERNETES_SERVICE_HOST"] != nil {
-                config = try KubeConfig.inCluster()
-            } else {
-                config = try KubeConfig.kubeconfig(path: kubeconfig, context: context)
-            }
-            print(try await Self.report(KubernetesStore(client: KubeClient(config: config))))
+            print(try await Self.report(KubernetesStore(client: KubeClient(config: try access.config()))))
         } catch {
             printProgress("error: \(error)")
             throw ExitCode(1)

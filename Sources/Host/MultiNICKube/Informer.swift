@@ -9,6 +9,9 @@ import MultiNICCore
 actor Informer<S: ResourceSpec> {
     let client: KubeClient
     private var objects: [ObjectKey: Resource<S>] = [:]
+    /// Deleted objects and the resourceVersion of their deletion, so a late answer to our own write cannot bring
+    /// one back (cleared at every list).
+    private var tombstones: [ObjectKey: String] = [:]
     private var synced = false
     private var lastFailure: KubeError?
     private var waiters: [CheckedContinuation<Void, Never>] = []
@@ -39,9 +42,15 @@ actor Informer<S: ResourceSpec> {
         }.sorted { ObjectKey($0) < ObjectKey($1) }
     }
 
-    /// Our own write as the API answered it; an older version than the cached one changes nothing.
+    /// Our own write as the API answered it; an older version than the cached one changes nothing, and an object
+    /// whose last finalizer the write removed is gone.
     func wrote(_ object: Resource<S>) {
         let key = ObjectKey(object)
+        if object.metadata.deletionTimestamp != nil && (object.metadata.finalizers ?? []).isEmpty {
+            objects[key] = nil
+            return
+        }
+        if let deleted = tombstones[key], !Self.isNewer(object.metadata.resourceVersion, than: deleted) { return }
         if let cached = objects[key], Self.isNewer(cached.metadata.resourceVersion, than: object.metadata.resourceVersion) { return }
         objects[key] = object
     }
@@ -75,6 +84,7 @@ actor Informer<S: ResourceSpec> {
         let fresh = Dictionary(listed.map { (ObjectKey($0), $0) }, uniquingKeysWith: { _, last in last })
         let gone = objects.keys.filter { fresh[$0] == nil }
         objects = fresh
+        tombstones = [:]
         let wasSynced = synced
         synced = true
         lastFailure = nil
@@ -104,6 +114,7 @@ actor Informer<S: ResourceSpec> {
             return object.metadata.resourceVersion
         case .deleted(let object):
             objects[ObjectKey(object)] = nil
+            tombstones[ObjectKey(object)] = object.metadata.resourceVersion ?? ""
             publish(.deleted(ObjectKey(object)))
             return object.metadata.resourceVersion
         case .bookmark(let version):
