@@ -5,7 +5,7 @@ OPERATOR_IMAGE := $(IMAGE_REGISTRY)/multi-nic-cni-operator:$(VERSION)
 DAEMON_IMAGE := $(IMAGE_REGISTRY)/multi-nicd:$(VERSION)
 NAMESPACE := multi-nic-cni-operator
 
-.PHONY: build test lab docker-build docker-push deploy undeploy operator-secret daemon-secret bundle concheck
+.PHONY: build test lab docker-build docker-push deploy undeploy operator-secret daemon-secret bundle concheck clean-concheck
 
 build:
 	bash .ci/build-plugins release >/dev/null && bash .ci/build-cni release >/dev/null
@@ -49,3 +49,14 @@ daemon-secret:
 # One YAML with everything `deploy` applies, for air-gapped installs.
 bundle:
 	cd deploy && kubectl kustomize . > ../multi-nic-cni-bundle.yaml
+
+# The connection check as a Job (connection-check/concheck.yaml): waits for it (up to 3000 s), then prints the table.
+concheck:
+	sed 's#ghcr.io/multinic/multi-nic-cni-operator:latest#$(OPERATOR_IMAGE)#' connection-check/concheck.yaml | kubectl create -f -
+	kubectl -n default wait --for=condition=complete --timeout=3000s job/multi-nic-concheck || true
+	kubectl -n default logs job/multi-nic-concheck
+
+clean-concheck:
+	kubectl delete pod -n default --selector multi-nic-concheck --ignore-not-found
+	kubectl delete job -n default --selector multi-nic-concheck --ignore-not-found
+	kubectl delete -f connection-check/concheck.yaml --ignore-not-found

@@ -225,8 +225,8 @@ let package = Package(
         .testTarget(
             name: "MultiNICKubeTests",
             dependencies: [
-                "MultiNICKube", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "multi-nic-operator",
-                "multi-nicd",
+                "MultiNICKube", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "MultiNICCLI",
+                "multi-nic-operator", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Yams", package: "Yams"),
             ],

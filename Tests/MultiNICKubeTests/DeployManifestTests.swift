@@ -1,4 +1,5 @@
 import Foundation
+import MultiNICCLI
 import MultiNICCore
 import MultiNICTestSupport
 import Testing
@@ -34,8 +35,8 @@ import Yams
     }
 
     @Test func everyManifestParsesAndNamesItsKind() throws {
-        let files = Self.yamlFiles(under: "deploy")
-        #expect(files.count >= 12)
+        let files = Self.yamlFiles(under: "deploy") + Self.yamlFiles(under: "connection-check")
+        #expect(files.count >= 13)
         for file in files {
             for document in try Self.documents(file) {
                 #expect(document.objectValue?["kind"]?.stringValue != nil, "\(file): a document without kind")
@@ -147,5 +148,24 @@ enum SchemaCheck {
         default:
             return ["\(path): expected \(type ?? "?"), found \(value.typeName)"]
         }
+    }
+}
+
+/// connection-check/: the Job the seed's README runs.
+@Suite struct ConnectionCheckJobTests {
+    /// The Job runs a command multinicctl accepts, with the image it also hands to the check's pods.
+    @Test func theConnectionCheckJobRunsAValidCommand() throws {
+        let documents = try DeployManifestTests.documents("connection-check/concheck.yaml")
+        let job = try #require(documents.first { $0.objectValue?["kind"] == .string("Job") })
+        #expect(job.objectValue?["metadata"]?.objectValue?["name"] == .string("multi-nic-concheck"))
+        let pod = job.objectValue?["spec"]?.objectValue?["template"]?.objectValue?["spec"]?.objectValue
+        let container = try #require(pod?["containers"]?.arrayValue?.first?.objectValue)
+        let command = container["command"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(command.first == "multinicctl")
+        let parsed = try MultinicCtl.parseAsRoot(Array(command.dropFirst()))
+        #expect(String(describing: type(of: parsed)) == "ConcheckCommand")
+        let image = container["env"]?.arrayValue?.first { $0.objectValue?["name"] == .string("CONCHECK_IMAGE") }?.objectValue?["value"]
+        #expect(image == container["image"], "the check's pods use the Job's image")
+        #expect(pod?["serviceAccountName"] == .string("multi-nic-concheck-account"))
     }
 }
