@@ -207,6 +207,21 @@ extension FakeAPIServer {
         }
     }
 
+    /// RFC 6902 patch of the object; a failed `test` or a bad path is 422 and changes nothing.
+    func jsonPatch(_ operations: [JSONValue]?, path: String) -> Response {
+        guard let target = Target(path), let name = target.name else { return Self.status(404, "NotFound", "no such path") }
+        guard let operations else { return Self.status(400, "BadRequest", "a JSON patch is an array of operations") }
+        return state.withLock { state in
+            guard let current = state.objects[target.key(name)] else { return Self.status(404, "NotFound", "\"\(name)\" not found") }
+            do throws(JSONPatch.Failure) {
+                let patched = try JSONPatch.apply(operations, to: current)
+                return store(patched.objectValue ?? [:], target, name: name, state: &state)
+            } catch {
+                return Self.status(422, "Invalid", "the server rejected our request due to an error in our request: \(error.message)")
+            }
+        }
+    }
+
     /// Changes a stored object as a cluster component would (a kubelet writing a pod's status), without a request:
     /// the change gets a resourceVersion and reaches watches. False when there is no such object.
     @discardableResult

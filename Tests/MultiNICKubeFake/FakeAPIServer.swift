@@ -62,7 +62,11 @@ public final class FakeAPIServer: Sendable {
         router.on("/**", method: .get) { [self] request, _ in try route(request, nil) }
         router.on("/**", method: .post) { [self] request, _ in try route(request, try await Self.body(request)) }
         router.on("/**", method: .put) { [self] request, _ in try route(request, try await Self.body(request)) }
-        router.on("/**", method: .patch) { [self] request, _ in try route(request, try await Self.body(request)) }
+        router.on("/**", method: .patch) { [self] request, _ in
+            guard request.headers[.contentType]?.contains("json-patch") == true else { return try route(request, try await Self.body(request)) }
+            let raw = try await request.body.collect(upTo: 1 << 20)
+            return jsonPatch((try? JSONValue.parse(String(buffer: raw)))?.arrayValue, path: request.uri.path)
+        }
         router.on("/**", method: .delete) { [self] request, _ in try route(request, nil) }
         let ready = AsyncStream<Int>.makeStream()
         var quiet = Logger(label: "fake-api-server")

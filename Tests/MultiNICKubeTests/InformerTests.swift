@@ -104,3 +104,34 @@ import Testing
         }
     }
 }
+
+/// JSON patches (RFC 6902) through the client: applied in order, and a failed `test` changes nothing.
+@Suite struct JSONPatchTests {
+    @Test func operationsApplyInOrderAndAFailedTestChangesNothing() async throws {
+        let server = try await FakeAPIServer()
+        defer { server.stop() }
+        let client = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000)
+        _ = try await client.create(ClusterNode(metadata: ObjectMeta(name: "n1", labels: ["zone": "a", "a/b": "x"]), spec: NodeSpec()))
+        let patch: JSONValue = .array([
+            .object(["op": .string("test"), "path": .string("/metadata/labels/zone"), "value": .string("a")]),
+            .object(["op": .string("replace"), "path": .string("/metadata/labels/zone"), "value": .string("b")]),
+            .object(["op": .string("remove"), "path": .string("/metadata/labels/a~1b")]),
+            .object(["op": .string("add"), "path": .string("/metadata/finalizers"), "value": .array([.string("one")])]),
+            .object(["op": .string("add"), "path": .string("/metadata/finalizers/-"), "value": .string("two")]),
+        ])
+        let patched = try await client.patch(NodeSpec.self, name: "n1", namespace: nil, patch, as: .json)
+        #expect(patched.metadata.labels == ["zone": "b"] && patched.metadata.finalizers == ["one", "two"])
+        let before = try await client.get(NodeSpec.self, name: "n1", namespace: nil)
+        let failing: JSONValue = .array([
+            .object(["op": .string("replace"), "path": .string("/metadata/labels/zone"), "value": .string("c")]),
+            .object(["op": .string("test"), "path": .string("/metadata/labels/zone"), "value": .string("a")]),
+        ])
+        do {
+            _ = try await client.patch(NodeSpec.self, name: "n1", namespace: nil, failing, as: .json)
+            Issue.record("a failed test must refuse the patch")
+        } catch {
+            #expect(error.code == 422, "\(error)")
+        }
+        #expect(try await client.get(NodeSpec.self, name: "n1", namespace: nil) == before, "nothing changed")
+    }
+}
