@@ -124,3 +124,26 @@ import Testing
         }
     }
 }
+
+/// A delegate starts with nothing blocked, even when spawned from a Swift-concurrency thread (which blocks most
+/// signals): a runtime's SIGTERM must reach it.
+@Suite struct DelegateSignalTests {
+    @Test func aDelegateStartsWithNoBlockedSignals() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-delegate-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let script = """
+            #!/bin/sh
+            blocked=$(awk '/^SigBlk/ {print $2}' /proc/self/status)
+            printf '{"cniVersion":"1.0.0","blocked":"%s"}' "$blocked"
+            """
+        try script.write(toFile: directory + "/probe", atomically: true, encoding: .utf8)
+        chmod(directory + "/probe", 0o755)
+        // Run from a task: a cooperative thread, the case that matters.
+        let answer = try await Task.detached {
+            try DelegateRunner(searchPath: [directory]).run("probe", command: .add, containerID: "c", netns: "/proc/self/ns/net",
+                                                           ifName: "eth1", args: "", config: .object([:]))
+        }.value
+        #expect(answer?.objectValue?["blocked"] == .string("0000000000000000"), "\(String(describing: answer))")
+    }
+}

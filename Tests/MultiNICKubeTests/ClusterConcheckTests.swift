@@ -113,9 +113,11 @@ final class FakeKubelet: Sendable {
 
     func seen() -> [SeenPod] { handled.withLock { $0 } }
 
+    /// SIGKILL: a child started from a Swift-concurrency thread inherits that thread's blocked signals (SIGTERM among
+    /// them), so `terminate()` would not end it.
     func stopServers() {
         for process in iperfServers.withLock({ $0 }) where process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }

@@ -95,7 +95,8 @@ public enum ConcheckProbe {
         let port = String(target[target.index(after: colon)...])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = [String(seconds + 15), iperf, "-c", address, "-p", port, "-t", String(max(1, seconds)), "-J",
+        // KILL: iperf3 may have inherited a mask that blocks SIGTERM from the thread that started it.
+        process.arguments = ["--signal=KILL", String(seconds + 15), iperf, "-c", address, "-p", port, "-t", String(max(1, seconds)), "-J",
                              "--connect-timeout", "3000"]
         let output = Pipe()
         process.standardOutput = output
