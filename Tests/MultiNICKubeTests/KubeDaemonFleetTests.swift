@@ -107,7 +107,7 @@ final class FleetFixture {
         #expect(after.pods.map(\.uid) == [liveUID], "the live pod keeps its address, the others are released")
 
         let podReads = fixture.server.log.all.filter { $0.hasPrefix("GET /api/v1/pods") || $0.hasPrefix("GET /api/v1/namespaces/default/pods") }
-        #expect(podReads.contains { $0.contains("fieldSelector=spec.nodeName%3Dn1") }, "\(podReads)")
+        #expect(podReads.contains { $0.contains("fieldSelector=spec.nodeName%3Dn1") && $0.contains("resourceVersion=0") }, "\(podReads)")
         #expect(podReads.allSatisfy { $0.contains("fieldSelector=") || $0.contains("/pods/") }, "never an unfiltered pod list: \(podReads)")
     }
 }

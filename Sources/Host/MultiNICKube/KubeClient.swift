@@ -75,7 +75,10 @@ public final class KubeClient: Sendable {
     }
 
     /// Every object (following `continue` across pages of `limit`), and the list's resourceVersion to watch from.
+    /// `fromCache` (`resourceVersion=0`) lets the API server answer from its watch cache — cheap and indexed (pods by
+    /// `spec.nodeName`), possibly a moment behind; otherwise the read is consistent.
     public func list<S: ResourceSpec>(_ type: S.Type, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil,
+                                      fromCache: Bool = false,
                                       limit: Int = 500) async throws(KubeError) -> (items: [Resource<S>], resourceVersion: String) {
         var items: [Resource<S>] = []
         var next: String?
@@ -84,6 +87,7 @@ public final class KubeClient: Sendable {
             var query = ["limit=\(limit)"]
             if let labelSelector, !labelSelector.isEmpty { query.append("labelSelector=" + KubePaths.escape(labelSelector)) }
             if let fieldSelector, !fieldSelector.isEmpty { query.append("fieldSelector=" + KubePaths.escape(fieldSelector)) }
+            if fromCache { query.append("resourceVersion=0") }
             if let next { query.append("continue=" + KubePaths.escape(next)) }
             let body = try await call("GET", KubePaths.collection(S.self, namespace: namespace) + "?" + query.joined(separator: "&"))
             let page = try decode(ResourceList<S>.self, body)

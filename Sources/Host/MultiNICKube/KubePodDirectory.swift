@@ -16,8 +16,10 @@ public struct PodBindingSpec: ResourceSpec {
     }
 }
 
-/// The leak sweep's view of pods through the API: one node's pods by field selector (`spec.nodeName`), paginated,
-/// read from the API server itself (no resourceVersion: never a lagging cache); single pods by name.
+/// The leak sweep's view of pods through the API: one node's pods by field selector (`spec.nodeName`) from the API
+/// server's watch cache (indexed by node, so no read of every pod from etcd — upstream #97 at one remove), and single
+/// pods by name with a consistent read. The sweep confirms by name every pod the node's list lacks, so a cache that
+/// lags can delay a release but never cause a wrong one.
 public struct KubePodDirectory: PodDirectory {
     let client: KubeClient
 
@@ -26,7 +28,8 @@ public struct KubePodDirectory: PodDirectory {
     }
 
     public func podUIDs(onNode node: String) async throws -> Set<String> {
-        let pods = try await client.list(PodBindingSpec.self, namespace: nil, fieldSelector: "spec.nodeName=" + node).items
+        let pods = try await client.list(PodBindingSpec.self, namespace: nil, fieldSelector: "spec.nodeName=" + node,
+                                          fromCache: true).items
         return Set(pods.compactMap(\.metadata.uid))
     }
 

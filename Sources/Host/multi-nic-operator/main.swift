@@ -49,7 +49,8 @@ struct Operator: ParsableCommand {
         }
         let controller = MultiNICController(
             store: store, fleet: fleet, renderer: NetworkRenderer(registry: loaded.registry),
-            pods: leakSweepPeriod > 0 ? KubePodDirectory(client: client) : nil, sweepPeriod: .seconds(max(1, leakSweepPeriod)),
+            // Its own client (own rate limit): the background sweep never delays the reconcilers' requests.
+            pods: leakSweepPeriod > 0 ? KubePodDirectory(client: KubeClient(config: config, qps: qps, burst: Int(qps * 2))) : nil, sweepPeriod: .seconds(max(1, leakSweepPeriod)),
             onLeakRelease: { node, released in
                 logger.info("leak sweep on \(node) released \(released.map(\.ip).joined(separator: ", ")) (their pods are gone)")
             })
