@@ -80,6 +80,8 @@ struct ClusterConcheckTests {
         let long = ConcheckPods.name(network: "a-very-long-network-name-for-the-check", host: "gpu-dallas-d5l8c-worker-2-47lzt",
                                      role: "server")
         #expect(long.count <= 60 && long.hasSuffix("worker-2-47lzt-server") && !long.hasPrefix("-"))
+        let label = ConcheckPods.labelValue(network: String(repeating: "n", count: 60) + "-x", role: "client")
+        #expect(label.count <= 63 && label.hasSuffix("-x-client") && label.first?.isLetter == true)
         let status = #"[{"name":"cbr0","interface":"eth0","ips":["10.244.1.5"],"default":true},"#
             + #"{"name":"default/net","interface":"net1-0","ips":["192.168.0.2"]},{"name":"default/net","interface":"net1-1","ips":["192.168.64.2"]}]"#
         let pod: JSONValue = .object(["metadata": .object(["annotations": .object(["k8s.v1.cni.cncf.io/network-status": .string(status)])])])

@@ -21,13 +21,20 @@ public enum ConcheckPods {
         return String(name)
     }
 
+    /// `<network>-<role>`, cut to a label value's 63 characters by keeping the tail, starting with a letter or digit.
+    public static func labelValue(network: String, role: String) -> String {
+        var value = Substring("\(network)-\(role)").suffix(63)
+        while let first = value.first, !(first.isLetter || first.isNumber) { value = value.dropFirst() }
+        return String(value)
+    }
+
     static func pod(name: String, namespace: String, network: String, role: String, host: String, image: String,
                     command: [String]) -> JSONValue {
         .object([
             "apiVersion": .string("v1"), "kind": .string("Pod"),
             "metadata": .object([
                 "name": .string(name), "namespace": .string(namespace),
-                "labels": .object([label: .string("\(network)-\(role)")]),
+                "labels": .object([label: .string(labelValue(network: network, role: role))]),
                 "annotations": .object([networksAnnotation: .string(network)]),
             ]),
             "spec": .object([
