@@ -206,6 +206,7 @@ let package = Package(
             name: "MultiNICControllerTests",
             dependencies: [
                 "MultiNICController", "MultiNICTestSupport", "MultiNICManifests", "MultiNICRender", "MultiNICLab", "MultiNICCLI",
+                "MultiNICKube", "MultiNICKubeFake",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
             ],
             path: "Tests/MultiNICControllerTests"

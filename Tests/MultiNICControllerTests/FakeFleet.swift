@@ -1,6 +1,8 @@
 import Foundation
 import MultiNICController
 import MultiNICCore
+import MultiNICKube
+import MultiNICKubeFake
 import MultiNICManifests
 import MultiNICPluginHost
 import MultiNICRender
@@ -73,22 +75,47 @@ actor FakeFleet: DaemonFleet {
 }
 
 /// A controller on an embedded store with a fake fleet, running until the test ends.
+/// Where a harness keeps its objects: the embedded store, or the Kubernetes store (with informers) on the in-process
+/// API server — the same scenarios run on both.
+enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
+    case embedded, kubernetes
+    var description: String { rawValue }
+}
+
 final class ControllerHarness: Sendable {
-    let store: EmbeddedStore
+    let store: any ResourceStore
     let fleet: FakeFleet
     let controller: MultiNICController
     let task: Task<Void, Never>
+    let server: FakeAPIServer?
 
-    init(store: EmbeddedStore? = nil, fleet: FakeFleet = FakeFleet()) throws {
+    init(store: (any ResourceStore)? = nil, fleet: FakeFleet = FakeFleet(), server: FakeAPIServer? = nil) throws {
         self.store = try store ?? EmbeddedStore()
         self.fleet = fleet
+        self.server = server
         controller = MultiNICController(store: self.store, fleet: fleet, renderer: NetworkRenderer(registry: try BuiltPlugins.registry()),
                                         hostPeriod: .milliseconds(200))
         let controller = controller
         task = Task { await controller.run(workers: 2) }
     }
 
-    deinit { task.cancel() }
+    /// A harness on a fresh store of `kind`.
+    static func start(_ kind: StoreKind, fleet: FakeFleet = FakeFleet()) async throws -> ControllerHarness {
+        switch kind {
+        case .embedded:
+            return try ControllerHarness(fleet: fleet)
+        case .kubernetes:
+            let server = try await FakeAPIServer()
+            let client = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000)
+            return try ControllerHarness(store: KubernetesStore(client: client, cached: KubernetesStore.controllerKinds), fleet: fleet,
+                                         server: server)
+        }
+    }
+
+    deinit {
+        task.cancel()
+        server?.stop()
+    }
 
     /// Waits until the queues stay idle; false after `seconds` (generous: the whole suite runs in parallel on 2 cores,
     /// and tests that block threads can starve the controller's tasks for a while).

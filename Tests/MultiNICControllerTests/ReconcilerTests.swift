@@ -4,10 +4,12 @@ import MultiNICController
 import MultiNICCore
 import Testing
 
-/// The reconcilers on the embedded store with in-process daemons.
+/// The reconcilers with in-process daemons, on the embedded store and (the lab's scenarios again) on the Kubernetes
+/// store against the in-process API server.
 @Suite struct ReconcilerTests {
-    func startedCluster(nodes: Int = 3, namespaces: [String] = ["default", "team-a"]) async throws -> ControllerHarness {
-        let harness = try ControllerHarness()
+    func startedCluster(_ kind: StoreKind = .embedded, nodes: Int = 3,
+                        namespaces: [String] = ["default", "team-a"]) async throws -> ControllerHarness {
+        let harness = try await ControllerHarness.start(kind)
         for namespace in namespaces {
             _ = try await harness.store.create(ClusterNamespace(metadata: ObjectMeta(name: namespace), spec: NamespaceSpec()))
         }
@@ -17,14 +19,15 @@ import Testing
         return harness
     }
 
-    func indices(_ store: EmbeddedStore) async throws -> [String: Int] {
+    func indices(_ store: any ResourceStore) async throws -> [String: Int] {
         let cidr = try #require(try await store.get(CIDRSpec.self, name: "multi-nic-sample"))
         return Dictionary(cidr.spec.cidr.flatMap { entry in entry.hosts.map { ("\(entry.interfaceIndex)/\($0.hostName)", $0.hostIndex) } },
                           uniquingKeysWith: { first, _ in first })
     }
 
-    @Test func aNetworkConvergesToNADsCIDRPoolsRoutesAndStatus() async throws {
-        let harness = try await startedCluster()
+    @Test(arguments: StoreKind.allCases)
+    func aNetworkConvergesToNADsCIDRPoolsRoutesAndStatus(on kind: StoreKind) async throws {
+        let harness = try await startedCluster(kind)
         let store = harness.store
         let nads = try await store.list(NetworkAttachmentDefinitionSpec.self)
         #expect(Set(nads.compactMap(\.metadata.namespace)) == ["default", "team-a"], "all namespaces when none are listed")
@@ -46,8 +49,9 @@ import Testing
         #expect(status.discovery == DiscoveryStatus(existDaemon: 3, infoAvailable: 3, cidrProcessed: 3))
     }
 
-    @Test func hostsJoinAndLeaveWithoutMovingOthers() async throws {
-        let harness = try await startedCluster()
+    @Test(arguments: StoreKind.allCases)
+    func hostsJoinAndLeaveWithoutMovingOthers(on kind: StoreKind) async throws {
+        let harness = try await startedCluster(kind)
         let before = try await indices(harness.store)
         try await harness.join("node-3", host: 3)
         #expect(await harness.settle())
@@ -64,8 +68,9 @@ import Testing
         #expect(try await harness.store.list(IPPoolSpec.self).allSatisfy { $0.spec.hostName != "node-1" })
     }
 
-    @Test func aDaemonRestartingWithNoInterfacesChangesNothing() async throws {
-        let harness = try await startedCluster()
+    @Test(arguments: StoreKind.allCases)
+    func aDaemonRestartingWithNoInterfacesChangesNothing(on kind: StoreKind) async throws {
+        let harness = try await startedCluster(kind)
         let before = try await indices(harness.store)
         await harness.fleet.discoverNothing(on: "node-2", true)
         await harness.controller.daemonStarted("node-2")
@@ -102,15 +107,17 @@ import Testing
         #expect(try await restarted.store.list(IPPoolSpec.self).contains { $0.spec.allocations.count == 1 }, "allocations kept")
     }
 
-    @Test func aNewNamespaceGetsTheNAD() async throws {
-        let harness = try await startedCluster()
+    @Test(arguments: StoreKind.allCases)
+    func aNewNamespaceGetsTheNAD(on kind: StoreKind) async throws {
+        let harness = try await startedCluster(kind)
         _ = try await harness.store.create(ClusterNamespace(metadata: ObjectMeta(name: "team-b"), spec: NamespaceSpec()))
         #expect(await harness.settle())
         #expect(try await harness.store.get(NetworkAttachmentDefinitionSpec.self, name: "multi-nic-sample", namespace: "team-b") != nil)
     }
 
-    @Test func aRouteFailureIsReportedInTheStatus() async throws {
-        let harness = try ControllerHarness()
+    @Test(arguments: StoreKind.allCases)
+    func aRouteFailureIsReportedInTheStatus(on kind: StoreKind) async throws {
+        let harness = try await ControllerHarness.start(kind)
         await harness.fleet.failRoutes(on: "node-1", "eth2 is down")
         for index in 0..<3 { try await harness.join("node-\(index)", host: index) }
         _ = try await harness.store.create(try ControllerHarness.network(ControllerHarness.seed))
@@ -123,8 +130,9 @@ import Testing
         #expect(try await harness.store.get(MultiNicNetworkSpec.self, name: "multi-nic-sample")?.status?.routeStatus == .success)
     }
 
-    @Test func deletingTheNetworkRemovesEverythingItCreated() async throws {
-        let harness = try await startedCluster()
+    @Test(arguments: StoreKind.allCases)
+    func deletingTheNetworkRemovesEverythingItCreated(on kind: StoreKind) async throws {
+        let harness = try await startedCluster(kind)
         try await harness.store.delete(MultiNicNetworkSpec.self, name: "multi-nic-sample", namespace: nil)
         #expect(await harness.settle())
         #expect(try await harness.store.get(MultiNicNetworkSpec.self, name: "multi-nic-sample") == nil)
@@ -168,10 +176,11 @@ import Testing
         #expect(policies.count == 1 && networks.count == 1)
         let owner = policies.first?.objectValue?["metadata"]?.objectValue?["ownerReferences"]?.arrayValue?.first?.objectValue
         #expect(owner?["name"] == .string("sriov-net") && owner?["kind"] == .string("MultiNicNetwork"))
-        let writes = await harness.store.writes
+        let embedded = try #require(harness.store as? EmbeddedStore)
+        let writes = await embedded.writes
         await harness.controller.networks.add("sriov-net")
         #expect(await harness.settle())
-        #expect(await harness.store.writes == writes, "an unchanged dependent is not written again")
+        #expect(await embedded.writes == writes, "an unchanged dependent is not written again")
 
         try await harness.store.delete(MultiNicNetworkSpec.self, name: "sriov-net", namespace: nil)
         #expect(await harness.settle())

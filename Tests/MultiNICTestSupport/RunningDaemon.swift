@@ -39,14 +39,19 @@ public final class RunningDaemon {
             process.executableURL = URL(fileURLWithPath: daemon)
             process.arguments = commandLine
         }
-        process.standardError = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: directory + "/stderr.log", contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: directory + "/stderr.log")
         try process.run()
-        for _ in 0..<400 {
+        // Up to 30 s: a generous ceiling for a loaded CI machine running suites in parallel; a daemon that exits
+        // (a flag it refuses, a port in use) ends the wait at once.
+        for _ in 0..<3000 where process.isRunning {
             if UnixHTTPClient(path: directory + "/d.sock")?.request("GET", "/healthz")?.status == 200 { return }
             Thread.sleep(forTimeInterval: 0.01)
         }
+        let log = (try? String(contentsOfFile: directory + "/stderr.log", encoding: .utf8))?.suffix(600) ?? ""
+        let exited = process.isRunning ? "" : " (it exited with status \(process.terminationStatus): \(log))"
         kill()
-        throw PluginTestFailure("multi-nicd did not answer on \(directory)/d.sock")
+        throw PluginTestFailure("multi-nicd did not answer on \(directory)/d.sock\(exited)")
     }
 
     /// SIGKILL and wait.

@@ -127,8 +127,13 @@ public final class KubeClient: Sendable {
                                                      body: Array(patch.description.utf8), contentType: patchType.rawValue))
     }
 
-    public func delete<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?) async throws(KubeError) {
-        _ = try await call("DELETE", KubePaths.object(S.self, name: name, namespace: namespace))
+    /// DELETE; the object as it remains when finalizers hold it (with its deletionTimestamp), else nil.
+    @discardableResult
+    public func delete<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?) async throws(KubeError) -> Resource<S>? {
+        let body = try await call("DELETE", KubePaths.object(S.self, name: name, namespace: namespace))
+        guard let remaining = try? JSONDecoder().decode(Resource<S>.self, from: Data(body)),
+              remaining.metadata.deletionTimestamp != nil, !(remaining.metadata.finalizers ?? []).isEmpty else { return nil }
+        return remaining
     }
 }
 

@@ -92,11 +92,17 @@ public struct KubernetesStore: ResourceStore {
         }
     }
 
+    /// Deletes; the informer forgets the object at once unless finalizers hold it (then it keeps the marked object).
     public func delete<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?) async throws(StoreError) {
+        let key = ObjectKey(kind: S.kind, namespace: S.isNamespaced ? namespace : nil, name: name)
         do {
-            try await client.delete(S.self, name: name, namespace: namespace)
+            if let remaining = try await client.delete(S.self, name: name, namespace: namespace) {
+                await informers.informer(S.self)?.wrote(remaining)
+            } else {
+                await informers.informer(S.self)?.removed(key)
+            }
         } catch .api(404, _) {
-            await informers.informer(S.self)?.removed(ObjectKey(kind: S.kind, namespace: S.isNamespaced ? namespace : nil, name: name))
+            await informers.informer(S.self)?.removed(key)
             return
         } catch {
             throw Self.storeError(error, ObjectKey(kind: S.kind, namespace: namespace, name: name))
