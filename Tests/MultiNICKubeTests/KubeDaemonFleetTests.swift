@@ -13,7 +13,8 @@ final class FleetFixture {
     let directory: String
     let plugins: String
     let daemon: RunningDaemon
-    let port = Int.random(in: 20000...40000)
+    // Below the kernel's ephemeral range (32768+), where outgoing connections of parallel tests could hold it.
+    let port = Int.random(in: 20000...29999)
 
     init() async throws {
         server = try await FakeAPIServer()

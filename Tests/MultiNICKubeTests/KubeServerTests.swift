@@ -294,7 +294,7 @@ actor SimpleFleet: DaemonFleet {
         defer { try? FileManager.default.removeItem(atPath: plugins) }
         let process = Process()
         process.executableURL = try BuiltPlugins.executable("multi-nic-operator")
-        let health = Int.random(in: 40001...50000)
+        let health = Int.random(in: 30000...32000)  // below the ephemeral range (32768+)
         process.arguments = ["--kubeconfig", directory + "/kubeconfig", "--leader-elect", "--plugins-dir", plugins,
                              "--health-port", String(health), "--metrics-port", String(health + 1), "--daemon-token-file", directory + "/none"]
         process.standardOutput = FileHandle.nullDevice
