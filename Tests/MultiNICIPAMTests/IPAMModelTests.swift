@@ -57,9 +57,10 @@ import Testing
                         _ = try await service.garbageCollect(network: "net", valid: valid)
                         model = model.filter { valid.contains($0.key) }
                     case 8:
-                        let live = Set(model.keys.map(\.containerID).filter { _ in Bool.random(using: &random) })
-                        _ = try await service.sweep(livePodUIDs: live)
-                        model = model.filter { live.contains($0.key.containerID) }
+                        // The leak sweep: the pods (UID = container here) found gone lose every lease.
+                        let gone = Set(model.keys.map(\.containerID).filter { _ in Bool.random(using: &random) })
+                        _ = try await service.release(podUIDs: gone)
+                        model = model.filter { !gone.contains($0.key.containerID) }
                     default:
                         let before = service.current.snapshot(now: clock.now)
                         service = try IPAMService(directory: directory, quarantineSeconds: 5, compactionThreshold: 4096,

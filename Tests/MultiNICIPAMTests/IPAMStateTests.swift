@@ -54,7 +54,7 @@ import Testing
         // A CNI attachment (c1, net1) covers its per-NIC keys net1-0 and net1-1, not net10-0.
         let attachment: Set = [AllocationKey(network: "net", containerID: "c1", ifName: "net1")]
         #expect(state.staleKeys(network: "net", valid: attachment).map(\.description) == ["net/c2/net1-0", "net/c2/net1-1"])
-        #expect(state.orphanKeys(livePodUIDs: ["u1"]).map(\.containerID) == ["c2", "c2"])
+        #expect(state.keys(ofPods: ["u2", ""]).map(\.containerID) == ["c2", "c2"], "by UID; an empty UID matches nothing")
     }
 
     @Test func aKeyCannotMoveToAnotherPool() throws {

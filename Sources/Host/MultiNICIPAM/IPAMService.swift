@@ -147,11 +147,6 @@ public final class IPAMService: Sendable {
         try await releasing { $0.staleKeys(network: network, valid: valid) }
     }
 
-    /// Releases leases whose pod UID is not among the live pods.
-    public func sweep(livePodUIDs: Set<String>) async throws(IPAMError) -> [Lease] {
-        try await releasing { $0.orphanKeys(livePodUIDs: livePodUIDs) }
-    }
-
     /// Releases every lease of these pods (the controller found them gone).
     public func release(podUIDs: Set<String>) async throws(IPAMError) -> [Lease] {
         try await releasing { $0.keys(ofPods: podUIDs) }

@@ -148,11 +148,6 @@ public struct IPAMState: Sendable, Hashable {
         }.sorted()
     }
 
-    /// Keys whose pod UID is known and not among `livePodUIDs` (periodic sweep).
-    public func orphanKeys(livePodUIDs: Set<String>) -> [AllocationKey] {
-        leases.values.filter { !$0.pod.uid.isEmpty && !livePodUIDs.contains($0.pod.uid) }.map(\.key).sorted()
-    }
-
     /// Keys of every lease held by one of these pods (by UID; leases without a UID are never matched).
     public func keys(ofPods uids: Set<String>) -> [AllocationKey] {
         leases.values.filter { !$0.pod.uid.isEmpty && uids.contains($0.pod.uid) }.map(\.key).sorted()
