@@ -146,4 +146,21 @@ import Testing
         }.value
         #expect(answer?.objectValue?["blocked"] == .string("0000000000000000"), "\(String(describing: answer))")
     }
+
+    /// A delegate that exits without reading its stdin (here: 1 MB of config, more than a pipe holds) breaks the pipe;
+    /// the caller gets the delegate's answer instead of dying of SIGPIPE.
+    @Test func aDelegateThatIgnoresItsInputDoesNotKillTheCaller() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-delegate-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "#!/bin/sh\nexec 0<&-\nprintf '{\"cniVersion\":\"1.0.0\",\"ignored\":true}'\n"
+            .write(toFile: directory + "/deaf", atomically: true, encoding: .utf8)
+        chmod(directory + "/deaf", 0o755)
+        let big: JSONValue = .object(["padding": .string(String(repeating: "x", count: 1 << 20))])
+        let answer = try await Task.detached {
+            try DelegateRunner(searchPath: [directory]).run("deaf", command: .add, containerID: "c", netns: "/proc/self/ns/net",
+                                                           ifName: "eth1", args: "", config: big)
+        }.value
+        #expect(answer?.objectValue?["ignored"] == .bool(true))
+    }
 }

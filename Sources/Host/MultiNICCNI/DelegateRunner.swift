@@ -38,6 +38,32 @@ public struct DelegateRunner: Sendable {
         return parsed
     }
 
+    /// Writes all of `bytes` unless the reader is gone. A delegate that exits without reading its stdin must not kill
+    /// the caller: SIGPIPE is blocked on this thread for the write, and one it raised is taken back before unblocking.
+    static func writeIgnoringBrokenPipe(_ descriptor: Int32, _ bytes: [UInt8]) {
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        var written = 0
+        var broken = false
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 {
+                broken = errno == EPIPE
+                break
+            }
+            written += count
+        }
+        if broken {
+            var immediately = timespec(tv_sec: 0, tv_nsec: 0)
+            _ = sigtimedwait(&pipeSignal, nil, &immediately)
+        }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+    }
+
     /// posix_spawn with stdin and stdout pipes (close-on-exec, so concurrent spawns never inherit them).
     private func spawn(_ path: String, environment: [String], input: [UInt8]) -> (Int32, [UInt8]) {
         var inPipe: [Int32] = [0, 0]
@@ -73,14 +99,7 @@ public struct DelegateRunner: Sendable {
         let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         close(inPipe[0])
         close(outPipe[1])
-        if spawned == 0 {
-            var written = 0
-            while written < input.count {
-                let count = input[written...].withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
-                if count <= 0 { break }
-                written += count
-            }
-        }
+        if spawned == 0 { Self.writeIgnoringBrokenPipe(inPipe[1], input) }
         close(inPipe[1])
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16384)
