@@ -57,18 +57,22 @@ actor Informer<S: ResourceSpec> {
 
     func removed(_ key: ObjectKey) { objects[key] = nil }
 
-    /// Every change from now on; the objects already known arrive first as `modified`.
-    func subscribe() -> AsyncStream<StoreEvent> {
+    /// Every change from now on; the objects already known arrive first as `modified`. With `stopWhenEnded` the
+    /// informer stops listing and watching when this stream ends (an informer made for one watcher).
+    func subscribe(stopWhenEnded: Bool = false) -> AsyncStream<StoreEvent> {
         let (stream, continuation) = AsyncStream<StoreEvent>.makeStream()
         let id = UUID()
         subscribers[id] = continuation
         if synced { for key in objects.keys.sorted() { continuation.yield(.modified(key)) } }
-        continuation.onTermination = { _ in Task { await self.unsubscribe(id) } }
+        continuation.onTermination = { _ in Task { await self.unsubscribe(id, stop: stopWhenEnded) } }
         if loop == nil { loop = Task { await self.run() } }
         return stream
     }
 
-    private func unsubscribe(_ id: UUID) { subscribers[id] = nil }
+    private func unsubscribe(_ id: UUID, stop: Bool) {
+        subscribers[id] = nil
+        if stop { loop?.cancel() }
+    }
 
     private func publish(_ event: StoreEvent) {
         for subscriber in subscribers.values { subscriber.yield(event) }

@@ -115,44 +115,12 @@ public struct KubernetesStore: ResourceStore {
         return object
     }
 
-    /// A cached kind: the informer's events. Otherwise list, then watch from the list's resourceVersion; on 410 Gone
-    /// or an ERROR event list again (every object is reported as modified, so level-based reconcilers catch up); on
-    /// transport errors back off up to 30 s.
+    /// A cached kind: the informer's events. Otherwise a watch-only informer of its own (list, then watch from the
+    /// list's resourceVersion; relist after 410 Gone or an ERROR event, reporting what changed; back off up to 30 s on
+    /// transport errors), stopped when the stream ends.
     public func watch<S: ResourceSpec>(_ type: S.Type) async -> AsyncStream<StoreEvent> {
         if let informer = informers.informer(S.self) { return await informer.subscribe() }
-        let client = client
-        return AsyncStream { continuation in
-            let task = Task {
-                var version: String?
-                var backoff: Duration = .milliseconds(200)
-                while !Task.isCancelled {
-                    do {
-                        if version == nil {
-                            let listed = try await client.list(S.self, namespace: nil)
-                            for object in listed.items { continuation.yield(.modified(ObjectKey(object))) }
-                            version = listed.resourceVersion
-                        }
-                        for try await event in client.watch(S.self, namespace: nil, resourceVersion: version ?? "") {
-                            backoff = .milliseconds(200)
-                            switch event {
-                            case .added(let object): continuation.yield(.added(ObjectKey(object))); version = object.metadata.resourceVersion
-                            case .modified(let object): continuation.yield(.modified(ObjectKey(object))); version = object.metadata.resourceVersion
-                            case .deleted(let object): continuation.yield(.deleted(ObjectKey(object))); version = object.metadata.resourceVersion
-                            case .bookmark(let resourceVersion): version = resourceVersion
-                            case .error: version = nil
-                            }
-                        }
-                    } catch let error as KubeError where error.code == 410 {
-                        version = nil
-                    } catch {
-                        try? await Task.sleep(for: backoff)
-                        backoff = min(backoff * 2, .seconds(30))
-                    }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        return await Informer<S>(client: client).subscribe(stopWhenEnded: true)
     }
 
     // MARK: - Unstructured objects
