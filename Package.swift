@@ -89,6 +89,7 @@ let package = Package(
                 "MultiNICIPAM", "MultiNICNetlink", "MultiNICDiscovery", "MultiNICPluginHost", "MultiNICKube",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

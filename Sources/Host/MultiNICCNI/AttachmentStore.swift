@@ -36,30 +36,43 @@ public struct AttachmentStore: Sendable {
 
     var attachmentsDirectory: String { directory + "/attachments" }
 
-    func path(network: String, containerID: String, ifName: String) -> String {
-        attachmentsDirectory + "/" + PendingReleases.safeName(network) + "_" + PendingReleases.safeName(containerID) + "_"
-            + PendingReleases.safeName(ifName) + ".json"
+    /// The record's file, `nil` unless network, container and interface are each a ``SafeName`` (so the file is always
+    /// directly inside `attachments/`).
+    func path(network: String, containerID: String, ifName: String) -> String? {
+        guard SafeName.isValid(network), SafeName.isValid(containerID), SafeName.isValid(ifName) else { return nil }
+        return attachmentsDirectory + "/" + network + "_" + containerID + "_" + ifName + ".json"
+    }
+
+    /// A record read back is used only when its names are safe and match the file it came from.
+    static func decode(_ bytes: [UInt8]) -> CachedAttachment? {
+        guard let record = try? JSONDecoder().decode(CachedAttachment.self, from: Data(bytes)),
+              SafeName.isValid(record.network), SafeName.isValid(record.containerID), SafeName.isValid(record.ifName),
+              record.nics.allSatisfy({ SafeName.isValid($0.ifName) }) else { return nil }
+        return record
     }
 
     public func save(_ attachment: CachedAttachment) throws(CNIError) {
-        try DurableFile.write(try Self.encode(attachment, "the attachment record"), to: path(network: attachment.network, containerID: attachment.containerID, ifName: attachment.ifName))
+        guard let path = path(network: attachment.network, containerID: attachment.containerID, ifName: attachment.ifName) else {
+            throw CNIError(CNIError.invalidConfig, "network, container ID or interface name is not a safe name",
+                           details: "\(LogText.escaped(attachment.network, limit: 80)) / \(LogText.escaped(attachment.containerID, limit: 80))")
+        }
+        try DurableFile.write(try Self.encode(attachment, "the attachment record"), to: path)
     }
 
     public func load(network: String, containerID: String, ifName: String) -> CachedAttachment? {
-        DurableFile.read(path(network: network, containerID: containerID, ifName: ifName)).flatMap {
-            try? JSONDecoder().decode(CachedAttachment.self, from: Data($0))
-        }
+        path(network: network, containerID: containerID, ifName: ifName).flatMap(DurableFile.read).flatMap(Self.decode)
     }
 
     public func remove(network: String, containerID: String, ifName: String) {
-        DurableFile.remove(path(network: network, containerID: containerID, ifName: ifName))
+        if let path = path(network: network, containerID: containerID, ifName: ifName) { DurableFile.remove(path) }
     }
 
     /// Every recorded attachment of `network`.
     public func attachments(network: String) -> [CachedAttachment] {
-        let prefix = PendingReleases.safeName(network) + "_"
+        guard SafeName.isValid(network) else { return [] }
+        let prefix = network + "_"
         return fileNames(in: attachmentsDirectory).filter { $0.hasPrefix(prefix) && $0.hasSuffix(".json") }.compactMap { name in
-            DurableFile.read(attachmentsDirectory + "/" + name).flatMap { try? JSONDecoder().decode(CachedAttachment.self, from: Data($0)) }
+            DurableFile.read(attachmentsDirectory + "/" + name).flatMap(Self.decode)
         }.filter { $0.network == network }
     }
 

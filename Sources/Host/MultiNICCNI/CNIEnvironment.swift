@@ -1,3 +1,5 @@
+import MultiNICCore
+
 /// What a CNI invocation sees: the environment and stdin. Injected so tests never touch the process.
 public struct CNIEnvironment: Sendable {
     public var variables: [String: String]
@@ -50,6 +52,19 @@ public struct CNIArguments: Sendable, Hashable {
         containerID = try required("CNI_CONTAINERID", for: [.add, .del, .check])
         netns = try required("CNI_NETNS", for: [.add, .check])
         ifName = try required("CNI_IFNAME", for: [.add, .del, .check])
+        // SPEC §Parameters: a container ID is alphanumerics plus `_ . -`; an interface name has at most 15 bytes and no
+        // `/`. Both become parts of file names here, so both must be safe names.
+        if !containerID.isEmpty, let problem = SafeName.problem(containerID) {
+            throw CNIError(CNIError.invalidEnvironment, "CNI_CONTAINERID \(problem)")
+        }
+        if !ifName.isEmpty {
+            if let problem = SafeName.problem(ifName) { throw CNIError(CNIError.invalidEnvironment, "CNI_IFNAME \(problem)") }
+            // Per-NIC interfaces are `<ifname>-<k>`: the kernel's 15-byte limit applies to those too.
+            guard ifName.utf8.count <= 12 else {
+                throw CNIError(CNIError.invalidEnvironment, "CNI_IFNAME \(ifName) is longer than 12 characters",
+                               details: "per-NIC interfaces are named <ifname>-<k> and a Linux interface name has at most 15")
+            }
+        }
         path = try required("CNI_PATH", for: [.add, .del, .check, .gc, .status]).split(separator: ":").map(String.init)
         args = Dictionary((variables["CNI_ARGS"] ?? "").split(separator: ";").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1)

@@ -30,6 +30,8 @@ public struct CNIError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let tryAgainLater: UInt = 11
     public static let notAvailable: UInt = 50
     public static let degraded: UInt = 51
+    /// Plugin-specific (≥ 100): the daemon refused the pod's namespace for this network. Not retryable.
+    public static let forbidden: UInt = 403
     public static let internalError: UInt = 999
 
     public var description: String { details.isEmpty ? "\(msg) (code \(code))" : "\(msg): \(details) (code \(code))" }

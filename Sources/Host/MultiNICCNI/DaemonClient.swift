@@ -28,6 +28,7 @@ public enum DaemonClientError: Error, Sendable, Hashable, CustomStringConvertibl
         switch self {
         case .unreachable: CNIError(CNIError.tryAgainLater, "multi-nicd unreachable", details: description)
         case .rejected(let status, _) where status == 409: CNIError(CNIError.tryAgainLater, description)
+        case .rejected(let status, _) where status == 403: CNIError(CNIError.forbidden, description)
         case .rejected, .badAnswer: CNIError(CNIError.ioFailure, description)
         }
     }

@@ -13,9 +13,19 @@ public struct DelegateRunner: Sendable {
         self.searchPath = searchPath
     }
 
-    /// The plugin's path, or a CNI error naming where it looked.
+    /// The plugin's path, or a CNI error naming where it looked. `type` comes from a NetConf or an attachment record
+    /// (both reachable by namespace users), so it must be a bare ``SafeName`` — no `/`, never `.` or `..` — and is only
+    /// looked up as a regular executable file directly inside a `CNI_PATH` entry (absolute entries only).
     public func locate(_ type: String) throws(CNIError) -> String {
-        for directory in searchPath where access(directory + "/" + type, X_OK) == 0 { return directory + "/" + type }
+        if let problem = SafeName.problem(type) {
+            throw CNIError(CNIError.invalidConfig, "delegate plugin type \"\(LogText.escaped(type, limit: 80))\" \(problem)",
+                           details: "a delegate type is a plugin name looked up in CNI_PATH, never a path")
+        }
+        for directory in searchPath where directory.hasPrefix("/") {
+            let candidate = directory + "/" + type
+            var info = stat()
+            if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
+        }
         throw CNIError(CNIError.invalidConfig, "delegate plugin \(type) not found", details: "CNI_PATH: " + searchPath.joined(separator: ":"))
     }
 

@@ -4,9 +4,11 @@ import Glibc
 import MultiNICCore
 
 /// One line per CNI invocation appended to a log file (never stdout): time, binary, verb, container, interface,
-/// network, exit code, duration and, on failure, the error message. The file is `MULTINIC_CNI_LOG` when set, else the
-/// NetConf's `logFile`, else the binary's default (e.g. /var/log/multi-nic-cni.log). A file that cannot be opened
-/// is skipped: logging never changes the outcome.
+/// network, exit code, duration and, on failure, the error message. The file is `MULTINIC_CNI_LOG` when set (the
+/// runtime's environment), else the binary's default (e.g. /var/log/multi-nic-cni.log) — never a path from the NetConf,
+/// which namespace users write. Every field from the NetConf or the environment is escaped (no newline or control
+/// character reaches the file), and the file is opened without following a symlink. A file that cannot be opened is
+/// skipped: logging never changes the outcome.
 public struct InvocationLog: Sendable {
     public let defaultPath: String
     public let binary: String
@@ -16,9 +18,10 @@ public struct InvocationLog: Sendable {
         self.defaultPath = defaultPath
     }
 
-    /// Where this invocation logs.
+    /// Where this invocation logs: `MULTINIC_CNI_LOG` from the environment, else the default.
     public func path(_ environment: CNIEnvironment) -> String {
-        path(environment, conf: Self.conf(environment))
+        if let path = environment.variables["MULTINIC_CNI_LOG"], !path.isEmpty { return path }
+        return defaultPath
     }
 
     /// The line for one invocation (without the trailing newline).
@@ -30,7 +33,7 @@ public struct InvocationLog: Sendable {
     public func record(_ environment: CNIEnvironment, stdout: String, exitCode: Int32, milliseconds: Double) {
         let conf = Self.conf(environment)
         let text = line(environment, conf: conf, stdout: stdout, exitCode: exitCode, milliseconds: milliseconds, now: time(nil)) + "\n"
-        let descriptor = open(path(environment, conf: conf), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        let descriptor = open(path(environment), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0o640)
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }
         let bytes = Array(text.utf8)
@@ -41,21 +44,17 @@ public struct InvocationLog: Sendable {
         (try? JSONValue.parse(String(decoding: environment.stdin, as: UTF8.self)))?.objectValue
     }
 
-    func path(_ environment: CNIEnvironment, conf: [String: JSONValue]?) -> String {
-        if let path = environment.variables["MULTINIC_CNI_LOG"], !path.isEmpty { return path }
-        return conf?["logFile"]?.stringValue ?? defaultPath
-    }
-
     func line(_ environment: CNIEnvironment, conf: [String: JSONValue]?, stdout: String, exitCode: Int32, milliseconds: Double,
               now: time_t) -> String {
         let variables = environment.variables
-        var fields = [Self.timestamp(now), binary, variables["CNI_COMMAND"] ?? "-",
-                      "container=\(variables["CNI_CONTAINERID"] ?? "")", "ifname=\(variables["CNI_IFNAME"] ?? "")",
-                      "network=\(conf?["name"]?.stringValue ?? "")", "exit=\(exitCode)",
-                      "ms=\(Double(Int(milliseconds * 100)) / 100)"]
+        func text(_ value: String?) -> String { LogText.escaped(value ?? "", limit: 512) }
+        var fields = [Self.timestamp(now), binary, text(variables["CNI_COMMAND"] ?? "-"),
+                      "container=\(text(variables["CNI_CONTAINERID"]))", "ifname=\(text(variables["CNI_IFNAME"]))",
+                      "network=\(text(conf?["name"]?.stringValue))", "exit=\(exitCode)",
+                      "ms=\(CheckedNumber.integer(milliseconds * 100, in: 0...Int(Int32.max)).map { Double($0) / 100 } ?? -1)"]
         if exitCode != 0, let error = (try? JSONValue.parse(stdout))?.objectValue {
-            let code = error["code"].map(\.description) ?? "?"
-            fields.append("code=\(code) msg=\(error["msg"]?.stringValue ?? "") details=\(error["details"]?.stringValue ?? "")")
+            let code = error["code"].map { text($0.description) } ?? "?"
+            fields.append("code=\(code) msg=\(text(error["msg"]?.stringValue)) details=\(text(error["details"]?.stringValue))")
         }
         return fields.joined(separator: " ")
     }

@@ -8,9 +8,9 @@ import MultiNICCore
 /// The `multi-nic` CNI plugin: one round trip to the local daemon (`/attach`: NICs, addresses and delegate configs),
 /// then one delegate per NIC as `<ifname>-<k>`. ADD is all or nothing; DEL always succeeds once nothing is left.
 public struct MultiNICHandler: CNIHandler {
-    /// Socket used when the NetConf names none.
+    /// The daemon's socket (from the binary's environment, never from the NetConf).
     public let defaultSocket: String
-    /// State directory used when the NetConf names none.
+    /// The node-local state directory (from the binary's environment, never from the NetConf).
     public let defaultStateDirectory: String
 
     public init(defaultSocket: String = "/run/multinic/multi-nicd.sock",
@@ -20,11 +20,11 @@ public struct MultiNICHandler: CNIHandler {
     }
 
     func client(_ config: MultiNICNetConf) -> DaemonClient {
-        DaemonClient(socketPath: config.daemonSocket ?? defaultSocket)
+        DaemonClient(socketPath: defaultSocket)
     }
 
     func store(_ config: MultiNICNetConf) -> AttachmentStore {
-        AttachmentStore(directory: config.cniStateDir ?? defaultStateDirectory)
+        AttachmentStore(directory: defaultStateDirectory)
     }
 
     /// CNI_ARGS for delegates: the pod's, with IgnoreUnknown=1 so strict IPAM plugins (static) accept the K8S_* keys.

@@ -19,8 +19,6 @@ public struct MultiNICIPAMHandler: CNIHandler {
         var network: String
         var masters: [String]
         var ipam: [String: JSONValue]
-        var socket: String?
-        var stateDirectory: String?
         var prevResult: JSONValue?
 
         init(_ stdin: [UInt8]) throws(CNIError) {
@@ -37,13 +35,12 @@ public struct MultiNICIPAMHandler: CNIHandler {
             } else {
                 masters = conf.raw["masters"]?.arrayValue?.compactMap(\.stringValue).filter { !$0.isEmpty } ?? []
             }
-            socket = ipam["daemonSocket"]?.stringValue ?? conf.daemonSocket
-            stateDirectory = ipam["cniStateDir"]?.stringValue ?? conf.cniStateDir
             prevResult = conf.prevResult
         }
     }
 
-    private func client(_ config: Config) -> DaemonClient { DaemonClient(socketPath: config.socket ?? defaultSocket) }
+    /// The daemon's socket comes from the binary's environment only (never from the NetConf or its ipam section).
+    private func client(_ config: Config) -> DaemonClient { DaemonClient(socketPath: defaultSocket) }
 
     /// Pod interface per master: `CNI_IFNAME` for one, `<ifname>-<k>` for several.
     static func ifNames(_ arguments: CNIArguments, masters: [String]) -> [String] {
@@ -90,7 +87,7 @@ public struct MultiNICIPAMHandler: CNIHandler {
             _ = try client(config).post(DaemonAPI.detachPath, request, as: AttachResponse.self)
         } catch {
             // DEL never fails: the daemon replays the queued release when it is back.
-            try? AttachmentStore(directory: config.stateDirectory ?? defaultStateDirectory).queueRelease(request)
+            try? AttachmentStore(directory: defaultStateDirectory).queueRelease(request)
         }
     }
 
@@ -122,10 +119,9 @@ public struct MultiNICIPAMHandler: CNIHandler {
         _ = try DaemonCalls.garbageCollect(client(config), network: config.network, conf: (try MultiNICNetConf(stdin: stdin)).raw)
     }
 
-    /// The same request as a multi-NIC NetConf (name, version, socket) for the shared STATUS logic.
+    /// The same request as a multi-NIC NetConf (name, version) for the shared STATUS logic.
     private static func asMultiNIC(_ config: Config, stdin: [UInt8]) -> [UInt8] {
-        var object: [String: JSONValue] = ["cniVersion": .string(config.cniVersion), "name": .string(config.network)]
-        if let socket = config.socket { object["daemonSocket"] = .string(socket) }
+        let object: [String: JSONValue] = ["cniVersion": .string(config.cniVersion), "name": .string(config.network)]
         return Array(JSONValue.object(object).description.utf8)
     }
 }

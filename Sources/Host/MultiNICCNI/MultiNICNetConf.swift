@@ -6,7 +6,8 @@ import Foundation
 import MultiNICCore
 
 /// The `multi-nic` NetConf: the NAD config MultiNIC renders plus what Multus injects (`runtimeConfig`,
-/// `args.cni` with the pod annotation's cni-args, `prevResult`).
+/// `args.cni` with the pod annotation's cni-args, `prevResult`). Keys that would choose a file, a socket or a program
+/// (`daemonSocket`, `cniStateDir`, `logFile`) are not read: a NetConf is written by namespace users.
 public struct MultiNICNetConf: Sendable, Hashable {
     public var cniVersion: String
     /// The network (NAD) name: the daemon's `def`.
@@ -19,9 +20,6 @@ public struct MultiNICNetConf: Sendable, Hashable {
     public var subnet: String
     public var masterNets: [String]
     public var multiNICIPAM: Bool
-    public var daemonSocket: String?
-    /// Node-local state (attachment records, release queue); default /var/lib/multinic/cni.
-    public var cniStateDir: String?
     public var attachPolicy: AttachPolicySpec?
     public var resourceNames: [String]
     /// The pod's cni-args (`nics`, `masters`, `class`, `target`).
@@ -59,12 +57,16 @@ public struct MultiNICNetConf: Sendable, Hashable {
                            details: "supported: " + CNIVersion.supported.joined(separator: ", "))
         }
         name = try string("name", required: true) ?? ""
+        // SPEC: a network name is alphanumerics plus `_ . -`; it names files and the daemon's pools, so it is checked.
+        if let problem = SafeName.problem(name) {
+            throw CNIError(CNIError.invalidConfig, "network config: name \(problem)")
+        }
         type = try string("type") ?? "multi-nic"
         ipam = object["ipam"]
         plugin = object["plugin"]?.objectValue ?? [:]
         subnet = try string("subnet") ?? ""
-        daemonSocket = try string("daemonSocket")
-        cniStateDir = try string("cniStateDir")
+        // The daemon socket, the state directory and the log file are never read from here: a NetConf is written by
+        // namespace users (see "Threat model" in README.md); the binary takes them from its environment only.
         masterNets = Self.strings(object["masterNets"])
         resourceNames = Self.strings(object["resourceNames"])
         switch object["multiNICIPAM"] {

@@ -13,15 +13,17 @@ public enum DaemonSetRenderer {
         var env: [JSONValue] = [
             .object(["name": .string("K8S_NODENAME"), "valueFrom": .object(["fieldRef": .object(["fieldPath": .string("spec.nodeName")])])]),
             .object(["name": .string("DAEMON_PORT"), "value": .string(String(daemon.port))]),
+            // The TCP listener binds the node's own address only (hostNetwork: not every interface of the host).
+            .object(["name": .string("HOST_IP"), "valueFrom": .object(["fieldRef": .object(["fieldPath": .string("status.hostIP")])])]),
         ]
-        for variable in daemon.env ?? [] where variable.name != "DAEMON_PORT" && variable.name != "K8S_NODENAME" {
+        for variable in daemon.env ?? [] where !["DAEMON_PORT", "K8S_NODENAME", "HOST_IP"].contains(variable.name) {
             env.append(.object(["name": .string(variable.name), "value": .string(variable.value ?? "")]))
         }
         let mounts = daemon.mounts ?? []
         var container: [String: JSONValue] = [
             "name": .string("multi-nicd"),
             "image": .string(daemon.image),
-            "args": .array(["--port", String(daemon.port), "--token-file", "/etc/multi-nicd/token", "--socket",
+            "args": .array(["--port", String(daemon.port), "--bind", "$(HOST_IP)", "--token-file", "/etc/multi-nicd/token", "--socket",
                             "/run/multinic/multi-nicd.sock", "--state-dir", "/var/lib/multinic",
                             "--ippool-mirror", "kubernetes"].map(JSONValue.string)),
             "env": .array(env),
@@ -46,7 +48,8 @@ public enum DaemonSetRenderer {
             "containers": .array([.object(container)]),
             "volumes": .array(mounts.map { mount in
                 .object(["name": .string(mount.name), "hostPath": .object(["path": .string(mount.hostpath)])])
-            } + [.object(["name": .string("token"), "secret": .object(["secretName": .string(tokenSecret)])])]),
+            } + [.object(["name": .string("token"), "secret": .object(["secretName": .string(tokenSecret),
+                                                                      "defaultMode": .integer(0o400)])])]),
         ]
         if let selector = daemon.nodeSelector { pod["nodeSelector"] = .object(selector.mapValues(JSONValue.string)) }
         if let tolerations = daemon.tolerations { pod["tolerations"] = tolerations }

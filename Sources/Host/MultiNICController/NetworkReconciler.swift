@@ -71,7 +71,8 @@ public struct NetworkReconciler: Reconciler {
         var changedNodes: Set<String> = []
         if let cidr = rendered.cidr {
             try await store.apply(owned(cidr, by: owner))
-            changedNodes = try await applyPools(rendered.ippools, network: network.name, owner: owner)
+            changedNodes = try await applyPools(rendered.ippools, network: network.name, namespaces: network.spec.namespaces ?? [],
+                                                owner: owner)
             // Routes depend only on the CIDR: push when it changed (the route reconciler also runs at daemon start).
             if RoutePlan.needsRoutes(cidr.spec) && cidr.spec != previous?.spec {
                 await routesChanged(RoutePlan.hosts(cidr.spec).union(previous.map { RoutePlan.hosts($0.spec) } ?? []))
@@ -116,15 +117,25 @@ public struct NetworkReconciler: Reconciler {
 
     /// Writes the pools (keeping the daemons' recorded allocations), deletes pools of hosts that left; returns the
     /// nodes whose pools changed.
-    private func applyPools(_ desired: [IPPool], network: String, owner: OwnerReference) async throws(StoreError) -> Set<String> {
+    /// Each pool carries the network's `spec.namespaces` (``IPPoolSpec/namespacesAnnotation``) so the daemon refuses
+    /// pods of other namespaces; pools that fail ``PoolBlock``'s checks never get this far (the CIDR engine makes none).
+    private func applyPools(_ desired: [IPPool], network: String, namespaces: [String], owner: OwnerReference)
+        async throws(StoreError) -> Set<String>
+    {
         let existing = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.networkLabel: network])
         let byName = Dictionary(existing.map { ($0.metadata.name, $0) }, uniquingKeysWith: { first, _ in first })
         var changed: Set<String> = []
+        let allowed = namespaces.isEmpty ? nil : namespaces.sorted().joined(separator: ",")
         for var pool in desired {
             if let current = byName[pool.metadata.name] { pool.spec.allocations = current.spec.allocations }
+            var annotations = pool.metadata.annotations ?? [:]
+            annotations[IPPoolSpec.namespacesAnnotation] = allowed
+            pool.metadata.annotations = annotations.isEmpty ? nil : annotations
             let before = byName[pool.metadata.name]
             let written = try await store.apply(owned(pool, by: owner))
-            if before?.spec != written.spec { changed.insert(pool.spec.hostName) }
+            if before?.spec != written.spec || IPPoolSpec.namespaces(of: before ?? written) != IPPoolSpec.namespaces(of: written) {
+                changed.insert(pool.spec.hostName)
+            }
         }
         let wanted = Set(desired.map(\.metadata.name))
         for stale in existing where !wanted.contains(stale.metadata.name) {

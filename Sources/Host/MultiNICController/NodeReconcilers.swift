@@ -54,7 +54,10 @@ public struct PoolPushReconciler: Reconciler {
 
     public func reconcile(_ node: String) async -> ReconcileResult {
         do {
+            // A pool the daemon would refuse (written by hand or by another tool) is left out, not pushed: one bad
+            // object must not stop the node's other pools.
             let pools = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.hostLabel: node])
+                .filter { IPPoolSpec.problem(of: $0) == nil }
             guard await memory.last(node) != pools else { return .done }
             try await fleet.setPools(node: node, pools)
             await memory.remember(node, pools)

@@ -22,7 +22,8 @@ public struct FileAllocationMirror: AllocationMirror {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        for (pool, entries) in allocations {
+        // A pool name becomes a file name: only safe names (pools are checked when they arrive; this is the last line).
+        for (pool, entries) in allocations where SafeName.isValid(pool) {
             guard let data = try? encoder.encode(entries) else { continue }
             try? data.write(to: URL(fileURLWithPath: "\(directory)/\(pool).json"), options: .atomic)
         }

@@ -35,6 +35,15 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var ippoolMirror: String = "file"
     /// kubeconfig for the `kubernetes` mirror; nil: the pod's service account.
     public var kubeconfig: String?
+    /// Open connections each listener accepts (the unix socket and TCP are capped separately, so a flood of TCP
+    /// connections never starves the CNI binary's socket); more wait in the kernel's backlog.
+    public var maxConnections: Int = 256
+    /// Seconds a connection may sit without a complete request head (slowloris) or idle between requests.
+    public var idleTimeoutSeconds: Int = 15
+    /// Seconds a request body may take to arrive.
+    public var bodyTimeoutSeconds: Int = 10
+    /// Largest request body accepted; larger ones are answered 413.
+    public var maxBodyBytes: Int = 16 << 20
 
     public init(nodeName: String = ProcessInfo.processInfo.environment["K8S_NODENAME"] ?? ProcessInfo.processInfo.hostName,
                 port: Int = 11000, bindAddress: String = "0.0.0.0", socketPath: String = "/run/multinic/multi-nicd.sock",

@@ -9,6 +9,12 @@ public enum DaemonError: Error, Sendable, Hashable, CustomStringConvertible {
     case badRequest(String)
     /// Missing or wrong bearer token on TCP (401).
     case unauthorized
+    /// The pod's namespace may not use the network (403).
+    case forbidden(String)
+    /// The request body is larger than the listener accepts (413).
+    case payloadTooLarge(String)
+    /// The request body did not arrive in time (408).
+    case requestTimeout(String)
     /// Unknown network, pool, NIC or policy (404).
     case notFound(String)
     /// The request cannot be satisfied now: pool exhausted, key in another pool (409).
@@ -20,6 +26,9 @@ public enum DaemonError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .badRequest: 400
         case .unauthorized: 401
+        case .forbidden: 403
+        case .requestTimeout: 408
+        case .payloadTooLarge: 413
         case .notFound: 404
         case .conflict: 409
         case .failure: 500
@@ -28,8 +37,10 @@ public enum DaemonError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .badRequest(let message), .notFound(let message), .conflict(let message), .failure(let message): message
-        case .unauthorized: "missing or wrong bearer token: mutating requests over TCP need Authorization: Bearer <token>"
+        case .badRequest(let message), .forbidden(let message), .requestTimeout(let message), .payloadTooLarge(let message),
+             .notFound(let message), .conflict(let message), .failure(let message):
+            message
+        case .unauthorized: "missing or wrong bearer token: requests over TCP need Authorization: Bearer <token>"
         }
     }
 

@@ -12,9 +12,14 @@ public final class DaemonMetrics: Sendable {
         var count = 0
     }
 
+    private struct ErrorKey: Hashable {
+        var path: String
+        var status: Int
+    }
+
     private struct State {
         var requests: [String: Histogram] = [:]
-        var errors: [String: Int] = [:]
+        var errors: [ErrorKey: Int] = [:]
         var allocations = 0
         var releases = 0
     }
@@ -23,7 +28,21 @@ public final class DaemonMetrics: Sendable {
 
     public init() {}
 
-    /// Records one request to `path` that took `seconds` (and failed with `status` when ≥ 400).
+    /// A label value in the exposition format: `\`, `"` and newlines escaped.
+    static func label(_ value: String) -> String {
+        var result = ""
+        for character in value.unicodeScalars {
+            switch character {
+            case "\\": result += "\\\\"
+            case "\"": result += "\\\""
+            case "\n": result += "\\n"
+            default: result.unicodeScalars.append(character)
+            }
+        }
+        return result
+    }
+
+    /// Records one request to `path` (a route template, never a client's raw path) that took `seconds` (and failed with `status` when ≥ 400).
     public func observe(path: String, seconds: Double, status: Int) {
         state.withLock { state in
             var histogram = state.requests[path] ?? Histogram()
@@ -31,7 +50,7 @@ public final class DaemonMetrics: Sendable {
             histogram.sum += seconds
             histogram.count += 1
             state.requests[path] = histogram
-            if status >= 400 { state.errors["\(path) \(status)", default: 0] += 1 }
+            if status >= 400 { state.errors[ErrorKey(path: path, status: status), default: 0] += 1 }
         }
     }
 
@@ -50,7 +69,8 @@ public final class DaemonMetrics: Sendable {
         lines.append("multinic_releases_total \(snapshot.releases)")
         lines.append("# HELP multinic_request_duration_seconds Daemon API request latency.")
         lines.append("# TYPE multinic_request_duration_seconds histogram")
-        for (path, histogram) in snapshot.requests.sorted(by: { $0.key < $1.key }) {
+        for (rawPath, histogram) in snapshot.requests.sorted(by: { $0.key < $1.key }) {
+            let path = Self.label(rawPath)
             for (index, bound) in Self.buckets.enumerated() {
                 lines.append("multinic_request_duration_seconds_bucket{path=\"\(path)\",le=\"\(bound)\"} \(histogram.counts[index])")
             }
@@ -60,9 +80,8 @@ public final class DaemonMetrics: Sendable {
         }
         lines.append("# HELP multinic_request_errors_total Failed requests by path and status.")
         lines.append("# TYPE multinic_request_errors_total counter")
-        for (key, count) in snapshot.errors.sorted(by: { $0.key < $1.key }) {
-            let parts = key.split(separator: " ")
-            lines.append("multinic_request_errors_total{path=\"\(parts[0])\",status=\"\(parts[1])\"} \(count)")
+        for (key, count) in snapshot.errors.sorted(by: { $0.key.path < $1.key.path || ($0.key.path == $1.key.path && $0.key.status < $1.key.status) }) {
+            lines.append("multinic_request_errors_total{path=\"\(Self.label(key.path))\",status=\"\(key.status)\"} \(count)")
         }
         var described: Set<String> = []
         for gauge in gauges {
@@ -70,7 +89,7 @@ public final class DaemonMetrics: Sendable {
                 lines.append("# HELP \(gauge.name) \(gauge.help)")
                 lines.append("# TYPE \(gauge.name) gauge")
             }
-            let labels = gauge.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",")
+            let labels = gauge.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.label($0.value))\"" }.joined(separator: ",")
             lines.append("\(gauge.name)\(labels.isEmpty ? "" : "{\(labels)}") \(gauge.value)")
         }
         return lines.joined(separator: "\n") + "\n"

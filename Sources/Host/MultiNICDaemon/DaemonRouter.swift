@@ -12,14 +12,27 @@ public enum DaemonRouter {
         case bearerToken(String?)
     }
 
-    /// Paths that only read.
-    static let readOnlyPaths: Set<String> = [DaemonAPI.interfacePath, DaemonAPI.statusPath, DaemonAPI.leasesPath,
-                                             DaemonAPI.podLeasesPath, "/healthz", "/readyz", "/metrics", DaemonAPI.greetPath]
+    /// Request body limits of one listener.
+    public struct Limits: Sendable {
+        /// Larger bodies are answered 413.
+        public var maxBodyBytes: Int
+        /// A body that takes longer to arrive is answered 408.
+        public var bodyTimeoutSeconds: Int
 
-    public static func build(_ services: DaemonServices, access: Access) -> Router<BasicRequestContext> {
+        public init(maxBodyBytes: Int = 16 << 20, bodyTimeoutSeconds: Int = 10) {
+            self.maxBodyBytes = maxBodyBytes
+            self.bodyTimeoutSeconds = bodyTimeoutSeconds
+        }
+    }
+
+    /// Paths anyone who reaches the TCP port may ask: probes and metrics (which carry no pod names or addresses).
+    static let publicPaths: Set<String> = ["/healthz", "/readyz", "/metrics"]
+
+    public static func build(_ services: DaemonServices, access: Access, limits: Limits = Limits()) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware(metrics: services.metrics))
         if case .bearerToken(let token) = access { router.add(middleware: BearerTokenMiddleware(token: token)) }
+        let decode = BodyDecoder(limits: limits)
 
         router.get("/healthz") { _, _ in plain("ok") }
         router.get("/readyz") { _, _ in
@@ -82,17 +95,6 @@ public enum DaemonRouter {
         return router
     }
 
-    /// Decodes a JSON body; a decoding failure is a 400 naming the field.
-    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
-        let buffer = try await request.body.collect(upTo: 16 << 20)
-        do {
-            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw DaemonError.badRequest("request body: \(DecodingDescription.describe(error))")
-        } catch {
-            throw DaemonError.badRequest("request body is not valid JSON")
-        }
-    }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         let encoder = JSONEncoder()
@@ -126,7 +128,8 @@ struct ErrorMiddleware: RouterMiddleware {
             response = Self.errorResponse(status: 500, message: "\(error)")
         }
         let elapsed = clock.now - start
-        metrics.observe(path: request.uri.path, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+        // Labelled by the route that matched (a fixed set), never by the raw path a client sent.
+        metrics.observe(path: context.endpointPath ?? "unmatched", seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                         status: response.status.code)
         return response
     }
@@ -138,14 +141,14 @@ struct ErrorMiddleware: RouterMiddleware {
     }
 }
 
-/// TCP: every request that can change state needs the bearer token; nothing runs without it.
+/// TCP: every request but the probes and metrics needs the bearer token — reads too (leases and pod lists name pods and
+/// addresses); nothing runs without it.
 struct BearerTokenMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let token: String?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let readOnly = request.method == .get || DaemonRouter.readOnlyPaths.contains(request.uri.path)
-        if !readOnly {
+        if !(request.method == .get && DaemonRouter.publicPaths.contains(request.uri.path)) {
             let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
             guard let token, let presented, Self.constantTimeEqual(presented, token) else { throw DaemonError.unauthorized }
         }

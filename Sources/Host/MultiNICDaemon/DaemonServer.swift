@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MultiNICCore
 import MultiNICKube
@@ -52,19 +53,23 @@ public enum DaemonServer {
         var applications: [any Service] = []
         try prepareSocket(configuration.socketPath)
         let socketPath = configuration.socketPath
+        let limits = DaemonRouter.Limits(maxBodyBytes: configuration.maxBodyBytes, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
+        // Each listener has its own connection cap and idle timeout: connections without a complete request head
+        // (slowloris) or idle between requests are closed, and a flood on TCP leaves the CNI socket served.
+        let server = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))))
         applications.append(Application(
-            router: DaemonRouter.build(services, access: .localSocket),
-            configuration: ApplicationConfiguration(address: .unixDomainSocket(path: socketPath), serverName: "multi-nicd"),
+            router: DaemonRouter.build(services, access: .localSocket, limits: limits), server: server,
+            configuration: ApplicationConfiguration(address: .unixDomainSocket(path: socketPath), serverName: "multi-nicd",
+                                                    availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
             onServerRunning: { _ in _ = chmod(socketPath, 0o600) }, logger: logger))
         if configuration.port > 0 {
-            let token = try configuration.tokenFile.map {
-                try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            if token == nil { logger.warning("no --token-file: mutating requests over TCP are refused") }
+            let token = try configuration.tokenFile.map { path throws in try DaemonToken.read(path) }
+            if token == nil { logger.warning("no --token-file: every request over TCP but /healthz, /readyz and /metrics is refused") }
             applications.append(Application(
-                router: DaemonRouter.build(services, access: .bearerToken(token)),
+                router: DaemonRouter.build(services, access: .bearerToken(token), limits: limits), server: server,
                 configuration: ApplicationConfiguration(address: .hostname(configuration.bindAddress, port: configuration.port),
-                                                        serverName: "multi-nicd"),
+                                                        serverName: "multi-nicd",
+                                                        availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
                 logger: logger))
         }
         let group = ServiceGroup(configuration: .init(services: applications.map { .init(service: $0) },
@@ -78,5 +83,23 @@ public enum DaemonServer {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+    }
+}
+
+/// The bearer token file: read once at start; an empty or short token, or a file that group or others may read or
+/// write, is an error (not a silently open or guessable TCP listener).
+public enum DaemonToken {
+    public static func read(_ path: String) throws(DaemonError) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .failure("token file \(path): " + String(cString: strerror(errno))) }
+        // A Kubernetes Secret volume is 0644 by default: the DaemonSet sets defaultMode 0400.
+        guard info.st_mode & 0o077 == 0 else {
+            throw .failure("token file \(path) is readable or writable by group or others (mode \(String(info.st_mode & 0o777, radix: 8)));"
+                + " make it 0600 or 0400")
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .failure("token file \(path) cannot be read") }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard token.utf8.count >= 16 else { throw .failure("token file \(path) holds no token of at least 16 characters") }
+        return token
     }
 }

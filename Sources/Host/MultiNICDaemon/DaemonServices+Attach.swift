@@ -5,6 +5,7 @@ extension DaemonServices {
     /// Select + allocate + delegate configs, all or nothing: if a delegate config cannot be built, the addresses are
     /// released again before the error is returned.
     public func attach(_ request: AttachRequest) async throws(DaemonError) -> AttachResponse {
+        try checkNamespace(request.namespace, network: request.network)
         let backend = try backend(for: request.plugin)
         let selection = try select(SelectRequest(
             pod: request.pod, namespace: request.namespace, host: configuration.nodeName, def: request.network,

@@ -75,8 +75,10 @@ public final class DaemonServices: Sendable {
         var blocks: [PoolBlock] = []
         for pool in pools where pool.spec.hostName == configuration.nodeName || pool.spec.hostName.isEmpty {
             guard let block = PoolBlock(pool: pool) else {
-                throw .badRequest("IPPool \(pool.name): podCIDR \(pool.spec.podCIDR) or vlanCIDR \(pool.spec.vlanCIDR) is not a CIDR")
+                throw .badRequest("IPPool \(LogText.escaped(pool.name, limit: 80)): podCIDR \(LogText.escaped(pool.spec.podCIDR, limit: 64))"
+                    + " or vlanCIDR \(LogText.escaped(pool.spec.vlanCIDR, limit: 64)) is not a CIDR")
             }
+            if let problem = block.problem { throw .badRequest("IPPool \(LogText.escaped(pool.name, limit: 80)): \(problem)") }
             blocks.append(block)
         }
         do {
@@ -84,6 +86,16 @@ public final class DaemonServices: Sendable {
         } catch {
             throw DaemonError(error)
         }
+    }
+
+    /// Refuses a pod whose namespace the network does not target (its pools' ``PoolBlock/namespaces``): a NetConf is
+    /// written by namespace users and may name any network.
+    func checkNamespace(_ namespace: String, network: String) throws(DaemonError) {
+        let pools = ipam.current.pools.values.filter { $0.network == network }
+        guard let refusing = pools.first(where: { !$0.serves(namespace: namespace) }) else { return }
+        let allowed = (refusing.namespaces ?? []).sorted().joined(separator: ", ")
+        throw .forbidden("namespace \(LogText.escaped(namespace, limit: 80)) may not use network \(network)"
+            + " (its namespaces: \(allowed.isEmpty ? "none" : allowed))")
     }
 
     public func setDeviceClasses(_ classes: [DeviceClass]) {
@@ -99,6 +111,7 @@ public final class DaemonServices: Sendable {
         if let ifNames = request.ifNames, ifNames.count != masters.count {
             throw .badRequest("ifNames: \(ifNames.count) names for \(masters.count) masters")
         }
+        try checkNamespace(request.namespace, network: request.def)
         var requests: [AllocationRequest] = []
         for (position, master) in masters.enumerated() {
             guard let pool = ipam.pools(network: request.def, interfaceName: master).first else {
@@ -204,6 +217,9 @@ public final class DaemonServices: Sendable {
         }
         for pool in pools where UInt128(pool.inUse + pool.quarantined) >= (UInt128(pool.capacity) ?? 0) {
             degraded.append("IPPool \(pool.name) is full")
+        }
+        for (name, problem) in state.skippedPools.sorted(by: { $0.key < $1.key }) {
+            degraded.append("IPPool \(LogText.escaped(name, limit: 80)) skipped: \(problem)")
         }
         return DaemonStatus(node: configuration.nodeName, pools: pools, routesInSync: reports.mapValues(\.inSync),
                             degraded: degraded)

@@ -25,8 +25,10 @@ extension DaemonServices {
     /// decision rests on is older than ``DaemonAPI/sweepWindowSeconds`` (or from the future: another boot).
     public func releasePods(_ request: PodReleaseRequest) async throws(DaemonError) -> [IPAllocation] {
         let age = Self.monotonicSeconds() - request.snapshotTakenAt
-        guard age >= 0, age <= DaemonAPI.sweepWindowSeconds else {
-            throw .conflict("the lease snapshot is \(Int(age)) s old (at most \(Int(DaemonAPI.sweepWindowSeconds)) s): take a new one")
+        // `snapshotTakenAt` is a number from the request: compared as a Double, converted only once known to be small.
+        guard age.isFinite, age >= 0, age <= DaemonAPI.sweepWindowSeconds else {
+            let shown = CheckedNumber.integer(age, in: -1_000_000_000...1_000_000_000).map { "\($0) s old" } ?? "of no usable age"
+            throw .conflict("the lease snapshot is \(shown) (at most \(Int(DaemonAPI.sweepWindowSeconds)) s): take a new one")
         }
         let uids = Set(request.podUIDs.filter { !$0.isEmpty })
         guard !uids.isEmpty else { return [] }

@@ -14,6 +14,8 @@ public struct IPAMState: Sendable, Hashable {
     /// Released offsets per pool → release time.
     private var quarantine: [String: [UInt128: Double]] = [:]
     private var cursors: [String: UInt128] = [:]
+    /// Pools left out of the last pool set, with the reason (reported as a degraded status).
+    public private(set) var skippedPools: [String: String] = [:]
 
     public init(quarantineSeconds: Double = 30) {
         self.quarantineSeconds = quarantineSeconds
@@ -23,8 +25,12 @@ public struct IPAMState: Sendable, Hashable {
 
     /// Replaces the pool set. Leases of pools that went away are kept (their pods still use the address) until
     /// released; their addresses cannot be handed out again since the pool is gone.
+    /// Blocks with a ``PoolBlock/problem`` are left out and listed in ``skippedPools`` (a journal written before the
+    /// check existed, or by another version, must not stop the daemon).
     public mutating func setPools(_ blocks: [PoolBlock]) {
-        pools = Dictionary(blocks.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        skippedPools = Dictionary(blocks.compactMap { block in block.problem.map { (block.name, $0) } },
+                                  uniquingKeysWith: { first, _ in first })
+        pools = Dictionary(blocks.filter { $0.problem == nil }.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         allocators = pools.mapValues { PoolAllocator(block: $0.podCIDR, excludes: $0.excludes) }
     }
 

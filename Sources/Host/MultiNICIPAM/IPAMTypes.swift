@@ -53,15 +53,26 @@ public struct PoolBlock: Codable, Sendable, Hashable {
     public var podPrefix: Int
     /// Addresses never handed out.
     public var excludes: [IPNetwork]
+    /// The only pod namespaces this pool serves; `nil` for every namespace (``IPPoolSpec/namespacesAnnotation``).
+    public var namespaces: [String]?
 
     public init(name: String, network: String, interfaceName: String, podCIDR: IPNetwork, podPrefix: Int,
-                excludes: [IPNetwork] = []) {
+                excludes: [IPNetwork] = [], namespaces: [String]? = nil) {
         self.name = name
         self.network = network
         self.interfaceName = interfaceName
         self.podCIDR = podCIDR
         self.podPrefix = podPrefix
         self.excludes = excludes
+        self.namespaces = namespaces
+    }
+
+    /// True when a pod of `namespace` may get an address from this pool.
+    public func serves(namespace: String) -> Bool { namespaces.map { $0.contains(namespace) } ?? true }
+
+    /// What makes this block unusable, or `nil` (``IPPoolSpec/problem(name:network:interfaceName:podCIDR:podPrefix:)``).
+    public var problem: String? {
+        IPPoolSpec.problem(name: name, network: network, interfaceName: interfaceName, podCIDR: podCIDR, podPrefix: podPrefix)
     }
 
     /// The block of an IPPool resource; `nil` when its CIDRs do not parse.
@@ -69,7 +80,7 @@ public struct PoolBlock: Codable, Sendable, Hashable {
         guard let podCIDR = IPNetwork(pool.spec.podCIDR)?.normalized, let vlan = IPNetwork(pool.spec.vlanCIDR) else { return nil }
         let excludes = pool.spec.excludes.compactMap { try? IPNetwork.parse($0, bareAddressAsHost: true).get() }
         self.init(name: pool.name, network: pool.spec.netAttachDef, interfaceName: pool.spec.interfaceName,
-                  podCIDR: podCIDR, podPrefix: vlan.prefixLength, excludes: excludes)
+                  podCIDR: podCIDR, podPrefix: vlan.prefixLength, excludes: excludes, namespaces: IPPoolSpec.namespaces(of: pool))
     }
 }
 

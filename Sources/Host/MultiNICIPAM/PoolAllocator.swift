@@ -27,7 +27,8 @@ struct PoolAllocator: Sendable, Hashable {
 
     var lastUsable: UInt128 {
         let last = block.lastAddress.value - block.networkAddress.value
-        return block.family == .v4 ? last - 1 : last
+        // A /32 (or /31) has no usable IPv4 offset: never subtract below zero (pools are checked before they get here).
+        return block.family == .v4 ? (last >= 1 ? last - 1 : 0) : last
     }
 
     /// Number of usable offsets before excludes.

@@ -1,4 +1,5 @@
 import Foundation
+import MultiNICCore
 import MultiNICHTTP
 import Yams
 
@@ -40,9 +41,10 @@ public struct KubeConfig: Sendable {
     }
 
     /// The current context of a kubeconfig file (`KUBECONFIG` or ~/.kube/config by default). Inline certificate data
-    /// is written to private files under `materialDirectory` (libcurl reads PEM files).
+    /// is written to private files (0600, created exclusively) under `materialDirectory`, by default a fresh `mkdtemp`
+    /// directory (libcurl reads PEM files).
     public static func kubeconfig(path: String? = nil, context: String? = nil,
-                                  materialDirectory: String = NSTemporaryDirectory() + "multinic-kube-\(getpid())") throws(KubeError) -> KubeConfig {
+                                  materialDirectory: String? = nil) throws(KubeError) -> KubeConfig {
         let file = path ?? ProcessInfo.processInfo.environment["KUBECONFIG"]?.split(separator: ":").first.map(String.init)
             ?? NSHomeDirectory() + "/.kube/config"
         let document: [String: Any]
@@ -71,6 +73,7 @@ public struct KubeConfig: Sendable {
         guard let server = cluster["server"] as? String else { throw .configuration("\(file): cluster \(clusterName) has no server") }
         let user = (selected["user"] as? String).flatMap { try? named("users", $0, "user") } ?? [:]
         var tls = HTTPRequest.TLS(skipVerification: cluster["insecure-skip-tls-verify"] as? Bool ?? false)
+        let materialDirectory = MaterialDirectory(given: materialDirectory)
         tls.caFile = try material(cluster, file: "certificate-authority", data: "certificate-authority-data", name: "ca.crt",
                                   directory: materialDirectory)
         tls.clientCertificateFile = try material(user, file: "client-certificate", data: "client-certificate-data",
@@ -81,20 +84,44 @@ public struct KubeConfig: Sendable {
                           namespace: selected["namespace"] as? String ?? "default")
     }
 
-    /// A PEM path from `file`, or `data` (base64) written to `directory/name` with mode 0600.
+    /// Where inline material goes: the given directory, or one `mkdtemp` directory made on first use.
+    final class MaterialDirectory {
+        private let given: String?
+        private var made: String?
+
+        init(given: String?) { self.given = given }
+
+        func path() throws(KubeError) -> String {
+            if let given {
+                if mkdir(given, 0o700) != 0 && errno != EEXIST {
+                    throw .configuration("cannot create \(given): " + String(cString: strerror(errno)))
+                }
+                return given
+            }
+            if let made { return made }
+            do {
+                let directory = try PrivateFile.makeDirectory(in: NSTemporaryDirectory().hasSuffix("/")
+                    ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory(), prefix: "multinic-kube-")
+                made = directory
+                return directory
+            } catch {
+                throw .configuration(error.description)
+            }
+        }
+    }
+
+    /// A PEM path from `file`, or `data` (base64) written to a new private file `name` in the material directory.
     private static func material(_ section: [String: Any], file: String, data: String, name: String,
-                                 directory: String) throws(KubeError) -> String? {
+                                 directory: MaterialDirectory) throws(KubeError) -> String? {
         if let path = section[file] as? String { return path }
         guard let encoded = section[data] as? String else { return nil }
         guard let decoded = Data(base64Encoded: encoded) else { throw .configuration("\(data) is not base64") }
+        let path = try directory.path() + "/" + name
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let path = directory + "/" + name
-            try decoded.write(to: URL(fileURLWithPath: path))
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-            return path
+            try PrivateFile.store(Array(decoded), at: path)
         } catch {
             throw .configuration("cannot store \(name): \(error)")
         }
+        return path
     }
 }

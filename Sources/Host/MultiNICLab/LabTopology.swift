@@ -58,7 +58,8 @@ enum LabTopology {
     static func startDaemon(_ host: inout LabRecord.Host, binaries: LabBinaries) throws(LabError) {
         do {
             try FileManager.default.createDirectory(atPath: host.directory, withIntermediateDirectories: true)
-            try UUID().uuidString.write(toFile: host.directory + "/token", atomically: true, encoding: .utf8)
+            // Private (0600): the daemon refuses a token file that group or others may read.
+            try PrivateFile.store(Array((UUID().uuidString + UUID().uuidString).utf8), at: host.directory + "/token")
         } catch {
             throw LabError("cannot prepare \(host.directory): \(error.localizedDescription)")
         }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MultiNICCore
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -66,8 +67,12 @@ public struct RouteTableFile: Sendable {
         self.path = path
     }
 
-    /// The table id for a network, appending a line to the file when it is new.
+    /// The table id for a network, appending a line to the file when it is new. The name becomes a token of the
+    /// file, so it must be a ``SafeName`` (a newline or a space would add lines or tables).
     public func tableID(for network: String) throws(RouteTableError) -> UInt32 {
+        if let problem = SafeName.problem(network) {
+            throw RouteTableError("routing table name \(LogText.escaped(network, limit: 80)) \(problem)")
+        }
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         let names = RouteTableNames(text: text)
         guard let (id, line) = names.assign(network) else { throw RouteTableError("no free routing table id in \(path)") }

@@ -6,6 +6,9 @@ public enum PluginHostError: Error, Sendable, Hashable, CustomStringConvertible 
     case noDirectory(tried: [String])
     /// dlopen refused the file (not a shared library, missing dependency, …).
     case openFailed(path: String, reason: String)
+    /// The file or its directory is not trusted: a symlink, not a regular file, not owned by root (or this process's
+    /// user), or writable by group or others.
+    case untrusted(path: String, reason: String)
     /// The library has no `multinic_plugin_entry` symbol.
     case notAPlugin(path: String)
     /// The plugin was built for another ABI version.
@@ -24,6 +27,7 @@ public enum PluginHostError: Error, Sendable, Hashable, CustomStringConvertible 
         case .noDirectory(let tried):
             "no plugins directory: tried \(tried.joined(separator: ", ")); build the plugins (.ci/build-plugins) or pass --plugins-dir"
         case .openFailed(let path, let reason): "\(path): cannot load: \(reason)"
+        case .untrusted(let path, let reason): "\(path): not loaded: \(reason)"
         case .notAPlugin(let path): "\(path): not a MultiNIC plugin (no \(PluginABI.entrySymbol) symbol)"
         case .abiMismatch(let path, let plugin, let host):
             "\(path): built for plugin ABI \(plugin), this host speaks ABI \(host); rebuild the plugin against this SDK"

@@ -1,5 +1,5 @@
 // multi-nic: the CNI plugin Multus runs for every pod of a MultiNIC network. Thin: everything is in MultiNICCNI.
-// Logs go to /var/log/multi-nic-cni.log (or MULTINIC_CNI_LOG / the NetConf's logFile), never to stdout.
+// Logs go to /var/log/multi-nic-cni.log (or MULTINIC_CNI_LOG from the environment; never a path from the NetConf), never to stdout.
 import MultiNICCNI
 
 await CNIProcess.main(binary: "multi-nic", defaultLogFile: "/var/log/multi-nic-cni.log") {

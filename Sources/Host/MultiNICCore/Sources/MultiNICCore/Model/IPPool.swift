@@ -11,6 +11,43 @@ public struct IPPoolSpec: ResourceSpec {
     public static let hostLabel = "hostname"
     /// Label selecting a network's pools.
     public static let networkLabel = "netname"
+    /// Annotation with the network's `spec.namespaces` (comma-separated): the only namespaces whose pods the daemon
+    /// gives addresses from this pool. Absent: every namespace (the network targets all of them).
+    public static let namespacesAnnotation = "multinic.net.cogadvisor.io/namespaces"
+
+    /// What makes a pool unusable on a node, or `nil`: names that are not ``SafeName``s (they become file names and
+    /// log fields), a pod prefix outside the block's family or narrower than the block, or fewer than 2 usable
+    /// addresses (a /31 or /32, a /127 or /128). The controller checks before it pushes, the daemon when pools arrive
+    /// (refused) and when its journal is replayed (skipped).
+    public static func problem(name: String, network: String, interfaceName: String, podCIDR: IPNetwork, podPrefix: Int) -> String? {
+        if let problem = SafeName.problem(name) { return "pool name \(problem)" }
+        if let problem = SafeName.problem(network) { return "network name \(problem)" }
+        if let problem = SafeName.problem(interfaceName) { return "interface name \(problem)" }
+        guard (0...podCIDR.prefixLength).contains(podPrefix) else {
+            return "pod prefix /\(podPrefix) must be between /0 and the block's /\(podCIDR.prefixLength)"
+        }
+        let widest = podCIDR.family == .v4 ? 30 : 126
+        guard podCIDR.prefixLength <= widest else {
+            return "block \(podCIDR) has fewer than 2 usable addresses (at most /\(widest) for IPv\(podCIDR.family == .v4 ? 4 : 6))"
+        }
+        return nil
+    }
+
+    /// ``problem(name:network:interfaceName:podCIDR:podPrefix:)`` of an IPPool resource (CIDRs that do not parse too).
+    public static func problem(of pool: IPPool) -> String? {
+        guard let podCIDR = IPNetwork(pool.spec.podCIDR), let vlan = IPNetwork(pool.spec.vlanCIDR) else {
+            return "podCIDR \(LogText.escaped(pool.spec.podCIDR, limit: 64)) or vlanCIDR \(LogText.escaped(pool.spec.vlanCIDR, limit: 64))"
+                + " is not a CIDR"
+        }
+        return problem(name: pool.metadata.name, network: pool.spec.netAttachDef, interfaceName: pool.spec.interfaceName,
+                       podCIDR: podCIDR, podPrefix: vlan.prefixLength)
+    }
+
+    /// The namespaces an IPPool serves (``namespacesAnnotation``); `nil` for every namespace.
+    public static func namespaces(of pool: IPPool) -> [String]? {
+        guard let text = pool.metadata.annotations?[namespacesAnnotation] else { return nil }
+        return text.split(separator: ",").map { String($0.filter { $0 != " " }) }.filter { !$0.isEmpty }
+    }
 
     /// The block this host/interface allocates from.
     public var podCIDR: String

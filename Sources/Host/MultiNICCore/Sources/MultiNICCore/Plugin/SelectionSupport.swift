@@ -69,8 +69,13 @@ public enum SelectionSupport {
         return mbps
     }
 
-    /// Mbit/s from `25Gbps`, `800Mbps`, `1.5Tbps`, `10G`, `100M` (case-insensitive, `bps`/`b/s` optional).
+    /// The largest bandwidth accepted: 1 Pbit/s (in Mbit/s). Larger values are refused, never converted.
+    public static let maximumBandwidthMbps = 1_000_000_000
+
+    /// Mbit/s from `25Gbps`, `800Mbps`, `1.5Tbps`, `10G`, `100M` (case-insensitive, `bps`/`b/s` optional); `nil` for
+    /// text that is not a bandwidth or is not in 1 Mbit/s … 1 Pbit/s (a pod's `target: "1e300Gbps"` included).
     public static func parseBandwidth(_ text: String) -> Int? {
+        guard text.utf8.count <= 64 else { return nil }
         var unit = text.trimmingCharacters(in: " ").lowercased()
         for suffix in ["bps", "b/s", "bit/s"] where unit.hasSuffix(suffix) { unit.removeLast(suffix.count) }
         let scale: Double
@@ -83,7 +88,7 @@ public enum SelectionSupport {
         }
         unit.removeLast()
         guard let value = Double(unit.trimmingCharacters(in: " ")), value > 0, value.isFinite else { return nil }
-        return Int((value * scale).rounded())
+        return CheckedNumber.integer(value * scale, in: 1...maximumBandwidthMbps)
     }
 
     /// `25Gbps`, `2.5Gbps`, `800Mbps`.

@@ -22,6 +22,10 @@ public enum NetworkValidator {
                 + AttachPolicySpec.knownStrategies.joined(separator: ", ")
                 + "); it must be provided by a policy plugin in plugins.d")
         }
+        if let target = spec.attachPolicy?.target, !target.isEmpty, SelectionSupport.parseBandwidth(target) == nil {
+            report.error("spec.attachPolicy.target", "\"\(LogText.escaped(target, limit: 64))\" is not a bandwidth between 1Mbps and"
+                + " 1000000Tbps (e.g. 25Gbps, 800Mbps)")
+        }
         for (index, namespace) in (spec.namespaces ?? []).enumerated() {
             if let problem = NameRules.labelProblem(namespace) { report.error("spec.namespaces[\(index)]", problem) }
         }

@@ -1,0 +1,38 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Reads and decodes one JSON request body within a listener's limits: too large is 413, too slow is 408, not JSON
+/// or the wrong shape is 400 naming the field.
+struct BodyDecoder: Sendable {
+    let limits: DaemonRouter.Limits
+
+    func callAsFunction<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+        let maxBytes = limits.maxBodyBytes
+        let buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                do {
+                    return try await request.body.collect(upTo: maxBytes)
+                } catch is NIOTooManyBytesError {
+                    throw DaemonError.payloadTooLarge("request body larger than \(maxBytes) bytes")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(limits.bodyTimeoutSeconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else {
+                throw DaemonError.requestTimeout("request body did not arrive within \(limits.bodyTimeoutSeconds) s")
+            }
+            return buffer
+        }
+        do {
+            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw DaemonError.badRequest("request body: \(DecodingDescription.describe(error))")
+        } catch {
+            throw DaemonError.badRequest("request body is not valid JSON")
+        }
+    }
+}
