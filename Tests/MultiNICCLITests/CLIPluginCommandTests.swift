@@ -13,7 +13,7 @@ import Testing
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for (name, source) in try BuiltPlugins.repositoryPlugins() {
-            try FileManager.default.createSymbolicLink(at: directory.appendingPathComponent(name), withDestinationURL: source)
+            try FileManager.default.copyItem(at: source, to: directory.appendingPathComponent(name))
         }
     }
 

@@ -72,7 +72,7 @@ struct CNICluster {
         let pluginVersion = delegateVersion ?? (CNIVersionTable.debianSupports(version) ? version : "1.0.0")
         return #"{"cniVersion":"\#(version)","name":"net","type":"multi-nic","ipam":{"type":"multi-nic-ipam"},"#
             + #""plugin":{"cniVersion":"\#(pluginVersion)","type":"macvlan","mode":"bridge"},"masterNets":[\#(masterNets)],"#
-            + #""multiNICIPAM":true,"daemonSocket":"\#(hosts[host].socket)","cniStateDir":"\#(hosts[host].stateDirectory)"\#(extra)}"#
+            + #""multiNICIPAM":true\#(extra)}"#
     }
 
     /// Runs a CNI binary (one of ours by name, or a path) in host `host`'s namespace for its pod, as Multus would;
@@ -86,7 +86,9 @@ struct CNICluster {
         process.environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": container ?? "c\(host)",
                                "CNI_NETNS": netns ?? "/var/run/netns/\(pods[host])", "CNI_IFNAME": ifName, "CNI_PATH": path,
                                "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod\(host);K8S_POD_UID=u\(host)",
-                               "MULTINIC_CNI_LOG": hosts[host].directory + "/cni.log"]
+                               "MULTINIC_CNI_LOG": hosts[host].directory + "/cni.log",
+                               // The node's paths come from the runtime's environment (Multus passes its own on), never the NetConf.
+                               "MULTINIC_SOCKET": hosts[host].socket, "MULTINIC_CNI_STATE_DIR": hosts[host].stateDirectory]
         let input = Pipe()
         let output = Pipe()
         process.standardInput = input

@@ -83,9 +83,8 @@ struct MultiNICStatusGCTests {
             // A link, as an installer would place it next to libMultiNICCore (the binary finds it through $ORIGIN).
             try FileManager.default.createSymbolicLink(atPath: plugins + "/multi-nic-ipam",
                                                        withDestinationPath: BuiltPlugins.executable("multi-nic-ipam").path)
-            let host = cluster.hosts[0]
             let config = #"{"cniVersion":"1.0.0","name":"net","type":"macvlan","master":"eth2","mode":"bridge","#
-                + #""ipam":{"type":"multi-nic-ipam","daemonSocket":"\#(host.socket)","cniStateDir":"\#(host.stateDirectory)","#
+                + #""ipam":{"type":"multi-nic-ipam","#
                 + #""routes":[{"dst":"10.200.0.0/16"}]}}"#
             let (code, result) = try cluster.run("ADD", binary: "/usr/lib/cni/macvlan", host: 0, config: config, ifName: "eth9",
                                                  path: plugins + ":/usr/lib/cni")

@@ -15,6 +15,15 @@ import Testing
         NetworkValidator.validate(network).errors.map(\.description)
     }
 
+    @Test(arguments: ["1e300Gbps", "fast", "infGbps"])
+    func aTargetTheDaemonCannotReadIsAnError(target: String) {
+        var hostile = network(strategy: "costOpt")
+        hostile.spec.attachPolicy?.target = target
+        #expect(NetworkValidator.validate(hostile).errors.map(\.path) == ["spec.attachPolicy.target"])
+        hostile.spec.attachPolicy?.target = "25Gbps"
+        #expect(NetworkValidator.validate(hostile).errors.isEmpty)
+    }
+
     @Test func aGoodNetworkHasNoIssues() {
         let report = NetworkValidator.validate(network())
         #expect(report.errors.isEmpty && report.warnings.isEmpty)

@@ -38,13 +38,13 @@ import Testing
                   "interfaceName":"eth1","excludes":[],"allocations":[]}}]
         """
 
-    func withApp(access: DaemonRouter.Access = .localSocket,
+    func withApp(access: DaemonRouter.Access = .localSocket, limits: DaemonRouter.Limits = DaemonRouter.Limits(),
                  _ body: @escaping @Sendable (TestClientProtocol, DaemonServices) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-daemon-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let services = try Self.services(directory: directory)
-        let app = Application(router: DaemonRouter.build(services, access: access))
+        let app = Application(router: DaemonRouter.build(services, access: access, limits: limits))
         try await app.test(.router) { client in try await body(client, services) }
     }
 
@@ -110,8 +110,8 @@ import Testing
             #expect(denied.status == 401 && denied.body.contains("bearer token"))
             #expect(services.ipam.current.leases.isEmpty)
             #expect(try await call(client, .post, "/addl3", #"{"name":"net","subnet":"192.168.0.0/16","routes":[]}"#).status == 401)
-            #expect(try await call(client, .get, "/status").status == 200, "reads need no token")
-            #expect(try await call(client, .get, "/interface").status == 200)
+            #expect(try await call(client, .get, "/status").status == 401, "reads name pods and addresses: token too")
+            #expect(try await call(client, .get, "/interface", token: "s3cret").status == 200)
             #expect(try await call(client, .post, "/allocate", Self.allocate, token: "s3cret").status == 200)
         }
         try await withApp(access: .bearerToken(nil)) { client, _ in

@@ -35,7 +35,7 @@ struct DaemonProcessTests {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-d-\(UUID())").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            try "t0ken\n".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
+            try PrivateFile.store(Array("t0ken-0123456789abcdef\n".utf8), at: directory + "/token")
             try BuiltPlugins.withDirectory(BuiltPlugins.repositoryPlugins()) { plugins in
                 var daemon = try Self.startDaemon(namespace: name, directory: directory, plugins: plugins)
                 defer { daemon.kill() }
@@ -47,9 +47,13 @@ struct DaemonProcessTests {
                 #expect(allocated.contains(#""ip":"192.168.0.1""#) && allocated.contains(#""ip":"192.168.64.1""#))
                 let tcp = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/json"]
                 #expect(try Self.run(tcp + ["-d", "{}", "http://127.0.0.1:11000/deallocate"], in: name) == "401")
-                #expect(try Self.run(tcp + ["http://127.0.0.1:11000/status"], in: name) == "200")
+                // Reads name pods and addresses: token too. Probes and metrics stay open.
+                #expect(try Self.run(tcp + ["http://127.0.0.1:11000/status"], in: name) == "401")
+                #expect(try Self.run(tcp + ["-H", "Authorization: Bearer t0ken-0123456789abcdef", "http://127.0.0.1:11000/status"],
+                                     in: name) == "200")
+                #expect(try Self.run(tcp + ["http://127.0.0.1:11000/healthz"], in: name) == "200")
                 let l3 = #"{"name":"multi-nic-sample","subnet":"192.168.0.0/16","routes":[{"net":"192.168.1.0/26","via":"10.0.1.12","iface":"eth1"},{"net":"192.168.65.0/26","via":"10.0.2.12","iface":"eth2"}]}"#
-                #expect(try Self.run(tcp + ["-H", "Authorization: Bearer t0ken", "-d", l3, "http://127.0.0.1:11000/addl3"], in: name) == "200")
+                #expect(try Self.run(tcp + ["-H", "Authorization: Bearer t0ken-0123456789abcdef", "-d", l3, "http://127.0.0.1:11000/addl3"], in: name) == "200")
                 let routes = try TestNamespace.ip("-n", name, "route", "show", "table", "100")
                 #expect(routes.contains("192.168.1.0/26 via 10.0.1.12 dev eth1 proto 167"))
                 #expect(routes.contains("192.168.65.0/26 via 10.0.2.12 dev eth2 proto 167"))

@@ -109,3 +109,31 @@ func block(_ name: String, _ cidr: String, interface: String = "eth1", excludes:
         }
     }
 }
+
+/// A pool with fewer than 2 usable addresses in the journal (written before the check, or by another version) is
+/// skipped at replay with its reason; the daemon's state opens and the other pools serve.
+@Suite struct IPAMUnusablePoolTests {
+    @Test func aJournalWithA32PoolStillOpens() async throws {
+        try await withStateDirectory { directory in
+            let service = try IPAMService(directory: directory, quarantineSeconds: 0, clock: { 100 })
+            let tiny = PoolBlock(name: "tiny", network: "net", interfaceName: "eth1", podCIDR: try #require(IPNetwork("10.9.0.1/32")),
+                                 podPrefix: 32)
+            try await service.setPools([tiny, try block("ok", "10.1.0.0/24")])
+            #expect(service.current.skippedPools["tiny"]?.contains("fewer than 2 usable") == true)
+            #expect(service.current.usage(pool: "tiny", now: 100).capacity == 0)
+            await #expect(throws: IPAMError.self) {
+                _ = try await service.allocate(network: "net", containerID: "c", pod: PodRef(),
+                                               requests: [AllocationRequest(ifName: "net1-0", pool: "tiny")])
+            }
+            let reopened = try IPAMService(directory: directory, quarantineSeconds: 0, clock: { 110 })
+            #expect(Array(reopened.current.pools.keys) == ["ok"])
+            #expect(reopened.current.skippedPools.keys.sorted() == ["tiny"])
+        }
+    }
+
+    @Test func aPoolAllocatorForA32NeverUnderflows() throws {
+        let allocator = PoolAllocator(block: try #require(IPNetwork("10.9.0.1/32")), excludes: [])
+        #expect(allocator.usableCount == 0)
+        #expect(allocator.next(after: 0, isTaken: { _ in false }, takenCount: 0) == nil)
+    }
+}

@@ -21,7 +21,7 @@ final class FleetFixture {
         client = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-fleet-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "fleet-token\n".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
+        try PrivateFile.store(Array("fleet-token-0123456789\n".utf8), at: directory + "/token")
         plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
         daemon = try RunningDaemon(directory: directory, pluginsDirectory: plugins,
                                    arguments: ["--port", String(port), "--bind", "127.0.0.1", "--token-file", directory + "/token"])
@@ -65,7 +65,7 @@ final class FleetFixture {
     @Test func daemonsAreFoundByTheirPodsAndCalledWithTheToken() async throws {
         let fixture = try await FleetFixture()
         try await fixture.pod("web", labels: ["app": "web"], node: "n2")
-        let fleet = KubeDaemonFleet(client: fixture.client, namespace: "ops", port: fixture.port, token: "fleet-token")
+        let fleet = KubeDaemonFleet(client: fixture.client, namespace: "ops", port: fixture.port, token: "fleet-token-0123456789")
         #expect(await fleet.nodes() == ["n1"], "only the daemon's pods")
         _ = try await fleet.interfaces(node: "n1")
         let pool = IPPool(metadata: ObjectMeta(name: "p"), spec: IPPoolSpec(podCIDR: "10.60.0.0/16", vlanCIDR: "10.60.0.0/16",
@@ -99,7 +99,7 @@ final class FleetFixture {
         try fixture.allocate(pod: "never-seen", uid: "uid-of-a-pod-long-gone", container: "c-old")
         _ = try await fixture.client.call("DELETE", "/api/v1/namespaces/default/pods/deleted")
 
-        let fleet = KubeDaemonFleet(client: fixture.client, namespace: "ops", port: fixture.port, token: "fleet-token")
+        let fleet = KubeDaemonFleet(client: fixture.client, namespace: "ops", port: fixture.port, token: "fleet-token-0123456789")
         let before = try await fleet.podLeases(node: "n1")
         #expect(before.pods.map(\.name).sorted() == ["deleted", "live", "never-seen"])
         let sweep = LeakSweepReconciler(fleet: fleet, pods: KubePodDirectory(client: fixture.client))

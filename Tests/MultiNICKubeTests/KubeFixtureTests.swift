@@ -70,6 +70,25 @@ import Testing
         #expect(throws: KubeError.self) { try KubeConfig.kubeconfig(path: path, context: "nope", materialDirectory: directory) }
     }
 
+    @Test func inlineKeyMaterialGoesToAFreshPrivateDirectoryNeverThroughASymlink() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/kubeconfig.yaml").path
+        // The old predictable path, with a planted symlink to a file the attacker wants overwritten.
+        let victim = NSTemporaryDirectory() + "multinic-victim-\(UUID())"
+        try "keep".write(toFile: victim, atomically: true, encoding: .utf8)
+        let predictable = NSTemporaryDirectory() + "multinic-kube-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: predictable, withIntermediateDirectories: true)
+        try? FileManager.default.createSymbolicLink(atPath: predictable + "/client.key", withDestinationPath: victim)
+        defer { [victim, predictable].forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        let config = try KubeConfig.kubeconfig(path: path)
+        let key = try #require(config.tls.clientKeyFile)
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: key).deletingLastPathComponent().path) }
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep")
+        #expect(!key.hasPrefix(predictable + "/"))
+        let directoryMode = try FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: key).deletingLastPathComponent().path)[.posixPermissions] as? Int
+        #expect(directoryMode == 0o700)
+        #expect(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int == 0o600)
+    }
+
     @Test func inClusterConfigReadsTheServiceAccount() throws {
         let account = NSTemporaryDirectory() + "multinic-sa-\(UUID())"
         defer { try? FileManager.default.removeItem(atPath: account) }

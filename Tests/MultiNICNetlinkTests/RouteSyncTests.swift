@@ -40,6 +40,11 @@ import Testing
         #expect(try file.tableID(for: "net-b") == 102)
         #expect(try file.tableID(for: "net-a") == 101)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "255\tlocal\n100\tother\n101\tnet-a\n102\tnet-b\n")
+        // A name with a newline or a space would add lines (or a new table per call): refused, file unchanged.
+        for hostile in ["x\n7 injected", "a b", "../t", ""] {
+            #expect(throws: RouteTableError.self) { try file.tableID(for: hostile) }
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "255\tlocal\n100\tother\n101\tnet-a\n102\tnet-b\n")
     }
 }
 

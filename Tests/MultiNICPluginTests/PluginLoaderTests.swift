@@ -81,3 +81,26 @@ import Testing
         }
     }
 }
+
+/// Only files an administrator put in the plugins directory are opened: a library's constructors run at `dlopen`,
+/// before any ABI check.
+@Suite struct PluginTrustTests {
+    @Test func aSymlinkAGroupWritableFileAndAnOpenDirectoryAreRefused() throws {
+        let plugin = try #require(BuiltPlugins.repositoryPlugins().first { $0.name.contains("policy-none") })
+        try BuiltPlugins.withDirectory([]) { directory in
+            try FileManager.default.createSymbolicLink(atPath: directory + "/linked.so", withDestinationPath: plugin.source.path)
+            try FileManager.default.copyItem(atPath: plugin.source.path, toPath: directory + "/writable.so")
+            try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: directory + "/writable.so")
+            let (registry, errors) = PluginRegistry.load(directory: directory)
+            #expect(registry.plugins.isEmpty, "\(registry.plugins)")
+            let reasons = errors.map(\.description)
+            #expect(reasons.contains { $0.contains("linked.so") && $0.contains("symbolic link") }, "\(reasons)")
+            #expect(reasons.contains { $0.contains("writable.so") && $0.contains("writable by group or others") }, "\(reasons)")
+        }
+        try BuiltPlugins.withDirectory([plugin]) { directory in
+            try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory)
+            let (registry, errors) = PluginRegistry.load(directory: directory)
+            #expect(registry.plugins.isEmpty && errors.first?.description.contains("its directory is writable") == true, "\(errors)")
+        }
+    }
+}

@@ -37,7 +37,7 @@ public enum BuiltPlugins {
             .map { directory.appendingPathComponent($0) }
     }
 
-    /// Runs `body` with a fresh plugins directory holding links to `files` (name in the directory → source), as
+    /// Runs `body` with a fresh plugins directory holding copies of `files` (name in the directory → source), as
     /// .ci/build-plugins lays out plugins.d; the directory is removed afterwards.
     public static func withDirectory<T>(_ files: [(name: String, source: URL)], _ body: (String) throws -> T) throws -> T {
         let directory = try makeDirectory(files)
@@ -45,12 +45,13 @@ public enum BuiltPlugins {
         return try body(directory)
     }
 
-    /// A fresh plugins directory with links to `files`; the caller removes it.
+    /// A fresh plugins directory with copies of `files` (the host loads regular files only, never symlinks); the caller
+    /// removes it.
     public static func makeDirectory(_ files: [(name: String, source: URL)]) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-plugins-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for file in files {
-            try FileManager.default.createSymbolicLink(atPath: directory + "/" + file.name, withDestinationPath: file.source.path)
+            try FileManager.default.copyItem(atPath: file.source.path, toPath: directory + "/" + file.name)
         }
         return directory
     }

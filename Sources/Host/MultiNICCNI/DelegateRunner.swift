@@ -8,9 +8,12 @@ import MultiNICCore
 public struct DelegateRunner: Sendable {
     /// Directories searched for plugin binaries (`CNI_PATH`).
     public let searchPath: [String]
+    /// Variables every delegate gets besides the `CNI_*` ones (a runtime passes its own environment on).
+    public let environment: [String: String]
 
-    public init(searchPath: [String]) {
+    public init(searchPath: [String], environment: [String: String] = [:]) {
         self.searchPath = searchPath
+        self.environment = environment
     }
 
     /// The plugin's path, or a CNI error naming where it looked. `type` comes from a NetConf or an attachment record
@@ -36,6 +39,7 @@ public struct DelegateRunner: Sendable {
         let path = try locate(type)
         let environment = ["CNI_COMMAND=\(command.rawValue)", "CNI_CONTAINERID=\(containerID)", "CNI_NETNS=\(netns)",
                            "CNI_IFNAME=\(ifName)", "CNI_ARGS=\(args)", "CNI_PATH=\(searchPath.joined(separator: ":"))"]
+            + self.environment.filter { !$0.key.hasPrefix("CNI_") }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let (status, output) = spawn(path, environment: environment, input: Array(config.description.utf8))
         let parsed = output.isEmpty ? nil : try? JSONValue.parse(String(decoding: output, as: UTF8.self))
         guard status == 0 else {

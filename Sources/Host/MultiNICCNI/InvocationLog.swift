@@ -51,7 +51,7 @@ public struct InvocationLog: Sendable {
         var fields = [Self.timestamp(now), binary, text(variables["CNI_COMMAND"] ?? "-"),
                       "container=\(text(variables["CNI_CONTAINERID"]))", "ifname=\(text(variables["CNI_IFNAME"]))",
                       "network=\(text(conf?["name"]?.stringValue))", "exit=\(exitCode)",
-                      "ms=\(CheckedNumber.integer(milliseconds * 100, in: 0...Int(Int32.max)).map { Double($0) / 100 } ?? -1)"]
+                      "ms=\(CheckedNumber.integer((milliseconds * 100).rounded(.down), in: 0...Int(Int32.max)).map { Double($0) / 100 } ?? -1)"]
         if exitCode != 0, let error = (try? JSONValue.parse(stdout))?.objectValue {
             let code = error["code"].map { text($0.description) } ?? "?"
             fields.append("code=\(code) msg=\(text(error["msg"]?.stringValue)) details=\(text(error["details"]?.stringValue))")

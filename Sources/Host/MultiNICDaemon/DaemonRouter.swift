@@ -128,8 +128,9 @@ struct ErrorMiddleware: RouterMiddleware {
             response = Self.errorResponse(status: 500, message: "\(error)")
         }
         let elapsed = clock.now - start
-        // Labelled by the route that matched (a fixed set), never by the raw path a client sent.
-        metrics.observe(path: context.endpointPath ?? "unmatched", seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+        // Labelled by the route that matched (a fixed set; Hummingbird names unmatched requests "NotFound"), never by
+        // the raw path a client sent.
+        metrics.observe(path: context.endpointPath ?? "NotFound", seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                         status: response.status.code)
         return response
     }

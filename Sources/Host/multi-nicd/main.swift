@@ -10,7 +10,10 @@ struct MultiNICd: AsyncParsableCommand {
 
     @Option(help: "This node's name (default: $K8S_NODENAME, else the host name).") var nodeName: String?
     @Option(help: "TCP port for the operator; 0 disables TCP (default: $DAEMON_PORT or 11000).") var port: Int?
-    @Option(help: "TCP bind address.") var bind = "0.0.0.0"
+    @Option(help: "TCP bind address: the node's own address (the DaemonSet passes status.hostIP).") var bind = "0.0.0.0"
+    @Option(help: "Open connections each listener (unix socket, TCP) accepts; more wait in the backlog.") var maxConnections = 256
+    @Option(help: "Seconds a connection may go without a complete request head, or idle between requests.") var idleTimeout = 15
+    @Option(help: "Seconds a request body may take to arrive.") var bodyTimeout = 10
     @Option(help: "Unix socket for the CNI binary.") var socket = "/run/multinic/multi-nicd.sock"
     @Option(help: "File with the bearer token TCP clients must send for mutating requests.") var tokenFile: String?
     @Option(help: "State directory (IPAM journal, mirrors).") var stateDir = "/var/lib/multinic"
@@ -39,6 +42,12 @@ struct MultiNICd: AsyncParsableCommand {
         if let nodeName { configuration.nodeName = nodeName }
         configuration.port = port ?? environment["DAEMON_PORT"].flatMap(Int.init) ?? 11000
         configuration.bindAddress = bind
+        guard (1...65536).contains(maxConnections), (1...3600).contains(idleTimeout), (1...3600).contains(bodyTimeout) else {
+            throw ValidationError("--max-connections must be 1…65536, --idle-timeout and --body-timeout 1…3600 seconds")
+        }
+        configuration.maxConnections = maxConnections
+        configuration.idleTimeoutSeconds = idleTimeout
+        configuration.bodyTimeoutSeconds = bodyTimeout
         configuration.socketPath = socket
         configuration.tokenFile = tokenFile
         configuration.stateDirectory = stateDir

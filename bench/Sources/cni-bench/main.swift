@@ -88,7 +88,10 @@ for _ in 0..<500 where !ready {
 }
 guard ready else { fatalError("multi-nicd did not start") }
 
-let runner = DelegateRunner(searchPath: [binaries, "/usr/lib/cni"])
+// The node's paths reach multi-nic through its environment (as Multus passes its own), never through the NetConf.
+let runner = DelegateRunner(searchPath: [binaries, "/usr/lib/cni"],
+                            environment: ["MULTINIC_SOCKET": "\(work)/d.sock", "MULTINIC_CNI_STATE_DIR": "\(work)/cni",
+                                          "MULTINIC_CNI_LOG": "\(work)/cni.log"])
 let netns = "/var/run/netns/\(podNS)"
 let podArgs = "IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=p;K8S_POD_UID=u"
 
@@ -96,7 +99,7 @@ func multiNICConfig(nics: Int) throws -> JSONValue {
     let masterNets = (1...nics).map { "\"10.0.\($0).0/24\"" }.joined(separator: ",")
     return try JSONValue.parse(#"{"cniVersion":"1.0.0","name":"net","type":"multi-nic","ipam":{"type":"multi-nic-ipam"},"#
         + #""plugin":{"cniVersion":"1.0.0","type":"macvlan","mode":"bridge"},"masterNets":[\#(masterNets)],"multiNICIPAM":true,"#
-        + #""daemonSocket":"\#(work)/d.sock","cniStateDir":"\#(work)/cni","logFile":"\#(work)/cni.log"}"#)
+        + #""x":0}"#)
 }
 
 func macvlanConfig(nic: Int, host: Int) throws -> JSONValue {

@@ -16,16 +16,15 @@ public struct IPPoolSpec: ResourceSpec {
     public static let namespacesAnnotation = "multinic.net.cogadvisor.io/namespaces"
 
     /// What makes a pool unusable on a node, or `nil`: names that are not ``SafeName``s (they become file names and
-    /// log fields), a pod prefix outside the block's family or narrower than the block, or fewer than 2 usable
+    /// log fields), a pod prefix outside the block's family, or fewer than 2 usable
     /// addresses (a /31 or /32, a /127 or /128). The controller checks before it pushes, the daemon when pools arrive
     /// (refused) and when its journal is replayed (skipped).
     public static func problem(name: String, network: String, interfaceName: String, podCIDR: IPNetwork, podPrefix: Int) -> String? {
         if let problem = SafeName.problem(name) { return "pool name \(problem)" }
         if let problem = SafeName.problem(network) { return "network name \(problem)" }
         if let problem = SafeName.problem(interfaceName) { return "interface name \(problem)" }
-        guard (0...podCIDR.prefixLength).contains(podPrefix) else {
-            return "pod prefix /\(podPrefix) must be between /0 and the block's /\(podCIDR.prefixLength)"
-        }
+        let bits = podCIDR.family == .v4 ? 32 : 128
+        guard (1...bits).contains(podPrefix) else { return "pod prefix /\(podPrefix) must be between /1 and /\(bits)" }
         let widest = podCIDR.family == .v4 ? 30 : 126
         guard podCIDR.prefixLength <= widest else {
             return "block \(podCIDR) has fewer than 2 usable addresses (at most /\(widest) for IPv\(podCIDR.family == .v4 ? 4 : 6))"

@@ -24,7 +24,7 @@ public enum NetworkValidator {
         }
         if let target = spec.attachPolicy?.target, !target.isEmpty, SelectionSupport.parseBandwidth(target) == nil {
             report.error("spec.attachPolicy.target", "\"\(LogText.escaped(target, limit: 64))\" is not a bandwidth between 1Mbps and"
-                + " 1000000Tbps (e.g. 25Gbps, 800Mbps)")
+                + " 1000Tbps (e.g. 25Gbps, 800Mbps)")
         }
         for (index, namespace) in (spec.namespaces ?? []).enumerated() {
             if let problem = NameRules.labelProblem(namespace) { report.error("spec.namespaces[\(index)]", problem) }
