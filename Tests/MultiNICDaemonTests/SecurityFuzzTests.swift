@@ -13,7 +13,7 @@ import Testing
 /// answers. CI runs a bounded number of cases; `MULTINIC_FUZZ_CASES=1000000 swift test --filter SecurityFuzz`
 /// (what `bench/run fuzz` does) runs a million per target.
 @Suite struct SecurityFuzzTests {
-    static var cases: Int { ProcessInfo.processInfo.environment["MULTINIC_FUZZ_CASES"].flatMap(Int.init) ?? 5000 }
+    static var cases: Int { ProcessInfo.processInfo.environment["MULTINIC_FUZZ_CASES"].flatMap(Int.init) ?? 20000 }
 
     /// Text built from fragments an attacker would try: numbers at the edges of Double and Int, units, separators,
     /// control characters, path pieces.
