@@ -121,6 +121,10 @@ func block(_ name: String, _ cidr: String, interface: String = "eth1", excludes:
             try await service.setPools([tiny, try block("ok", "10.1.0.0/24")])
             #expect(service.current.skippedPools["tiny"]?.contains("fewer than 2 usable") == true)
             #expect(service.current.usage(pool: "tiny", now: 100).capacity == 0)
+            let journal = IPAMService.journalPath(in: directory)
+            let size = try FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int
+            try await service.setPools([tiny, try block("ok", "10.1.0.0/24")])
+            #expect(try FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int == size, "the same pool set is not journaled again")
             await #expect(throws: IPAMError.self) {
                 _ = try await service.allocate(network: "net", containerID: "c", pod: PodRef(),
                                                requests: [AllocationRequest(ifName: "net1-0", pool: "tiny")])

@@ -113,7 +113,12 @@ public final class IPAMService: Sendable {
     public func setPools(_ blocks: [PoolBlock]) async throws(IPAMError) {
         try await commit { state, _ in
             let sorted = blocks.sorted { $0.name < $1.name }
-            if state.pools.values.sorted(by: { $0.name < $1.name }) == sorted { return ((), nil) }
+            // Unchanged (pools the state skips for a problem compared by name): nothing to journal.
+            let usable = sorted.filter { $0.problem == nil }
+            let skipped = Set(sorted.filter { $0.problem != nil }.map(\.name))
+            if state.pools.values.sorted(by: { $0.name < $1.name }) == usable && Set(state.skippedPools.keys) == skipped {
+                return ((), nil)
+            }
             state.setPools(sorted)
             return ((), .pools(sorted))
         }
