@@ -40,6 +40,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // NIOSSL for the daemon's TLS listener (through HummingbirdTLS); X.509 issuance for the operator's daemon CA.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         .target(
@@ -90,6 +95,8 @@ let package = Package(
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -119,6 +126,16 @@ let package = Package(
             dependencies: ["MultiNICHTTP", "MultiNICController", .product(name: "MultiNICCore", package: "MultiNICCore"),
                            .product(name: "Yams", package: "Yams")],
             path: "Sources/Host/MultiNICKube"
+        ),
+        .target(
+            // The operator's CA for the operator → daemon channel and the Secrets that hold it.
+            name: "MultiNICCertificates",
+            dependencies: ["MultiNICKube", .product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "X509", package: "swift-certificates"),
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "SwiftASN1", package: "swift-asn1")],
+            path: "Sources/Host/MultiNICCertificates"
         ),
         .target(
             // Reconcilers (network → NADs/CIDR/IPPools/routes, host interfaces), the store protocol and the
@@ -161,7 +178,7 @@ let package = Package(
         .executableTarget(
             name: "multi-nic-operator",
             dependencies: [
-                "MultiNICKube", "MultiNICController", "MultiNICRender", "MultiNICPluginHost",
+                "MultiNICKube", "MultiNICCertificates", "MultiNICController", "MultiNICRender", "MultiNICPluginHost",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -228,8 +245,9 @@ let package = Package(
             name: "MultiNICKubeTests",
             dependencies: [
                 "MultiNICKube", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "MultiNICCLI",
-                "multi-nic-operator", "multi-nicd",
+                "MultiNICCertificates", "MultiNICHTTP", "multi-nic-operator", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Tests/MultiNICKubeTests",

@@ -135,12 +135,18 @@ import Testing
         #expect(container["securityContext"]?.objectValue?["privileged"] == .bool(true))
         let mounts = container["volumeMounts"]?.arrayValue?.compactMap { $0.objectValue?["mountPath"]?.stringValue } ?? []
         #expect(["/host/opt/cni/bin", "/host/etc/cni/net.d", "/run/multinic", "/var/lib/multinic", "/opt/rt_tables",
-                 "/var/lib/kubelet/device-plugins", "/etc/multi-nicd"].allSatisfy(mounts.contains), "\(mounts)")
+                 "/var/lib/kubelet/device-plugins", "/etc/multi-nicd/tls"].allSatisfy(mounts.contains), "\(mounts)")
         let volumes = pod["volumes"]?.arrayValue ?? []
-        #expect(volumes.contains { $0.objectValue?["secret"]?.objectValue?["secretName"] == .string("multi-nicd-token") })
+        let secret = volumes.compactMap { $0.objectValue?["secret"]?.objectValue }.first
+        #expect(secret?["secretName"] == .string("multi-nicd-tls") && secret?["defaultMode"] == .integer(0o400), "\(volumes)")
         #expect(pod["nodeSelector"]?.objectValue?["kubernetes.io/os"] == .string("linux") && pod["tolerations"] != nil)
         let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        #expect(args.contains("--token-file") && args.contains("11000") && args.contains("kubernetes"), "\(args)")
+        #expect(args.contains("11000") && args.contains("kubernetes"), "\(args)")
+        // TLS from the operator's Secret; only the operator's service account, by TokenReview (no shared token).
+        #expect(!args.contains("--token-file"), "\(args)")
+        let user = args.firstIndex(of: "--token-review-user").map { args[$0 + 1] }
+        #expect(user == "system:serviceaccount:multi-nic-cni-operator:multi-nic-cni-operator", "\(args)")
+        #expect(args.firstIndex(of: "--tls-cert").map { args[$0 + 1] } == "/etc/multi-nicd/tls/tls.crt", "\(args)")
 
         let store = try EmbeddedStore()
         _ = try await store.create(config)

@@ -27,6 +27,8 @@ public final class FakeAPIServer: Sendable {
         var logs: [String: String] = [:]
         /// Changes are not delivered to watches (see `unobserved`).
         var muted = false
+        /// Service-account tokens issued by TokenRequest: token → (user, audiences, expiry).
+        var tokens: [String: IssuedToken] = [:]
     }
 
     /// PEM files for HTTPS; with `clientCA` every client must present a certificate that CA signed.
@@ -122,6 +124,9 @@ public final class FakeAPIServer: Sendable {
     func route(_ request: Request, _ body: [String: JSONValue]?) throws -> Response {
         guard let target = Target(request.uri.path) else { return Self.status(404, "NotFound", "no such path") }
         switch (request.method, target.name) {
+        case (.post, nil) where target.collection == "apis/authentication.k8s.io/v1/tokenreviews": return review(body ?? [:])
+        case (.post, let name?) where target.collection == "api/v1/serviceaccounts" && target.subresource == "token":
+            return issueToken(body ?? [:], namespace: target.namespace ?? "", account: name)
         case (.get, nil): return list(request, target)
         case (.post, nil): return create(body ?? [:], target)
         case (.get, let name?) where target.subresource == "log":

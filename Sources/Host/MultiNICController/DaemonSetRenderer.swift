@@ -1,14 +1,18 @@
 import MultiNICCore
 
 /// Config → the multi-nicd DaemonSet (pure): the configured image and port, host networking, privileged, one host
-/// mount per `mounts` entry, the token from a Secret, node selector, tolerations and resources. The daemon image's
+/// mount per `mounts` entry, TLS from the operator-managed Secret, TokenReview of the operator's service account,
+/// node selector, tolerations and resources. The daemon image's
 /// entrypoint installs `multi-nic` and `multi-nic-ipam` into the host's CNI bin dir (mounted at /host/opt/cni/bin).
 public enum DaemonSetRenderer {
     public static let labels = ["app": "multi-nicd", "app.kubernetes.io/name": "multi-nicd"]
-    /// The Secret (key `token`) with the bearer token daemons require for mutating TCP requests.
-    public static let tokenSecret = "multi-nicd-token"
+    /// The operator-managed `kubernetes.io/tls` Secret with the daemons' serving certificate (see DaemonTLSSecrets).
+    public static let tlsSecret = "multi-nicd-tls"
+    /// Where the DaemonSet mounts it.
+    public static let tlsDirectory = "/etc/multi-nicd/tls"
 
-    public static func render(_ config: Config, namespace: String) -> JSONValue {
+    /// `operatorServiceAccount` is the account whose node-audience tokens the daemons accept.
+    public static func render(_ config: Config, namespace: String, operatorServiceAccount: String = "multi-nic-cni-operator") -> JSONValue {
         let daemon = config.spec.daemon
         var env: [JSONValue] = [
             .object(["name": .string("K8S_NODENAME"), "valueFrom": .object(["fieldRef": .object(["fieldPath": .string("spec.nodeName")])])]),
@@ -23,14 +27,16 @@ public enum DaemonSetRenderer {
         var container: [String: JSONValue] = [
             "name": .string("multi-nicd"),
             "image": .string(daemon.image),
-            "args": .array(["--port", String(daemon.port), "--bind", "$(HOST_IP)", "--token-file", "/etc/multi-nicd/token", "--socket",
-                            "/run/multinic/multi-nicd.sock", "--state-dir", "/var/lib/multinic",
+            "args": .array(["--port", String(daemon.port), "--bind", "$(HOST_IP)",
+                            "--token-review-user", "system:serviceaccount:\(namespace):\(operatorServiceAccount)",
+                            "--tls-cert", tlsDirectory + "/tls.crt", "--tls-key", tlsDirectory + "/tls.key",
+                            "--socket", "/run/multinic/multi-nicd.sock", "--state-dir", "/var/lib/multinic",
                             "--ippool-mirror", "kubernetes"].map(JSONValue.string)),
             "env": .array(env),
             "ports": .array([.object(["name": .string("daemon"), "containerPort": .integer(Int64(daemon.port))])]),
             "securityContext": daemon.securityContext ?? .object(["privileged": .bool(true)]),
             "volumeMounts": .array(mounts.map { .object(["name": .string($0.name), "mountPath": .string($0.podpath)]) }
-                + [.object(["name": .string("token"), "mountPath": .string("/etc/multi-nicd"), "readOnly": .bool(true)])]),
+                + [.object(["name": .string("tls"), "mountPath": .string(tlsDirectory), "readOnly": .bool(true)])]),
             "readinessProbe": .object(["httpGet": .object(["path": .string("/readyz"), "port": .integer(Int64(daemon.port))]),
                                        "periodSeconds": .integer(10)]),
             "livenessProbe": .object(["httpGet": .object(["path": .string("/healthz"), "port": .integer(Int64(daemon.port))]),
@@ -48,8 +54,8 @@ public enum DaemonSetRenderer {
             "containers": .array([.object(container)]),
             "volumes": .array(mounts.map { mount in
                 .object(["name": .string(mount.name), "hostPath": .object(["path": .string(mount.hostpath)])])
-            } + [.object(["name": .string("token"), "secret": .object(["secretName": .string(tokenSecret),
-                                                                      "defaultMode": .integer(0o400)])])]),
+            } + [.object(["name": .string("tls"), "secret": .object(["secretName": .string(tlsSecret),
+                                                                    "defaultMode": .integer(0o400)])])]),
         ]
         if let selector = daemon.nodeSelector { pod["nodeSelector"] = .object(selector.mapValues(JSONValue.string)) }
         if let tolerations = daemon.tolerations { pod["tolerations"] = tolerations }
@@ -78,16 +84,18 @@ public enum DaemonSetRenderer {
 public struct DaemonSetReconciler: Reconciler {
     let store: any ResourceStore
     let namespace: String
+    let operatorServiceAccount: String
 
-    public init(store: any ResourceStore, namespace: String) {
+    public init(store: any ResourceStore, namespace: String, operatorServiceAccount: String = "multi-nic-cni-operator") {
         self.store = store
         self.namespace = namespace
+        self.operatorServiceAccount = operatorServiceAccount
     }
 
     public func reconcile(_ name: String) async -> ReconcileResult {
         do {
             guard let config = try await store.get(ConfigSpec.self, name: name) else { return .done }
-            try await store.applyObject(DaemonSetRenderer.render(config, namespace: namespace))
+            try await store.applyObject(DaemonSetRenderer.render(config, namespace: namespace, operatorServiceAccount: operatorServiceAccount))
             return .done
         } catch {
             return .requeue(after: .seconds(5))

@@ -10,8 +10,15 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var bindAddress: String
     /// Unix socket for the CNI binary (root only).
     public var socketPath: String
-    /// File holding the bearer token TCP clients must send for mutating requests; `nil`: TCP mutations refused.
+    /// File holding the one bearer token TCP clients must send (lab, standalone); `nil` with no token-review users:
+    /// TCP answers only health and metrics.
     public var tokenFile: String?
+    /// Service-account users (`system:serviceaccount:<ns>:<name>`) whose tokens, issued for the audience
+    /// `multi-nicd:<node>` and confirmed by TokenReview, may call over TCP (a cluster's daemon).
+    public var tokenReviewUsers: [String] = []
+    /// PEM serving certificate and key: TCP speaks TLS.
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
     /// Where the IPAM journal and mirrors live.
     public var stateDirectory: String
     public var pluginsDirectory: String?

@@ -8,8 +8,11 @@ public enum DaemonRouter {
     public enum Access: Sendable {
         /// The root-only unix socket: no token.
         case localSocket
-        /// TCP: mutating requests need `Authorization: Bearer <token>`; `nil` token refuses them all.
-        case bearerToken(String?)
+        /// TCP: every request but health and metrics needs `Authorization: Bearer <token>` that `authenticator` accepts.
+        case bearer(any DaemonAuthenticator)
+
+        /// TCP with one shared token; `nil` refuses every request but health and metrics.
+        public static func bearerToken(_ token: String?) -> Access { .bearer(StaticTokenAuthenticator(token: token)) }
     }
 
     /// Request body limits of one listener.
@@ -31,7 +34,7 @@ public enum DaemonRouter {
     public static func build(_ services: DaemonServices, access: Access, limits: Limits = Limits()) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware(metrics: services.metrics))
-        if case .bearerToken(let token) = access { router.add(middleware: BearerTokenMiddleware(token: token)) }
+        if case .bearer(let authenticator) = access { router.add(middleware: BearerTokenMiddleware(authenticator: authenticator)) }
         let decode = BodyDecoder(limits: limits)
 
         router.get("/healthz") { _, _ in plain("ok") }
@@ -146,20 +149,16 @@ struct ErrorMiddleware: RouterMiddleware {
 /// addresses); nothing runs without it.
 struct BearerTokenMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
-    let token: String?
+    let authenticator: any DaemonAuthenticator
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if !(request.method == .get && DaemonRouter.publicPaths.contains(request.uri.path)) {
             let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-            guard let token, let presented, Self.constantTimeEqual(presented, token) else { throw DaemonError.unauthorized }
+            guard let presented, !presented.isEmpty, presented.utf8.count <= 8192, await authenticator.authenticate(presented) else {
+                throw DaemonError.unauthorized
+            }
         }
         return try await next(request, context)
-    }
-
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let (left, right) = (Array(lhs.utf8), Array(rhs.utf8))
-        guard left.count == right.count else { return false }
-        return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }
 

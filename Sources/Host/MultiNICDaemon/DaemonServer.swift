@@ -4,6 +4,8 @@ import Glibc
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import MultiNICCore
 import MultiNICKube
@@ -63,10 +65,10 @@ public enum DaemonServer {
                                                     availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
             onServerRunning: { _ in _ = chmod(socketPath, 0o600) }, logger: logger))
         if configuration.port > 0 {
-            let token = try configuration.tokenFile.map { path throws in try DaemonToken.read(path) }
-            if token == nil { logger.warning("no --token-file: every request over TCP but /healthz, /readyz and /metrics is refused") }
+            let access = try tcpAccess(configuration, logger: logger)
+            let tcpServer = try tcpServerBuilder(configuration, plain: server, logger: logger)
             applications.append(Application(
-                router: DaemonRouter.build(services, access: .bearerToken(token), limits: limits), server: server,
+                router: DaemonRouter.build(services, access: access, limits: limits), server: tcpServer,
                 configuration: ApplicationConfiguration(address: .hostname(configuration.bindAddress, port: configuration.port),
                                                         serverName: "multi-nicd",
                                                         availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
@@ -75,6 +77,43 @@ public enum DaemonServer {
         let group = ServiceGroup(configuration: .init(services: applications.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// Who may call over TCP: service-account tokens confirmed by TokenReview (a cluster), else the token file's one
+    /// token, else nobody (health and metrics only).
+    static func tcpAccess(_ configuration: DaemonConfiguration, logger: Logger) throws -> DaemonRouter.Access {
+        if !configuration.tokenReviewUsers.isEmpty {
+            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
+            let audience = TokenReviewAuthenticator.audience(node: configuration.nodeName)
+            logger.info("TCP callers authenticated by TokenReview", metadata: ["audience": "\(audience)",
+                                                                            "users": "\(configuration.tokenReviewUsers)"])
+            return .bearer(TokenReviewAuthenticator(client: KubeClient(config: kube, qps: 5, burst: 10), audience: audience,
+                                                    allowedUsers: Set(configuration.tokenReviewUsers)))
+        }
+        let token = try configuration.tokenFile.map { path throws in try DaemonToken.read(path) }
+        if token == nil { logger.warning("no --token-file or --token-review-user: every request over TCP but /healthz, /readyz and /metrics is refused") }
+        return .bearerToken(token)
+    }
+
+    /// HTTP/1.1, over TLS when a serving certificate is configured (a bearer token must not cross the network in clear).
+    static func tcpServerBuilder(_ configuration: DaemonConfiguration, plain: HTTPServerBuilder, logger: Logger) throws -> HTTPServerBuilder {
+        guard let certificate = configuration.tlsCertificateFile, let key = configuration.tlsKeyFile else {
+            if !configuration.tokenReviewUsers.isEmpty || configuration.tokenFile != nil {
+                logger.warning("TCP without --tls-cert: bearer tokens cross the network in clear")
+            }
+            return plain
+        }
+        try DaemonToken.requirePrivate(key, what: "TLS key")
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            // Loaded here as PEM: NIOSSL would guess the format of a `.key` file from its extension.
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain,
+                                                               privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            return try HTTPServerBuilder.tls(.http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+                                             tlsConfiguration: tls)
+        } catch {
+            throw DaemonError.failure("cannot use --tls-cert \(certificate) / --tls-key \(key): \(error)")
+        }
     }
 
     /// Creates the socket's directory and removes a stale socket left by a previous run.
@@ -90,16 +129,21 @@ public enum DaemonServer {
 /// write, is an error (not a silently open or guessable TCP listener).
 public enum DaemonToken {
     public static func read(_ path: String) throws(DaemonError) -> String {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw .failure("token file \(path): " + String(cString: strerror(errno))) }
-        // A Kubernetes Secret volume is 0644 by default: the DaemonSet sets defaultMode 0400.
-        guard info.st_mode & 0o077 == 0 else {
-            throw .failure("token file \(path) is readable or writable by group or others (mode \(String(info.st_mode & 0o777, radix: 8)));"
-                + " make it 0600 or 0400")
-        }
+        try requirePrivate(path, what: "token file")
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .failure("token file \(path) cannot be read") }
         let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard token.utf8.count >= 16 else { throw .failure("token file \(path) holds no token of at least 16 characters") }
         return token
+    }
+
+    /// A secret file (token, TLS key) that group or others may read or write is refused.
+    public static func requirePrivate(_ path: String, what: String) throws(DaemonError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .failure("\(what) \(path): " + String(cString: strerror(errno))) }
+        // A Kubernetes Secret volume is 0644 by default: the DaemonSet sets defaultMode 0400.
+        guard info.st_mode & 0o077 == 0 else {
+            throw .failure("\(what) \(path) is readable or writable by group or others (mode \(String(info.st_mode & 0o777, radix: 8)));"
+                + " make it 0600 or 0400")
+        }
     }
 }

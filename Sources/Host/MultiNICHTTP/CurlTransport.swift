@@ -33,6 +33,9 @@ public struct HTTPRequest: Sendable {
     public var headers: [String]
     public var body: [UInt8]?
     public var tls: TLS
+    /// libcurl `CONNECT_TO` entries (`HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT`): reach an address while the URL's
+    /// host name is what TLS verifies.
+    public var connectTo: [String] = []
     /// Whole-request timeout in seconds (0: none, for watches).
     public var timeoutSeconds: Int
 
@@ -86,6 +89,10 @@ public enum CurlTransport {
         var headers: UnsafeMutablePointer<curl_slist>? = multinic_curl_slist_append(nil, "Expect:")
         for header in request.headers { headers = multinic_curl_slist_append(headers, header) }
         defer { multinic_curl_slist_free_all(headers) }
+        var connectTo: UnsafeMutablePointer<curl_slist>?
+        for entry in request.connectTo { connectTo = multinic_curl_slist_append(connectTo, entry) }
+        defer { multinic_curl_slist_free_all(connectTo) }
+        if connectTo != nil { _ = multinic_curl_set_pointer(handle, CURLOPT_CONNECT_TO, connectTo) }
         switch request.endpoint {
         case .unixSocket(let path):
             _ = multinic_curl_set_string(handle, CURLOPT_UNIX_SOCKET_PATH, path)

@@ -4,27 +4,36 @@ import MultiNICCore
 import MultiNICHTTP
 
 /// The node daemons of a real cluster: found through the DaemonSet's pods (label selector, never an unfiltered
-/// list of all pods), reached over TCP at the pod's IP (host network) and the Config's port, with the bearer token
-/// every mutating call needs.
+/// list of all pods), reached over TCP at the pod's IP (host network) and the Config's port — over TLS verified against
+/// the operator's daemon CA when `trust` is set — with the node's bearer token from `credentials`.
 public actor KubeDaemonFleet: DaemonFleet {
     let client: KubeClient
     let namespace: String
     let selector: String
     let port: Int
-    let token: String?
+    let credentials: any DaemonCredentials
+    let trust: DaemonTrust?
     /// node → pod IP, refreshed at most every `refresh`.
     private var endpoints: [String: String] = [:]
     private var refreshed = ContinuousClock.now - .seconds(3600)
     let refresh: Duration
 
-    public init(client: KubeClient, namespace: String, selector: String = "app=multi-nicd", port: Int = 11000, token: String?,
-                refresh: Duration = .seconds(5)) {
+    public init(client: KubeClient, namespace: String, selector: String = "app=multi-nicd", port: Int = 11000,
+                credentials: any DaemonCredentials, trust: DaemonTrust? = nil, refresh: Duration = .seconds(5)) {
         self.client = client
         self.namespace = namespace
         self.selector = selector
         self.port = port
-        self.token = token
+        self.credentials = credentials
+        self.trust = trust
         self.refresh = refresh
+    }
+
+    /// One token for every daemon, plain HTTP (standalone daemons, tests).
+    public init(client: KubeClient, namespace: String, selector: String = "app=multi-nicd", port: Int = 11000, token: String?,
+                refresh: Duration = .seconds(5)) {
+        self.init(client: client, namespace: namespace, selector: selector, port: port, credentials: StaticDaemonToken(token),
+                  refresh: refresh)
     }
 
     /// Only what the fleet reads of a Pod.
@@ -61,17 +70,8 @@ public actor KubeDaemonFleet: DaemonFleet {
                                                       as type: Response.Type) async throws(FleetError) -> Response {
         guard let address = await currentEndpoints()[node] else { throw .unreachable(node: node, reason: "no running multi-nicd pod") }
         let host = address.contains(":") ? "[\(address)]" : address
-        var headers = ["Content-Type: application/json"]
-        if let token { headers.append("Authorization: Bearer \(token)") }
-        let payload = body.flatMap { try? JSONEncoder().encode($0) }.map { Array($0) }
-        let request = HTTPRequest(endpoint: .url("http://\(host):\(port)"), method: method, path: path, headers: headers, body: payload,
-                                  timeoutSeconds: 120)
-        let answer: (status: Int, body: [UInt8])
-        do {
-            answer = try await CurlTransport.performDetached(request)
-        } catch {
-            throw .unreachable(node: node, reason: error.description)
-        }
+        let answer = try await send(node, host: host, method, path, body: body)
+        if answer.status == 401 { await credentials.refused(node: node) }
         guard (200..<300).contains(answer.status) else {
             let message = (try? JSONDecoder().decode(DaemonErrorBody.self, from: Data(answer.body)))?.error
                 ?? String(decoding: answer.body.prefix(300), as: UTF8.self)
@@ -81,6 +81,29 @@ public actor KubeDaemonFleet: DaemonFleet {
             throw .rejected(node: node, status: answer.status, message: "unexpected answer")
         }
         return decoded
+    }
+
+    private func send(_ node: String, host: String, _ method: String, _ path: String, body: (some Encodable)?)
+        async throws(FleetError) -> (status: Int, body: [UInt8])
+    {
+        var headers = ["Content-Type: application/json"]
+        if let token = try await credentials.token(for: node) { headers.append("Authorization: Bearer \(token)") }
+        let payload = body.flatMap { try? JSONEncoder().encode($0) }.map { Array($0) }
+        var request: HTTPRequest
+        if let trust {
+            // The URL names the certificate's name; libcurl connects to the node's address.
+            request = HTTPRequest(endpoint: .url("https://\(trust.serverName):\(port)"), method: method, path: path, headers: headers,
+                                  body: payload, tls: .init(caFile: trust.caFile), timeoutSeconds: 120)
+            request.connectTo = ["\(trust.serverName):\(port):\(host):\(port)"]
+        } else {
+            request = HTTPRequest(endpoint: .url("http://\(host):\(port)"), method: method, path: path, headers: headers, body: payload,
+                                  timeoutSeconds: 120)
+        }
+        do {
+            return try await CurlTransport.performDetached(request)
+        } catch {
+            throw .unreachable(node: node, reason: error.description)
+        }
     }
 
     public func interfaces(node: String) async throws(FleetError) -> [InterfaceInfo] {

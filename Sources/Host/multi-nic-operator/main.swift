@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import MultiNICCertificates
 import MultiNICController
 import MultiNICCore
 import MultiNICKube
@@ -20,7 +21,12 @@ struct Operator: ParsableCommand {
     @Option(help: "Port of /healthz and /readyz.") var healthPort = 8081
     @Option(help: "Port of /metrics.") var metricsPort = 8080
     @Option(help: "Plugins directory (default: plugins.d next to the executable).") var pluginsDir: String?
-    @Option(help: "File with the daemons' bearer token (the multi-nicd-token Secret, mounted).") var daemonTokenFile = "/etc/multi-nicd/token"
+    @Option(help: "How daemons know the operator: token-review (a short-lived service-account token per node audience) or token-file (one shared token).")
+    var daemonAuth = "token-review"
+    @Option(help: "With --daemon-auth token-file: the file with the daemons' bearer token.") var daemonTokenFile = "/etc/multi-nicd/token"
+    @Option(help: "This operator's service account (default: $POD_SERVICE_ACCOUNT, else multi-nic-cni-operator).") var serviceAccount: String?
+    @Flag(inversion: .prefixedNo, help: "Speak TLS to daemons, verified against the CA the operator keeps in the multi-nicd-ca Secret.")
+    var daemonTLS = true
     @Option(help: "Daemon TCP port.") var daemonPort = 11000
     @Option(help: "Requests per second to the API server (bursts of twice that).") var qps = 20.0
     @Option(help: "Seconds between two leak sweeps of a node (1-120; 0 turns the sweep off).") var leakSweepPeriod = 60
@@ -39,9 +45,20 @@ struct Operator: ParsableCommand {
         let namespace = namespace ?? environment["POD_NAMESPACE"] ?? config.namespace
         let client = KubeClient(config: config, qps: qps, burst: Int(qps * 2))
         let store = KubernetesStore(client: client, cached: KubernetesStore.controllerKinds)
-        let token = (try? String(contentsOfFile: daemonTokenFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if token == nil { logger.warning("no daemon token in \(daemonTokenFile): daemons will refuse pools and routes") }
-        let fleet = KubeDaemonFleet(client: client, namespace: namespace, port: daemonPort, token: token)
+        let account = serviceAccount ?? environment["POD_SERVICE_ACCOUNT"] ?? "multi-nic-cni-operator"
+        let credentials: any DaemonCredentials
+        switch daemonAuth {
+        case "token-review":
+            credentials = ServiceAccountTokens(client: client, namespace: namespace, serviceAccount: account)
+        case "token-file":
+            let token = (try? String(contentsOfFile: daemonTokenFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if token == nil { logger.warning("no daemon token in \(daemonTokenFile): daemons will refuse pools and routes") }
+            credentials = StaticDaemonToken(token)
+        default:
+            throw ValidationError("--daemon-auth must be token-review or token-file, not \(daemonAuth)")
+        }
+        let trust = daemonTLS ? try await DaemonTrustFile.start(client: client, namespace: namespace, logger: logger) : nil
+        let fleet = KubeDaemonFleet(client: client, namespace: namespace, port: daemonPort, credentials: credentials, trust: trust)
         let loaded = try PluginRegistry.load(directory: pluginsDir)
         for error in loaded.errors { logger.warning("plugin not loaded: \(error)") }
         guard (0...Int(DaemonAPI.sweepWindowSeconds)).contains(leakSweepPeriod) else {
@@ -60,7 +77,7 @@ struct Operator: ParsableCommand {
             await state.setLeading(true)
             logger.info("leading: reconciling")
             let configs = WorkQueue<String>()
-            let daemonSets = runWorkers(DaemonSetReconciler(store: store, namespace: namespace), queue: configs, workers: 1)
+            let daemonSets = runWorkers(DaemonSetReconciler(store: store, namespace: namespace, operatorServiceAccount: account), queue: configs, workers: 1)
             let configEvents = Task {
                 for config in (try? await store.list(ConfigSpec.self)) ?? [] { await configs.add(config.metadata.name) }
                 for await event in await store.watch(ConfigSpec.self) { await configs.add(event.key.name) }

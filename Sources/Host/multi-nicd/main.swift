@@ -15,7 +15,11 @@ struct MultiNICd: AsyncParsableCommand {
     @Option(help: "Seconds a connection may go without a complete request head, or idle between requests.") var idleTimeout = 15
     @Option(help: "Seconds a request body may take to arrive.") var bodyTimeout = 10
     @Option(help: "Unix socket for the CNI binary.") var socket = "/run/multinic/multi-nicd.sock"
-    @Option(help: "File with the bearer token TCP clients must send for mutating requests.") var tokenFile: String?
+    @Option(help: "File with the one bearer token TCP clients must send (the lab, a standalone daemon).") var tokenFile: String?
+    @Option(help: "Authenticate TCP clients by TokenReview: accept this user's service-account tokens issued for the audience multi-nicd:<node> (repeatable).")
+    var tokenReviewUser: [String] = []
+    @Option(help: "PEM serving certificate: TCP speaks TLS (the multi-nicd-tls Secret's tls.crt).") var tlsCert: String?
+    @Option(help: "PEM key of --tls-cert.") var tlsKey: String?
     @Option(help: "State directory (IPAM journal, mirrors).") var stateDir = "/var/lib/multinic"
     @Option(help: "Plugins directory (default: plugins.d next to the executable, then /opt/multinic/plugins.d).")
     var pluginsDir: String?
@@ -50,6 +54,11 @@ struct MultiNICd: AsyncParsableCommand {
         configuration.bodyTimeoutSeconds = bodyTimeout
         configuration.socketPath = socket
         configuration.tokenFile = tokenFile
+        guard tokenFile == nil || tokenReviewUser.isEmpty else { throw ValidationError("--token-file and --token-review-user exclude each other") }
+        configuration.tokenReviewUsers = tokenReviewUser
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        configuration.tlsCertificateFile = tlsCert
+        configuration.tlsKeyFile = tlsKey
         configuration.stateDirectory = stateDir
         configuration.pluginsDirectory = pluginsDir
         configuration.sysfsRoot = sysfsRoot
