@@ -60,7 +60,7 @@ public final class FakeAPIServer: Sendable {
         let router = Router()
         let log = RequestLog()
         self.log = log
-        router.add(middleware: TokenCheck(token: token, log: { line in log.append(line) }))
+        router.add(middleware: TokenCheck(token: token, log: { line, agent in log.append(line, agent: agent) }))
         router.on("/**", method: .get) { [self] request, _ in try route(request, nil) }
         router.on("/**", method: .post) { [self] request, _ in try route(request, try await Self.body(request)) }
         router.on("/**", method: .put) { [self] request, _ in try route(request, try await Self.body(request)) }
@@ -180,10 +180,12 @@ public final class FakeAPIServer: Sendable {
 
 /// Every request line the server saw.
 public final class RequestLog: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    private let lines = Mutex<[(line: String, agent: String)]>([])
+    func append(_ line: String, agent: String = "") { lines.withLock { $0.append((line, agent)) } }
     /// Every line so far.
-    public var all: [String] { lines.withLock { $0 } }
+    public var all: [String] { lines.withLock { $0.map(\.line) } }
+    /// The lines of requests whose User-Agent starts with `agent` (one program's calls).
+    public func lines(agent: String) -> [String] { lines.withLock { $0.filter { $0.agent.hasPrefix(agent) }.map(\.line) } }
     /// How many requests so far.
     public var count: Int { lines.withLock { $0.count } }
 }
@@ -192,10 +194,10 @@ public final class RequestLog: Sendable {
 struct TokenCheck: RouterMiddleware {
     typealias Context = BasicRequestContext
     let token: String?
-    let log: @Sendable (String) -> Void
+    let log: @Sendable (String, String) -> Void
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        log("\(request.method) \(request.uri)")
+        log("\(request.method) \(request.uri)", request.headers[.userAgent] ?? "")
         guard token == nil || request.headers[.authorization] == "Bearer \(token ?? "")" else {
             return FakeAPIServer.status(401, "Unauthorized", "Unauthorized")
         }

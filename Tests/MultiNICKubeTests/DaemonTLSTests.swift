@@ -22,7 +22,7 @@ final class SecureFleetFixture {
     let port = Int.random(in: 20000...29999)
     static let operatorUser = "system:serviceaccount:ops:multi-nic-cni-operator"
 
-    init() async throws {
+    init(extraDaemonArguments: [String] = []) async throws {
         server = try await FakeAPIServer()
         client = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-secure-\(UUID())").path
@@ -51,7 +51,8 @@ final class SecureFleetFixture {
         plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
         daemon = try RunningDaemon(directory: directory + "/daemon", pluginsDirectory: plugins, arguments: [
             "--port", String(port), "--bind", "127.0.0.1", "--kubeconfig", directory + "/kubeconfig",
-            "--token-review-user", Self.operatorUser, "--tls-cert", directory + "/tls.crt", "--tls-key", directory + "/tls.key"])
+            "--token-review-user", Self.operatorUser, "--tls-cert", directory + "/tls.crt", "--tls-key", directory + "/tls.key"]
+            + extraDaemonArguments)
         let pod: JSONValue = .object(["apiVersion": .string("v1"), "kind": .string("Pod"),
                                       "metadata": .object(["name": .string("multi-nicd-x1"), "labels": .object(["app": .string("multi-nicd")])]),
                                       "spec": .object(["nodeName": .string("n1")])])

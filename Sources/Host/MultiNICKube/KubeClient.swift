@@ -17,6 +17,8 @@ public final class KubeClient: Sendable {
         limiter = RateLimiter(perSecond: qps, burst: burst)
     }
 
+    static let userAgent = ProcessInfo.processInfo.processName + "/multinic"
+
     /// The bearer token: the fixed one, or the token file's content, read again when the file changes.
     func bearerToken() -> String? {
         if let token = config.token { return token }
@@ -30,7 +32,8 @@ public final class KubeClient: Sendable {
     }
 
     func request(_ method: String, _ path: String, body: [UInt8]?, contentType: String, timeout: Int) -> HTTPRequest {
-        var headers = ["Accept: application/json"]
+        // The program's name, as client-go sends its binary's: audit logs (and tests) tell the callers apart.
+        var headers = ["Accept: application/json", "User-Agent: \(Self.userAgent)"]
         if body != nil { headers.append("Content-Type: \(contentType)") }
         if let token = bearerToken() { headers.append("Authorization: Bearer \(token)") }
         return HTTPRequest(endpoint: .url(config.server), method: method, path: path, headers: headers, body: body, tls: config.tls,

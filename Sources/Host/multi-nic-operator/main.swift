@@ -29,6 +29,7 @@ struct Operator: ParsableCommand {
     var daemonTLS = true
     @Option(help: "Daemon TCP port.") var daemonPort = 11000
     @Option(help: "Requests per second to the API server (bursts of twice that).") var qps = 20.0
+    @Option(help: "Seconds between two discoveries of a node's NICs through its daemon (1-3600).") var hostPeriod = 60
     @Option(help: "Seconds between two leak sweeps of a node (1-120; 0 turns the sweep off).") var leakSweepPeriod = 60
 
     func runAsync() async throws {
@@ -64,8 +65,9 @@ struct Operator: ParsableCommand {
         guard (0...Int(DaemonAPI.sweepWindowSeconds)).contains(leakSweepPeriod) else {
             throw ValidationError("--leak-sweep-period must be 0 to \(Int(DaemonAPI.sweepWindowSeconds)) seconds")
         }
+        guard (1...3600).contains(hostPeriod) else { throw ValidationError("--host-period must be 1 to 3600 seconds") }
         let controller = MultiNICController(
-            store: store, fleet: fleet, renderer: NetworkRenderer(registry: loaded.registry),
+            store: store, fleet: fleet, renderer: NetworkRenderer(registry: loaded.registry), hostPeriod: .seconds(hostPeriod),
             // Its own client (own rate limit): the background sweep never delays the reconcilers' requests.
             pods: leakSweepPeriod > 0 ? KubePodDirectory(client: KubeClient(config: config, qps: qps, burst: Int(qps * 2))) : nil, sweepPeriod: .seconds(max(1, leakSweepPeriod)),
             onLeakRelease: { node, released in
