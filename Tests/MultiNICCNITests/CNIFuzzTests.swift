@@ -62,7 +62,10 @@ import Testing
         return true
     }
 
-    @Test func oneHundredThousandGeneratedInvocationsAlwaysEndInResultOrErrorJSON() async throws {
+    /// 100 000 in CI; `MULTINIC_FUZZ_CASES` (bench/run fuzz: 1 000 000) overrides.
+    static var cases: Int { ProcessInfo.processInfo.environment["MULTINIC_FUZZ_CASES"].flatMap(Int.init) ?? 100_000 }
+
+    @Test func generatedInvocationsAlwaysEndInResultOrErrorJSON() async throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-fuzz-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: state) }
         let multiNIC = MultiNICHandler(defaultSocket: "/nonexistent/multinic-fuzz.sock", defaultStateDirectory: state)
@@ -70,11 +73,9 @@ import Testing
         var random = SeededRandom(seed: 0x5EED_F022)
         var failures: [String] = []
         var codes: [Int32: Int] = [:]
-        for iteration in 0..<100_000 {
-            var environment = Self.generate(&random)
-            // Never let a generated config point the state or the socket elsewhere.
-            environment.stdin = Array(String(decoding: environment.stdin, as: UTF8.self)
-                .replacingOccurrences(of: "daemonSocket", with: "daemonSocketX").replacingOccurrences(of: "cniStateDir", with: "cniStateDirX").utf8)
+        for iteration in 0..<Self.cases {
+            // A generated `daemonSocket`/`cniStateDir` is left in: the handlers take neither from a NetConf.
+            let environment = Self.generate(&random)
             let (output, code) = iteration % 2 == 0 ? await CNIDispatcher.run(environment, handler: multiNIC)
                                                     : await CNIDispatcher.run(environment, handler: ipam)
             codes[code, default: 0] += 1
@@ -85,6 +86,6 @@ import Testing
             }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
-        #expect(codes[1, default: 0] > 50_000 && codes[0, default: 0] > 1_000, "both outcomes exercised: \(codes)")
+        #expect(codes[1, default: 0] > Self.cases / 2 && codes[0, default: 0] > Self.cases / 100, "both outcomes exercised: \(codes)")
     }
 }
