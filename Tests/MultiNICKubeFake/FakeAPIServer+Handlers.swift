@@ -28,11 +28,40 @@ extension FakeAPIServer {
                 .filter { Self.matches($0, labels: labels, fields: fields) }
             return (matching, state.version)
         }
-        let page = Array(items.dropFirst(start).prefix(limit))
+        var page = Array(items.dropFirst(start).prefix(limit))
         var metadata: [String: JSONValue] = ["resourceVersion": .string(String(version))]
         if start + limit < items.count { metadata["continue"] = .string(String(start + limit)) }
-        return Self.json(.object(["kind": .string("List"), "apiVersion": .string("v1"), "metadata": .object(metadata),
-                                  "items": .array(page)]))
+        // As kube-apiserver answers: `<Kind>List` of the collection's group/version, and items of built-in kinds
+        // without apiVersion/kind (kubernetes/kubernetes#3030); custom resources keep theirs.
+        let (groupVersion, kind) = Self.typeMeta(target.collection, items: items)
+        if Self.isBuiltIn(target.collection) {
+            page = page.map { item in
+                guard var fields = item.objectValue else { return item }
+                fields["apiVersion"] = nil
+                fields["kind"] = nil
+                return .object(fields)
+            }
+        }
+        return Self.json(.object(["kind": .string(kind.map { $0 + "List" } ?? "List"), "apiVersion": .string(groupVersion),
+                                  "metadata": .object(metadata), "items": .array(page)]))
+    }
+
+    /// Kinds kube-apiserver serves itself (core and built-in groups), as opposed to custom resources.
+    static func isBuiltIn(_ collection: String) -> Bool {
+        if collection.hasPrefix("api/v1/") { return true }
+        let group = collection.split(separator: "/").dropFirst().first.map(String.init) ?? ""
+        return ["apps", "batch", "coordination.k8s.io", "rbac.authorization.k8s.io", "authentication.k8s.io", "resource.k8s.io",
+                "admissionregistration.k8s.io", "networking.k8s.io", "policy"].contains(group)
+    }
+
+    /// The collection's group/version, and its kind (from its items, else from the plural of a built-in kind).
+    static func typeMeta(_ collection: String, items: [JSONValue]) -> (String, String?) {
+        var parts = collection.split(separator: "/").map(String.init)
+        let plural = parts.removeLast()
+        let groupVersion = parts.dropFirst().joined(separator: "/")
+        let builtIn = ["pods": "Pod", "nodes": "Node", "namespaces": "Namespace", "secrets": "Secret", "daemonsets": "DaemonSet",
+                       "leases": "Lease", "serviceaccounts": "ServiceAccount", "configmaps": "ConfigMap", "events": "Event"]
+        return (groupVersion, items.first?.objectValue?["kind"]?.stringValue ?? builtIn[plural])
     }
 
     /// `key=value`, `key==value`, `key!=value` terms joined by commas (label or field selectors); `value(key)` reads
@@ -69,6 +98,10 @@ extension FakeAPIServer {
             eventCollection == collection && Self.matches(object, labels: labels, fields: fields)
                 && (namespace == nil || object.objectValue?["metadata"]?.objectValue?["namespace"]?.stringValue == namespace)
         }
+        if state.withLock({ $0.closeWatchesAtOnce }) {
+            // A server (or a proxy) that ends every watch at once, with nothing in it.
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer()))
+        }
         let (stream, continuation) = AsyncStream<(Int, String, JSONValue, String)>.makeStream()
         let id = UUID()
         let (gone, backlog, current): (Bool, [(Int, String, JSONValue)], Int) = state.withLock { state in
@@ -101,6 +134,9 @@ extension FakeAPIServer {
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
     }
+
+    /// From now on every watch ends at once with no events (`false` restores normal watches).
+    public func closeWatchesAtOnce(_ enabled: Bool) { state.withLock { $0.closeWatchesAtOnce = enabled } }
 
     /// Ends every open watch (as the server does at `timeoutSeconds`).
     public func closeWatches() {

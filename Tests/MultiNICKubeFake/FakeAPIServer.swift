@@ -13,6 +13,7 @@ import Synchronization
 /// update and AlreadyExists on a duplicate create, the status subresource separate from the spec, label and field
 /// selectors, list pagination with `continue`, watches from a resourceVersion (with a BOOKMARK at the start) and 410
 /// Gone when that version is older than what it keeps, finalizers, merge patches, and pod logs set by the test.
+/// Lists are typed as kube-apiserver types them: `<Kind>List`, and no apiVersion/kind on items of built-in kinds.
 public final class FakeAPIServer: Sendable {
     struct State {
         var objects: [String: JSONValue] = [:]
@@ -29,6 +30,8 @@ public final class FakeAPIServer: Sendable {
         var muted = false
         /// Service-account tokens issued by TokenRequest: token → (user, audiences, expiry).
         var tokens: [String: IssuedToken] = [:]
+        /// Every watch ends at once, empty (see `closeWatchesAtOnce`).
+        var closeWatchesAtOnce = false
     }
 
     /// PEM files for HTTPS; with `clientCA` every client must present a certificate that CA signed.

@@ -88,12 +88,33 @@ import Yams
         #expect(problems.contains { $0.contains("spec.subnet") } && problems.contains { $0.contains("spec.extra") }, "\(problems)")
     }
 
+    /// The admission policy that keeps a daemon to its own node's IPPools names the daemon's real service account, and
+    /// pins every IPPool spec field but `allocations` (a field added to the CRD and not to the policy fails here).
+    @Test func theDaemonIPPoolPolicyMatchesTheDaemonAccountAndEveryPoolField() throws {
+        let documents = try Self.documents("deploy/rbac/daemon-ippool-policy.yaml")
+        let policy = try #require(documents.first { $0.objectValue?["kind"] == .string("ValidatingAdmissionPolicy") }?.objectValue?["spec"]?.objectValue)
+        let binding = try #require(documents.first { $0.objectValue?["kind"] == .string("ValidatingAdmissionPolicyBinding") }?.objectValue?["spec"]?.objectValue)
+        #expect(binding["validationActions"] == .array([.string("Deny")]) && policy["failurePolicy"] == .string("Fail"))
+        let subject = try #require(try Self.documents("deploy/rbac/daemon-role.yaml").compactMap {
+            $0.objectValue?["subjects"]?.arrayValue?.first?.objectValue }.first)
+        let user = "system:serviceaccount:\(subject["namespace"]?.stringValue ?? ""):\(subject["name"]?.stringValue ?? "")"
+        let condition = policy["matchConditions"]?.arrayValue?.first?.objectValue?["expression"]?.stringValue ?? ""
+        #expect(condition.contains("'\(user)'"), "\(condition) must name \(user)")
+        let expressions = (policy["validations"]?.arrayValue ?? []).compactMap { $0.objectValue?["expression"]?.stringValue }.joined(separator: " ")
+        let schema = try #require(Self.schemas()["IPPool"]?.objectValue?["properties"]?.objectValue?["spec"]?.objectValue?["properties"]?.objectValue)
+        for field in schema.keys where field != "allocations" {
+            #expect(expressions.contains("object.spec.\(field)") && expressions.contains("oldObject.spec.\(field)"), "IPPool spec.\(field) is not pinned")
+        }
+        #expect(!expressions.contains("spec.allocations"), "allocations are the daemon's to change")
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl"), "needs kubectl (CI installs kubernetes-client)"))
     func kustomizeRendersTheWholeInstall() throws {
         let (status, output) = try CapturedRun.run(URL(fileURLWithPath: "/usr/bin/kubectl"), ["kustomize", Self.root.appendingPathComponent("deploy").path])
         #expect(status == 0, "\(output)")
         let kinds = output.split(separator: "\n").filter { $0.hasPrefix("kind: ") }.map { String($0.dropFirst(6)) }
         #expect(kinds.filter { $0 == "CustomResourceDefinition" }.count == 6 && kinds.contains("Deployment") && kinds.contains("Config"))
+        #expect(kinds.contains("ValidatingAdmissionPolicy") && kinds.contains("Role") && kinds.contains("RoleBinding"), "\(kinds)")
     }
 }
 

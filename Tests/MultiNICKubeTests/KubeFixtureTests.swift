@@ -55,6 +55,36 @@ import Testing
         #expect(throws: KubeError.self) { try broken.feed(Array("{\"type\":\"ADDED\",\"object\":{}}\n".utf8)) }
     }
 
+    /// kube-apiserver's NodeList as it answers it: items without apiVersion/kind (kubernetes/kubernetes#3030).
+    @Test func itemsOfABuiltInListInheritTheListsTypeMetadata() async throws {
+        let body = try Self.fixture("node-list.json")
+        #expect(throws: (any Error).self, "without the list's type metadata an item does not decode") {
+            _ = try JSONDecoder().decode(ResourceList<NodeSpec>.self, from: Data(body))
+        }
+        let client = KubeClient(config: KubeConfig(server: "http://unused", token: "t"))
+        let nodes = try client.decode(ResourceList<NodeSpec>.self, body, itemTypeMeta: ListItemTypeMeta(listAPIVersion: "v1", listKind: "NodeList"))
+        #expect(nodes.items.map(\.name) == ["worker-0", "worker-1"] && nodes.items.allSatisfy { $0.apiVersion == "v1" && $0.kind == "Node" })
+        #expect(ListItemTypeMeta(listAPIVersion: "apps/v1", listKind: "DaemonSetList") == ListItemTypeMeta(apiVersion: "apps/v1", kind: "DaemonSet"))
+        #expect(ListItemTypeMeta(listAPIVersion: "v1", listKind: "List") == nil && ListItemTypeMeta(listAPIVersion: nil, listKind: "NodeList") == nil)
+        // An item that names another kind is still refused.
+        let wrong = Array(#"{"kind":"NodeList","apiVersion":"v1","metadata":{},"items":[{"kind":"Pod","metadata":{"name":"x"},"spec":{}}]}"#.utf8)
+        #expect(throws: KubeError.self) {
+            _ = try client.decode(ResourceList<NodeSpec>.self, wrong, itemTypeMeta: ListItemTypeMeta(apiVersion: "v1", kind: "Node"))
+        }
+    }
+
+    /// A stream that ends without a final newline still delivers its last event.
+    @Test func aFinalUnterminatedWatchLineIsDecoded() throws {
+        var decoder = WatchDecoder<MultiNicNetworkSpec>()
+        let text = Array(#"{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"7"}}}"#.utf8)
+        #expect(try decoder.feed(text).isEmpty)
+        guard case .bookmark("7")? = try decoder.finish() else { Issue.record("the last line was dropped"); return }
+        #expect(try decoder.finish().map { _ in true } == nil, "nothing twice")
+        var blank = WatchDecoder<MultiNicNetworkSpec>()
+        _ = try blank.feed(Array("\r\n  ".utf8))
+        #expect(try blank.finish().map { _ in true } == nil)
+    }
+
     @Test func kubeconfigCurrentContextAndInlineCertificates() throws {
         let directory = NSTemporaryDirectory() + "multinic-kubeconfig-\(UUID())"
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -3,6 +3,7 @@ import MultiNICController
 @testable import MultiNICDaemon
 @testable import MultiNICKube
 import MultiNICCore
+import MultiNICHTTP
 import MultiNICTestSupport
 import MultiNICKubeFake
 import Testing
@@ -315,6 +316,13 @@ actor SimpleFleet: DaemonFleet {
         let lease = try await client.get(LeaseSpec.self, name: "multi-nic-cni-operator", namespace: "ops")
         #expect(lease.spec.holderIdentity != nil)
         #expect(try await client.get(NetworkAttachmentDefinitionSpec.self, name: "net", namespace: "default").spec.config.contains("multi-nic"))
+        // Every informer synced: ready, and the metrics say so per kind.
+        let ready = try CurlTransport.perform(HTTPRequest(endpoint: .url("http://127.0.0.1:\(health)"), method: "GET", path: "/readyz"))
+        #expect(ready.status == 200, "\(String(decoding: ready.body, as: UTF8.self))")
+        let metrics = String(decoding: try CurlTransport.perform(HTTPRequest(endpoint: .url("http://127.0.0.1:\(health + 1)"), method: "GET",
+                                                                              path: "/metrics")).body, as: UTF8.self)
+        #expect(metrics.contains("multinic_operator_informer_synced{kind=\"Node\"} 1")
+                && metrics.contains("multinic_operator_informer_failures_total{kind=\"MultiNicNetwork\"} 0"), "\(metrics)")
 
         // SIGTERM: the Lease is given up before the process ends, so a successor need not wait for it to expire.
         kill(process.processIdentifier, SIGTERM)

@@ -167,6 +167,15 @@ extension RBACCheck {
         try await waitFor("the new NIC") { (try? await client.get(HostInterfaceSpec.self, name: "n1", namespace: nil))?.spec.interfaces.count == 3 }
         _ = try await client.call("PATCH", "/apis/net.cogadvisor.io/v1/multinicnetworks/net",
                                   body: Array(#"{"spec":{"plugin":{"args":{"mode":"private"}},"namespaces":["default"]}}"#.utf8), contentType: "application/merge-patch+json")
+        _ = try await client.call("PATCH", "/apis/net.cogadvisor.io/v1/multinicnetworks/net-sriov",
+                                  body: Array(#"{"spec":{"plugin":{"args":{"vlan":"100"}}}}"#.utf8), contentType: "application/merge-patch+json")
+        _ = try await client.call("PATCH", "/apis/net.cogadvisor.io/v1/configs/multi-nicd",
+                                  body: Array(#"{"spec":{"daemon":{"image":"example/multi-nicd:2"}}}"#.utf8), contentType: "application/merge-patch+json")
+        try await waitFor("the changed SriovNetwork and DaemonSet") {
+            let sriov = server.objects("apis/sriovnetwork.openshift.io/v1/sriovnetworks").first?.objectValue?["spec"]?.objectValue?["vlan"]
+            let daemonSet = server.objects("apis/apps/v1/daemonsets").first?.description ?? ""
+            return sriov == .integer(100) && daemonSet.contains("example/multi-nicd:2")
+        }
         try await waitFor("the changed NAD") {
             (try? await client.get(NetworkAttachmentDefinitionSpec.self, name: "net", namespace: "default"))?.spec.config.contains("private") == true
         }

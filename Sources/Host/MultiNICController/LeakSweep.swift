@@ -43,6 +43,7 @@ public struct LeakSweepReconciler: Reconciler {
                 if try await pods.podUID(namespace: holder.namespace, name: holder.name) != holder.uid { gone.append(holder.uid) }
             }
         } catch {
+            ReconcileLog.failure("leak sweep of \(node)", error)
             return .requeue(after: period)
         }
         // Leave a margin for the daemon's clock: a decision that took too long is dropped, not acted on.

@@ -43,6 +43,7 @@ public struct NetworkReconciler: Reconciler {
         } catch .conflict {
             return .requeue(after: .milliseconds(50))
         } catch {
+            ReconcileLog.failure("network \(name)", error)
             return .requeue(after: .seconds(5))
         }
     }

@@ -24,6 +24,7 @@ public struct HostInterfaceReconciler: Reconciler {
             do {
                 interfaces = try await fleet.interfaces(node: node)
             } catch {
+                ReconcileLog.failure("discovery of \(node)", error)
                 return .requeue(after: .seconds(5))
             }
             let current = try await store.get(HostInterfaceSpec.self, name: node)
@@ -33,6 +34,7 @@ public struct HostInterfaceReconciler: Reconciler {
             try await store.apply(desired)
             return .requeue(after: period)
         } catch {
+            ReconcileLog.failure("HostInterface \(node)", error)
             return .requeue(after: .seconds(2))
         }
     }
@@ -63,6 +65,7 @@ public struct PoolPushReconciler: Reconciler {
             await memory.remember(node, pools)
             return .done
         } catch {
+            ReconcileLog.failure("pool push to \(node)", error)
             return .requeue(after: .seconds(2))
         }
     }
@@ -90,6 +93,7 @@ public struct RouteReconciler: Reconciler {
         do {
             cidrs = try await store.list(CIDRSpec.self).filter { RoutePlan.needsRoutes($0.spec) }
         } catch {
+            ReconcileLog.failure("routes of \(node)", error)
             return .requeue(after: .seconds(2))
         }
         var touched: Set<String> = []

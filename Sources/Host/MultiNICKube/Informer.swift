@@ -8,6 +8,12 @@ import MultiNICCore
 /// what changed meanwhile, so level-based reconcilers catch up.
 actor Informer<S: ResourceSpec> {
     let client: KubeClient
+    let log: @Sendable (String) -> Void
+    /// Failed lists and watches so far, and the latest reason.
+    private var failures = 0
+    private var lastReason: String?
+    /// Watches that ended within a second with nothing in them (each one backs off).
+    private(set) var shortWatches = 0
     private var objects: [ObjectKey: Resource<S>] = [:]
     /// Deleted objects and the resourceVersion of their deletion, so a late answer to our own write cannot bring
     /// one back (cleared at every list).
@@ -18,8 +24,14 @@ actor Informer<S: ResourceSpec> {
     private var subscribers: [UUID: AsyncStream<StoreEvent>.Continuation] = [:]
     private var loop: Task<Void, Never>?
 
-    init(client: KubeClient) {
+    init(client: KubeClient, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.client = client
+        self.log = log
+    }
+
+    /// Whether the first list arrived, and what went wrong since.
+    func health() -> InformerHealth {
+        InformerHealth(kind: S.kind, synced: synced, failures: failures, lastFailure: lastReason)
     }
 
     deinit { loop?.cancel() }
@@ -138,8 +150,11 @@ actor Informer<S: ResourceSpec> {
                     replaceAll(listed.items)
                     version = listed.resourceVersion
                 }
+                let opened = ContinuousClock.now
+                var events = 0
                 do {
                     for try await event in client.watch(S.self, namespace: nil, resourceVersion: version ?? "") {
+                        events += 1
                         backoff = .milliseconds(200)
                         guard let next = apply(event) else {
                             version = nil
@@ -152,11 +167,24 @@ actor Informer<S: ResourceSpec> {
                 } catch {
                     throw .transport(String(describing: error))
                 }
+                // As client-go does: a watch that ends within a second with nothing in it is a failure (a server or a
+                // proxy closing watches at once); back off instead of reopening it in a tight loop.
+                if events == 0 && ContinuousClock.now - opened < .seconds(1) {
+                    shortWatches += 1
+                    if shortWatches == 1 || shortWatches % 100 == 0 {
+                        log("watch of \(S.kind) ended at once with no events (\(shortWatches) so far): backing off \(backoff)")
+                    }
+                    try? await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, .seconds(30))
+                }
             } catch {
                 if error.code == 410 {
                     version = nil
                     continue
                 }
+                failures += 1
+                lastReason = error.description
+                log("\(synced ? "watch" : "list") of \(S.kind) failed (retry in \(backoff)): \(error)")
                 if !synced { failed(error) }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(30))
@@ -165,18 +193,43 @@ actor Informer<S: ResourceSpec> {
     }
 }
 
+/// An informer's state for readiness and metrics.
+public struct InformerHealth: Sendable, Hashable {
+    public var kind: String
+    public var synced: Bool
+    public var failures: Int
+    public var lastFailure: String?
+}
+
 /// The informers of a ``KubernetesStore``, one per kind it was asked to cache.
 final class InformerSet: Sendable {
     private let informers: [String: any Sendable]
+    private let healthReaders: [@Sendable () async -> InformerHealth]
 
-    init(client: KubeClient, kinds: [any ResourceSpec.Type]) {
+    init(client: KubeClient, kinds: [any ResourceSpec.Type], log: @escaping @Sendable (String) -> Void = { _ in }) {
         var informers: [String: any Sendable] = [:]
-        for kind in kinds { informers[kind.kind] = Self.make(kind, client: client) }
+        var readers: [@Sendable () async -> InformerHealth] = []
+        for kind in kinds {
+            let (informer, reader) = Self.make(kind, client: client, log: log)
+            informers[kind.kind] = informer
+            readers.append(reader)
+        }
         self.informers = informers
+        healthReaders = readers
     }
 
-    private static func make<S: ResourceSpec>(_ type: S.Type, client: KubeClient) -> any Sendable {
-        Informer<S>(client: client)
+    private static func make<S: ResourceSpec>(_ type: S.Type, client: KubeClient, log: @escaping @Sendable (String) -> Void)
+        -> (any Sendable, @Sendable () async -> InformerHealth)
+    {
+        let informer = Informer<S>(client: client, log: log)
+        return (informer, { await informer.health() })
+    }
+
+    /// Every informer's health, by kind.
+    func health() async -> [InformerHealth] {
+        var result: [InformerHealth] = []
+        for reader in healthReaders { result.append(await reader()) }
+        return result.sorted { $0.kind < $1.kind }
     }
 
     /// The informer of `S`, if that kind is cached.

@@ -57,9 +57,11 @@ public final class KubeClient: Sendable {
 
     // MARK: - Typed calls
 
-    func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(KubeError) -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], itemTypeMeta: ListItemTypeMeta? = nil) throws(KubeError) -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(body))
+            let decoder = JSONDecoder()
+            if let itemTypeMeta { decoder.userInfo[.listItemTypeMeta] = itemTypeMeta }
+            return try decoder.decode(type, from: Data(body))
         } catch {
             throw .decoding("\(T.self): \(error)")
         }
@@ -93,8 +95,11 @@ public final class KubeClient: Sendable {
             if fromCache { query.append("resourceVersion=0") }
             if let next { query.append("continue=" + KubePaths.escape(next)) }
             let body = try await call("GET", KubePaths.collection(S.self, namespace: namespace) + "?" + query.joined(separator: "&"))
-            let page = try decode(ResourceList<S>.self, body)
             let meta = try decode(ListEnvelope.self, body)
+            // Items of built-in kinds come without apiVersion/kind: they take the list's (NodeList → Node), else S's.
+            let inherited = ListItemTypeMeta(listAPIVersion: meta.apiVersion, listKind: meta.kind)
+                ?? ListItemTypeMeta(apiVersion: S.apiVersion, kind: S.kind)
+            let page = try decode(ResourceList<S>.self, body, itemTypeMeta: inherited)
             items += page.items
             version = meta.metadata?.resourceVersion ?? version
             next = meta.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
@@ -147,6 +152,8 @@ struct ListEnvelope: Decodable {
         var `continue`: String?
     }
 
+    var apiVersion: String?
+    var kind: String?
     var metadata: Meta?
 }
 

@@ -50,14 +50,27 @@ public actor KubeDaemonFleet: DaemonFleet {
         var items: [Pod]
     }
 
+    /// The list in flight, which concurrent callers share (one list however many reconcilers ask at once).
+    private var refreshing: Task<[String: String]?, Never>?
+
     private func currentEndpoints() async -> [String: String] {
         guard ContinuousClock.now - refreshed > refresh else { return endpoints }
+        if let refreshing { return await refreshing.value ?? endpoints }
         let path = KubePaths.collection(apiVersion: "v1", plural: "pods", namespace: namespace) + "?labelSelector=" + KubePaths.escape(selector)
-        if let body = try? await client.call("GET", path), let pods = try? JSONDecoder().decode(PodList.self, from: Data(body)) {
+        let task = Task { [client] () -> [String: String]? in
+            guard let body = try? await client.call("GET", path), let pods = try? JSONDecoder().decode(PodList.self, from: Data(body)) else {
+                return nil
+            }
             var found: [String: String] = [:]
             for pod in pods.items where pod.status?.phase == "Running" {
                 if let node = pod.spec?.nodeName, let address = pod.status?.podIP { found[node] = address }
             }
+            return found
+        }
+        refreshing = task
+        let found = await task.value
+        refreshing = nil
+        if let found {
             endpoints = found
             refreshed = ContinuousClock.now
         }

@@ -32,6 +32,17 @@ public struct WatchDecoder<S: ResourceSpec>: Sendable {
         return events
     }
 
+    /// Bytes not yet part of a complete line.
+    var remainder: [UInt8] { pending }
+
+    /// The last event when the stream ended without a final newline (nil when nothing is left).
+    public mutating func finish() throws(KubeError) -> KubeWatchEvent<Resource<S>>? {
+        let line = pending
+        pending = []
+        guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }) else { return nil }
+        return try Self.event(line)
+    }
+
     static func event(_ line: [UInt8]) throws(KubeError) -> KubeWatchEvent<Resource<S>> {
         let raw: RawWatchEvent
         do {
@@ -92,11 +103,19 @@ extension KubeClient {
                         return true
                     }
                     if !(200..<300).contains(status) {
-                        continuation.finish(throwing: KubeError.from(code: status, body: errorBody))
+                        continuation.finish(throwing: KubeError.from(code: status, body: errorBody + decoder.remainder))
                     } else if let decodeFailure, !stop.value {
                         continuation.finish(throwing: decodeFailure)
-                    } else {
+                    } else if stop.value {
                         continuation.finish()
+                    } else {
+                        // A server may end the stream without a final newline: the last event still counts.
+                        do throws(KubeError) {
+                            if let last = try decoder.finish() { continuation.yield(last) }
+                            continuation.finish()
+                        } catch {
+                            continuation.finish(throwing: error)
+                        }
                     }
                 } catch {
                     continuation.finish(throwing: KubeError.transport(error.description))

@@ -9,6 +9,7 @@ import MultiNICCore
 public struct KubernetesStore: ResourceStore {
     public let client: KubeClient
     let informers: InformerSet
+    let log: @Sendable (String) -> Void
 
     /// The kinds the controller reads over and over: all bounded by the cluster's size (never pods).
     public static let controllerKinds: [any ResourceSpec.Type] = [
@@ -16,10 +17,15 @@ public struct KubernetesStore: ResourceStore {
         NamespaceSpec.self, NodeSpec.self, ConfigSpec.self,
     ]
 
-    public init(client: KubeClient, cached: [any ResourceSpec.Type] = []) {
+    /// `log` hears every informer failure (a list or watch that failed, watches a server closes at once).
+    public init(client: KubeClient, cached: [any ResourceSpec.Type] = [], log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.client = client
-        informers = InformerSet(client: client, kinds: cached)
+        self.log = log
+        informers = InformerSet(client: client, kinds: cached, log: log)
     }
+
+    /// The cached kinds' informers: synced or not, failures so far (for readiness and metrics).
+    public func informerHealth() async -> [InformerHealth] { await informers.health() }
 
     /// The informer of `S` once it has listed, or nil when `S` is not cached.
     func synced<S: ResourceSpec>(_ type: S.Type) async throws(StoreError) -> Informer<S>? {
@@ -120,7 +126,7 @@ public struct KubernetesStore: ResourceStore {
     /// transport errors), stopped when the stream ends.
     public func watch<S: ResourceSpec>(_ type: S.Type) async -> AsyncStream<StoreEvent> {
         if let informer = informers.informer(S.self) { return await informer.subscribe() }
-        return await Informer<S>(client: client).subscribe(stopWhenEnded: true)
+        return await Informer<S>(client: client, log: log).subscribe(stopWhenEnded: true)
     }
 
     // MARK: - Unstructured objects
@@ -142,7 +148,9 @@ public struct KubernetesStore: ResourceStore {
         }
         let key = ObjectKey(kind: reference.kind, namespace: reference.namespace, name: reference.name)
         do {
-            // A merge patch creates nothing: patch what exists, create what does not.
+            // What the API holds already says all `object` says (defaults the server added aside): nothing to write.
+            let live = try await client.call("GET", Self.path(reference))
+            if let current = try? JSONDecoder().decode(JSONValue.self, from: Data(live)), Self.contains(current, object) { return }
             _ = try await client.call("PATCH", Self.path(reference), body: Array(object.description.utf8),
                                       contentType: KubeClient.PatchType.merge.rawValue)
         } catch .api(404, _) {
@@ -158,12 +166,31 @@ public struct KubernetesStore: ResourceStore {
         }
     }
 
+    /// Whether `whole` holds every field of `part` with the same value (objects by key, arrays element by element).
+    static func contains(_ whole: JSONValue, _ part: JSONValue) -> Bool {
+        switch (whole, part) {
+        case (.object(let big), .object(let small)):
+            return small.allSatisfy { key, value in big[key].map { contains($0, value) } ?? false }
+        case (.array(let big), .array(let small)):
+            return big.count == small.count && zip(big, small).allSatisfy { contains($0, $1) }
+        default:
+            return whole == part
+        }
+    }
+
     public func listObjects(apiVersion: String, kind: String, labels: [String: String]) async throws(StoreError) -> [JSONValue] {
         let path = KubePaths.collection(apiVersion: apiVersion, plural: KubePaths.plural(ofKind: kind), namespace: nil)
             + "?labelSelector=" + KubePaths.escape(Self.selector(labels))
         do {
             let body = try await client.call("GET", path)
-            return (try? JSONDecoder().decode(JSONValue.self, from: Data(body)))?.objectValue?["items"]?.arrayValue ?? []
+            // Items of built-in kinds come without apiVersion/kind (kube-apiserver omits them): give them the asked ones.
+            let items = (try? JSONDecoder().decode(JSONValue.self, from: Data(body)))?.objectValue?["items"]?.arrayValue ?? []
+            return items.map { item in
+                guard var fields = item.objectValue else { return item }
+                if fields["apiVersion"] == nil { fields["apiVersion"] = .string(apiVersion) }
+                if fields["kind"] == nil { fields["kind"] = .string(kind) }
+                return .object(fields)
+            }
         } catch .api(404, _) {
             return []
         } catch {

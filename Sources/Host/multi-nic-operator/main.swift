@@ -45,7 +45,9 @@ struct Operator: ParsableCommand {
         }
         let namespace = namespace ?? environment["POD_NAMESPACE"] ?? config.namespace
         let client = KubeClient(config: config, qps: qps, burst: Int(qps * 2))
-        let store = KubernetesStore(client: client, cached: KubernetesStore.controllerKinds)
+        let store = KubernetesStore(client: client, cached: KubernetesStore.controllerKinds,
+                                    log: { message in logger.warning("informer: \(message)") })
+        ReconcileLog.listen { message in logger.warning("reconcile failed, retrying: \(message)") }
         let account = serviceAccount ?? environment["POD_SERVICE_ACCOUNT"] ?? "multi-nic-cni-operator"
         let credentials: any DaemonCredentials
         switch daemonAuth {
@@ -92,13 +94,30 @@ struct Operator: ParsableCommand {
         }
         let probes = Router()
         probes.get("/healthz") { _, _ in "ok" }
+        // Ready when leading (or not electing) and, once leading, every informer has its first list: a kind that never
+        // syncs (an answer the client cannot read, RBAC) shows here and in the log, not as silence.
         probes.get("/readyz") { _, _ in
-            await state.leading || !leaderElect ? Response(status: .ok) : Response(status: .serviceUnavailable)
+            let leading = await state.leading
+            guard leading || !leaderElect else { return Response(status: .serviceUnavailable) }
+            let unsynced = await store.informerHealth().filter { !$0.synced }
+            guard unsynced.isEmpty || !leading else {
+                let reasons = unsynced.map { "\($0.kind): \($0.lastFailure ?? "not listed yet")" }.joined(separator: "\n")
+                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "informers not synced\n" + reasons + "\n")))
+            }
+            return Response(status: .ok)
         }
         let metrics = Router()
         metrics.get("/metrics") { _, _ in
             let leading = await state.leading ? 1 : 0
-            return "# TYPE multinic_operator_leading gauge\nmultinic_operator_leading \(leading)\n"
+            var text = "# TYPE multinic_operator_leading gauge\nmultinic_operator_leading \(leading)\n"
+            let health = await store.informerHealth()
+            text += "# HELP multinic_operator_informer_synced Whether the kind's informer has its first list.\n"
+            text += "# TYPE multinic_operator_informer_synced gauge\n"
+            for informer in health { text += "multinic_operator_informer_synced{kind=\"\(informer.kind)\"} \(informer.synced ? 1 : 0)\n" }
+            text += "# HELP multinic_operator_informer_failures_total Lists and watches of the kind that failed.\n"
+            text += "# TYPE multinic_operator_informer_failures_total counter\n"
+            for informer in health { text += "multinic_operator_informer_failures_total{kind=\"\(informer.kind)\"} \(informer.failures)\n" }
+            return text
         }
         let servers = [Application(router: probes, configuration: .init(address: .hostname("0.0.0.0", port: healthPort)), logger: logger),
                        Application(router: metrics, configuration: .init(address: .hostname("0.0.0.0", port: metricsPort)), logger: logger)]

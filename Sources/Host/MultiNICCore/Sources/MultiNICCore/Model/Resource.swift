@@ -124,14 +124,25 @@ public struct Resource<Spec: ResourceSpec>: Codable, Sendable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        apiVersion = try container.decode(String.self, forKey: .apiVersion)
+        // An item of a list of a built-in kind carries no type metadata (kube-apiserver omits it): it inherits the
+        // list's, when the decoder was given it.
+        let inherited = decoder.userInfo[.listItemTypeMeta] as? ListItemTypeMeta
+        if let inherited, !container.contains(.apiVersion) {
+            apiVersion = inherited.apiVersion
+        } else {
+            apiVersion = try container.decode(String.self, forKey: .apiVersion)
+        }
         guard Spec.acceptedAPIVersions.contains(apiVersion) else {
             throw DecodingError.dataCorruptedError(
                 forKey: .apiVersion, in: container,
                 debugDescription: "\(Spec.kind) must have apiVersion "
                     + Spec.acceptedAPIVersions.joined(separator: " or ") + ", not \"\(apiVersion)\"")
         }
-        kind = try container.decode(String.self, forKey: .kind)
+        if let inherited, !container.contains(.kind) {
+            kind = inherited.kind
+        } else {
+            kind = try container.decode(String.self, forKey: .kind)
+        }
         guard kind == Spec.kind else {
             throw DecodingError.dataCorruptedError(
                 forKey: .kind, in: container, debugDescription: "expected kind \(Spec.kind), not \"\(kind)\"")
@@ -152,6 +163,32 @@ public struct Resource<Spec: ResourceSpec>: Codable, Sendable, Hashable {
 }
 
 /// A `kind: List` of objects of one kind, as `kubectl get -o json` prints it.
+/// The type metadata a list's items inherit when they carry none: the list's group/version and its kind without
+/// `List` (kube-apiserver omits `apiVersion`/`kind` on the items of built-in kinds, kubernetes/kubernetes#3030).
+public struct ListItemTypeMeta: Sendable, Hashable {
+    public var apiVersion: String
+    public var kind: String
+
+    public init(apiVersion: String, kind: String) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+    }
+
+    /// From a list's own `apiVersion` and `kind` (`NodeList` → `Node`); nil when the list names no kind.
+    public init?(listAPIVersion: String?, listKind: String?) {
+        guard let apiVersion = listAPIVersion, let listKind, listKind.hasSuffix("List"), listKind.count > 4 else { return nil }
+        self.init(apiVersion: apiVersion, kind: String(listKind.dropLast(4)))
+    }
+}
+
+extension CodingUserInfoKey {
+    /// A ``ListItemTypeMeta`` for the items of the list being decoded.
+    public static let listItemTypeMeta: CodingUserInfoKey = {
+        guard let key = CodingUserInfoKey(rawValue: "multinic.listItemTypeMeta") else { preconditionFailure("a valid key") }
+        return key
+    }()
+}
+
 public struct ResourceList<Spec: ResourceSpec>: Codable, Sendable, Hashable {
     public var apiVersion = "v1"
     public var kind = "List"

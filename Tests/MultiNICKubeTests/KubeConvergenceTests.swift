@@ -1,0 +1,113 @@
+import Foundation
+import MultiNICController
+import MultiNICCore
+@testable import MultiNICKube
+import MultiNICKubeFake
+import MultiNICTestSupport
+import Synchronization
+import Testing
+
+/// What kept the operator from converging on a real API server (issue 21), each against the in-test server in its
+/// kube-apiserver-faithful typing of lists.
+@Suite struct KubeConvergenceTests {
+    final class Messages: Sendable {
+        private let lines = Mutex<[String]>([])
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        var all: [String] { lines.withLock { $0 } }
+    }
+
+    func withServer(_ body: (FakeAPIServer, KubeClient) async throws -> Void) async throws {
+        let server = try await FakeAPIServer()
+        defer { server.stop() }
+        try await body(server, KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000))
+    }
+
+    @Test func listsOfBuiltInKindsComeUntypedAndStillDecode() async throws {
+        try await withServer { server, client in
+            _ = try await client.create(ClusterNode(metadata: ObjectMeta(name: "n1"), spec: NodeSpec()))
+            let raw = try JSONValue.parse(String(decoding: try await client.call("GET", "/api/v1/nodes"), as: UTF8.self))
+            #expect(raw.objectValue?["kind"] == .string("NodeList"))
+            #expect(raw.objectValue?["items"]?.arrayValue?.first?.objectValue?["apiVersion"] == nil, "typed as kube-apiserver types it")
+            #expect(try await client.list(NodeSpec.self, namespace: nil).items.map(\.kind) == ["Node"])
+            let store = KubernetesStore(client: client, cached: [NodeSpec.self])
+            #expect(try await store.list(NodeSpec.self).map(\.name) == ["n1"], "the informer syncs")
+            let objects = try await store.listObjects(apiVersion: "v1", kind: "Node", labels: [:])
+            #expect(objects.first?.objectValue?["kind"] == .string("Node") && objects.first?.objectValue?["apiVersion"] == .string("v1"))
+        }
+    }
+
+    @Test func aWatchThatEndsAtOnceIsReopenedWithBackoff() async throws {
+        try await withServer { server, client in
+            _ = try await client.create(ClusterNode(metadata: ObjectMeta(name: "n1"), spec: NodeSpec()))
+            server.closeWatchesAtOnce(true)
+            let messages = Messages()
+            let store = KubernetesStore(client: client, cached: [NodeSpec.self], log: messages.append)
+            _ = try await store.list(NodeSpec.self)
+            try await Task.sleep(for: .seconds(3))
+            let watches = server.log.all.filter { $0.hasPrefix("GET /api/v1/nodes?") && $0.contains("watch=1") }.count
+            // 200 ms, 400, 800, 1600: about four in three seconds (a tight loop makes hundreds).
+            #expect(watches >= 2 && watches <= 8, "\(watches) watches in 3 s")
+            #expect(messages.all.contains { $0.contains("ended at once") }, "\(messages.all)")
+            // Watches that stay open again: no more reopening.
+            server.closeWatchesAtOnce(false)
+            try await Task.sleep(for: .seconds(2))
+            let later = server.log.all.filter { $0.hasPrefix("GET /api/v1/nodes?") && $0.contains("watch=1") }.count
+            try await Task.sleep(for: .seconds(1))
+            #expect(server.log.all.filter { $0.hasPrefix("GET /api/v1/nodes?") && $0.contains("watch=1") }.count == later)
+        }
+    }
+
+    @Test func anInformerThatCannotSyncSaysWhyInTheLogAndItsHealth() async throws {
+        try await withServer { server, client in
+            // A network without `ipam` or `plugin` (the CRD would refuse it; this server does not): the list cannot be decoded,
+            // and the reason names the field.
+            _ = try await client.call("POST", "/apis/net.cogadvisor.io/v1/multinicnetworks", body: Array(
+                #"{"apiVersion":"net.cogadvisor.io/v1","kind":"MultiNicNetwork","metadata":{"name":"broken"},"spec":{"subnet":"10.0.0.0/8"}}"#.utf8))
+            let messages = Messages()
+            let store = KubernetesStore(client: client, cached: [MultiNicNetworkSpec.self], log: messages.append)
+            await #expect(throws: StoreError.self) { _ = try await store.list(MultiNicNetworkSpec.self) }
+            let health = try #require(await store.informerHealth().first)
+            #expect(!health.synced && health.failures >= 1 && health.lastFailure?.contains("ipam") == true, "\(health)")
+            #expect(messages.all.contains { $0.contains("list of MultiNicNetwork failed") && $0.contains("ipam") }, "\(messages.all)")
+        }
+    }
+
+    @Test func anUnchangedDaemonSetIsNotWrittenAgain() async throws {
+        try await withServer { server, client in
+            let store = KubernetesStore(client: client)
+            var config = try await client.create(Config(metadata: ObjectMeta(name: "multi-nicd"), spec: ConfigSpec(daemon: DaemonSpec(image: "x/d:1"))))
+            let reconciler = DaemonSetReconciler(store: store, namespace: "ops")
+            func writes() -> [String] {
+                server.log.all.filter { ($0.hasPrefix("POST") || $0.hasPrefix("PATCH") || $0.hasPrefix("PUT")) && $0.contains("daemonsets") }
+            }
+            #expect(await reconciler.reconcile("multi-nicd") == .done)
+            #expect(await reconciler.reconcile("multi-nicd") == .done)
+            #expect(await reconciler.reconcile("multi-nicd") == .done)
+            #expect(writes().count == 1, "created once, then left alone: \(writes())")
+            config.spec.daemon.image = "x/d:2"
+            _ = try await client.replace(config)
+            #expect(await reconciler.reconcile("multi-nicd") == .done)
+            #expect(writes().count == 2 && writes().last?.hasPrefix("PATCH") == true, "\(writes())")
+        }
+    }
+
+    @Test func concurrentCallersShareOneListOfTheDaemonsPods() async throws {
+        try await withServer { server, client in
+            let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"d1","labels":{"app":"multi-nicd"}},"spec":{"nodeName":"n1"}}"#
+            var created = try JSONValue.parse(String(decoding: try await client.call("POST", "/api/v1/namespaces/ops/pods", body: Array(pod.utf8)),
+                                                     as: UTF8.self)).objectValue ?? [:]
+            created["status"] = .object(["phase": .string("Running"), "podIP": .string("127.0.0.1")])
+            _ = try await client.call("PUT", "/api/v1/namespaces/ops/pods/d1/status", body: Array(JSONValue.object(created).description.utf8))
+            let fleet = KubeDaemonFleet(client: client, namespace: "ops", token: nil)
+            let before = server.log.all.count
+            async let a = fleet.nodes()
+            async let b = fleet.nodes()
+            async let c = fleet.nodes()
+            async let d = fleet.nodes()
+            let answers = await [a, b, c, d]
+            #expect(answers.allSatisfy { $0 == ["n1"] })
+            let lists = server.log.all.dropFirst(before).filter { $0.hasPrefix("GET /api/v1/namespaces/ops/pods") }
+            #expect(lists.count == 1, "\(lists)")
+        }
+    }
+}
