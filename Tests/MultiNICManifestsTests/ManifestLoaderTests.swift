@@ -48,7 +48,7 @@ import Testing
         #expect(try decode(flag: "multiNICIPAM: true").spec.multiNICIPAM == true)
         #expect(try decode(flag: "multiNicIPAM: false").spec.multiNICIPAM == false)
         #expect(try decode(flag: "").spec.multiNICIPAM == nil)
-        #expect(try decode(flag: "").spec.usesMultiNICIPAM)
+        #expect(try NetworkValidator.check(decode(flag: "")).usesMultiNICIPAM)
         #expect(throws: ManifestError.invalid(
             DocumentRef(file: "n.yaml", number: 1, kind: "MultiNicNetwork", name: "n"),
             [FieldIssue("spec.multiNicIPAM", "contradicts multiNICIPAM (true); give the flag once")])) {

@@ -1,10 +1,12 @@
 import MultiNICCore
 
 /// L3 routes, pure: on host S, for every interface network i that S has and every other host D with a pod block on
-/// it, `D.podCIDR via D.hostIP dev <S's NIC on i>`. Only networks in `vlanMode: l3` get routes.
+/// it, `D.podCIDR via D.hostIP dev <S's NIC on i>`. Networks in `vlanMode` l3 and l3s get routes
+/// (``VLANMode/needsRoutes``).
 public enum RoutePlan {
+    /// Whether `cidr`'s network gets host routes.
     public static func needsRoutes(_ cidr: CIDRSpec) -> Bool {
-        cidr.config.vlanMode?.lowercased() == "l3"
+        cidr.config.mode.needsRoutes
     }
 
     /// The full route set of `cidr`'s network on `node` (empty routes when the node has no pod block).

@@ -42,20 +42,30 @@ public struct NetworkRenderer: Sendable {
         self.config = config
     }
 
-    /// Renders `network` for `namespaces` (its own list, else the given cluster namespaces).
+    /// Validates `network`, then renders it (see ``render(_:hosts:clusterNamespaces:previousCIDR:)``).
     public func render(_ network: MultiNicNetwork, hosts: [HostInterface], clusterNamespaces: [String],
                        previousCIDR: CIDRSpec? = nil) throws(RenderError) -> RenderedNetwork {
-        let report = NetworkValidator.validate(network)
-        guard report.isValid else { throw .invalidNetwork(report.errors) }
-        var warnings = report.warnings.map(\.description)
+        let validated: ValidatedNetwork
+        do {
+            validated = try NetworkValidator.check(network)
+        } catch {
+            throw .invalidNetwork(error.report.errors)
+        }
+        return try render(validated, hosts: hosts, clusterNamespaces: clusterNamespaces, previousCIDR: previousCIDR)
+    }
+
+    /// Renders a validated network for its namespaces (else the given cluster namespaces).
+    public func render(_ network: ValidatedNetwork, hosts: [HostInterface], clusterNamespaces: [String],
+                       previousCIDR: CIDRSpec? = nil) throws(RenderError) -> RenderedNetwork {
+        var warnings = network.warnings.map(\.description)
         let backend: any MainPlugin
         do {
-            backend = try registry.backend(network.spec.plugin.type)
-            if let strategy = network.spec.attachPolicy?.strategy { _ = try registry.policy(strategy) }
+            backend = try registry.backend(network.plugin.type)
+            if let strategy = network.attachPolicy?.strategy { _ = try registry.policy(strategy) }
         } catch {
             throw .plugin(error)
         }
-        let input = NetworkRenderInput(network: network, hosts: hosts)
+        let input = NetworkRenderInput(network: network.resource, hosts: hosts)
         let rendering: BackendRendering
         do {
             rendering = try backend.render(input)
@@ -65,7 +75,7 @@ public struct NetworkRenderer: Sendable {
         warnings += rendering.warnings.map(\.description)
         var cidr: CIDR?
         var pools: [IPPool] = []
-        if case .multiNIC = try? IPAMConfig.parse(network.spec.ipam) {
+        if network.multiNICIPAM != nil {
             do {
                 let (spec, notes) = try CIDRPlan.compute(network: network, hosts: hosts, previous: previousCIDR)
                 cidr = CIDR(metadata: ObjectMeta(name: network.name), spec: spec)
@@ -75,61 +85,40 @@ public struct NetworkRenderer: Sendable {
                 throw .cidr(error)
             }
         }
-        let config = try networkConfig(network, plugin: rendering.plugin, masterNets: input.masterNets,
-                                       resourceName: rendering.annotations[NetworkAttachmentDefinitionSpec.resourceNameAnnotation])
-        let namespaces = network.spec.namespaces.flatMap { $0.isEmpty ? nil : $0 } ?? clusterNamespaces
+        let config = try nadConfig(network, plugin: rendering.plugin, masterNets: input.masterNets,
+                                   resourceName: rendering.annotations[NetworkAttachmentDefinitionSpec.resourceNameAnnotation])
+        let namespaces = network.namespaces.isEmpty ? clusterNamespaces : network.namespaces
+        let owner = network.resource
         let attachments = namespaces.map { namespace in
             var metadata = ObjectMeta(name: network.name, namespace: namespace,
                                       labels: [NetworkAttachmentDefinitionSpec.generatedLabel: "true"])
             if !rendering.annotations.isEmpty { metadata.annotations = rendering.annotations }
-            if let uid = network.metadata.uid {
-                metadata.ownerReferences = [OwnerReference(apiVersion: network.apiVersion, kind: network.kind,
-                                                           name: network.name, uid: uid, controller: true,
+            if let uid = owner.metadata.uid {
+                metadata.ownerReferences = [OwnerReference(apiVersion: owner.apiVersion, kind: owner.kind,
+                                                           name: owner.name, uid: uid, controller: true,
                                                            blockOwnerDeletion: true)]
             }
-            return NetworkAttachmentDefinition(metadata: metadata, spec: NetworkAttachmentDefinitionSpec(config: config))
+            return NetworkAttachmentDefinition(metadata: metadata, spec: NetworkAttachmentDefinitionSpec(config: config.json.description))
         }
         return RenderedNetwork(attachments: attachments, dependents: rendering.dependents, cidr: cidr, ippools: pools,
                                warnings: warnings)
     }
 
-    /// The NAD's CNI config: `{cniVersion, name, type: multi-nic, ipam, dns, plugin, subnet, masterNets,
-    /// multiNICIPAM, daemonIP, daemonPort}` as JSON text, plus what the CNI binary hands the daemon at ADD:
+    /// The NAD's CNI config (``NADConfig``): `{cniVersion, name, type: multi-nic, ipam, dns, plugin, subnet,
+    /// masterNets, multiNICIPAM, daemonIP, daemonPort}`, plus what the CNI binary hands the daemon at ADD:
     /// `attachPolicy` when the network has one and `resourceNames` (the device-plugin resource of SR-IOV VFs).
-    func networkConfig(_ network: MultiNicNetwork, plugin: [String: JSONValue], masterNets: [String], resourceName: String?)
-        throws(RenderError) -> String
+    func nadConfig(_ network: ValidatedNetwork, plugin: [String: JSONValue], masterNets: [String], resourceName: String?)
+        throws(RenderError) -> NADConfig
     {
-        let spec = network.spec
-        let ipam: JSONValue
-        var daemonPort = config.daemon.port
-        switch try? IPAMConfig.parse(spec.ipam) {
-        case .passthrough(_, let json)?:
-            ipam = json
-        case .multiNIC(let typed)?:
-            ipam = (try? JSONValue.parse(spec.ipam)) ?? .object([:])
-            daemonPort = typed.daemonPort ?? daemonPort
-        case nil:
-            throw .invalidNetwork([FieldIssue("spec.ipam", "is not a valid IPAM config")])
+        do {
+            return try NADConfig(
+                cniVersion: network.cniVersion, name: network.name, type: config.cniType, ipam: network.ipamJSON,
+                dns: network.plugin.dns ?? DNSConfig(), plugin: plugin, subnet: network.resource.spec.subnet,
+                masterNets: masterNets, multiNICIPAM: network.usesMultiNICIPAM, daemonIP: "",
+                daemonPort: network.multiNICIPAM?.daemonPort ?? config.daemon.port, attachPolicy: network.attachPolicy,
+                resourceNames: resourceName.map { [$0] } ?? [])
+        } catch {
+            throw .invalidNetwork([FieldIssue("spec." + error.path, error.message)])
         }
-        var object: [String: JSONValue] = [
-            "cniVersion": .string(spec.plugin.cniVersion),
-            "name": .string(network.name),
-            "type": .string(config.cniType),
-            "ipam": ipam,
-            "dns": (try? JSONValue.reencode(spec.plugin.dns ?? DNSConfig())) ?? .object([:]),
-            "plugin": .object(plugin),
-            "subnet": .string(spec.subnet),
-            "masterNets": .array(masterNets.map(JSONValue.string)),
-            "daemonIP": .string(""),
-            "daemonPort": .integer(Int64(daemonPort)),
-        ]
-        object["multiNICIPAM"] = .bool(spec.usesMultiNICIPAM)
-        if let policy = spec.attachPolicy {
-            var fields: [String: JSONValue] = ["strategy": .string(policy.strategy)]
-            if let target = policy.target { fields["target"] = .string(target) }
-            object["attachPolicy"] = .object(fields)
-        }
-        if let resourceName { object["resourceNames"] = .array([.string(resourceName)]) }
-        return JSONValue.object(object).description
     }
 }

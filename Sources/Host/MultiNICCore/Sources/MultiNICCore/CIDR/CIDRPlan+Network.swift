@@ -1,37 +1,56 @@
 extension CIDRConfig {
-    /// The CIDR config of a network. The network must be valid and use multi-nic-ipam.
-    public init(network: MultiNicNetwork) throws(CIDRError) {
-        let report = NetworkValidator.validate(network)
-        guard report.isValid else { throw .invalidNetwork(report.errors) }
-        let ipam: IPAMConfig
-        do {
-            ipam = try IPAMConfig.parse(network.spec.ipam)
-        } catch {
-            throw .invalidNetwork([error])
-        }
-        guard case .multiNIC(let config) = ipam else {
-            throw .invalidNetwork([FieldIssue("spec.ipam.type", "\"\(ipam.type)\" does not carve CIDRs; only"
+    /// The CIDR config of a validated network that uses multi-nic-ipam.
+    public init(network: ValidatedNetwork) throws(CIDRError) {
+        guard let config = network.multiNICIPAM else {
+            throw .invalidNetwork([FieldIssue("spec.ipam.type", "\"\(network.ipam.type)\" does not carve CIDRs; only"
                 + " \(IPAMConfig.multiNICType) does")])
         }
-        let subnet = IPNetwork(network.spec.subnet)?.normalized.description ?? ""
         self.init(
-            name: network.metadata.name, type: network.spec.plugin.type, subnet: subnet,
-            masterNets: network.spec.masterNets ?? [], hostBlock: config.hostBlock,
+            name: network.name, type: network.plugin.type, subnet: network.subnet?.description ?? "",
+            masterNets: network.masterNets.map(\.description), hostBlock: config.hostBlock,
             interfaceBlock: config.interfaceBlock,
             excludeCIDRs: config.excludeCIDRs.isEmpty ? nil : config.excludeCIDRs,
             vlanMode: config.vlanMode?.rawValue)
+    }
+
+    /// The CIDR config of a network, validating it first.
+    public init(network: MultiNicNetwork) throws(CIDRError) {
+        try self.init(network: try ValidatedNetwork.checked(network))
+    }
+}
+
+extension ValidatedNetwork {
+    /// ``NetworkValidator/check(_:specKeys:)`` with its failure as a ``CIDRError``.
+    static func checked(_ network: MultiNicNetwork) throws(CIDRError) -> ValidatedNetwork {
+        do {
+            return try NetworkValidator.check(network)
+        } catch {
+            throw .invalidNetwork(error.report.errors)
+        }
     }
 }
 
 extension CIDRPlan {
     /// A plan for a network, continuing `previous` when given.
+    public init(network: ValidatedNetwork, previous: CIDRSpec? = nil) throws(CIDRError) {
+        try self.init(config: CIDRConfig(network: network), previous: previous)
+    }
+
+    /// A plan for a network (validated first), continuing `previous` when given.
     public init(network: MultiNicNetwork, previous: CIDRSpec? = nil) throws(CIDRError) {
         try self.init(config: CIDRConfig(network: network), previous: previous)
     }
 
+    /// ``compute(network:hosts:previous:existingNodes:)`` for a network not validated yet.
+    public static func compute(network: MultiNicNetwork, hosts: [HostInterface], previous: CIDRSpec? = nil,
+                               existingNodes: Set<String>? = nil) throws(CIDRError) -> (spec: CIDRSpec, notes: [String]) {
+        try compute(network: try ValidatedNetwork.checked(network), hosts: hosts, previous: previous,
+                    existingNodes: existingNodes)
+    }
+
     /// Computes a network's CIDR from HostInterfaces in one call: load `previous`, reconcile, export.
     /// `existingNodes` are nodes that still exist; by default, the hosts given.
-    public static func compute(network: MultiNicNetwork, hosts: [HostInterface], previous: CIDRSpec? = nil,
+    public static func compute(network: ValidatedNetwork, hosts: [HostInterface], previous: CIDRSpec? = nil,
                                existingNodes: Set<String>? = nil) throws(CIDRError) -> (spec: CIDRSpec, notes: [String]) {
         var plan = try CIDRPlan(network: network, previous: previous)
         let specs = hosts.map(\.hostSpec)

@@ -42,6 +42,9 @@ public struct CIDRConfig: Codable, Sendable, Hashable {
         self.excludeCIDRs = excludeCIDRs
         self.vlanMode = vlanMode
     }
+
+    /// `vlanMode` typed: l2 when absent or unknown (a CIDR written by someone else).
+    public var mode: VLANMode { vlanMode.flatMap { VLANMode(rawValue: $0.lowercased()) } ?? .l2 }
 }
 
 /// One interface network of the CIDR.

@@ -20,22 +20,28 @@ public enum IPAMConfig: Sendable, Hashable {
     /// Reads the JSON text leniently: every problem is reported, fields with problems fall back to their
     /// defaults. The config is `nil` only when the text is not a JSON object with a `type`.
     public static func read(_ text: String) -> (IPAMConfig?, [FieldIssue]) {
+        let (config, issues, _) = readDocument(text)
+        return (config, issues)
+    }
+
+    /// ``read(_:)`` that also returns the parsed JSON object (what the NAD carries), so the text is parsed once.
+    public static func readDocument(_ text: String) -> (IPAMConfig?, [FieldIssue], JSONValue?) {
         let json: JSONValue
         do {
             json = try JSONValue.parse(text)
         } catch {
-            return (nil, [FieldIssue("spec.ipam", "is not valid JSON (\(JSONErrorText.describe(error)))")])
+            return (nil, [FieldIssue("spec.ipam", "is not valid JSON (\(JSONErrorText.describe(error)))")], nil)
         }
         guard let object = json.objectValue else {
-            return (nil, [FieldIssue("spec.ipam", "must be a JSON object, not a \(json.typeName)")])
+            return (nil, [FieldIssue("spec.ipam", "must be a JSON object, not a \(json.typeName)")], json)
         }
         guard let type = object["type"]?.stringValue, !type.isEmpty else {
-            return (nil, [FieldIssue("spec.ipam.type", "is required (e.g. \"multi-nic-ipam\")")])
+            return (nil, [FieldIssue("spec.ipam.type", "is required (e.g. \"multi-nic-ipam\")")], json)
         }
-        if type != multiNICType { return (.passthrough(type: type, json: json), []) }
+        if type != multiNICType { return (.passthrough(type: type, json: json), [], json) }
         var issues: [FieldIssue] = []
         let config = MultiNICIPAMConfig(object: object, issues: &issues)
-        return (.multiNIC(config), issues)
+        return (.multiNIC(config), issues, json)
     }
 
     /// The IPAM type name.
@@ -47,7 +53,8 @@ public enum IPAMConfig: Sendable, Hashable {
     }
 }
 
-/// L2 or L3 handling of the pod blocks. l3 and l3s get host routes to every other host's pod blocks.
+/// L2 or L3 handling of the pod blocks. l3 and l3s get host routes to every other host's pod blocks (the original
+/// project's rule); l2 (or no mode) gets none.
 public enum VLANMode: String, Codable, Sendable, Hashable, CaseIterable {
     case l2, l3, l3s
 

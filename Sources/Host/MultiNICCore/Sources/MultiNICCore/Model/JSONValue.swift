@@ -113,6 +113,11 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
     }
 
+    /// This value decoded as `Value`.
+    public func decode<Value: Decodable>(_ type: Value.Type) throws -> Value {
+        try JSONDecoder().decode(Value.self, from: JSONEncoder().encode(self))
+    }
+
     /// Parses JSON text; the error names what is wrong.
     public static func parse(_ text: String) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))

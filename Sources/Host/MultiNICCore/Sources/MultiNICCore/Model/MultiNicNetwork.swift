@@ -34,13 +34,6 @@ public struct MultiNicNetworkSpec: ResourceSpec {
         self.namespaces = namespaces
     }
 
-    /// Whether the multi-NIC IPAM path is used: the explicit value, else whether `ipam.type` is multi-nic-ipam.
-    public var usesMultiNICIPAM: Bool {
-        if let multiNICIPAM { return multiNICIPAM }
-        if case .multiNIC = try? IPAMConfig.parse(ipam) { return true }
-        return false
-    }
-
     /// The keys a document may use in `spec`; others are reported as unknown.
     public static let knownKeys: Set<String> = [
         "subnet", "ipam", "multiNICIPAM", "multiNicIPAM", "plugin", "attachPolicy", "masterNets", "namespaces",

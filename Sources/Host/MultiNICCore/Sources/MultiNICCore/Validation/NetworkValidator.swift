@@ -1,11 +1,22 @@
 /// Checks a MultiNicNetwork before anything is computed or generated. Every issue names its field.
 public enum NetworkValidator {
-    /// CNI spec versions a network may ask for.
-    public static let cniVersions = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]
-
     /// Validates a network. `specKeys`, when given, are the keys the document had under `spec`: unknown ones
     /// (typos such as `attachpolicy`) become warnings.
     public static func validate(_ network: MultiNicNetwork, specKeys: Set<String>? = nil) -> ValidationReport {
+        evaluate(network, specKeys: specKeys).report
+    }
+
+    /// The typed network, or every error found. This is the only way to make a ``ValidatedNetwork``.
+    public static func check(_ network: MultiNicNetwork, specKeys: Set<String>? = nil) throws(ValidationFailure)
+        -> ValidatedNetwork
+    {
+        let (report, validated) = evaluate(network, specKeys: specKeys)
+        guard report.isValid, let validated else { throw ValidationFailure(report: report) }
+        return validated
+    }
+
+    private static func evaluate(_ network: MultiNicNetwork, specKeys: Set<String>?) -> (report: ValidationReport,
+                                                                                          network: ValidatedNetwork?) {
         var report = ValidationReport()
         let spec = network.spec
         if let problem = NameRules.subdomainProblem(network.metadata.name) {
@@ -29,17 +40,19 @@ public enum NetworkValidator {
         for (index, namespace) in (spec.namespaces ?? []).enumerated() {
             if let problem = NameRules.labelProblem(namespace) { report.error("spec.namespaces[\(index)]", problem) }
         }
-        let (parsed, ipamIssues) = IPAMConfig.read(spec.ipam)
+        let (parsed, ipamIssues, ipamJSON) = IPAMConfig.readDocument(spec.ipam)
         report.errors += ipamIssues
-        guard let ipam = parsed else { return report }
+        guard let ipam = parsed, let ipamJSON else { return (report, nil) }
+        var routes: [PodRoute] = []
         switch ipam {
         case .multiNIC(let config):
             // Budget checks need the block sizes and excludes as written: skip them when those were unreadable.
             let unreadable = Set(ipamIssues.map(\.path))
             let blocksReadable = unreadable.isDisjoint(with: ["spec.ipam.hostBlock", "spec.ipam.interfaceBlock"])
                 && !unreadable.contains { $0.hasPrefix("spec.ipam.excludeCIDRs") }
-            checkMultiNICIPAM(config, rawIPAM: spec.ipam, subnet: blocksReadable ? subnet : nil,
+            checkMultiNICIPAM(config, json: ipamJSON, subnet: blocksReadable ? subnet : nil,
                               masterNets: masterNets, into: &report)
+            routes = checkRoutes(config.routes, subnet: subnet, into: &report)
             if spec.multiNICIPAM == false {
                 report.warning("spec.multiNICIPAM", "false with multi-nic-ipam: each NIC's address is asked for"
                     + " separately (single-NIC IPAM mode)")
@@ -50,7 +63,38 @@ public enum NetworkValidator {
                     + " return one address per NIC in a single call")
             }
         }
-        return report
+        guard report.isValid else { return (report, nil) }
+        return (report, ValidatedNetwork(resource: network, subnet: subnet, masterNets: masterNets, ipam: ipam,
+                                         ipamJSON: ipamJSON, routes: routes, warnings: report.warnings))
+    }
+
+    /// `spec.ipam.routes`: each destination a CIDR; a gateway must be an address of the subnet (it has to be on a
+    /// pod interface's link to be reachable).
+    private static func checkRoutes(_ routes: [IPAMRoute], subnet: IPNetwork?,
+                                    into report: inout ValidationReport) -> [PodRoute] {
+        var typed: [PodRoute] = []
+        for (index, route) in routes.enumerated() {
+            let path = "spec.ipam.routes[\(index)]"
+            guard let destination = IPNetwork(route.dst) else {
+                report.error(path + ".dst", "\"\(LogText.escaped(route.dst, limit: 64))\" is not a CIDR")
+                continue
+            }
+            var gateway: IPAddress?
+            if let text = route.gw, !text.isEmpty {
+                guard let address = IPAddress(text) else {
+                    report.error(path + ".gw", "\"\(LogText.escaped(text, limit: 64))\" is not an IP address")
+                    continue
+                }
+                if let subnet, !subnet.contains(address) {
+                    report.error(path + ".gw", "\(address) is outside subnet \(subnet); a pod reaches a gateway only"
+                        + " on its own interface block")
+                    continue
+                }
+                gateway = address
+            }
+            typed.append(PodRoute(destination: destination.normalized, gateway: gateway))
+        }
+        return typed
     }
 
     private static func checkSubnet(_ text: String, into report: inout ValidationReport) -> IPNetwork? {
@@ -91,15 +135,15 @@ public enum NetworkValidator {
 
     private static func checkPlugin(_ plugin: PluginSpec, into report: inout ValidationReport) {
         if plugin.type.isEmpty { report.error("spec.plugin.type", "is required (e.g. ipvlan, macvlan, sriov)") }
-        if !cniVersions.contains(plugin.cniVersion) {
-            report.error("spec.plugin.cniVersion", "\"\(plugin.cniVersion)\" is not a CNI version ("
-                + cniVersions.joined(separator: ", ") + ")")
+        if !CNIVersion.supported.contains(plugin.cniVersion) {
+            report.error("spec.plugin.cniVersion", "\"\(LogText.escaped(plugin.cniVersion, limit: 32))\" is not a CNI"
+                + " version the CNI binaries run (" + CNIVersion.supported.joined(separator: ", ") + ")")
         }
     }
 
-    private static func checkMultiNICIPAM(_ config: MultiNICIPAMConfig, rawIPAM: String, subnet: IPNetwork?,
+    private static func checkMultiNICIPAM(_ config: MultiNICIPAMConfig, json: JSONValue, subnet: IPNetwork?,
                                           masterNets: [IPNetwork], into report: inout ValidationReport) {
-        if let keys = (try? JSONValue.parse(rawIPAM))?.objectValue?.keys {
+        if let keys = json.objectValue?.keys {
             for key in Set(keys).subtracting(MultiNICIPAMConfig.knownKeys).sorted() {
                 report.warning("spec.ipam.\(key)", "unknown key for multi-nic-ipam (known: "
                     + MultiNICIPAMConfig.knownKeys.joined(separator: ", ") + ")")
@@ -115,14 +159,6 @@ public enum NetworkValidator {
                          "\(config.interfaceBlock) is out of range 0…\(NetworkLimits.maxInterfaceBlock)")
         }
         let excludes = checkExcludes(config.excludeCIDRs, subnet: subnet, into: &report)
-        for (index, route) in config.routes.enumerated() {
-            if IPNetwork(route.dst) == nil {
-                report.error("spec.ipam.routes[\(index)].dst", "\"\(route.dst)\" is not a CIDR")
-            }
-            if let gw = route.gw, !gw.isEmpty, IPAddress(gw) == nil {
-                report.error("spec.ipam.routes[\(index)].gw", "\"\(gw)\" is not an IP address")
-            }
-        }
         if let port = config.daemonPort, !(1...65535).contains(port) {
             report.error("spec.ipam.daemonPort", "\(port) is not a TCP port (1…65535)")
         }

@@ -1,0 +1,112 @@
+/// A MultiNicNetwork that passed ``NetworkValidator``: the typed form the CIDR engine, the renderer, the route plan
+/// and the controller read. Only the validator makes one, so nothing downstream parses `spec.ipam` or checks a field
+/// again.
+public struct ValidatedNetwork: Sendable, Hashable {
+    /// The resource as the user wrote it (metadata, status and the plugin arguments the backend reads).
+    public let resource: MultiNicNetwork
+    /// The global pod subnet, normalized; `nil` in host-subnet mode (`subnet: ""`).
+    public let subnet: IPNetwork?
+    /// The allowed host networks in interface-index order; empty means every discovered network.
+    public let masterNets: [IPNetwork]
+    /// `spec.plugin`; its `cniVersion` is one of ``CNIVersion/supported``.
+    public let plugin: PluginSpec
+    /// The IPAM section, typed.
+    public let ipam: IPAMConfig
+    /// The IPAM section as the JSON object the NAD carries.
+    public let ipamJSON: JSONValue
+    /// l2 when the IPAM section does not say.
+    public let vlanMode: VLANMode
+    /// `spec.ipam.routes`, typed (multi-nic-ipam only).
+    public let routes: [PodRoute]
+    /// `nil` means strategy `none`.
+    public let attachPolicy: AttachPolicySpec?
+    /// Target namespaces; empty means every namespace.
+    public let namespaces: [String]
+    /// True when one IPAM call returns an address per NIC (multi-nic-ipam, or the explicit flag).
+    public let usesMultiNICIPAM: Bool
+    /// Non-blocking issues found on the way.
+    public let warnings: [FieldIssue]
+
+    /// The network's name.
+    public var name: String { resource.metadata.name }
+    /// The CNI version the NAD and the pod results use.
+    public var cniVersion: String { plugin.cniVersion }
+    /// The multi-nic-ipam config, or `nil` for a passthrough IPAM.
+    public var multiNICIPAM: MultiNICIPAMConfig? {
+        if case .multiNIC(let config) = ipam { return config }
+        return nil
+    }
+
+    init(resource: MultiNicNetwork, subnet: IPNetwork?, masterNets: [IPNetwork], ipam: IPAMConfig, ipamJSON: JSONValue,
+         routes: [PodRoute], warnings: [FieldIssue]) {
+        self.ipamJSON = ipamJSON
+        self.resource = resource
+        self.subnet = subnet
+        self.masterNets = masterNets
+        self.plugin = resource.spec.plugin
+        self.ipam = ipam
+        if case .multiNIC(let config) = ipam {
+            vlanMode = config.vlanMode ?? .l2
+            usesMultiNICIPAM = resource.spec.multiNICIPAM ?? true
+        } else {
+            vlanMode = .l2
+            usesMultiNICIPAM = resource.spec.multiNICIPAM ?? false
+        }
+        self.routes = routes
+        self.attachPolicy = resource.spec.attachPolicy
+        self.namespaces = resource.spec.namespaces ?? []
+        self.warnings = warnings
+    }
+}
+
+/// Why a network cannot be used: every error the validator found, each naming its field.
+public struct ValidationFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    public var report: ValidationReport
+
+    public init(report: ValidationReport) {
+        self.report = report
+    }
+
+    public var description: String { report.errors.map(\.description).joined(separator: "\n") }
+}
+
+/// A static pod route of `spec.ipam.routes`, typed.
+public struct PodRoute: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var destination: IPNetwork
+    /// The next hop; `nil` for a route through the interface itself.
+    public var gateway: IPAddress?
+
+    public init(destination: IPNetwork, gateway: IPAddress? = nil) {
+        self.destination = destination
+        self.gateway = gateway
+    }
+
+    /// The wire form `{dst, gw}`.
+    public var wire: IPAMRoute { IPAMRoute(dst: destination.description, gw: gateway?.description) }
+
+    /// The typed form of a wire route; `nil` when a field is not an address.
+    public init?(_ wire: IPAMRoute) {
+        guard let destination = IPNetwork(wire.dst) else { return nil }
+        let gateway: IPAddress?
+        if let text = wire.gw, !text.isEmpty {
+            guard let address = IPAddress(text) else { return nil }
+            gateway = address
+        } else {
+            gateway = nil
+        }
+        self.init(destination: destination.normalized, gateway: gateway)
+    }
+
+    public var description: String { "\(destination)" + (gateway.map { " via \($0)" } ?? "") }
+
+    /// The metric of this route on NIC `position` of a pod: lower positions are preferred, so one destination over
+    /// several NICs is several routes, never a clash.
+    public static func metric(position: Int) -> UInt32 { 100 + UInt32(clamping: max(position, 0)) }
+
+    /// Whether a pod interface with `address` (the pod block's prefix) carries this route: a route without a gateway
+    /// goes on every interface; one with a gateway only where the gateway is on the link.
+    public func applies(to address: IPNetwork) -> Bool {
+        guard let gateway else { return true }
+        return gateway.family == address.family && address.normalized.contains(gateway)
+    }
+}
