@@ -49,6 +49,7 @@ public struct MultiNICHandler: CNIHandler {
             attachPolicy: config.attachPolicy, resourceNames: config.resourceNames.isEmpty ? nil : config.resourceNames,
             args: SelectArgs(nics: podArgs.nics, masters: podArgs.masters.isEmpty ? nil : podArgs.masters,
                              target: podArgs.target, class: podArgs.deviceClass),
+            routes: config.multiNICIPAM && !config.routes.isEmpty ? config.routes : nil,
             delegatedIPAM: config.multiNICIPAM ? nil : config.ipam)
         let attached: AttachResponse
         do {
@@ -80,6 +81,7 @@ public struct MultiNICHandler: CNIHandler {
                 }
                 result.append(nicResult)
             }
+            result.routes += try PodNamespace.installRoutes(arguments.netns, nics: attached.nics)
             return result.json(version: config.cniVersion).description
         } catch {
             // All or nothing: remove what exists, release every address, report the original failure.

@@ -28,6 +28,38 @@ enum PodNamespace {
         }
     }
 
+    /// Installs each NIC's static routes (``NICRoute``) on its interface in the pod, in the main table with the NIC's
+    /// metric, so one destination over several NICs is several routes. Returns them for the CNI result.
+    static func installRoutes(_ path: String, nics: [AttachedNIC]) throws(CNIError) -> [CNIResult.Route] {
+        let wanted = nics.filter { !($0.routes ?? []).isEmpty }
+        guard !wanted.isEmpty else { return [] }
+        var added: [CNIResult.Route] = []
+        do {
+            let netlink = try NetworkNamespace.netlink(path: path)
+            let links = try netlink.links()
+            var changes: [RouteChange] = []
+            for nic in wanted {
+                guard let link = links.first(where: { $0.name == nic.ifName }) else {
+                    throw CNIError(CNIError.ioFailure, "\(nic.ifName) is missing in the pod; cannot add its routes")
+                }
+                for entry in nic.routes ?? [] {
+                    changes.append(.replace(RouteInfo(table: RouteInfo.mainTable, destination: entry.route.destination,
+                                                      gateway: entry.route.gateway, outputIndex: link.index,
+                                                      metric: entry.metric)))
+                    added.append(CNIResult.Route(dst: entry.route.destination, gw: entry.route.gateway))
+                }
+            }
+            if let failure = try netlink.apply(changes).first {
+                throw CNIError(CNIError.ioFailure, "cannot add a pod route", details: failure.error.description)
+            }
+        } catch let error as CNIError {
+            throw error
+        } catch {
+            throw CNIError(CNIError.ioFailure, "cannot add the pod routes in \(path)", details: "\(error)")
+        }
+        return added
+    }
+
     /// `net1-0`, `net1-12` for `net1`.
     static func isPerNICName(_ name: String, of ifName: String) -> Bool {
         guard name.hasPrefix(ifName + "-") else { return false }

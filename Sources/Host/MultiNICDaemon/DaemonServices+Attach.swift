@@ -10,7 +10,8 @@ extension DaemonServices {
         let selection = try select(SelectRequest(
             pod: request.pod, namespace: request.namespace, host: configuration.nodeName, def: request.network,
             masterNets: request.masterNets, args: request.args, podUID: request.podUID, attachPolicy: request.attachPolicy,
-            resourceNames: request.resourceNames))
+            resourceNames: request.resourceNames, gpusPerNUMA: request.gpusPerNUMA))
+        let routes = try podRoutes(request.routes ?? [])
         let ifNames = selection.masters.indices.map { "\(request.ifName)-\($0)" }
         let context = (request.network, request.cniVersion, request.plugin)
         if let ipam = request.delegatedIPAM {
@@ -27,14 +28,24 @@ extension DaemonServices {
                                        def: request.network, masters: selection.masters, containerID: request.containerID,
                                        ifNames: ifNames, podUID: request.podUID)
         let allocations = try await self.allocate(allocate)
-        do {
+        do throws(DaemonError) {
             let nics = try allocations.enumerated().map { (position, allocation) throws(DaemonError) -> AttachedNIC in
                 let deviceID = position < selection.deviceIDs.count ? selection.deviceIDs[position] : nil
                 let address = "\(allocation.ip)/\(allocation.block)"
+                let block = try network(address)
+                // Routes are installed by the caller with a metric per NIC, not by the delegate: the same destination
+                // on two interfaces would otherwise clash ("file exists").
                 let delegate = try delegateConfig(backend, request: context, master: allocation.interface, deviceID: deviceID,
-                                                  ipam: .allocated(try network(address), routes: request.routes ?? []))
+                                                  ipam: .allocated(block, routes: []))
+                let carried = routes.filter { $0.applies(to: block) }
+                    .map { NICRoute(route: $0, metric: PodRoute.metric(position: position)) }
                 return AttachedNIC(master: allocation.interface, deviceID: deviceID, ifName: allocation.ifName ?? ifNames[position],
-                                   address: address, delegate: delegate)
+                                   address: address, delegate: delegate, routes: carried.isEmpty ? nil : carried)
+            }
+            let unreachable = routes.filter { route in !nics.contains { ($0.routes ?? []).contains { $0.route == route } } }
+            if !unreachable.isEmpty {
+                throw .badRequest("route " + unreachable.map(\.description).joined(separator: ", ")
+                    + ": the gateway is on none of the pod's interfaces (" + nics.map(\.address).joined(separator: ", ") + ")")
             }
             return AttachResponse(nics: nics)
         } catch {
@@ -79,6 +90,17 @@ extension DaemonServices {
         } catch {
             throw DaemonError(error)
         }
+    }
+
+    private func podRoutes(_ wire: [IPAMRoute]) throws(DaemonError) -> [PodRoute] {
+        var routes: [PodRoute] = []
+        for item in wire {
+            guard let route = PodRoute(item) else {
+                throw .badRequest("routes: \(LogText.escaped(item.dst, limit: 64)) is not a CIDR with an optional gateway")
+            }
+            routes.append(route)
+        }
+        return routes
     }
 
     private func network(_ address: String) throws(DaemonError) -> IPNetwork {

@@ -123,7 +123,8 @@ enum NetlinkMessages {
                          destination: IPNetwork(address: destination, prefixLength: Int(header.rtm_dst_len)),
                          gateway: address(attributes[UInt16(RTA_GATEWAY.rawValue)]),
                          outputIndex: u32(attributes[UInt16(RTA_OIF.rawValue)]).map { Int32(bitPattern: $0) },
-                         routingProtocol: header.rtm_protocol)
+                         routingProtocol: header.rtm_protocol,
+                         metric: u32(attributes[UInt16(RTA_PRIORITY.rawValue)]))
     }
 
     /// `RTM_NEWROUTE` (replace) or `RTM_DELROUTE` for `route`.
@@ -142,6 +143,7 @@ enum NetlinkMessages {
         putAddress(message, type: UInt16(RTA_DST.rawValue), route.destination.networkAddress)
         if let gateway = route.gateway { putAddress(message, type: UInt16(RTA_GATEWAY.rawValue), gateway) }
         if let output = route.outputIndex { mnl_attr_put_u32(message, UInt16(RTA_OIF.rawValue), UInt32(bitPattern: output)) }
+        if let metric = route.metric { mnl_attr_put_u32(message, UInt16(RTA_PRIORITY.rawValue), metric) }
     }
 
     // MARK: - Rules

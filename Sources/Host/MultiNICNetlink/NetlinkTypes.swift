@@ -81,18 +81,25 @@ public struct RouteInfo: Sendable, Hashable, CustomStringConvertible {
     public var outputIndex: Int32?
     /// Who installed it (RTPROT_*); MultiNIC's routes carry ``RoutingProtocol/multinic``.
     public var routingProtocol: UInt8
+    /// The route's metric (`RTA_PRIORITY`); `nil` for the kernel's default.
+    public var metric: UInt32?
 
     public init(table: UInt32, destination: IPNetwork, gateway: IPAddress?, outputIndex: Int32?,
-                routingProtocol: UInt8 = RoutingProtocol.multinic) {
+                routingProtocol: UInt8 = RoutingProtocol.multinic, metric: UInt32? = nil) {
         self.table = table
         self.destination = destination
         self.gateway = gateway
         self.outputIndex = outputIndex
         self.routingProtocol = routingProtocol
+        self.metric = metric
     }
 
+    /// The main routing table.
+    public static let mainTable: UInt32 = 254
+
     public var description: String {
-        "\(destination)" + (gateway.map { " via \($0)" } ?? "") + (outputIndex.map { " dev#\($0)" } ?? "") + " table \(table)"
+        "\(destination)" + (gateway.map { " via \($0)" } ?? "") + (outputIndex.map { " dev#\($0)" } ?? "")
+            + (metric.map { " metric \($0)" } ?? "") + " table \(table)"
     }
 }
 

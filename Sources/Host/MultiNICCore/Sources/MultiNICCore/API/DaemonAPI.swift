@@ -252,15 +252,19 @@ public struct AttachRequest: Codable, Sendable, Hashable {
     public var attachPolicy: AttachPolicySpec?
     public var resourceNames: [String]?
     public var args: SelectArgs?
+    /// The network's static pod routes (`spec.ipam.routes`); each NIC gets those it can carry (``PodRoute``).
     public var routes: [IPAMRoute]?
     /// The NetConf's own IPAM section for networks with `multiNICIPAM: false`: the daemon then selects NICs without
     /// allocating, and every delegate runs this IPAM itself.
     public var delegatedIPAM: JSONValue?
+    /// GPUs of the pod per NUMA node (`"0": 2`), for the topology policy; `nil` when the caller does not know.
+    public var gpusPerNUMA: [String: Int]?
 
     public init(pod: String, namespace: String, podUID: String? = nil, containerID: String, ifName: String, network: String,
                 cniVersion: String, plugin: [String: JSONValue], masterNets: [String]? = nil,
                 attachPolicy: AttachPolicySpec? = nil, resourceNames: [String]? = nil, args: SelectArgs? = nil,
-                routes: [IPAMRoute]? = nil, delegatedIPAM: JSONValue? = nil) {
+                routes: [IPAMRoute]? = nil, delegatedIPAM: JSONValue? = nil, gpusPerNUMA: [String: Int]? = nil) {
+        self.gpusPerNUMA = gpusPerNUMA
         self.pod = pod
         self.namespace = namespace
         self.podUID = podUID
@@ -288,8 +292,12 @@ public struct AttachedNIC: Codable, Sendable, Hashable {
     public var address: String
     /// The delegate CNI config; absent on detach when the backend cannot rebuild it (the link is then removed by name).
     public var delegate: JSONValue?
+    /// The static routes this interface carries in the pod, with their metric (``PodRoute/metric(position:)``).
+    public var routes: [NICRoute]?
 
-    public init(master: String, deviceID: String? = nil, ifName: String, address: String, delegate: JSONValue?) {
+    public init(master: String, deviceID: String? = nil, ifName: String, address: String, delegate: JSONValue?,
+                routes: [NICRoute]? = nil) {
+        self.routes = routes
         self.master = master
         self.deviceID = deviceID
         self.ifName = ifName
@@ -360,5 +368,17 @@ public enum PendingReleases {
             default: "_"
             }
         })
+    }
+}
+
+/// One static pod route on one pod interface.
+public struct NICRoute: Codable, Sendable, Hashable {
+    public var route: PodRoute
+    /// Lower is preferred: NIC k of a pod uses ``PodRoute/metric(position:)``.
+    public var metric: UInt32
+
+    public init(route: PodRoute, metric: UInt32) {
+        self.route = route
+        self.metric = metric
     }
 }
