@@ -263,7 +263,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiNICCNITests",
-            dependencies: ["MultiNICCNI", "MultiNICTestSupport", "multi-nicd", "multi-nic", "multi-nic-ipam",
+            dependencies: ["MultiNICCNI", "MultiNICRender", "MultiNICTestSupport", "multi-nicd", "multi-nic", "multi-nic-ipam",
                            .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICCNITests"
         ),
