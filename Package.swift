@@ -141,7 +141,8 @@ let package = Package(
             // Reconcilers (network → NADs/CIDR/IPPools/routes, host interfaces), the store protocol and the
             // embedded store: the operator's logic, run by the lab and by the Kubernetes operator alike.
             name: "MultiNICController",
-            dependencies: ["MultiNICRender", "MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICRender", "MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Sources/Host/MultiNICController"
         ),
         .target(

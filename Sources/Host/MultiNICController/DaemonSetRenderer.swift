@@ -98,8 +98,7 @@ public struct DaemonSetReconciler: Reconciler {
             try await store.applyObject(DaemonSetRenderer.render(config, namespace: namespace, operatorServiceAccount: operatorServiceAccount))
             return .done
         } catch {
-            ReconcileLog.failure("DaemonSet of Config \(name)", error)
-            return .requeue(after: .seconds(5))
+            return ReconcileLog.retry("DaemonSet of Config \(name)", error, after: .seconds(5))
         }
     }
 }

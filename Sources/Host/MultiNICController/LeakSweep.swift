@@ -43,8 +43,7 @@ public struct LeakSweepReconciler: Reconciler {
                 if try await pods.podUID(namespace: holder.namespace, name: holder.name) != holder.uid { gone.append(holder.uid) }
             }
         } catch {
-            ReconcileLog.failure("leak sweep of \(node)", error)
-            return .requeue(after: period)
+            return ReconcileLog.retry("leak sweep of \(node)", error, after: period)
         }
         // Leave a margin for the daemon's clock: a decision that took too long is dropped, not acted on.
         guard !gone.isEmpty, clock.now - started < .seconds(Int(DaemonAPI.sweepWindowSeconds) / 2) else { return .requeue(after: period) }

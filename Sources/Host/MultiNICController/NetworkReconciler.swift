@@ -18,6 +18,8 @@ public struct NetworkReconciler: Reconciler {
     let routesChanged: @Sendable (Set<String>) async -> Void
     /// Periodic resync.
     let resync: Duration
+    /// Events on the network when a condition changes.
+    let events: EventRecorder
 
     public init(store: any ResourceStore, renderer: NetworkRenderer, fleet: any DaemonFleet, ledger: RouteLedger,
                 resync: Duration = .seconds(600), poolsChanged: @escaping @Sendable (Set<String>) async -> Void,
@@ -29,6 +31,7 @@ public struct NetworkReconciler: Reconciler {
         self.resync = resync
         self.poolsChanged = poolsChanged
         self.routesChanged = routesChanged
+        events = EventRecorder(store: store)
     }
 
     public func reconcile(_ name: String) async -> ReconcileResult {
@@ -43,8 +46,7 @@ public struct NetworkReconciler: Reconciler {
         } catch .conflict {
             return .requeue(after: .milliseconds(50))
         } catch {
-            ReconcileLog.failure("network \(name)", error)
-            return .requeue(after: .seconds(5))
+            return ReconcileLog.retry("network \(name)", error, after: .seconds(5))
         }
     }
 
@@ -53,12 +55,24 @@ public struct NetworkReconciler: Reconciler {
         let namespaces = try await store.list(NamespaceSpec.self).map(\.metadata.name)
         let previous = try await store.get(CIDRSpec.self, name: network.name)
         let rendered: RenderedNetwork
-        do {
-            rendered = try renderer.render(network, hosts: hosts, clusterNamespaces: namespaces, previousCIDR: previous?.spec)
+        do throws(RenderError) {
+            // Validated once here; everything below reads the typed network.
+            let validated: ValidatedNetwork
+            do {
+                validated = try NetworkValidator.check(network)
+            } catch {
+                throw RenderError.invalidNetwork(error.report.errors)
+            }
+            rendered = try renderer.render(validated, hosts: hosts, clusterNamespaces: namespaces, previousCIDR: previous?.spec)
         } catch {
-            try await writeStatus(network, configStatus: .failed, message: error.description, cidr: previous?.spec, hosts: hosts)
-            if case .invalidNetwork = error { return .done }
-            return .requeue(after: .seconds(30))
+            if case .invalidNetwork = error {
+                try await writeStatus(network, failure: .invalid(error.description), message: error.description,
+                                      cidr: previous?.spec, hosts: hosts)
+                return .done
+            }
+            try await writeStatus(network, failure: .renderFailed(error.description), message: error.description,
+                                  cidr: previous?.spec, hosts: hosts)
+            return ReconcileLog.retry("network \(network.name)", error, after: .seconds(30))
         }
         let owner = ownerReference(network)
         for attachment in rendered.attachments { try await store.apply(owned(attachment, by: owner)) }
@@ -81,7 +95,8 @@ public struct NetworkReconciler: Reconciler {
         }
         if !changedNodes.isEmpty { await poolsChanged(changedNodes) }
         let message = rendered.warnings.joined(separator: "; ")
-        let routeStatus = try await writeStatus(network, configStatus: .success, message: message, cidr: rendered.cidr?.spec, hosts: hosts)
+        let routeStatus = try await writeStatus(network, failure: nil, message: message, cidr: rendered.cidr?.spec, hosts: hosts)
+        ReconcileLog.success("network \(network.name)")
         return routeStatus == .waitForRoutes ? .requeue(after: .seconds(2)) : .requeue(after: resync)
     }
 
@@ -149,8 +164,9 @@ public struct NetworkReconciler: Reconciler {
     /// Status from what was computed and what the route pushes answered; written only when something but the sync
     /// time differs. Returns the route status.
     @discardableResult
-    private func writeStatus(_ network: MultiNicNetwork, configStatus: ConfigStatus, message: String, cidr: CIDRSpec?,
+    private func writeStatus(_ network: MultiNicNetwork, failure: NetworkConditions.Failure?, message: String, cidr: CIDRSpec?,
                              hosts: [HostInterface]) async throws(StoreError) -> RouteStatus {
+        let configStatus: ConfigStatus = failure == nil ? .success : .failed
         var routeStatus = RouteStatus.notApplicable
         var routeMessage: String?
         if let cidr, RoutePlan.needsRoutes(cidr) {
@@ -165,12 +181,27 @@ public struct NetworkReconciler: Reconciler {
                                            routeStatus: routeStatus,
                                            message: [message, routeMessage ?? ""].filter { !$0.isEmpty }.joined(separator: "; "),
                                            lastSyncTime: network.status?.lastSyncTime)
+        let now = Date().formatted(.iso8601)
+        let desired = NetworkConditions.compute(failure: failure, routeStatus: routeStatus, routeMessage: routeMessage,
+                                                generation: network.metadata.generation)
+        status.conditions = Condition.merge(desired, previous: network.status?.conditions, now: now)
         guard status != network.status else { return routeStatus }
-        status.lastSyncTime = Date().formatted(.iso8601)
+        status.lastSyncTime = now
         var updated = network
         updated.status = status
         _ = try await store.updateStatus(updated)
+        await recordChanges(network, before: network.status?.conditions ?? [], after: status.conditions ?? [])
         return routeStatus
+    }
+
+    /// One event per condition whose status or reason changed: `Normal` when it became true, `Warning` when false.
+    private func recordChanges(_ network: MultiNicNetwork, before: [Condition], after: [Condition]) async {
+        for condition in after where condition.type != NetworkConditions.ready && condition.status != .unknown {
+            let previous = before.first { $0.type == condition.type }
+            guard previous?.status != condition.status || previous?.reason != condition.reason else { continue }
+            await events.record(network, condition.status == .true ? .normal : .warning, reason: condition.reason,
+                                message: condition.message)
+        }
     }
 
     private func cleanUp(_ network: MultiNicNetwork) async throws(StoreError) -> ReconcileResult {

@@ -24,8 +24,7 @@ public struct HostInterfaceReconciler: Reconciler {
             do {
                 interfaces = try await fleet.interfaces(node: node)
             } catch {
-                ReconcileLog.failure("discovery of \(node)", error)
-                return .requeue(after: .seconds(5))
+                return ReconcileLog.retry("discovery of \(node)", error, after: .seconds(5))
             }
             let current = try await store.get(HostInterfaceSpec.self, name: node)
             if interfaces.isEmpty, let current, !current.spec.interfaces.isEmpty { return .requeue(after: period) }
@@ -34,8 +33,7 @@ public struct HostInterfaceReconciler: Reconciler {
             try await store.apply(desired)
             return .requeue(after: period)
         } catch {
-            ReconcileLog.failure("HostInterface \(node)", error)
-            return .requeue(after: .seconds(2))
+            return ReconcileLog.retry("HostInterface \(node)", error, after: .seconds(2))
         }
     }
 }
@@ -65,8 +63,7 @@ public struct PoolPushReconciler: Reconciler {
             await memory.remember(node, pools)
             return .done
         } catch {
-            ReconcileLog.failure("pool push to \(node)", error)
-            return .requeue(after: .seconds(2))
+            return ReconcileLog.retry("pool push to \(node)", error, after: .seconds(2))
         }
     }
 }
@@ -93,8 +90,7 @@ public struct RouteReconciler: Reconciler {
         do {
             cidrs = try await store.list(CIDRSpec.self).filter { RoutePlan.needsRoutes($0.spec) }
         } catch {
-            ReconcileLog.failure("routes of \(node)", error)
-            return .requeue(after: .seconds(2))
+            return ReconcileLog.retry("routes of \(node)", error, after: .seconds(2))
         }
         var touched: Set<String> = []
         var retry = false

@@ -47,7 +47,6 @@ struct Operator: ParsableCommand {
         let client = KubeClient(config: config, qps: qps, burst: Int(qps * 2))
         let store = KubernetesStore(client: client, cached: KubernetesStore.controllerKinds,
                                     log: { message in logger.warning("informer: \(message)") })
-        ReconcileLog.listen { message in logger.warning("reconcile failed, retrying: \(message)") }
         let account = serviceAccount ?? environment["POD_SERVICE_ACCOUNT"] ?? "multi-nic-cni-operator"
         let credentials: any DaemonCredentials
         switch daemonAuth {

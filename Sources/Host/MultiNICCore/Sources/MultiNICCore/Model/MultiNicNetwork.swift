@@ -183,10 +183,13 @@ public struct MultiNicNetworkStatus: Codable, Sendable, Hashable {
     public var routeStatus: RouteStatus
     public var message: String
     public var lastSyncTime: String?
+    /// `Ready`, `PoolsReady` and `RoutesReady` (see the controller's `NetworkConditions`).
+    public var conditions: [Condition]?
 
     public init(computeResults: [NetworkComputeResult] = [], discovery: DiscoveryStatus = DiscoveryStatus(),
                 configStatus: ConfigStatus = .waitForConfig, routeStatus: RouteStatus = .notApplicable,
-                message: String = "", lastSyncTime: String? = nil) {
+                message: String = "", lastSyncTime: String? = nil, conditions: [Condition]? = nil) {
+        self.conditions = conditions
         self.computeResults = computeResults
         self.discovery = discovery
         self.configStatus = configStatus
