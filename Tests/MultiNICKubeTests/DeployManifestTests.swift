@@ -1,5 +1,6 @@
 import Foundation
 import MultiNICCLI
+import MultiNICController
 import MultiNICCore
 import MultiNICTestSupport
 import Testing
@@ -86,6 +87,23 @@ import Yams
         let broken = try JSONValue.parse(#"{"apiVersion":"net.cogadvisor.io/v1","kind":"MultiNicNetwork","metadata":{"name":"x"},"spec":{"subnet":5,"plugin":{"type":"ipvlan"},"ipam":"{}","extra":true}}"#)
         let problems = SchemaCheck.validate(broken, against: try #require(schemas["MultiNicNetwork"]), at: "MultiNicNetwork")
         #expect(problems.contains { $0.contains("spec.subnet") } && problems.contains { $0.contains("spec.extra") }, "\(problems)")
+    }
+
+    /// The status the network reconciler writes (conditions included) is valid against the CRD's status schema.
+    @Test func theWrittenStatusWithConditionsIsValidAgainstTheCRD() throws {
+        let schema = try #require(Self.schemas()["MultiNicNetwork"])
+        let conditions = Condition.merge(NetworkConditions.compute(failure: nil, routeStatus: .failed, routeMessage: "node-1: down",
+                                                                   generation: 2), previous: nil, now: "2026-12-01T10:00:00Z")
+        let status = MultiNicNetworkStatus(configStatus: .success, routeStatus: .failed, message: "m",
+                                           lastSyncTime: "2026-12-01T10:00:00Z", conditions: conditions)
+        var network = MultiNicNetwork(metadata: ObjectMeta(name: "x"), spec: MultiNicNetworkSpec(
+            subnet: "", ipam: "{}", plugin: PluginSpec(cniVersion: "1.0.0", type: "macvlan")))
+        network.status = status
+        let problems = SchemaCheck.validate(try JSONValue.reencode(network), against: schema, at: "MultiNicNetwork")
+        #expect(problems.isEmpty, "\(problems)")
+        var broken = try #require(try JSONValue.reencode(network).objectValue)
+        broken["status"] = try JSONValue.parse(#"{"conditions":[{"type":"Ready","status":"yes","reason":"R","lastTransitionTime":"t"}]}"#)
+        #expect(!SchemaCheck.validate(.object(broken), against: schema, at: "MultiNicNetwork").isEmpty, "the enum is checked")
     }
 
     /// The admission policy that keeps a daemon to its own node's IPPools names the daemon's real service account, and
