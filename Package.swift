@@ -17,7 +17,7 @@ let package = Package(
         .library(name: "MultiNICNetlink", targets: ["MultiNICNetlink"]),
         .library(name: "MultiNICCNI", targets: ["MultiNICCNI"]),
         .library(name: "MultiNICController", targets: ["MultiNICController", "MultiNICRender", "MultiNICPluginHost"]),
-        .library(name: "MultiNICKube", targets: ["MultiNICKube"]),
+        .library(name: "MultiNICKube", targets: ["MultiNICKube", "MultiNICOperator"]),
         .library(name: "MultiNICKubeFake", targets: ["MultiNICKubeFake"]),
         // Plugins: one dynamic library each, loaded with dlopen from plugins.d (see .ci/build-plugins).
         .library(name: "multinic-backend-ipvlan", type: .dynamic, targets: ["IPVLANBackend"]),
@@ -34,7 +34,7 @@ let package = Package(
     ],
     dependencies: [
         // The core SDK, a nested local package whose product is a dynamic library shared by host and plugins.
-        .package(path: "Sources/Host/MultiNICCore"),
+        .package(path: "Sources/Host/Core/MultiNICCore"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -53,16 +53,16 @@ let package = Package(
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            path: "Sources/Host/MultiNICManifests"
+            path: "Sources/Host/Tools/MultiNICManifests"
         ),
         .target(
             name: "MultiNICPluginHost",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Sources/Host/MultiNICPluginHost"
+            path: "Sources/Host/Common/MultiNICPluginHost"
         ),
         .systemLibrary(
             name: "CMNL",
-            path: "Sources/Host/CMNL",
+            path: "Sources/Host/Common/CMNL",
             pkgConfig: "libmnl",
             providers: [.apt(["libmnl-dev"])]
         ),
@@ -70,23 +70,23 @@ let package = Package(
             // Headers only at build time (no pkg-config: that would link -lcurl); libcurl.so.4 is dlopen'ed on
             // first use (see shim.h).
             name: "CCurl",
-            path: "Sources/Host/CCurl",
+            path: "Sources/Host/Common/CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(
             name: "MultiNICNetlink",
             dependencies: ["CMNL", .product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Sources/Host/MultiNICNetlink"
+            path: "Sources/Host/Common/MultiNICNetlink"
         ),
         .target(
             name: "MultiNICDiscovery",
             dependencies: ["MultiNICNetlink", .product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Sources/Host/MultiNICDiscovery"
+            path: "Sources/Host/Node/MultiNICDiscovery"
         ),
         .target(
             name: "MultiNICIPAM",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Sources/Host/MultiNICIPAM"
+            path: "Sources/Host/Node/MultiNICIPAM"
         ),
         .target(
             name: "MultiNICDaemon",
@@ -100,42 +100,51 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Sources/Host/MultiNICDaemon"
+            path: "Sources/Host/Node/MultiNICDaemon"
         ),
         .target(
             // HTTP over libcurl (unix socket or TCP/TLS, whole or streamed bodies): the daemon and Kubernetes clients.
             name: "MultiNICHTTP",
             dependencies: ["CCurl", .product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Sources/Host/MultiNICHTTP"
+            path: "Sources/Host/Common/MultiNICHTTP"
         ),
         .target(
             // The CNI binaries' library: spec types and the dispatcher. Core, libcurl and the Foundation-free netlink
             // module (CHECK, DEL clean-up): no Hummingbird, no plugin host.
             name: "MultiNICCNI",
             dependencies: ["MultiNICHTTP", "MultiNICNetlink", .product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Sources/Host/MultiNICCNI"
+            path: "Sources/Host/CNI/MultiNICCNI"
         ),
         .target(
             name: "MultiNICRender",
             dependencies: ["MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Sources/Host/MultiNICRender"
+            path: "Sources/Host/Cluster/MultiNICRender"
         ),
         .target(
-            // The Kubernetes API client over libcurl and the ResourceStore on it.
+            // The Kubernetes API client over libcurl (config, paths, watches, leader election): no controller types, so the
+            // daemon can use it too.
             name: "MultiNICKube",
-            dependencies: ["MultiNICHTTP", "MultiNICController", .product(name: "MultiNICCore", package: "MultiNICCore"),
+            dependencies: ["MultiNICHTTP", .product(name: "MultiNICCore", package: "MultiNICCore"),
                            .product(name: "Yams", package: "Yams")],
-            path: "Sources/Host/MultiNICKube"
+            path: "Sources/Host/Common/MultiNICKube"
+        ),
+        .target(
+            // The operator's side of Kubernetes: the ResourceStore and informers on the client, the daemon fleet found
+            // through the DaemonSet's pods, its credentials, the pod directory of the leak sweep, the cluster concheck.
+            name: "MultiNICOperator",
+            dependencies: ["MultiNICKube", "MultiNICHTTP", "MultiNICController",
+                           .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/Cluster/MultiNICOperator"
         ),
         .target(
             // The operator's CA for the operator → daemon channel and the Secrets that hold it.
             name: "MultiNICCertificates",
-            dependencies: ["MultiNICKube", .product(name: "MultiNICCore", package: "MultiNICCore"),
+            dependencies: ["MultiNICKube", "MultiNICOperator", .product(name: "MultiNICCore", package: "MultiNICCore"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "X509", package: "swift-certificates"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "SwiftASN1", package: "swift-asn1")],
-            path: "Sources/Host/MultiNICCertificates"
+            path: "Sources/Host/Cluster/MultiNICCertificates"
         ),
         .target(
             // Reconcilers (network → NADs/CIDR/IPPools/routes, host interfaces), the store protocol and the
@@ -143,54 +152,54 @@ let package = Package(
             name: "MultiNICController",
             dependencies: ["MultiNICRender", "MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore"),
                            .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Host/MultiNICController"
+            path: "Sources/Host/Cluster/MultiNICController"
         ),
         .target(
             // The local lab (a multi-NIC cluster in network namespaces) and the connection check.
             name: "MultiNICLab",
             dependencies: ["MultiNICController", "MultiNICCNI", "MultiNICRender", "MultiNICPluginHost",
                            .product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Sources/Host/MultiNICLab"
+            path: "Sources/Host/Tools/MultiNICLab"
         ),
         .target(
             name: "MultiNICCLI",
             dependencies: [
-                "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender", "MultiNICLab", "MultiNICKube",
+                "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender", "MultiNICLab", "MultiNICKube", "MultiNICOperator",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Sources/Host/MultiNICCLI"
+            path: "Sources/Host/Tools/MultiNICCLI"
         ),
         .executableTarget(
             name: "multi-nicd",
             dependencies: ["MultiNICDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Host/multi-nicd"
+            path: "Sources/Host/Executables/multi-nicd"
         ),
         .executableTarget(
             name: "multi-nic",
             dependencies: ["MultiNICCNI"],
-            path: "Sources/Host/multi-nic"
+            path: "Sources/Host/Executables/multi-nic"
         ),
         .executableTarget(
             name: "multi-nic-ipam",
             dependencies: ["MultiNICCNI"],
-            path: "Sources/Host/multi-nic-ipam"
+            path: "Sources/Host/Executables/multi-nic-ipam"
         ),
         .executableTarget(
             name: "multi-nic-operator",
             dependencies: [
-                "MultiNICKube", "MultiNICCertificates", "MultiNICController", "MultiNICRender", "MultiNICPluginHost",
+                "MultiNICKube", "MultiNICOperator", "MultiNICCertificates", "MultiNICController", "MultiNICRender", "MultiNICPluginHost",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Sources/Host/multi-nic-operator"
+            path: "Sources/Host/Executables/multi-nic-operator"
         ),
         .executableTarget(
             name: "multinicctl",
             dependencies: ["MultiNICCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Host/multinicctl"
+            path: "Sources/Host/Executables/multinicctl"
         ),
         plugin("IPVLANBackend", "Plugins/IPVLAN"),
         plugin("MACVLANBackend", "Plugins/MACVLAN"),
@@ -225,7 +234,7 @@ let package = Package(
             name: "MultiNICControllerTests",
             dependencies: [
                 "MultiNICController", "MultiNICTestSupport", "MultiNICManifests", "MultiNICRender", "MultiNICLab", "MultiNICCLI",
-                "MultiNICKube", "MultiNICKubeFake",
+                "MultiNICKube", "MultiNICOperator", "MultiNICKubeFake",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
             ],
             path: "Tests/MultiNICControllerTests"
@@ -245,7 +254,7 @@ let package = Package(
         .testTarget(
             name: "MultiNICKubeTests",
             dependencies: [
-                "MultiNICKube", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "MultiNICCLI",
+                "MultiNICKube", "MultiNICOperator", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "MultiNICCLI",
                 "MultiNICCertificates", "MultiNICHTTP", "multi-nic-operator", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Logging", package: "swift-log"),

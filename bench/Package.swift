@@ -4,7 +4,7 @@ import PackageDescription
 
 let package = Package(
     name: "MultiNICBench",
-    dependencies: [.package(path: "../Sources/Host/MultiNICCore"), .package(name: "MultiNIC", path: "..")],
+    dependencies: [.package(path: "../Sources/Host/Core/MultiNICCore"), .package(name: "MultiNIC", path: "..")],
     targets: [
         .executableTarget(
             name: "cidr-bench",

@@ -1,6 +1,7 @@
 import Foundation
 import MultiNICController
 import MultiNICCore
+import MultiNICOperator
 import MultiNICKube
 import MultiNICKubeFake
 import MultiNICManifests

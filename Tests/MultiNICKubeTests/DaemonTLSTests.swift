@@ -4,6 +4,7 @@ import MultiNICCertificates
 import MultiNICController
 import MultiNICHTTP
 import MultiNICCore
+import MultiNICOperator
 @testable import MultiNICKube
 import MultiNICKubeFake
 import MultiNICTestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import MultiNICController
 import MultiNICCore
+import MultiNICOperator
 @testable import MultiNICKube
 import MultiNICKubeFake
 import MultiNICTestSupport

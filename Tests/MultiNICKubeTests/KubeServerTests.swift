@@ -3,6 +3,7 @@ import MultiNICController
 @testable import MultiNICDaemon
 @testable import MultiNICKube
 import MultiNICCore
+import MultiNICOperator
 import MultiNICHTTP
 import MultiNICTestSupport
 import MultiNICKubeFake

@@ -10,6 +10,7 @@ import Foundation
 import MultiNICController
 import MultiNICCore
 import MultiNICKube
+import MultiNICOperator
 import MultiNICKubeFake
 import MultiNICPluginHost
 import MultiNICRender

@@ -5,6 +5,6 @@ import PackageDescription
 let package = Package(
     name: "MultiNICBridgeBackend",
     products: [.library(name: "multinic-backend-bridge", type: .dynamic, targets: ["BridgeBackend"])],
-    dependencies: [.package(path: "../../../Sources/Host/MultiNICCore")],
+    dependencies: [.package(path: "../../../Sources/Host/Core/MultiNICCore")],
     targets: [.target(name: "BridgeBackend", dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")])]
 )

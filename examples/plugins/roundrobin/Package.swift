@@ -5,6 +5,6 @@ import PackageDescription
 let package = Package(
     name: "MultiNICRoundRobinPolicy",
     products: [.library(name: "multinic-policy-roundrobin", type: .dynamic, targets: ["RoundRobinPolicy"])],
-    dependencies: [.package(path: "../../../Sources/Host/MultiNICCore")],
+    dependencies: [.package(path: "../../../Sources/Host/Core/MultiNICCore")],
     targets: [.target(name: "RoundRobinPolicy", dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")])]
 )

@@ -1,0 +1,119 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import MultiNICCore
+
+/// The `multi-nic` CNI plugin: one round trip to the local daemon (`/attach`: NICs, addresses and delegate configs),
+/// then one delegate per NIC as `<ifname>-<k>`. ADD is all or nothing; DEL always succeeds once nothing is left.
+public struct MultiNICHandler: CNIHandler {
+    /// The daemon's socket (from the binary's environment, never from the NetConf).
+    public let defaultSocket: String
+    /// The node-local state directory (from the binary's environment, never from the NetConf).
+    public let defaultStateDirectory: String
+
+    /// The daemon's socket on a node.
+    public static let nodeSocket = "/run/multinic/multi-nicd.sock"
+
+    public init(defaultSocket: String = nodeSocket,
+                defaultStateDirectory: String = PendingReleases.defaultCNIStateDirectory) {
+        self.defaultSocket = defaultSocket
+        self.defaultStateDirectory = defaultStateDirectory
+    }
+
+    func client(_ config: MultiNICNetConf) -> DaemonClient {
+        DaemonClient(socketPath: defaultSocket)
+    }
+
+    func store(_ config: MultiNICNetConf) -> AttachmentStore {
+        AttachmentStore(directory: defaultStateDirectory)
+    }
+
+    /// CNI_ARGS for delegates: the pod's, with IgnoreUnknown=1 so strict IPAM plugins (static) accept the K8S_* keys.
+    static func cniArgs(_ arguments: CNIArguments) -> String {
+        var args = arguments.args
+        args["IgnoreUnknown"] = "1"
+        return args.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+    }
+
+    static func detachRequest(_ arguments: CNIArguments, _ config: MultiNICNetConf) -> DetachRequest {
+        DetachRequest(containerID: arguments.containerID, network: config.name, ifName: arguments.ifName,
+                      cniVersion: config.delegateVersion, plugin: config.plugin)
+    }
+
+    public func add(_ arguments: CNIArguments, stdin: [UInt8]) async throws -> String {
+        let config = try MultiNICNetConf(stdin: stdin)
+        let podArgs = config.podArgs
+        let request = AttachRequest(
+            pod: arguments.args["K8S_POD_NAME"] ?? "", namespace: arguments.args["K8S_POD_NAMESPACE"] ?? "",
+            podUID: arguments.args["K8S_POD_UID"], containerID: arguments.containerID, ifName: arguments.ifName,
+            network: config.name, cniVersion: config.delegateVersion, plugin: config.plugin, masterNets: config.masterNets,
+            attachPolicy: config.attachPolicy, resourceNames: config.resourceNames.isEmpty ? nil : config.resourceNames,
+            args: SelectArgs(nics: podArgs.nics, masters: podArgs.masters.isEmpty ? nil : podArgs.masters,
+                             target: podArgs.target, class: podArgs.deviceClass),
+            routes: config.multiNICIPAM && !config.routes.isEmpty ? config.routes : nil,
+            delegatedIPAM: config.multiNICIPAM ? nil : config.ipam)
+        let attached: AttachResponse
+        do {
+            attached = try client(config).post(DaemonAPI.attachPath, request, as: AttachResponse.self)
+        } catch {
+            throw error.cniError
+        }
+        let runner = DelegateRunner(searchPath: arguments.path)
+        var created: [AttachedNIC] = []
+        do {
+            guard !attached.nics.isEmpty else {
+                throw CNIError(CNIError.invalidConfig, "multi-nicd selected no NIC for network \(config.name)")
+            }
+            // Recorded before the first delegate runs: a DEL after a crash here still knows what to undo.
+            try store(config).save(CachedAttachment(network: config.name, containerID: arguments.containerID,
+                                                    ifName: arguments.ifName, nics: attached.nics))
+            var result = CNIResult()
+            for nic in attached.nics {
+                guard let delegate = nic.delegate, let type = delegate.objectValue?["type"]?.stringValue else {
+                    throw CNIError(CNIError.invalidConfig, "no delegate config for \(nic.ifName) on \(nic.master)")
+                }
+                created.append(nic)
+                let output = try runner.run(type, command: .add, containerID: arguments.containerID, netns: arguments.netns,
+                                            ifName: nic.ifName, args: Self.cniArgs(arguments), config: delegate)
+                guard let output else { throw CNIError(CNIError.decodingFailure, "\(type) printed no result for \(nic.ifName)") }
+                let nicResult = try CNIResult.parse(output)
+                guard !nicResult.ips.isEmpty else {
+                    throw CNIError(CNIError.decodingFailure, "\(type) returned no address for \(nic.ifName)")
+                }
+                result.append(nicResult)
+            }
+            result.routes += try PodNamespace.installRoutes(arguments.netns, nics: attached.nics)
+            return result.json(version: config.cniVersion).description
+        } catch {
+            // All or nothing: remove what exists, release every address, report the original failure.
+            rollback(created, arguments: arguments, runner: runner, config: config)
+            throw error
+        }
+    }
+
+    private func rollback(_ created: [AttachedNIC], arguments: CNIArguments, runner: DelegateRunner, config: MultiNICNetConf) {
+        for nic in created.reversed() {
+            guard let delegate = nic.delegate, let type = delegate.objectValue?["type"]?.stringValue else { continue }
+            _ = try? runner.run(type, command: .del, containerID: arguments.containerID, netns: arguments.netns,
+                                ifName: nic.ifName, args: Self.cniArgs(arguments), config: delegate)
+        }
+        release(arguments, config)
+        store(config).remove(network: config.name, containerID: arguments.containerID, ifName: arguments.ifName)
+    }
+
+    /// Releases the attachment's addresses at the daemon, or queues the release when it does not answer.
+    /// Returns the NICs the daemon released (with delegate configs it could rebuild).
+    @discardableResult
+    func release(_ arguments: CNIArguments, _ config: MultiNICNetConf) -> [AttachedNIC] {
+        let request = Self.detachRequest(arguments, config)
+        do {
+            return try client(config).post(DaemonAPI.detachPath, request, as: AttachResponse.self).nics
+        } catch {
+            // The daemon replays the queue when it is back; without multi-NIC IPAM it holds nothing to release.
+            if config.multiNICIPAM { try? store(config).queueRelease(request) }
+            return []
+        }
+    }
+}
