@@ -15,7 +15,7 @@ let package = Package(
         // Host libraries used by bench/.
         .library(name: "MultiNICIPAM", targets: ["MultiNICIPAM"]),
         .library(name: "MultiNICNetlink", targets: ["MultiNICNetlink"]),
-        .library(name: "MultiNICCNI", targets: ["MultiNICCNI"]),
+        .library(name: "MultiNICCNI", targets: ["MultiNICCNI", "MultiNICDaemonClient"]),
         .library(name: "MultiNICController", targets: ["MultiNICController", "MultiNICRender", "MultiNICPluginHost"]),
         .library(name: "MultiNICKube", targets: ["MultiNICKube", "MultiNICOperator"]),
         .library(name: "MultiNICKubeFake", targets: ["MultiNICKubeFake"]),
@@ -109,10 +109,18 @@ let package = Package(
             path: "Sources/Host/Common/MultiNICHTTP"
         ),
         .target(
+            // The one client of the daemon's API (unix socket, or TCP with a token and the operator's CA): used by the CNI
+            // binaries, the lab and the operator's fleet.
+            name: "MultiNICDaemonClient",
+            dependencies: ["MultiNICHTTP", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/Common/MultiNICDaemonClient"
+        ),
+        .target(
             // The CNI binaries' library: spec types and the dispatcher. Core, libcurl and the Foundation-free netlink
             // module (CHECK, DEL clean-up): no Hummingbird, no plugin host.
             name: "MultiNICCNI",
-            dependencies: ["MultiNICHTTP", "MultiNICNetlink", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICHTTP", "MultiNICDaemonClient", "MultiNICNetlink",
+                           .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/CNI/MultiNICCNI"
         ),
         .target(
@@ -132,14 +140,14 @@ let package = Package(
             // The operator's side of Kubernetes: the ResourceStore and informers on the client, the daemon fleet found
             // through the DaemonSet's pods, its credentials, the pod directory of the leak sweep, the cluster concheck.
             name: "MultiNICOperator",
-            dependencies: ["MultiNICKube", "MultiNICHTTP", "MultiNICController",
+            dependencies: ["MultiNICKube", "MultiNICHTTP", "MultiNICDaemonClient", "MultiNICController",
                            .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/Cluster/MultiNICOperator"
         ),
         .target(
             // The operator's CA for the operator → daemon channel and the Secrets that hold it.
             name: "MultiNICCertificates",
-            dependencies: ["MultiNICKube", "MultiNICOperator", .product(name: "MultiNICCore", package: "MultiNICCore"),
+            dependencies: ["MultiNICKube", "MultiNICOperator", "MultiNICDaemonClient", .product(name: "MultiNICCore", package: "MultiNICCore"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "X509", package: "swift-certificates"),
                            .product(name: "Crypto", package: "swift-crypto"),
@@ -150,14 +158,14 @@ let package = Package(
             // Reconcilers (network → NADs/CIDR/IPPools/routes, host interfaces), the store protocol and the
             // embedded store: the operator's logic, run by the lab and by the Kubernetes operator alike.
             name: "MultiNICController",
-            dependencies: ["MultiNICRender", "MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore"),
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: ["MultiNICRender", "MultiNICPluginHost", "MultiNICDaemonClient",
+                           .product(name: "MultiNICCore", package: "MultiNICCore"), .product(name: "Logging", package: "swift-log")],
             path: "Sources/Host/Cluster/MultiNICController"
         ),
         .target(
             // The local lab (a multi-NIC cluster in network namespaces) and the connection check.
             name: "MultiNICLab",
-            dependencies: ["MultiNICController", "MultiNICCNI", "MultiNICRender", "MultiNICPluginHost",
+            dependencies: ["MultiNICController", "MultiNICCNI", "MultiNICDaemonClient", "MultiNICRender", "MultiNICPluginHost",
                            .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/Tools/MultiNICLab"
         ),
@@ -255,7 +263,7 @@ let package = Package(
             name: "MultiNICKubeTests",
             dependencies: [
                 "MultiNICKube", "MultiNICOperator", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "MultiNICCLI",
-                "MultiNICCertificates", "MultiNICHTTP", "multi-nic-operator", "multi-nicd",
+                "MultiNICCertificates", "MultiNICHTTP", "MultiNICDaemonClient", "multi-nic-operator", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -273,7 +281,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiNICCNITests",
-            dependencies: ["MultiNICCNI", "MultiNICRender", "MultiNICTestSupport", "multi-nicd", "multi-nic", "multi-nic-ipam",
+            dependencies: ["MultiNICCNI", "MultiNICDaemonClient", "MultiNICRender", "MultiNICTestSupport", "multi-nicd", "multi-nic", "multi-nic-ipam",
                            .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICCNITests"
         ),

@@ -1,6 +1,7 @@
 import Foundation
 import MultiNICCNI
 import MultiNICCore
+import MultiNICDaemonClient
 import MultiNICTestSupport
 import Testing
 

@@ -4,6 +4,7 @@ import MultiNICCertificates
 import MultiNICController
 import MultiNICHTTP
 import MultiNICCore
+import MultiNICDaemonClient
 import MultiNICOperator
 @testable import MultiNICKube
 import MultiNICKubeFake

@@ -1,4 +1,5 @@
 import MultiNICCore
+import MultiNICDaemonClient
 
 /// Daemon calls both CNI binaries make the same way.
 enum DaemonCalls {

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import MultiNICCore
+import MultiNICDaemonClient
 
 /// The `multi-nic` CNI plugin: one round trip to the local daemon (`/attach`: NICs, addresses and delegate configs),
 /// then one delegate per NIC as `<ifname>-<k>`. ADD is all or nothing; DEL always succeeds once nothing is left.

@@ -1,4 +1,5 @@
 import MultiNICCore
+import MultiNICDaemonClient
 
 /// `multi-nic-ipam`: the IPAM of a single standard plugin (ipvlan, macvlan, …) backed by the node daemon. ADD asks for
 /// one address per master (the plugin's `master`, or the `masters` list `multi-nic` injects) and returns them as an

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MultiNICCore
+import MultiNICDaemonClient
 import MultiNICOperator
 import MultiNICKube
 

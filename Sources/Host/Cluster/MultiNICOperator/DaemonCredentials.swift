@@ -82,14 +82,3 @@ public actor ServiceAccountTokens: DaemonCredentials {
 
     public func refused(node: String) async { cached[node] = nil }
 }
-
-/// How the operator verifies daemons over TLS: this CA bundle only, and the name every daemon's certificate carries.
-public struct DaemonTrust: Sendable, Hashable {
-    public var caFile: String
-    public var serverName: String
-
-    public init(caFile: String, serverName: String = "multi-nicd") {
-        self.caFile = caFile
-        self.serverName = serverName
-    }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import MultiNICCNI
 import MultiNICCore
+import MultiNICDaemonClient
 
 /// Builds and removes the lab's network: a fabric namespace with one bridge per network (br0 is the hosts' primary
 /// network with their default route; br1…brN are the secondary NIC networks 10.0.k.0/24), host namespaces whose

@@ -1,0 +1,200 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import MultiNICHTTP
+import MultiNICCore
+
+/// Where a daemon answers: its root-only unix socket on the node, or TCP (the operator's channel: a bearer token, and
+/// TLS verified against the operator's CA when `trust` is set).
+public enum DaemonEndpoint: Sendable, Hashable, CustomStringConvertible {
+    case unix(path: String)
+    case tcp(host: String, port: Int, trust: DaemonTrust?)
+
+    public var description: String {
+        switch self {
+        case .unix(let path): path
+        case .tcp(let host, let port, let trust): (trust == nil ? "http://" : "https://") + Self.bracketed(host) + ":\(port)"
+        }
+    }
+
+    static func bracketed(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
+}
+
+/// How the operator verifies daemons over TLS: this CA bundle only, and the name every daemon's certificate carries.
+public struct DaemonTrust: Sendable, Hashable {
+    public var caFile: String
+    public var serverName: String
+
+    public init(caFile: String, serverName: String = "multi-nicd") {
+        self.caFile = caFile
+        self.serverName = serverName
+    }
+}
+
+/// Why a call to a daemon failed.
+public enum DaemonClientError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Nothing answered (daemon down or restarting).
+    case unreachable(socket: String, reason: String)
+    /// The daemon answered with an error status and message.
+    case rejected(status: Int, message: String)
+    /// The answer was not what the API promises.
+    case badAnswer(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let socket, let reason): "multi-nicd is not answering on \(socket): \(reason)"
+        case .rejected(let status, let message): "multi-nicd refused (HTTP \(status)): \(message)"
+        case .badAnswer(let reason): "unexpected answer from multi-nicd: \(reason)"
+        }
+    }
+}
+
+/// The one daemon client: the CNI binaries (unix socket), the lab and the operator's fleet (TCP with a token) make
+/// their calls through it. One request per call, JSON in and out; blocking calls, or `async` ones run on a
+/// dedicated thread.
+public struct DaemonClient: Sendable {
+    public let endpoint: DaemonEndpoint
+    /// `Authorization: Bearer` for TCP endpoints.
+    public let token: String?
+    public let timeoutSeconds: Int
+
+    public init(endpoint: DaemonEndpoint, token: String? = nil, timeoutSeconds: Int = 30) {
+        self.endpoint = endpoint
+        self.token = token
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// A client of the daemon's unix socket.
+    public init(socketPath: String = "/run/multinic/multi-nicd.sock", timeoutSeconds: Int = 30) {
+        self.init(endpoint: .unix(path: socketPath), timeoutSeconds: timeoutSeconds)
+    }
+
+    /// The socket path of a unix endpoint (empty for TCP).
+    public var socketPath: String {
+        if case .unix(let path) = endpoint { return path }
+        return ""
+    }
+
+    /// POSTs `body` to `path` and decodes the answer.
+    public func post<Request: Encodable, Response: Decodable>(_ path: String, _ body: Request,
+                                                                as type: Response.Type) throws(DaemonClientError) -> Response {
+        try send("POST", path, body, as: type)
+    }
+
+    /// PUTs `body` to `path` (e.g. the node's IPPools) and decodes the answer.
+    public func put<Request: Encodable, Response: Decodable>(_ path: String, _ body: Request,
+                                                               as type: Response.Type) throws(DaemonClientError) -> Response {
+        try send("PUT", path, body, as: type)
+    }
+
+    private func send<Request: Encodable, Response: Decodable>(_ method: String, _ path: String, _ body: Request,
+                                                                 as type: Response.Type) throws(DaemonClientError) -> Response {
+        let payload: Data
+        do {
+            payload = try JSONEncoder().encode(body)
+        } catch {
+            throw .badAnswer("cannot encode the request: \(error)")
+        }
+        let (status, answer) = try perform(method: method, path: path, body: payload)
+        return try decode(status: status, answer: answer, as: type)
+    }
+
+    /// GETs `path` and decodes the answer.
+    public func get<Response: Decodable>(_ path: String, as type: Response.Type) throws(DaemonClientError) -> Response {
+        let (status, answer) = try perform(method: "GET", path: path, body: nil)
+        return try decode(status: status, answer: answer, as: type)
+    }
+
+    /// Runs a blocking call on a dedicated thread (never on the concurrency pool's threads).
+    public func detached<T: Sendable>(_ body: @escaping @Sendable (DaemonClient) throws(DaemonClientError) -> T)
+        async throws(DaemonClientError) -> T
+    {
+        let result: Result<T, DaemonClientError> = await withCheckedContinuation { continuation in
+            OSThread.detach { [self] in
+                do throws(DaemonClientError) {
+                    continuation.resume(returning: .success(try body(self)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    private func decode<Response: Decodable>(status: Int, answer: [UInt8], as type: Response.Type) throws(DaemonClientError) -> Response {
+        guard (200..<300).contains(status) else {
+            let message = (try? JSONDecoder().decode(DaemonErrorBody.self, from: Data(answer)))?.error
+                ?? String(decoding: answer.prefix(300), as: UTF8.self)
+            throw .rejected(status: status, message: message)
+        }
+        do {
+            return try JSONDecoder().decode(type, from: Data(answer))
+        } catch {
+            throw .badAnswer("\(error)")
+        }
+    }
+
+    private func perform(method: String, path: String, body: Data?) throws(DaemonClientError) -> (Int, [UInt8]) {
+        var headers = ["Content-Type: application/json"]
+        if let token { headers.append("Authorization: Bearer \(token)") }
+        var request: HTTPRequest
+        switch endpoint {
+        case .unix(let socket):
+            request = HTTPRequest(endpoint: .unixSocket(path: socket), method: method, path: path, headers: headers,
+                                  body: body.map { Array($0) }, timeoutSeconds: timeoutSeconds)
+        case .tcp(let host, let port, let trust?):
+            // The URL names the certificate's name; libcurl connects to the node's address.
+            request = HTTPRequest(endpoint: .url("https://\(trust.serverName):\(port)"), method: method, path: path,
+                                  headers: headers, body: body.map { Array($0) }, tls: .init(caFile: trust.caFile),
+                                  timeoutSeconds: timeoutSeconds)
+            request.connectTo = ["\(trust.serverName):\(port):\(DaemonEndpoint.bracketed(host)):\(port)"]
+        case .tcp(let host, let port, nil):
+            request = HTTPRequest(endpoint: .url("http://\(DaemonEndpoint.bracketed(host)):\(port)"), method: method, path: path,
+                                  headers: headers, body: body.map { Array($0) }, timeoutSeconds: timeoutSeconds)
+        }
+        do {
+            return try CurlTransport.perform(request)
+        } catch {
+            throw .unreachable(socket: endpoint.description, reason: error.description)
+        }
+    }
+}
+
+extension DaemonClient {
+    /// `GET /interface`: the node's NICs.
+    public func interfaces() throws(DaemonClientError) -> [InterfaceInfo] {
+        try get(DaemonAPI.interfacePath, as: [InterfaceInfo].self)
+    }
+
+    /// `PUT /pools`: the node's IPPools.
+    public func setPools(_ pools: [IPPool]) throws(DaemonClientError) -> DaemonStatus {
+        try put(DaemonAPI.poolsPath, pools, as: DaemonStatus.self)
+    }
+
+    /// `POST /addl3`: one network's full route set.
+    public func setRoutes(_ request: L3Request) throws(DaemonClientError) -> L3Response {
+        try post(DaemonAPI.addL3Path, request, as: L3Response.self)
+    }
+
+    /// `POST /deletel3`: removes one network's routes.
+    public func deleteRoutes(network: String) throws(DaemonClientError) -> L3Response {
+        try post(DaemonAPI.deleteL3Path, L3Request(name: network, subnet: "", routes: []), as: L3Response.self)
+    }
+
+    /// `GET /podleases`: the pods holding leases, for the leak sweep.
+    public func podLeases() throws(DaemonClientError) -> PodLeaseSnapshot {
+        try get(DaemonAPI.podLeasesPath, as: PodLeaseSnapshot.self)
+    }
+
+    /// `POST /releasepods`: releases the leases of pods that are gone.
+    public func releasePods(_ request: PodReleaseRequest) throws(DaemonClientError) -> [IPAllocation] {
+        try post(DaemonAPI.releasePodsPath, request, as: [IPAllocation].self)
+    }
+
+    /// `GET /status`.
+    public func status() throws(DaemonClientError) -> DaemonStatus {
+        try get(DaemonAPI.statusPath, as: DaemonStatus.self)
+    }
+}
