@@ -10,13 +10,9 @@ import Testing
        .serialized)
 struct SeamEndToEndTests {
     /// The cluster's network (`net`: NIC k → 192.168.64·k.0/18) as a user would write it.
-    static func network(cniVersion: String = "1.0.0", routes: String = "") -> MultiNicNetwork {
-        let ipam = #"{"type":"multi-nic-ipam","hostBlock":6,"interfaceBlock":2,"vlanMode":"l3""#
-            + (routes.isEmpty ? "" : #","routes":\#(routes)"#) + "}"
-        return MultiNicNetwork(metadata: ObjectMeta(name: "net"), spec: MultiNicNetworkSpec(
-            subnet: "192.168.0.0/16", ipam: ipam, multiNICIPAM: true,
-            plugin: PluginSpec(cniVersion: cniVersion, type: "macvlan", args: ["mode": "bridge"]),
-            masterNets: ["10.0.1.0/24", "10.0.2.0/24"], namespaces: ["default"]))
+    static func network(cniVersion: String = "1.0.0", routes: String? = nil) -> MultiNicNetwork {
+        TestNetwork.make(routes: routes, multiNICIPAM: true, cniVersion: cniVersion, args: ["mode": "bridge"],
+                         masterNets: ["10.0.1.0/24", "10.0.2.0/24"], namespaces: ["default"])
     }
 
     /// The NAD config text the operator would write for `network`.

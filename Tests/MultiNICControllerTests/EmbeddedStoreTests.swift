@@ -1,15 +1,12 @@
 import Foundation
 import MultiNICController
 import MultiNICCore
+import MultiNICTestSupport
 import Testing
 
 /// The embedded store keeps the API server's conventions the reconcilers rely on.
 @Suite struct EmbeddedStoreTests {
-    func network(_ name: String) -> MultiNicNetwork {
-        MultiNicNetwork(metadata: ObjectMeta(name: name), spec: MultiNicNetworkSpec(
-            subnet: "192.168.0.0/16", ipam: #"{"type":"multi-nic-ipam","hostBlock":6,"interfaceBlock":2}"#,
-            plugin: PluginSpec(cniVersion: "1.0.0", type: "macvlan")))
-    }
+    func network(_ name: String) -> MultiNicNetwork { TestNetwork.make(name, vlanMode: nil) }
 
     @Test func writesCarryResourceVersionsAndStaleUpdatesConflict() async throws {
         let store = try EmbeddedStore()

@@ -1,4 +1,5 @@
 import MultiNICCore
+import MultiNICTestSupport
 
 /// Builders shared by the core tests.
 enum TestHosts {
@@ -14,13 +15,9 @@ enum TestHosts {
 
     static func network(subnet: String, hostBlock: Int, interfaceBlock: Int, excludes: [String] = [],
                         masterNets: [String]? = nil, vlanMode: String = "l3", name: String = "net") -> MultiNicNetwork {
-        let excludeJSON = excludes.map { "\"\($0)\"" }.joined(separator: ",")
-        let ipam = "{\"type\":\"multi-nic-ipam\",\"hostBlock\":\(hostBlock),\"interfaceBlock\":\(interfaceBlock),"
-            + "\"vlanMode\":\"\(vlanMode)\",\"excludeCIDRs\":[\(excludeJSON)]}"
-        let spec = MultiNicNetworkSpec(subnet: subnet, ipam: ipam, multiNICIPAM: true,
-                                       plugin: PluginSpec(cniVersion: "0.3.0", type: "ipvlan", args: ["mode": "l3"]),
-                                       attachPolicy: AttachPolicySpec(strategy: "none"), masterNets: masterNets)
-        return MultiNicNetwork(metadata: ObjectMeta(name: name), spec: spec)
+        TestNetwork.make(name, subnet: subnet, hostBlock: hostBlock, interfaceBlock: interfaceBlock, vlanMode: vlanMode,
+                         excludes: excludes, multiNICIPAM: true, backend: "ipvlan", cniVersion: "0.3.0", args: ["mode": "l3"],
+                         policy: AttachPolicySpec(strategy: "none"), masterNets: masterNets)
     }
 
     /// host name → podCIDR on the entry with this netAddress.

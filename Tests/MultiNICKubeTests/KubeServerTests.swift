@@ -11,11 +11,7 @@ import Testing
 
 /// The client, the Kubernetes store and the reconcilers against an in-test API server.
 @Suite(.serialized) struct KubeServerTests {
-    func network(_ name: String, labels: [String: String]? = nil) -> MultiNicNetwork {
-        MultiNicNetwork(metadata: ObjectMeta(name: name, labels: labels), spec: MultiNicNetworkSpec(
-            subnet: "192.168.0.0/16", ipam: #"{"type":"multi-nic-ipam","hostBlock":6,"interfaceBlock":2,"vlanMode":"l3"}"#,
-            plugin: PluginSpec(cniVersion: "1.0.0", type: "macvlan")))
-    }
+    func network(_ name: String, labels: [String: String]? = nil) -> MultiNicNetwork { TestNetwork.make(name, labels: labels) }
 
     func withServer(_ body: (FakeAPIServer, KubeClient) async throws -> Void) async throws {
         let server = try await FakeAPIServer()

@@ -28,10 +28,9 @@ import Testing
                     let multiNIC = ipam.contains("multi-nic-ipam")
                     let args: [String: String] = backend == "sriov" ? ["numVfs": "4", "resourceName": "sriovnet"] : ["mode": backend == "ipvlan" ? "l3" : "bridge"]
                     let dns = DNSConfig(nameservers: ["10.1.0.10"], search: ["svc.cluster.local"])
-                    let network = MultiNicNetwork(metadata: ObjectMeta(name: "net-\(cases)"), spec: MultiNicNetworkSpec(
-                        subnet: "192.168.0.0/16", ipam: ipam, multiNICIPAM: multiNIC,
-                        plugin: PluginSpec(cniVersion: version, type: backend, args: args, dns: dns),
-                        attachPolicy: policy, masterNets: ["10.0.1.0/24", "10.0.2.0/24"], namespaces: ["default"]))
+                    let network = TestNetwork.make("net-\(cases)", ipam: ipam, multiNICIPAM: multiNIC, backend: backend,
+                                                   cniVersion: version, args: args, dns: dns, policy: policy,
+                                                   masterNets: ["10.0.1.0/24", "10.0.2.0/24"], namespaces: ["default"])
                     let validated = try NetworkValidator.check(network)
                     let rendered = try renderer.render(validated, hosts: try BackendRenderTests.hosts(), clusterNamespaces: [])
                     let text = try #require(rendered.attachments.first).spec.config
