@@ -130,7 +130,9 @@ import Testing
             var status: MultiNicNetworkStatus?
             for _ in 0..<600 {
                 status = try await store.get(MultiNicNetworkSpec.self, name: "multi-nic-sample")?.status
-                if status?.routeStatus == .success, try await store.list(IPPoolSpec.self).count == 6 { break }
+                // Success for all three hosts: an earlier status may be a success for the hosts known then.
+                if status?.routeStatus == .success, status?.discovery.cidrProcessed == 3,
+                   try await store.list(IPPoolSpec.self).count == 6 { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
             #expect(status?.configStatus == .success && status?.routeStatus == .success, "\(String(describing: status))")

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MultiNICCore
 
 /// The process environment without Foundation (the CNI binary's cold start matters).
 public enum CNIProcessEnvironment {
@@ -19,13 +20,6 @@ public enum CNIProcessEnvironment {
 
     /// All of stdin (the NetConf).
     public static func standardInput() -> [UInt8] {
-        var input: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(0, &chunk, chunk.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return input }
-            input += chunk[0..<count]
-        }
+        FileIO.readAll(from: 0) ?? []
     }
 }

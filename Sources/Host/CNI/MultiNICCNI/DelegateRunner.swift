@@ -115,13 +115,7 @@ public struct DelegateRunner: Sendable {
         close(outPipe[1])
         if spawned == 0 { Self.writeIgnoringBrokenPipe(inPipe[1], input) }
         close(inPipe[1])
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let count = read(outPipe[0], &buffer, buffer.count)
-            if count <= 0 { break }
-            output += buffer[0..<count]
-        }
+        let output = FileIO.readAll(from: outPipe[0]) ?? []
         close(outPipe[0])
         guard spawned == 0 else { return (-1, []) }
         var status: Int32 = 0

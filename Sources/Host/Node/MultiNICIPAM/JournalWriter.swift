@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import MultiNICCore
 import Synchronization
 
 /// Appends framed records to the journal file and makes them durable with group commit: records appended while
@@ -164,7 +165,9 @@ final class JournalWriter: Sendable {
     }
 
     private func write(_ bytes: [UInt8], to descriptor: Int32) -> Result<Int32, IPAMError> {
-        if let error = Self.writeAll(bytes, to: descriptor) { return .failure(error) }
+        if let failure = FileIO.writeAll(bytes, to: descriptor) {
+            return .failure(.journal("write: \(String(cString: strerror(failure)))"))
+        }
         guard fdatasync(descriptor) == 0 else { return .failure(.journal("fdatasync: \(String(cString: strerror(errno)))")) }
         return .success(descriptor)
     }
@@ -175,32 +178,15 @@ final class JournalWriter: Sendable {
         let temporary = path + ".new"
         let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return .failure(.journal("open \(temporary): \(String(cString: strerror(errno)))")) }
-        if let error = Self.writeAll(bytes, to: descriptor) {
+        if let failure = FileIO.writeAll(bytes, to: descriptor) {
             close(descriptor)
-            return .failure(error)
+            return .failure(.journal("write: \(String(cString: strerror(failure)))"))
         }
         guard fsync(descriptor) == 0, rename(temporary, path) == 0 else {
             close(descriptor)
             return .failure(.journal("replace \(path): \(String(cString: strerror(errno)))"))
         }
-        let directoryDescriptor = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            _ = fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
+        FileIO.syncDirectory(directory)
         return .success(descriptor)
-    }
-
-    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> IPAMError? {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return .journal("write: \(String(cString: strerror(errno)))")
-            }
-            offset += written
-        }
-        return nil
     }
 }

@@ -28,12 +28,8 @@ public enum PrivateFile {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw PrivateFileError("cannot create \(path): " + String(cString: strerror(errno))) }
         defer { close(descriptor) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw PrivateFileError("cannot write \(path): " + String(cString: strerror(errno))) }
-            written += count
+        if let failure = FileIO.writeAll(bytes, to: descriptor) {
+            throw PrivateFileError("cannot write \(path): " + String(cString: strerror(failure)))
         }
     }
 }
