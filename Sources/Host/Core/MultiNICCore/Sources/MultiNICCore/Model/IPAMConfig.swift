@@ -30,7 +30,7 @@ public enum IPAMConfig: Sendable, Hashable {
         do {
             json = try JSONValue.parse(text)
         } catch {
-            return (nil, [FieldIssue("spec.ipam", "is not valid JSON (\(JSONErrorText.describe(error)))")], nil)
+            return (nil, [FieldIssue("spec.ipam", "is not valid JSON (\(DecodingErrorText.describe(error)))")], nil)
         }
         guard let object = json.objectValue else {
             return (nil, [FieldIssue("spec.ipam", "must be a JSON object, not a \(json.typeName)")], json)
@@ -179,20 +179,5 @@ public struct MultiNICIPAMConfig: Sendable, Hashable {
         case let other?:
             throw FieldIssue("spec.ipam.routes", "must be a list of {dst, gw}, not a \(other.typeName)")
         }
-    }
-}
-
-/// Short, stable text for a JSON decoding error (the platform's messages are long and vary).
-enum JSONErrorText {
-    static func describe(_ error: any Error) -> String {
-        if let decoding = error as? DecodingError {
-            switch decoding {
-            case .dataCorrupted(let context):
-                return context.underlyingError.map { "\($0)" } ?? context.debugDescription
-            default:
-                return "\(decoding)"
-            }
-        }
-        return "\(error)"
     }
 }
