@@ -10,8 +10,8 @@ import Testing
        .serialized)
 struct SeamEndToEndTests {
     /// The cluster's network (`net`: NIC k → 192.168.64·k.0/18) as a user would write it.
-    static func network(cniVersion: String = "1.0.0", routes: String? = nil) -> MultiNicNetwork {
-        TestNetwork.make(routes: routes, multiNICIPAM: true, cniVersion: cniVersion, args: ["mode": "bridge"],
+    static func network(cniVersion: String = "1.0.0", routes: String? = nil, dns: DNSConfig? = nil) -> MultiNicNetwork {
+        TestNetwork.make(routes: routes, multiNICIPAM: true, cniVersion: cniVersion, args: ["mode": "bridge"], dns: dns,
                          masterNets: ["10.0.1.0/24", "10.0.2.0/24"], namespaces: ["default"])
     }
 
@@ -45,7 +45,7 @@ struct SeamEndToEndTests {
 
     @Test func theNetworksStaticRoutesReachThePodOnEveryNICWithAMetricEach() throws {
         let routes = #"[{"dst":"10.99.0.0/16"},{"dst":"10.98.0.0/16","gw":"192.168.0.1"}]"#
-        let config = try Self.nadConfig(Self.network(routes: routes))
+        let config = try Self.nadConfig(Self.network(routes: routes, dns: DNSConfig(nameservers: ["10.96.0.10"], search: ["svc"])))
         try CNICluster.with(hosts: 1) { cluster in
             let (code, result) = try cluster.run("ADD", host: 0, config: config)
             try #require(code == 0, "ADD: \(result)")
@@ -60,6 +60,7 @@ struct SeamEndToEndTests {
             let parsed = try #require(try JSONValue.parse(result).objectValue)
             let destinations = parsed["routes"]?.arrayValue?.compactMap { $0.objectValue?["dst"]?.stringValue } ?? []
             #expect(destinations.sorted() == ["10.98.0.0/16", "10.99.0.0/16", "10.99.0.0/16"], "the result lists them: \(result)")
+            #expect(parsed["dns"]?.objectValue?["nameservers"] == .array([.string("10.96.0.10")]), "the network's DNS: \(result)")
             #expect(try cluster.run("DEL", host: 0, config: config).0 == 0)
             #expect(!(try TestNamespace.ip("-n", cluster.pods[0], "route", "show")).contains("10.99.0.0"))
             #expect(cluster.inUse(host: 0) == 0)

@@ -86,6 +86,8 @@ public struct MultiNICHandler: CNIHandler {
                 result.append(nicResult)
             }
             result.routes += try PodNamespace.installRoutes(arguments.netns, nics: attached.nics)
+            // The network's DNS (`spec.plugin.dns`): the delegates get static IPAM without it, the pod gets it here.
+            if let dns = config.nad.dns, dns != DNSConfig() { result.dns = try? JSONValue.reencode(dns) }
             return result.json(version: config.cniVersion).description
         } catch {
             // All or nothing: remove what exists, release every address, report the original failure.
