@@ -180,7 +180,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "multi-nicd",
-            dependencies: ["MultiNICDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MultiNICDaemon", .product(name: "MultiNICCore", package: "MultiNICCore"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Host/Executables/multi-nicd"
         ),
         .executableTarget(

@@ -60,7 +60,7 @@ public struct AttachmentStore: Sendable {
     }
 
     public func load(network: String, containerID: String, ifName: String) -> CachedAttachment? {
-        path(network: network, containerID: containerID, ifName: ifName).flatMap(DurableFile.read).flatMap(Self.decode)
+        path(network: network, containerID: containerID, ifName: ifName).flatMap(FileIO.readFile).flatMap(Self.decode)
     }
 
     public func remove(network: String, containerID: String, ifName: String) {
@@ -72,7 +72,7 @@ public struct AttachmentStore: Sendable {
         guard SafeName.isValid(network) else { return [] }
         let prefix = network + "_"
         return fileNames(in: attachmentsDirectory).filter { $0.hasPrefix(prefix) && $0.hasSuffix(".json") }.compactMap { name in
-            DurableFile.read(attachmentsDirectory + "/" + name).flatMap(Self.decode)
+            FileIO.readFile(attachmentsDirectory + "/" + name).flatMap(Self.decode)
         }.filter { $0.network == network }
     }
 

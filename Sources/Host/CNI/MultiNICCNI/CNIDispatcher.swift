@@ -54,7 +54,7 @@ public enum CNIProcess {
         signal(SIGPIPE, SIG_IGN)
         let started = InvocationLog.milliseconds()
         let environment = CNIEnvironment(variables: CNIProcessEnvironment.variables(), stdin: CNIProcessEnvironment.standardInput())
-        let handler = makeHandler(environment.variables["MULTINIC_SOCKET"] ?? "/run/multinic/multi-nicd.sock",
+        let handler = makeHandler(environment.variables["MULTINIC_SOCKET"] ?? DaemonAPI.nodeSocket,
                                   environment.variables["MULTINIC_CNI_STATE_DIR"] ?? PendingReleases.defaultCNIStateDirectory)
         let (output, code) = await CNIDispatcher.run(environment, handler: handler)
         if !output.isEmpty { print(output) }

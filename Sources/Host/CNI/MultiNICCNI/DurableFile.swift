@@ -25,11 +25,6 @@ enum DurableFile {
         }
     }
 
-    /// The file's bytes, or nil when it does not exist or cannot be read.
-    static func read(_ path: String) -> [UInt8]? {
-        FileIO.readFile(path)
-    }
-
     /// Removes the file; a file that is already gone is fine.
     static func remove(_ path: String) {
         _ = unlink(path)

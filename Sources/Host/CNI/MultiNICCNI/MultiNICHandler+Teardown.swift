@@ -29,7 +29,7 @@ extension MultiNICHandler {
     public func gc(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
         let config = try MultiNICNetConf(stdin: stdin)
         // The daemon keeps every per-NIC key (`<ifname>-<k>`) of a valid attachment.
-        let valid = try DaemonCalls.garbageCollect(client(config), network: config.name, conf: config.raw)
+        let valid = try DaemonCalls.garbageCollect(client(config), network: config.name, conf: config.extra)
         let store = store(config)
         let validKeys = Set(valid.map { "\($0.containerID)/\($0.ifname)" })
         var perNIC: [ValidAttachment] = []

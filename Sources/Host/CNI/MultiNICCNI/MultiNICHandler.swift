@@ -14,10 +14,7 @@ public struct MultiNICHandler: CNIHandler {
     /// The node-local state directory (from the binary's environment, never from the NetConf).
     public let defaultStateDirectory: String
 
-    /// The daemon's socket on a node.
-    public static let nodeSocket = "/run/multinic/multi-nicd.sock"
-
-    public init(defaultSocket: String = nodeSocket,
+    public init(defaultSocket: String = DaemonAPI.nodeSocket,
                 defaultStateDirectory: String = PendingReleases.defaultCNIStateDirectory) {
         self.defaultSocket = defaultSocket
         self.defaultStateDirectory = defaultStateDirectory

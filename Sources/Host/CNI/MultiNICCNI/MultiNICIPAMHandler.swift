@@ -8,7 +8,7 @@ public struct MultiNICIPAMHandler: CNIHandler {
     /// The `multi-nic` handler on the same node paths (socket and state directory; STATUS is shared).
     let node: MultiNICHandler
 
-    public init(defaultSocket: String = MultiNICHandler.nodeSocket,
+    public init(defaultSocket: String = DaemonAPI.nodeSocket,
                 defaultStateDirectory: String = PendingReleases.defaultCNIStateDirectory) {
         node = MultiNICHandler(defaultSocket: defaultSocket, defaultStateDirectory: defaultStateDirectory)
     }
@@ -27,13 +27,13 @@ public struct MultiNICIPAMHandler: CNIHandler {
             cniVersion = conf.cniVersion
             network = conf.name
             ipam = conf.ipam?.objectValue ?? [:]
-            if let master = conf.raw["master"] {
+            if let master = conf.extra["master"] {
                 guard let name = master.stringValue, !name.isEmpty else {
                     throw CNIError(CNIError.invalidConfig, "network config: master must be a non-empty string")
                 }
                 masters = [name]
             } else {
-                masters = conf.raw["masters"]?.arrayValue?.compactMap(\.stringValue).filter { !$0.isEmpty } ?? []
+                masters = conf.extra["masters"]?.arrayValue?.compactMap(\.stringValue).filter { !$0.isEmpty } ?? []
             }
             prevResult = conf.prevResult
         }
@@ -116,7 +116,7 @@ public struct MultiNICIPAMHandler: CNIHandler {
     /// GC: the daemon releases every address of this network outside the valid attachments.
     public func gc(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
         let config = try Config(stdin)
-        _ = try DaemonCalls.garbageCollect(client(config), network: config.network, conf: (try MultiNICNetConf(stdin: stdin)).raw)
+        _ = try DaemonCalls.garbageCollect(client(config), network: config.network, conf: (try MultiNICNetConf(stdin: stdin)).extra)
     }
 
     /// The same request as a multi-NIC NetConf (name, version) for the shared STATUS logic.

@@ -33,8 +33,8 @@ public struct MultiNICNetConf: Sendable, Hashable {
     /// The delegates' cniVersion: the `plugin` section's own (upstream's rule), else the NetConf's. Lets a 1.1.0
     /// NetConf drive plugins that speak 1.0.0.
     public var delegateVersion: String { plugin["cniVersion"]?.stringValue ?? cniVersion }
-    /// The whole document, for delegation of non-multi-NIC IPAM.
-    public var raw: [String: JSONValue] { nad.json.objectValue ?? [:] }
+    /// Keys of the document this type does not model (`master`, `masters`, `cni.dev/valid-attachments`, …).
+    public var extra: [String: JSONValue] { nad.extra }
 
     /// Parses stdin; errors are CNI error 6 (not JSON) or 7 (invalid config) naming the field.
     public init(stdin: [UInt8]) throws(CNIError) {

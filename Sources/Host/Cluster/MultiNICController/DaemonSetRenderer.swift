@@ -30,7 +30,7 @@ public enum DaemonSetRenderer {
             "args": .array(["--port", String(daemon.port), "--bind", "$(HOST_IP)",
                             "--token-review-user", "system:serviceaccount:\(namespace):\(operatorServiceAccount)",
                             "--tls-cert", tlsDirectory + "/tls.crt", "--tls-key", tlsDirectory + "/tls.key",
-                            "--socket", "/run/multinic/multi-nicd.sock", "--state-dir", "/var/lib/multinic",
+                            "--socket", DaemonAPI.nodeSocket, "--state-dir", "/var/lib/multinic",
                             "--ippool-mirror", "kubernetes"].map(JSONValue.string)),
             "env": .array(env),
             "ports": .array([.object(["name": .string("daemon"), "containerPort": .integer(Int64(daemon.port))])]),

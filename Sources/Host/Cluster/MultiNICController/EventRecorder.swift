@@ -7,7 +7,7 @@ import MultiNICCore
 
 /// Writes Kubernetes Events (`v1 Event`) about MultiNIC's objects, so `kubectl describe multinicnetwork/x` shows what
 /// happened. Reconcilers record an event only when something changes (a condition flips), so each is a new object
-/// named after its object, reason and time, as client-go names them. Failing to write one never fails a reconcile
+/// named after its object and the time, as client-go names them. Failing to write one never fails a reconcile
 /// (it is logged).
 public struct EventRecorder: Sendable {
     /// `Normal` or `Warning`.
@@ -50,7 +50,8 @@ public struct EventRecorder: Sendable {
         var involved: [String: JSONValue] = ["apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(name)]
         if let uid { involved["uid"] = .string(uid) }
         if let objectNamespace { involved["namespace"] = .string(objectNamespace) }
-        let digest = String(Self.fnv1a("\(kind)/\(name)/\(uid ?? "")/\(reason)/\(now.timeIntervalSince1970)"), radix: 16)
+        // As client-go names events: the object's name and the time in nanoseconds, in hex.
+        let digest = String(UInt64(max(now.timeIntervalSince1970, 0) * 1e9), radix: 16)
         return .object([
             "apiVersion": .string("v1"), "kind": .string("Event"),
             "metadata": .object(["name": .string("\(name).\(digest)"), "namespace": .string(namespace)]),
@@ -60,10 +61,5 @@ public struct EventRecorder: Sendable {
             "reportingComponent": .string(component),
             "firstTimestamp": .string(stamp), "lastTimestamp": .string(stamp), "count": .integer(1),
         ])
-    }
-
-    /// A stable 64-bit hash (Swift's `Hasher` is seeded per process).
-    static func fnv1a(_ text: String) -> UInt64 {
-        text.utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 }

@@ -55,15 +55,9 @@ public struct NetworkReconciler: Reconciler {
         let namespaces = try await store.list(NamespaceSpec.self).map(\.metadata.name)
         let previous = try await store.get(CIDRSpec.self, name: network.name)
         let rendered: RenderedNetwork
-        do throws(RenderError) {
-            // Validated once here; everything below reads the typed network.
-            let validated: ValidatedNetwork
-            do {
-                validated = try NetworkValidator.check(network)
-            } catch {
-                throw RenderError.invalidNetwork(error.report.errors)
-            }
-            rendered = try renderer.render(validated, hosts: hosts, clusterNamespaces: namespaces, previousCIDR: previous?.spec)
+        do {
+            // Validated once, inside the renderer; everything after it reads the typed network.
+            rendered = try renderer.render(network, hosts: hosts, clusterNamespaces: namespaces, previousCIDR: previous?.spec)
         } catch {
             if case .invalidNetwork = error {
                 try await writeStatus(network, failure: .invalid(error.description), message: error.description,

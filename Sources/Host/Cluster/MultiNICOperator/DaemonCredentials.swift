@@ -37,9 +37,6 @@ public actor ServiceAccountTokens: DaemonCredentials {
         self.lifetimeSeconds = max(600, lifetimeSeconds)
     }
 
-    /// The audience a daemon on `node` accepts.
-    public static func audience(node: String) -> String { DaemonAudience.of(node: node) }
-
     struct TokenRequest: Codable {
         struct Spec: Codable {
             var audiences: [String]
@@ -59,7 +56,7 @@ public actor ServiceAccountTokens: DaemonCredentials {
 
     public func token(for node: String) async throws(FleetError) -> String? {
         if let entry = cached[node], entry.renewAt > Date() { return entry.token }
-        let request = TokenRequest(spec: .init(audiences: [Self.audience(node: node)], expirationSeconds: lifetimeSeconds))
+        let request = TokenRequest(spec: .init(audiences: [DaemonAudience.of(node: node)], expirationSeconds: lifetimeSeconds))
         let path = KubePaths.collection(apiVersion: "v1", plural: "serviceaccounts", namespace: namespace) + "/" + serviceAccount + "/token"
         let issued: TokenRequest.Status
         do {

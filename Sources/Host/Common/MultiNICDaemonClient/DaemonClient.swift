@@ -67,14 +67,8 @@ public struct DaemonClient: Sendable {
     }
 
     /// A client of the daemon's unix socket.
-    public init(socketPath: String = "/run/multinic/multi-nicd.sock", timeoutSeconds: Int = 30) {
+    public init(socketPath: String = DaemonAPI.nodeSocket, timeoutSeconds: Int = 30) {
         self.init(endpoint: .unix(path: socketPath), timeoutSeconds: timeoutSeconds)
-    }
-
-    /// The socket path of a unix endpoint (empty for TCP).
-    public var socketPath: String {
-        if case .unix(let path) = endpoint { return path }
-        return ""
     }
 
     /// POSTs `body` to `path` and decodes the answer.

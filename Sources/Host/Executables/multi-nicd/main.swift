@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import MultiNICCore
 import MultiNICDaemon
 
 /// `multi-nicd`: the node daemon. Flags override the environment (K8S_NODENAME, DAEMON_PORT, RT_TABLE_PATH).
@@ -14,7 +15,7 @@ struct MultiNICd: AsyncParsableCommand {
     @Option(help: "Open connections each listener (unix socket, TCP) accepts; more wait in the backlog.") var maxConnections = 256
     @Option(help: "Seconds a connection may go without a complete request head, or idle between requests.") var idleTimeout = 15
     @Option(help: "Seconds a request body may take to arrive.") var bodyTimeout = 10
-    @Option(help: "Unix socket for the CNI binary.") var socket = "/run/multinic/multi-nicd.sock"
+    @Option(help: "Unix socket for the CNI binary.") var socket = DaemonAPI.nodeSocket
     @Option(help: "File with the one bearer token TCP clients must send (the lab, a standalone daemon).") var tokenFile: String?
     @Option(help: "Authenticate TCP clients by TokenReview: accept this user's service-account tokens issued for the audience multi-nicd:<node> (repeatable).")
     var tokenReviewUser: [String] = []

@@ -29,8 +29,6 @@ public struct StaticTokenAuthenticator: DaemonAuthenticator {
 /// Answers are cached (accepted ones for `cacheSeconds`, refused ones briefly) in a bounded table, and reviews are
 /// rate-limited, so a flood of made-up tokens costs the API server at most `reviewsPerSecond` calls.
 public actor TokenReviewAuthenticator: DaemonAuthenticator {
-    /// The audience a token for `node` carries (the operator asks for the same).
-    public static func audience(node: String) -> String { DaemonAudience.of(node: node) }
 
     let client: KubeClient
     let audience: String

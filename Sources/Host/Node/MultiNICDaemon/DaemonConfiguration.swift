@@ -53,7 +53,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var maxBodyBytes: Int = 16 << 20
 
     public init(nodeName: String = ProcessInfo.processInfo.environment["K8S_NODENAME"] ?? ProcessInfo.processInfo.hostName,
-                port: Int = 11000, bindAddress: String = "0.0.0.0", socketPath: String = "/run/multinic/multi-nicd.sock",
+                port: Int = 11000, bindAddress: String = "0.0.0.0", socketPath: String = DaemonAPI.nodeSocket,
                 tokenFile: String? = nil, stateDirectory: String = "/var/lib/multinic", pluginsDirectory: String? = nil,
                 sysfsRoot: String = "/sys", rtTablesPath: String = "/etc/iproute2/rt_tables", virtualKinds: Set<String> = [],
                 quarantineSeconds: Double = 30,

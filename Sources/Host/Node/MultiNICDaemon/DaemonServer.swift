@@ -84,7 +84,7 @@ public enum DaemonServer {
     static func tcpAccess(_ configuration: DaemonConfiguration, logger: Logger) throws -> DaemonRouter.Access {
         if !configuration.tokenReviewUsers.isEmpty {
             let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
-            let audience = TokenReviewAuthenticator.audience(node: configuration.nodeName)
+            let audience = DaemonAudience.of(node: configuration.nodeName)
             logger.info("TCP callers authenticated by TokenReview", metadata: ["audience": "\(audience)",
                                                                             "users": "\(configuration.tokenReviewUsers)"])
             return .bearer(TokenReviewAuthenticator(client: KubeClient(config: kube, qps: 5, burst: 10), audience: audience,

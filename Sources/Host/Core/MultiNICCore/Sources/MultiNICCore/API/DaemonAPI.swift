@@ -1,6 +1,8 @@
 /// Request and response bodies of the node daemon's HTTP API, shared by the daemon, the CNI binary and the
 /// operator. Paths and field names follow upstream multi-nicd (§3.2); fields added by MultiNIC are optional.
 public enum DaemonAPI {
+    /// The daemon's root-only unix socket on a node (the CNI binaries' default).
+    public static let nodeSocket = "/run/multinic/multi-nicd.sock"
     public static let interfacePath = "/interface"
     public static let selectPath = "/select"
     public static let allocatePath = "/allocate"

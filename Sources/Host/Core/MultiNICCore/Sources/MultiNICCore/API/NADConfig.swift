@@ -9,9 +9,9 @@ public struct NADConfig: Codable, Sendable, Hashable {
     /// `multi-nic`.
     public var type: String
     /// The IPAM section as the network gave it (multi-nic-ipam or any other IPAM's own object).
-    public var ipam: JSONValue?
-    /// The static routes of a multi-nic-ipam section (`ipam.routes`), read once when the config is decoded.
-    public var routes: [IPAMRoute]
+    public let ipam: JSONValue?
+    /// The static routes of a multi-nic-ipam section (`ipam.routes`), read once with `ipam` (so never out of step).
+    public let routes: [IPAMRoute]
     public var dns: DNSConfig?
     /// The main plugin's rendered config (`type`, `mode`, `mtu`, …).
     public var plugin: [String: JSONValue]

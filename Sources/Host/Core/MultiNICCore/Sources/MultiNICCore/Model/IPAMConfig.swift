@@ -11,7 +11,7 @@ public enum IPAMConfig: Sendable, Hashable {
 
     /// Parses the JSON text; the first problem is thrown, naming its field below `spec.ipam`.
     public static func parse(_ text: String) throws(FieldIssue) -> IPAMConfig {
-        let (config, issues) = read(text)
+        let (config, issues, _) = read(text)
         if let first = issues.first { throw first }
         guard let config else { throw FieldIssue("spec.ipam", "is empty") }
         return config
@@ -19,13 +19,8 @@ public enum IPAMConfig: Sendable, Hashable {
 
     /// Reads the JSON text leniently: every problem is reported, fields with problems fall back to their
     /// defaults. The config is `nil` only when the text is not a JSON object with a `type`.
-    public static func read(_ text: String) -> (IPAMConfig?, [FieldIssue]) {
-        let (config, issues, _) = readDocument(text)
-        return (config, issues)
-    }
-
-    /// ``read(_:)`` that also returns the parsed JSON object (what the NAD carries), so the text is parsed once.
-    public static func readDocument(_ text: String) -> (IPAMConfig?, [FieldIssue], JSONValue?) {
+    /// Also returns the parsed JSON object (what the NAD carries), so the text is parsed once.
+    public static func read(_ text: String) -> (IPAMConfig?, [FieldIssue], JSONValue?) {
         let json: JSONValue
         do {
             json = try JSONValue.parse(text)

@@ -40,7 +40,7 @@ public enum NetworkValidator {
         for (index, namespace) in (spec.namespaces ?? []).enumerated() {
             if let problem = NameRules.labelProblem(namespace) { report.error("spec.namespaces[\(index)]", problem) }
         }
-        let (parsed, ipamIssues, ipamJSON) = IPAMConfig.readDocument(spec.ipam)
+        let (parsed, ipamIssues, ipamJSON) = IPAMConfig.read(spec.ipam)
         report.errors += ipamIssues
         guard let ipam = parsed, let ipamJSON else { return (report, nil) }
         var routes: [PodRoute] = []

@@ -8,53 +8,43 @@ public struct ValidatedNetwork: Sendable, Hashable {
     public let subnet: IPNetwork?
     /// The allowed host networks in interface-index order; empty means every discovered network.
     public let masterNets: [IPNetwork]
-    /// `spec.plugin`; its `cniVersion` is one of ``CNIVersion/supported``.
-    public let plugin: PluginSpec
     /// The IPAM section, typed.
     public let ipam: IPAMConfig
     /// The IPAM section as the JSON object the NAD carries.
     public let ipamJSON: JSONValue
-    /// l2 when the IPAM section does not say.
-    public let vlanMode: VLANMode
     /// `spec.ipam.routes`, typed (multi-nic-ipam only).
     public let routes: [PodRoute]
-    /// `nil` means strategy `none`.
-    public let attachPolicy: AttachPolicySpec?
-    /// Target namespaces; empty means every namespace.
-    public let namespaces: [String]
-    /// True when one IPAM call returns an address per NIC (multi-nic-ipam, or the explicit flag).
-    public let usesMultiNICIPAM: Bool
     /// Non-blocking issues found on the way.
     public let warnings: [FieldIssue]
 
     /// The network's name.
     public var name: String { resource.metadata.name }
+    /// `spec.plugin`; its `cniVersion` is one of ``CNIVersion/supported``.
+    public var plugin: PluginSpec { resource.spec.plugin }
     /// The CNI version the NAD and the pod results use.
     public var cniVersion: String { plugin.cniVersion }
+    /// `nil` means strategy `none`.
+    public var attachPolicy: AttachPolicySpec? { resource.spec.attachPolicy }
+    /// Target namespaces; empty means every namespace.
+    public var namespaces: [String] { resource.spec.namespaces ?? [] }
     /// The multi-nic-ipam config, or `nil` for a passthrough IPAM.
     public var multiNICIPAM: MultiNICIPAMConfig? {
         if case .multiNIC(let config) = ipam { return config }
         return nil
     }
+    /// l2 when the IPAM section does not say (and for any other IPAM).
+    public var vlanMode: VLANMode { multiNICIPAM?.vlanMode ?? .l2 }
+    /// True when one IPAM call returns an address per NIC: the explicit flag, else whether the IPAM is multi-nic-ipam.
+    public var usesMultiNICIPAM: Bool { resource.spec.multiNICIPAM ?? (multiNICIPAM != nil) }
 
     init(resource: MultiNicNetwork, subnet: IPNetwork?, masterNets: [IPNetwork], ipam: IPAMConfig, ipamJSON: JSONValue,
          routes: [PodRoute], warnings: [FieldIssue]) {
-        self.ipamJSON = ipamJSON
         self.resource = resource
         self.subnet = subnet
         self.masterNets = masterNets
-        self.plugin = resource.spec.plugin
         self.ipam = ipam
-        if case .multiNIC(let config) = ipam {
-            vlanMode = config.vlanMode ?? .l2
-            usesMultiNICIPAM = resource.spec.multiNICIPAM ?? true
-        } else {
-            vlanMode = .l2
-            usesMultiNICIPAM = resource.spec.multiNICIPAM ?? false
-        }
+        self.ipamJSON = ipamJSON
         self.routes = routes
-        self.attachPolicy = resource.spec.attachPolicy
-        self.namespaces = resource.spec.namespaces ?? []
         self.warnings = warnings
     }
 }
@@ -80,9 +70,6 @@ public struct PodRoute: Codable, Sendable, Hashable, CustomStringConvertible {
         self.destination = destination
         self.gateway = gateway
     }
-
-    /// The wire form `{dst, gw}`.
-    public var wire: IPAMRoute { IPAMRoute(dst: destination.description, gw: gateway?.description) }
 
     /// The typed form of a wire route; `nil` when a field is not an address.
     public init?(_ wire: IPAMRoute) {
