@@ -79,3 +79,37 @@ import Testing
         #expect(events.contains { $0.type == "Warning" && $0.reason == "InvalidNetwork" }, "\(events)")
     }
 }
+
+/// The Event as the API defines it (`io.k8s.api.core.v1.Event`): only its fields, of their types.
+@Suite struct EventObjectTests {
+    @Test func theEventHasOnlyTheAPIsFieldsOfTheirTypes() throws {
+        let now = Date(timeIntervalSince1970: 1_796_000_000.25)
+        let event = try #require(EventRecorder.event(
+            apiVersion: "net.cogadvisor.io/v1", kind: "MultiNicNetwork", name: "multi-nic-sample", uid: "u-1",
+            objectNamespace: nil, namespace: "default", type: .warning, reason: "RouteFailed",
+            message: String(repeating: "x", count: 2000), component: "multi-nic-operator", now: now).objectValue)
+        let eventFields: Set<String> = ["apiVersion", "kind", "metadata", "involvedObject", "reason", "message", "type", "source",
+                                        "reportingComponent", "reportingInstance", "firstTimestamp", "lastTimestamp", "count",
+                                        "eventTime", "series", "action", "related"]
+        #expect(Set(event.keys).isSubset(of: eventFields), "\(event.keys)")
+        #expect(event["apiVersion"] == .string("v1") && event["kind"] == .string("Event"))
+        let involved = try #require(event["involvedObject"]?.objectValue)
+        #expect(Set(involved.keys).isSubset(of: ["apiVersion", "kind", "name", "namespace", "uid", "resourceVersion", "fieldPath"]))
+        #expect(involved["namespace"] == nil, "a cluster-scoped object has no namespace")
+        let name = try #require(event["metadata"]?.objectValue?["name"]?.stringValue)
+        #expect(NameRules.subdomainProblem(name) == nil && name.hasPrefix("multi-nic-sample."), "\(name)")
+        #expect(event["type"] == .string("Warning") && event["count"] == .integer(1))
+        #expect((event["message"]?.stringValue?.count ?? 0) <= 1024, "messages are bounded")
+        for key in ["firstTimestamp", "lastTimestamp"] {
+            let stamp = try #require(event[key]?.stringValue)
+            #expect(stamp.hasSuffix("Z") && (try? Date(stamp, strategy: .iso8601)) != nil, "RFC 3339: \(stamp)")
+        }
+        let later = EventRecorder.event(apiVersion: "net.cogadvisor.io/v1", kind: "MultiNicNetwork", name: "multi-nic-sample",
+                                        uid: "u-1", objectNamespace: nil, namespace: "default", type: .normal, reason: "R",
+                                        message: "", component: "c", now: now.addingTimeInterval(0.001))
+        #expect(later.objectValue?["metadata"]?.objectValue?["name"]?.stringValue != name, "a later event is a new object")
+        let namespaced = EventRecorder.event(apiVersion: "v1", kind: "Pod", name: "p", uid: nil, objectNamespace: "team",
+                                             namespace: "team", type: .normal, reason: "R", message: "", component: "c", now: now)
+        #expect(namespaced.objectValue?["involvedObject"]?.objectValue?["namespace"] == .string("team"))
+    }
+}

@@ -41,8 +41,8 @@ public struct EventRecorder: Sendable {
         }
     }
 
-    /// The Event object, pure.
-    static func event(apiVersion: String, kind: String, name: String, uid: String?, objectNamespace: String?,
+    /// The Event object, pure (`io.k8s.api.core.v1.Event`).
+    public static func event(apiVersion: String, kind: String, name: String, uid: String?, objectNamespace: String?,
                       namespace: String, type: Kind,
                       reason: String, message: String, component: String, now: Date) -> JSONValue {
         let stamp = now.formatted(.iso8601)
