@@ -74,7 +74,7 @@ import Testing
             let evilState = directory + "/evil-state"
             let ownState = directory + "/state"
             let record = CachedAttachment(network: "net", containerID: "c1", ifName: "net1", nics: [
-                AttachedNIC(master: "eth1", ifName: "net1-0", address: "10.0.0.2/24",
+                AttachedNIC(master: "eth1", ifName: "net1-0", address: IPNetwork("10.0.0.2/24"),
                             delegate: .object(["type": .string("../evil.sh"), "cniVersion": .string("1.0.0"), "name": .string("net")]))])
             // The report's attack: a record under a state directory the NetConf names, and one in the node's own.
             try AttachmentStore(directory: evilState).save(record)

@@ -14,7 +14,7 @@ import Testing
 
     @Test func attachmentRecordsRoundTripPerNetworkAndAreRemoved() throws {
         try withStore { store, directory in
-            let nic = AttachedNIC(master: "eth1", ifName: "net1-0", address: "192.168.0.1/18", delegate: .object(["type": .string("macvlan")]))
+            let nic = AttachedNIC(master: "eth1", ifName: "net1-0", address: IPNetwork("192.168.0.1/18"), delegate: .object(["type": .string("macvlan")]))
             let first = CachedAttachment(network: "net", containerID: "c1", ifName: "net1", nics: [nic])
             try store.save(first)
             try store.save(CachedAttachment(network: "net", containerID: "c2", ifName: "net1", nics: []))

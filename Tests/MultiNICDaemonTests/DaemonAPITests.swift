@@ -84,7 +84,7 @@ import Testing
             _ = try await call(client, .put, "/pools", Self.pools)
             #expect(try await call(client, .post, "/allocate", "{not json") == (400, #"{"error":"request body: not valid JSON"}"#))
             #expect(try await call(client, .post, "/allocate", #"{"pod":"p","namespace":"n","host":"h"}"#)
-                == (400, #"{"error":"request body: def is required"}"#))
+                == (400, #"{"error":"request body: def: is required"}"#))
             #expect(try await call(client, .post, "/allocate", #"{"pod":"p","namespace":"n","host":"h","def":"net","masters":[]}"#)
                 == (400, #"{"error":"masters: at least one host NIC is required"}"#))
             let unknown = try await call(client, .post, "/allocate", #"{"pod":"p","namespace":"n","host":"h","def":"other","masters":["eth1"]}"#)

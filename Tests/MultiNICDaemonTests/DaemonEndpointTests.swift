@@ -109,11 +109,11 @@ import Testing
             let snapshot = try JSONDecoder().decode(PodLeaseSnapshot.self, from: Data(body.utf8))
             #expect(snapshot.pods.map(\.uid).sorted() == ["u1", "u2"] && snapshot.pods.allSatisfy { $0.addresses.count == 2 })
 
-            let stale = PodReleaseRequest(snapshotTakenAt: snapshot.takenAt - DaemonAPI.sweepWindowSeconds - 1, podUIDs: ["u1"])
-            await #expect(throws: DaemonError.self) { _ = try await services.releasePods(stale) }
+            let stale = snapshot.takenAt - DaemonAPI.sweepWindowSeconds - 1
+            await #expect(throws: DaemonError.self) { _ = try await services.releasePods(["u1"], snapshotTakenAt: stale) }
             #expect(services.ipam.current.leases.count == 4, "a decision on an old snapshot releases nothing")
 
-            let released = try await services.releasePods(PodReleaseRequest(snapshotTakenAt: snapshot.takenAt, podUIDs: ["u1", ""]))
+            let released = try await services.releasePods(["u1", ""], snapshotTakenAt: snapshot.takenAt)
             #expect(released.count == 2)
             #expect(Set(services.ipam.current.leases.values.map(\.pod.uid)) == ["u2"], "only the named pod's leases went")
         }

@@ -15,7 +15,7 @@ enum DaemonCalls {
             valid.append(ValidAttachment(containerID: container, ifname: ifName))
         }
         do {
-            _ = try client.post(DaemonAPI.gcPath, GCRequest(network: network, validAttachments: valid), as: [IPAllocation].self)
+            _ = try client.garbageCollect(GCRequest(network: network, validAttachments: valid))
         } catch {
             throw error.cniError
         }
@@ -27,12 +27,11 @@ enum DaemonCalls {
                                 arguments: CNIArguments) throws(CNIError) -> [String] {
         let held: [IPAllocation]
         do {
-            held = try client.post(DaemonAPI.leasesPath, LeaseQuery(network: network, containerID: arguments.containerID,
-                                                                   ifName: arguments.ifName), as: [IPAllocation].self)
+            held = try client.leases(LeaseQuery(network: network, containerID: arguments.containerID, ifName: arguments.ifName))
         } catch {
             throw error.cniError
         }
-        let addresses = Set(held.map(\.ip))
-        return expected.ips.filter { !addresses.contains($0.address.address.description) }.map(\.address.description)
+        let addresses = Set(held.compactMap { $0.podAddress?.address })
+        return expected.ips.filter { !addresses.contains($0.address.address) }.map(\.address.description)
     }
 }

@@ -46,7 +46,7 @@ extension MultiNICHandler {
         let config = try MultiNICNetConf(stdin: stdin)
         let status: DaemonStatus
         do {
-            status = try client(config).get(DaemonAPI.statusPath, as: DaemonStatus.self)
+            status = try client(config).status()
         } catch {
             throw CNIError(CNIError.notAvailable, "multi-nicd is not available", details: error.description)
         }

@@ -52,23 +52,23 @@ public struct MultiNICHandler: CNIHandler {
                              target: podArgs.target, class: podArgs.deviceClass),
             routes: config.multiNICIPAM && !config.routes.isEmpty ? config.routes : nil,
             delegatedIPAM: config.multiNICIPAM ? nil : config.ipam)
-        let attached: AttachResponse
+        let nics: [AttachedNIC]
         do {
-            attached = try client(config).post(DaemonAPI.attachPath, request, as: AttachResponse.self)
+            nics = try client(config).attach(request)
         } catch {
             throw error.cniError
         }
         let runner = DelegateRunner(searchPath: arguments.path)
         var created: [AttachedNIC] = []
         do {
-            guard !attached.nics.isEmpty else {
+            guard !nics.isEmpty else {
                 throw CNIError(CNIError.invalidConfig, "multi-nicd selected no NIC for network \(config.name)")
             }
             // Recorded before the first delegate runs: a DEL after a crash here still knows what to undo.
             try store(config).save(CachedAttachment(network: config.name, containerID: arguments.containerID,
-                                                    ifName: arguments.ifName, nics: attached.nics))
+                                                    ifName: arguments.ifName, nics: nics))
             var result = CNIResult()
-            for nic in attached.nics {
+            for nic in nics {
                 guard let delegate = nic.delegate, let type = delegate.objectValue?["type"]?.stringValue else {
                     throw CNIError(CNIError.invalidConfig, "no delegate config for \(nic.ifName) on \(nic.master)")
                 }
@@ -82,7 +82,7 @@ public struct MultiNICHandler: CNIHandler {
                 }
                 result.append(nicResult)
             }
-            result.routes += try PodNamespace.installRoutes(arguments.netns, nics: attached.nics)
+            result.routes += try PodNamespace.installRoutes(arguments.netns, nics: nics)
             // The network's DNS (`spec.plugin.dns`): the delegates get static IPAM without it, the pod gets it here.
             if let dns = config.nad.dns, dns != DNSConfig() { result.dns = try? JSONValue.reencode(dns) }
             return result.json(version: config.cniVersion).description
@@ -109,7 +109,7 @@ public struct MultiNICHandler: CNIHandler {
     func release(_ arguments: CNIArguments, _ config: MultiNICNetConf) -> [AttachedNIC] {
         let request = Self.detachRequest(arguments, config)
         do {
-            return try client(config).post(DaemonAPI.detachPath, request, as: AttachResponse.self).nics
+            return try client(config).detach(request)
         } catch {
             // The daemon replays the queue when it is back; without multi-NIC IPAM it holds nothing to release.
             if config.multiNICIPAM { try? store(config).queueRelease(request) }

@@ -55,27 +55,27 @@ public struct MultiNICIPAMHandler: CNIHandler {
         let request = AllocateRequest(pod: arguments.args["K8S_POD_NAME"] ?? "", namespace: arguments.args["K8S_POD_NAMESPACE"] ?? "",
                                       host: "", def: config.network, masters: config.masters, containerID: arguments.containerID,
                                       ifNames: Self.ifNames(arguments, masters: config.masters), podUID: arguments.args["K8S_POD_UID"])
+        let routes: [PodRoute]
+        do {
+            routes = try config.ipam["routes"].map { try $0.decode([PodRoute].self) } ?? []
+        } catch {
+            throw CNIError(CNIError.invalidConfig, "network config: ipam.routes: \(DecodingErrorText.describe(error))")
+        }
         let allocations: [IPAllocation]
         do {
-            allocations = try client(config).post(DaemonAPI.allocatePath, request, as: [IPAllocation].self)
+            allocations = try client(config).allocate(request)
         } catch {
             throw error.cniError
         }
         var result = CNIResult(dns: config.ipam["dns"])
         for master in config.masters {
-            guard let allocation = allocations.first(where: { $0.interface == master }),
-                  let address = IPNetwork("\(allocation.ip)/\(allocation.block)") else {
-                _ = try? client(config).post(DaemonAPI.deallocatePath, request, as: [IPAllocation].self)
+            guard let address = allocations.first(where: { $0.interface == master })?.podAddress else {
+                _ = try? client(config).deallocate(request)
                 throw CNIError(CNIError.ioFailure, "multi-nicd returned no address for \(master)")
             }
             result.ips.append(CNIResult.IPConfig(address: address))
         }
-        for route in config.ipam["routes"]?.arrayValue ?? [] {
-            guard let fields = route.objectValue, let dst = fields["dst"]?.stringValue.flatMap({ IPNetwork($0) }) else {
-                throw CNIError(CNIError.invalidConfig, "network config: ipam.routes entries need a dst CIDR")
-            }
-            result.routes.append(CNIResult.Route(dst: dst, gw: fields["gw"]?.stringValue.flatMap { IPAddress($0) }))
-        }
+        result.routes += routes.map { CNIResult.Route(dst: $0.destination, gw: $0.gateway) }
         return result.json(version: config.cniVersion).description
     }
 
@@ -84,7 +84,7 @@ public struct MultiNICIPAMHandler: CNIHandler {
         let request = DetachRequest(containerID: arguments.containerID, network: config.network, ifName: arguments.ifName,
                                     cniVersion: config.cniVersion, plugin: [:])
         do {
-            _ = try client(config).post(DaemonAPI.detachPath, request, as: AttachResponse.self)
+            _ = try client(config).detach(request)
         } catch {
             // DEL never fails: the daemon replays the queued release when it is back.
             try? AttachmentStore(directory: node.defaultStateDirectory).queueRelease(request)

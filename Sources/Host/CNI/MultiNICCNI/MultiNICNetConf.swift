@@ -27,7 +27,7 @@ public struct MultiNICNetConf: Sendable, Hashable {
     public var attachPolicy: AttachPolicySpec? { nad.attachPolicy }
     public var resourceNames: [String] { nad.resourceNames }
     /// `ipam.routes` of a multi-nic-ipam network, for every pod interface.
-    public var routes: [IPAMRoute] { nad.routes }
+    public var routes: [PodRoute] { nad.routes }
     public var runtimeConfig: JSONValue? { nad.extra["runtimeConfig"] }
     public var prevResult: JSONValue? { nad.extra["prevResult"] }
     /// The delegates' cniVersion: the `plugin` section's own (upstream's rule), else the NetConf's. Lets a 1.1.0

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MultiNICCore
 import NIOCore
 
 /// Reads and decodes one JSON request body within a listener's limits: too large is 413, too slow is 408, not JSON
@@ -30,7 +31,10 @@ struct BodyDecoder: Sendable {
         do {
             return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
-            throw DaemonError.badRequest("request body: \(DecodingDescription.describe(error))")
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                throw DaemonError.badRequest("request body: not valid JSON")
+            }
+            throw DaemonError.badRequest("request body: \(DecodingErrorText.issue(error))")
         } catch {
             throw DaemonError.badRequest("request body is not valid JSON")
         }

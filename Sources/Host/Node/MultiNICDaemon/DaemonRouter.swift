@@ -48,41 +48,56 @@ public enum DaemonRouter {
         router.on(RouterPath(DaemonAPI.interfacePath), method: .post) { _, _ in try json(services.interfaces()) }
 
         router.post(RouterPath(DaemonAPI.selectPath)) { request, context in
-            try json(try services.select(try await decode(SelectRequest.self, request, context)))
+            let query = try DaemonWire.query(try await decode(SelectRequest.self, request, context))
+            return try json(DaemonWire.selection(try services.select(query)))
         }
         router.post(RouterPath(DaemonAPI.allocatePath)) { request, context in
-            try json(try await services.allocate(try await decode(AllocateRequest.self, request, context)))
+            let addresses = try DaemonWire.addresses(try await decode(AllocateRequest.self, request, context))
+            return try json(DaemonWire.allocations(try await services.allocate(addresses)))
         }
         router.post(RouterPath(DaemonAPI.deallocatePath)) { request, context in
-            try json(try await services.deallocate(try await decode(AllocateRequest.self, request, context)))
+            let wire = try await decode(AllocateRequest.self, request, context)
+            return try json(DaemonWire.allocations(try await services.release(
+                network: wire.def, containerID: DaemonWire.containerID(wire), ifNames: wire.ifNames ?? [])))
         }
         router.post(RouterPath(DaemonAPI.attachPath)) { request, context in
-            try json(try await services.attach(try await decode(AttachRequest.self, request, context)))
+            let attachment = try DaemonWire.attachment(try await decode(AttachRequest.self, request, context))
+            return try json(AttachResponse(nics: try await services.attach(attachment)))
         }
         router.post(RouterPath(DaemonAPI.detachPath)) { request, context in
-            try json(try await services.detach(try await decode(DetachRequest.self, request, context)))
+            let detachment = DaemonWire.detachment(try await decode(DetachRequest.self, request, context))
+            return try json(AttachResponse(nics: try await services.detach(detachment)))
         }
         router.post(RouterPath(DaemonAPI.leasesPath)) { request, context in
-            try json(services.leases(try await decode(LeaseQuery.self, request, context)))
+            let query = try await decode(LeaseQuery.self, request, context)
+            return try json(DaemonWire.allocations(services.leases(network: query.network, containerID: query.containerID,
+                                                                   attachment: query.ifName)))
         }
         router.get(RouterPath(DaemonAPI.podLeasesPath)) { _, _ in try json(services.podLeases()) }
         router.post(RouterPath(DaemonAPI.releasePodsPath)) { request, context in
-            try json(try await services.releasePods(try await decode(PodReleaseRequest.self, request, context)))
+            let wire = try await decode(PodReleaseRequest.self, request, context)
+            return try json(DaemonWire.allocations(try await services.releasePods(wire.podUIDs, snapshotTakenAt: wire.snapshotTakenAt)))
         }
         router.post(RouterPath(DaemonAPI.gcPath)) { request, context in
-            try json(try await services.garbageCollect(try await decode(GCRequest.self, request, context)))
+            let wire = try await decode(GCRequest.self, request, context)
+            return try json(DaemonWire.allocations(try await services.garbageCollect(network: wire.network,
+                                                                                     valid: DaemonWire.validKeys(wire))))
         }
         router.post(RouterPath(DaemonAPI.addL3Path)) { request, context in
-            try json(services.addL3(try await decode(L3Request.self, request, context)))
+            let wire = try await decode(L3Request.self, request, context)
+            return try l3 { () throws(DaemonError) in
+                let routes = try DaemonWire.networkRoutes(wire)
+                return services.setRoutes(network: routes.name, subnet: routes.subnet, routes: routes.routes)
+            }
         }
         router.post(RouterPath(DaemonAPI.deleteL3Path)) { request, context in
-            try json(services.deleteL3(try await decode(L3Request.self, request, context)))
+            try json(services.deleteRoutes(network: try await decode(L3Request.self, request, context).name))
         }
-        router.post(RouterPath(DaemonAPI.addRoutePath)) { request, context in
-            try json(services.mainTableRoute(try await decode(L3Route.self, request, context), delete: false))
-        }
-        router.post(RouterPath(DaemonAPI.deleteRoutePath)) { request, context in
-            try json(services.mainTableRoute(try await decode(L3Route.self, request, context), delete: true))
+        for (path, delete) in [(DaemonAPI.addRoutePath, false), (DaemonAPI.deleteRoutePath, true)] {
+            router.post(RouterPath(path)) { request, context in
+                let wire = try await decode(L3Route.self, request, context)
+                return try l3 { () throws(DaemonError) in services.mainTableRoute(try DaemonWire.desiredRoute(wire), delete: delete) }
+            }
         }
         router.put(RouterPath(DaemonAPI.poolsPath)) { request, context in
             try await services.setPools(try await decode([IPPool].self, request, context))
@@ -98,6 +113,17 @@ public enum DaemonRouter {
         return router
     }
 
+
+    /// Upstream's route calls answer a bad route as `{success: false, msg}`, not as an HTTP error.
+    static func l3(_ body: () throws(DaemonError) -> L3Response) throws -> Response {
+        let answer: L3Response
+        do throws(DaemonError) {
+            answer = try body()
+        } catch {
+            answer = L3Response(success: false, msg: error.description)
+        }
+        return try json(answer)
+    }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         let encoder = JSONEncoder()
@@ -139,7 +165,9 @@ struct ErrorMiddleware: RouterMiddleware {
     }
 
     static func errorResponse(status: Int, message: String) -> Response {
-        let body = (try? JSONEncoder().encode(DaemonErrorBody(error: message))) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let body = (try? encoder.encode(DaemonErrorBody(error: message))) ?? Data()
         return Response(status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
@@ -159,21 +187,5 @@ struct BearerTokenMiddleware: RouterMiddleware {
             }
         }
         return try await next(request, context)
-    }
-}
-
-/// DecodingError → `field: problem`.
-enum DecodingDescription {
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is required"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "\(path(context.codingPath).isEmpty ? "body" : path(context.codingPath)) has the wrong type"
-        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 }

@@ -1,86 +1,84 @@
 import MultiNICCore
+import MultiNICIPAM
 import MultiNICPluginHost
 
 extension DaemonServices {
-    /// Select + allocate + delegate configs, all or nothing: if a delegate config cannot be built, the addresses are
-    /// released again before the error is returned.
-    public func attach(_ request: AttachRequest) async throws(DaemonError) -> AttachResponse {
-        try checkNamespace(request.namespace, network: request.network)
+    /// Select + allocate + delegate configs, all or nothing: if a delegate config cannot be built or a route has no
+    /// NIC to go on, the addresses are released again before the error is returned.
+    public func attach(_ request: AttachmentRequest) async throws(DaemonError) -> [AttachedNIC] {
+        let query = request.query
+        try checkNamespace(query.pod.namespace, network: query.network)
         let backend = try backend(for: request.plugin)
-        let selection = try select(SelectRequest(
-            pod: request.pod, namespace: request.namespace, host: configuration.nodeName, def: request.network,
-            masterNets: request.masterNets, args: request.args, podUID: request.podUID, attachPolicy: request.attachPolicy,
-            resourceNames: request.resourceNames, gpusPerNUMA: request.gpusPerNUMA))
-        let routes = try podRoutes(request.routes ?? [])
-        let ifNames = selection.masters.indices.map { "\(request.ifName)-\($0)" }
-        let context = (request.network, request.cniVersion, request.plugin)
+        let chosen = try select(query)
+        let ifNames = chosen.indices.map { "\(request.ifName)-\($0)" }
+        let context = DelegateContext(network: query.network, cniVersion: request.cniVersion, plugin: request.plugin)
         if let ipam = request.delegatedIPAM {
             // multiNICIPAM: false — nothing to allocate; each delegate runs the network's own IPAM.
-            let nics = try selection.masters.enumerated().map { (position, master) throws(DaemonError) -> AttachedNIC in
-                let deviceID = position < selection.deviceIDs.count ? selection.deviceIDs[position] : nil
-                let delegate = try delegateConfig(backend, request: context, master: master, deviceID: deviceID,
+            return try chosen.enumerated().map { (position, nic) throws(DaemonError) -> AttachedNIC in
+                let delegate = try delegateConfig(backend, context, master: nic.master, deviceID: nic.deviceID,
                                                   ipam: .delegated(ipam))
-                return AttachedNIC(master: master, deviceID: deviceID, ifName: ifNames[position], address: "", delegate: delegate)
+                return AttachedNIC(master: nic.master, deviceID: nic.deviceID, ifName: ifNames[position], address: nil,
+                                   delegate: delegate)
             }
-            return AttachResponse(nics: nics)
         }
-        let allocate = AllocateRequest(pod: request.pod, namespace: request.namespace, host: configuration.nodeName,
-                                       def: request.network, masters: selection.masters, containerID: request.containerID,
-                                       ifNames: ifNames, podUID: request.podUID)
-        let allocations = try await self.allocate(allocate)
+        let addresses = AddressRequest(network: query.network, pod: query.pod, containerID: request.containerID,
+                                       slots: zip(chosen, ifNames).map { AddressRequest.Slot(master: $0.master, ifName: $1) })
+        let leases = try await allocate(addresses)
         do throws(DaemonError) {
-            let nics = try allocations.enumerated().map { (position, allocation) throws(DaemonError) -> AttachedNIC in
-                let deviceID = position < selection.deviceIDs.count ? selection.deviceIDs[position] : nil
-                let address = "\(allocation.ip)/\(allocation.block)"
-                let block = try network(address)
+            let nics = try zip(chosen, leases).enumerated().map { (position, pair) throws(DaemonError) -> AttachedNIC in
+                let (nic, lease) = pair
+                let address = lease.podAddress
                 // Routes are installed by the caller with a metric per NIC, not by the delegate: the same destination
                 // on two interfaces would otherwise clash ("file exists").
-                let delegate = try delegateConfig(backend, request: context, master: allocation.interface, deviceID: deviceID,
-                                                  ipam: .allocated(block, routes: []))
-                let carried = routes.filter { $0.applies(to: block) }
+                let delegate = try delegateConfig(backend, context, master: lease.interfaceName, deviceID: nic.deviceID,
+                                                  ipam: .allocated(address, routes: []))
+                let carried = request.routes.filter { $0.applies(to: address) }
                     .map { NICRoute(route: $0, metric: PodRoute.metric(position: position)) }
-                return AttachedNIC(master: allocation.interface, deviceID: deviceID, ifName: allocation.ifName ?? ifNames[position],
+                return AttachedNIC(master: lease.interfaceName, deviceID: nic.deviceID, ifName: lease.key.ifName,
                                    address: address, delegate: delegate, routes: carried.isEmpty ? nil : carried)
             }
-            let unreachable = routes.filter { route in !nics.contains { ($0.routes ?? []).contains { $0.route == route } } }
+            let unreachable = request.routes.filter { route in !nics.contains { ($0.routes ?? []).contains { $0.route == route } } }
             if !unreachable.isEmpty {
                 throw .badRequest("route " + unreachable.map(\.description).joined(separator: ", ")
-                    + ": the gateway is on none of the pod's interfaces (" + nics.map(\.address).joined(separator: ", ") + ")")
+                    + ": the gateway is on none of the pod's interfaces ("
+                    + nics.compactMap { $0.address?.description }.joined(separator: ", ") + ")")
             }
-            return AttachResponse(nics: nics)
+            return nics
         } catch {
-            _ = try? await deallocate(allocate)
+            _ = try? await release(network: query.network, containerID: request.containerID, ifNames: ifNames)
             throw error
         }
     }
 
-    /// Releases the container's addresses and returns the NICs to remove, with their delegate configs when the
-    /// backend can rebuild them.
-    public func detach(_ request: DetachRequest) async throws(DaemonError) -> AttachResponse {
+    /// Releases what a detach names and returns the NICs to remove, with their delegate configs when the backend can
+    /// rebuild them.
+    public func detach(_ request: DetachmentRequest) async throws(DaemonError) -> [AttachedNIC] {
         let backend = try? backend(for: request.plugin)
         let released = try await release(request)
-        let nics = released.sorted { ($0.ifName ?? "") < ($1.ifName ?? "") }.map { allocation in
-            let address = "\(allocation.ip)/\(allocation.block)"
-            let delegate = backend.flatMap { backend in
-                IPNetwork(address).flatMap {
-                    try? delegateConfig(backend, request: (request.network, request.cniVersion, request.plugin),
-                                        master: allocation.interface, deviceID: nil, ipam: .allocated($0, routes: []))
-                }
+        let context = DelegateContext(network: request.network, cniVersion: request.cniVersion, plugin: request.plugin)
+        return released.sorted { $0.key.ifName < $1.key.ifName }.map { lease in
+            let delegate = backend.flatMap {
+                try? delegateConfig($0, context, master: lease.interfaceName, deviceID: nil,
+                                    ipam: .allocated(lease.podAddress, routes: []))
             }
-            return AttachedNIC(master: allocation.interface, ifName: allocation.ifName ?? allocation.interface, address: address,
-                               delegate: delegate)
+            return AttachedNIC(master: lease.interfaceName, ifName: lease.key.ifName, address: lease.podAddress, delegate: delegate)
         }
-        return AttachResponse(nics: nics)
     }
 
-    /// Releases what a detach names: one attachment (`ifName` and its per-NIC interfaces), else every address of
+    /// Releases what a detach names: one attachment (`attachment` and its per-NIC interfaces), else every address of
     /// the container on the network.
-    func release(_ request: DetachRequest) async throws(DaemonError) -> [IPAllocation] {
-        if let ifName = request.ifName {
-            return try await release(containerID: request.containerID, network: request.network, attachment: ifName)
+    func release(_ request: DetachmentRequest) async throws(DaemonError) -> [Lease] {
+        if let attachment = request.attachment {
+            return try await release(network: request.network, containerID: request.containerID, attachment: attachment)
         }
-        return try await deallocate(AllocateRequest(pod: "", namespace: "", host: configuration.nodeName,
-                                                    def: request.network, containerID: request.containerID))
+        return try await release(network: request.network, containerID: request.containerID)
+    }
+
+    /// What every delegate config of one attachment shares.
+    private struct DelegateContext {
+        var network: String
+        var cniVersion: String
+        var plugin: [String: JSONValue]
     }
 
     private func backend(for plugin: [String: JSONValue]) throws(DaemonError) -> any MainPlugin {
@@ -92,25 +90,9 @@ extension DaemonServices {
         }
     }
 
-    private func podRoutes(_ wire: [IPAMRoute]) throws(DaemonError) -> [PodRoute] {
-        var routes: [PodRoute] = []
-        for item in wire {
-            guard let route = PodRoute(item) else {
-                throw .badRequest("routes: \(LogText.escaped(item.dst, limit: 64)) is not a CIDR with an optional gateway")
-            }
-            routes.append(route)
-        }
-        return routes
-    }
-
-    private func network(_ address: String) throws(DaemonError) -> IPNetwork {
-        guard let network = IPNetwork(address) else { throw .failure("allocated address \(address) is not a CIDR") }
-        return network
-    }
-
-    private func delegateConfig(_ backend: any MainPlugin, request: (network: String, cniVersion: String, plugin: [String: JSONValue]),
-                                master: String, deviceID: String?, ipam: PodIPAM) throws(DaemonError) -> JSONValue {
-        let attachment = NICAttachment(networkName: request.network, cniVersion: request.cniVersion, plugin: request.plugin,
+    private func delegateConfig(_ backend: any MainPlugin, _ context: DelegateContext, master: String, deviceID: String?,
+                                ipam: PodIPAM) throws(DaemonError) -> JSONValue {
+        let attachment = NICAttachment(networkName: context.network, cniVersion: context.cniVersion, plugin: context.plugin,
                                        master: master, deviceID: deviceID, ipam: ipam)
         do {
             return try backend.delegateConfig(for: attachment)

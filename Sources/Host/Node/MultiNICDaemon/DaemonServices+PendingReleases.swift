@@ -29,7 +29,7 @@ extension DaemonServices {
                 continue
             }
             do {
-                let released = try await release(request)
+                let released = try await release(DaemonWire.detachment(request))
                 try? FileManager.default.removeItem(atPath: path)
                 report.replayed += 1
                 report.released += released.count

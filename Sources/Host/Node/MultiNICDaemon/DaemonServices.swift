@@ -104,77 +104,67 @@ public final class DaemonServices: Sendable {
 
     // MARK: - IPAM
 
-    /// One address per master, all or nothing, durable on return.
-    public func allocate(_ request: AllocateRequest) async throws(DaemonError) -> [IPAllocation] {
-        let masters = request.masters ?? []
-        guard !masters.isEmpty else { throw .badRequest("masters: at least one host NIC is required") }
-        if let ifNames = request.ifNames, ifNames.count != masters.count {
-            throw .badRequest("ifNames: \(ifNames.count) names for \(masters.count) masters")
-        }
-        try checkNamespace(request.namespace, network: request.def)
+    /// One address per slot, all or nothing, durable on return.
+    public func allocate(_ request: AddressRequest) async throws(DaemonError) -> [Lease] {
+        guard !request.slots.isEmpty else { throw .badRequest("masters: at least one host NIC is required") }
+        try checkNamespace(request.pod.namespace, network: request.network)
         var requests: [AllocationRequest] = []
-        for (position, master) in masters.enumerated() {
-            guard let pool = ipam.pools(network: request.def, interfaceName: master).first else {
+        for slot in request.slots {
+            guard let pool = ipam.pools(network: request.network, interfaceName: slot.master).first else {
                 let networks = ipam.networksWithPools()
-                throw .notFound("no IPPool of network \(request.def) on NIC \(master) of \(configuration.nodeName)"
+                throw .notFound("no IPPool of network \(request.network) on NIC \(slot.master) of \(configuration.nodeName)"
                     + " (networks with pools here: \(networks.isEmpty ? "none" : networks.joined(separator: ", ")))")
             }
-            requests.append(AllocationRequest(ifName: request.ifNames?[position] ?? master, pool: pool.name))
+            requests.append(AllocationRequest(ifName: slot.ifName, pool: pool.name))
         }
         let leases: [Lease]
         do {
-            leases = try await ipam.allocate(network: request.def, containerID: Self.containerID(request),
-                                             pod: PodRef(namespace: request.namespace, name: request.pod, uid: request.podUID ?? ""),
+            leases = try await ipam.allocate(network: request.network, containerID: request.containerID, pod: request.pod,
                                              requests: requests)
         } catch {
             throw DaemonError(error)
         }
         metrics.countAllocations(leases.count)
         mirrorChanged(leases)
-        return leases.map(Self.allocation)
+        return leases
     }
 
-    /// Releases the container's addresses on this network (only those of `ifNames` when the request names them).
-    /// Nothing to release is success.
-    public func deallocate(_ request: AllocateRequest) async throws(DaemonError) -> [IPAllocation] {
-        let containerID = Self.containerID(request)
-        let names = request.ifNames ?? []
-        return try await releasing { () async throws(IPAMError) -> [Lease] in
-            guard !names.isEmpty else { return try await self.ipam.release(containerID: containerID, network: request.def) }
+    /// Releases the container's addresses on `network` (only those of `ifNames` when there are any). Nothing to
+    /// release is success.
+    public func release(network: String, containerID: String, ifNames: [String] = []) async throws(DaemonError) -> [Lease] {
+        try await releasing { () async throws(IPAMError) -> [Lease] in
+            guard !ifNames.isEmpty else { return try await self.ipam.release(containerID: containerID, network: network) }
             var released: [Lease] = []
-            for name in names {
-                released += try await self.ipam.release(containerID: containerID, network: request.def, ifName: name)
+            for name in ifNames {
+                released += try await self.ipam.release(containerID: containerID, network: network, ifName: name)
             }
             return released
         }
     }
 
     /// Releases one multi-NIC attachment: the pod interface `attachment` and its per-NIC interfaces.
-    func release(containerID: String, network: String, attachment: String) async throws(DaemonError) -> [IPAllocation] {
+    public func release(network: String, containerID: String, attachment: String) async throws(DaemonError) -> [Lease] {
         try await releasing { () async throws(IPAMError) -> [Lease] in
             try await self.ipam.release(containerID: containerID, network: network, attachment: attachment)
         }
     }
 
     /// Runs a release, then counts it and updates the mirror.
-    private func releasing(_ body: () async throws(IPAMError) -> [Lease]) async throws(DaemonError) -> [IPAllocation] {
+    func releasing(_ body: () async throws(IPAMError) -> [Lease]) async throws(DaemonError) -> [Lease] {
         do {
             let released = try await body()
             metrics.countReleases(released.count)
             mirrorChanged(released)
-            return released.map(Self.allocation)
+            return released
         } catch {
             throw DaemonError(error)
         }
     }
 
     /// CNI GC: releases everything of the network except the valid attachments.
-    public func garbageCollect(_ request: GCRequest) async throws(DaemonError) -> [IPAllocation] {
-        let valid = Set(request.validAttachments.map {
-            AllocationKey(network: request.network, containerID: $0.containerID, ifName: $0.ifname)
-        })
-        return try await releasing { () async throws(IPAMError) -> [Lease] in
-            try await self.ipam.garbageCollect(network: request.network, valid: valid)
+    public func garbageCollect(network: String, valid: Set<AllocationKey>) async throws(DaemonError) -> [Lease] {
+        try await releasing { () async throws(IPAMError) -> [Lease] in
+            try await self.ipam.garbageCollect(network: network, valid: valid)
         }
     }
 
@@ -183,21 +173,12 @@ public final class DaemonServices: Sendable {
         publisher.changed(Set(leases.map(\.pool))) { [ipam] in ipam.current }
     }
 
-    static func containerID(_ request: AllocateRequest) -> String {
-        request.containerID ?? "\(request.namespace)/\(request.pod)"
-    }
-
-    static func allocation(_ lease: Lease) -> IPAllocation {
-        IPAllocation(interface: lease.interfaceName, ip: lease.address.description, block: String(lease.prefixLength),
-                     ifName: lease.key.ifName)
-    }
-
-    /// The leases of a container on a network (of one attachment when the query names the interface).
-    public func leases(_ query: LeaseQuery) -> [IPAllocation] {
+    /// The leases of a container on a network (of one attachment when `attachment` names the pod interface).
+    public func leases(network: String, containerID: String, attachment: String? = nil) -> [Lease] {
         let state = ipam.current
-        let keys = query.ifName.map { state.keys(containerID: query.containerID, network: query.network, attachment: $0) }
-            ?? state.keys(containerID: query.containerID, network: query.network)
-        return keys.compactMap { state.leases[$0] }.map(Self.allocation)
+        let keys = attachment.map { state.keys(containerID: containerID, network: network, attachment: $0) }
+            ?? state.keys(containerID: containerID, network: network)
+        return keys.compactMap { state.leases[$0] }
     }
 
     // MARK: - Status

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import MultiNICCore
+import MultiNICIPAM
 
 extension DaemonServices {
     /// Seconds on the system's monotonic clock: comparable across daemon restarts, immune to wall-clock changes.
@@ -23,21 +24,15 @@ extension DaemonServices {
 
     /// `POST /releasepods`: releases the leases of pods the controller found gone. Refused when the snapshot the
     /// decision rests on is older than ``DaemonAPI/sweepWindowSeconds`` (or from the future: another boot).
-    public func releasePods(_ request: PodReleaseRequest) async throws(DaemonError) -> [IPAllocation] {
-        let age = Self.monotonicSeconds() - request.snapshotTakenAt
+    public func releasePods(_ podUIDs: [String], snapshotTakenAt: Double) async throws(DaemonError) -> [Lease] {
+        let age = Self.monotonicSeconds() - snapshotTakenAt
         // `snapshotTakenAt` is a number from the request: compared as a Double, converted only once known to be small.
         guard age.isFinite, age >= 0, age <= DaemonAPI.sweepWindowSeconds else {
             let shown = CheckedNumber.integer(age, in: -1_000_000_000...1_000_000_000).map { "\($0) s old" } ?? "of no usable age"
             throw .conflict("the lease snapshot is \(shown) (at most \(Int(DaemonAPI.sweepWindowSeconds)) s): take a new one")
         }
-        let uids = Set(request.podUIDs.filter { !$0.isEmpty })
+        let uids = Set(podUIDs.filter { !$0.isEmpty })
         guard !uids.isEmpty else { return [] }
-        do {
-            let released = try await ipam.release(podUIDs: uids)
-            metrics.countReleases(released.count)
-            return released.map(Self.allocation)
-        } catch {
-            throw DaemonError(error)
-        }
+        return try await releasing { () async throws(IPAMError) -> [Lease] in try await self.ipam.release(podUIDs: uids) }
     }
 }

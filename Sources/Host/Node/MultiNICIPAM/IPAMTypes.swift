@@ -104,6 +104,9 @@ public struct Lease: Codable, Sendable, Hashable {
         self.address = address
         self.prefixLength = prefixLength
     }
+
+    /// The pod's address with its interface block's prefix (`192.168.0.65/18`).
+    public var podAddress: IPNetwork { IPNetwork(address: address, prefixLength: prefixLength) }
 }
 
 /// One interface of a multi-NIC allocation request.

@@ -84,7 +84,7 @@ enum LabTopology {
         host.daemonPID = process.processIdentifier
         let client = DaemonClient(socketPath: host.socket, timeoutSeconds: 2)
         for _ in 0..<300 {
-            if (try? client.get(DaemonAPI.statusPath, as: DaemonStatus.self)) != nil { return }
+            if (try? client.status()) != nil { return }
             guard process.isRunning else { break }
             usleep(20_000)
         }

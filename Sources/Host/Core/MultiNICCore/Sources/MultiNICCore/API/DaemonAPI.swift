@@ -129,6 +129,13 @@ public struct IPAllocation: Codable, Sendable, Hashable {
         self.block = block
         self.ifName = ifName
     }
+
+    /// `ip/block` typed; `nil` when the answer is malformed (a prefix outside the address family's range included).
+    public var podAddress: IPNetwork? {
+        guard let address = IPAddress(ip), block.utf8.count <= 3, let prefix = Int(block),
+              (0...(address.family == .v4 ? 32 : 128)).contains(prefix) else { return nil }
+        return IPNetwork(address: address, prefixLength: prefix)
+    }
 }
 
 /// `POST /addl3` and `/deletel3`.
@@ -255,7 +262,7 @@ public struct AttachRequest: Codable, Sendable, Hashable {
     public var resourceNames: [String]?
     public var args: SelectArgs?
     /// The network's static pod routes (`spec.ipam.routes`); each NIC gets those it can carry (``PodRoute``).
-    public var routes: [IPAMRoute]?
+    public var routes: [PodRoute]?
     /// The NetConf's own IPAM section for networks with `multiNICIPAM: false`: the daemon then selects NICs without
     /// allocating, and every delegate runs this IPAM itself.
     public var delegatedIPAM: JSONValue?
@@ -265,7 +272,7 @@ public struct AttachRequest: Codable, Sendable, Hashable {
     public init(pod: String, namespace: String, podUID: String? = nil, containerID: String, ifName: String, network: String,
                 cniVersion: String, plugin: [String: JSONValue], masterNets: [String]? = nil,
                 attachPolicy: AttachPolicySpec? = nil, resourceNames: [String]? = nil, args: SelectArgs? = nil,
-                routes: [IPAMRoute]? = nil, delegatedIPAM: JSONValue? = nil, gpusPerNUMA: [String: Int]? = nil) {
+                routes: [PodRoute]? = nil, delegatedIPAM: JSONValue? = nil, gpusPerNUMA: [String: Int]? = nil) {
         self.gpusPerNUMA = gpusPerNUMA
         self.pod = pod
         self.namespace = namespace
@@ -290,14 +297,15 @@ public struct AttachedNIC: Codable, Sendable, Hashable {
     public var deviceID: String?
     /// `net1-0`, `net1-1`, …
     public var ifName: String
-    /// Address with the interface block's prefix, e.g. `192.168.0.65/18`; empty when the delegate's own IPAM assigns it.
-    public var address: String
+    /// The pod's address with the interface block's prefix, e.g. `192.168.0.65/18`; `nil` when the delegate's own
+    /// IPAM assigns it. On the wire a string (empty for none).
+    public var address: IPNetwork?
     /// The delegate CNI config; absent on detach when the backend cannot rebuild it (the link is then removed by name).
     public var delegate: JSONValue?
     /// The static routes this interface carries in the pod, with their metric (``PodRoute/metric(position:)``).
     public var routes: [NICRoute]?
 
-    public init(master: String, deviceID: String? = nil, ifName: String, address: String, delegate: JSONValue?,
+    public init(master: String, deviceID: String? = nil, ifName: String, address: IPNetwork?, delegate: JSONValue?,
                 routes: [NICRoute]? = nil) {
         self.routes = routes
         self.master = master
@@ -305,6 +313,38 @@ public struct AttachedNIC: Codable, Sendable, Hashable {
         self.ifName = ifName
         self.address = address
         self.delegate = delegate
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case master, deviceID, ifName, address, delegate, routes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        master = try container.decode(String.self, forKey: .master)
+        deviceID = try container.decodeIfPresent(String.self, forKey: .deviceID)
+        ifName = try container.decode(String.self, forKey: .ifName)
+        let text = try container.decodeIfPresent(String.self, forKey: .address) ?? ""
+        if text.isEmpty {
+            address = nil
+        } else {
+            guard let network = IPNetwork(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .address, in: container, debugDescription: "not an address/prefix")
+            }
+            address = network
+        }
+        delegate = try container.decodeIfPresent(JSONValue.self, forKey: .delegate)
+        routes = try container.decodeIfPresent([NICRoute].self, forKey: .routes)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(master, forKey: .master)
+        try container.encodeIfPresent(deviceID, forKey: .deviceID)
+        try container.encode(ifName, forKey: .ifName)
+        try container.encode(address?.description ?? "", forKey: .address)
+        try container.encodeIfPresent(delegate, forKey: .delegate)
+        try container.encodeIfPresent(routes, forKey: .routes)
     }
 }
 

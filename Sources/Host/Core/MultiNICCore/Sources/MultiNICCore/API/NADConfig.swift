@@ -11,7 +11,7 @@ public struct NADConfig: Codable, Sendable, Hashable {
     /// The IPAM section as the network gave it (multi-nic-ipam or any other IPAM's own object).
     public let ipam: JSONValue?
     /// The static routes of a multi-nic-ipam section (`ipam.routes`), read once with `ipam` (so never out of step).
-    public let routes: [IPAMRoute]
+    public let routes: [PodRoute]
     public var dns: DNSConfig?
     /// The main plugin's rendered config (`type`, `mode`, `mtu`, …).
     public var plugin: [String: JSONValue]
@@ -124,20 +124,20 @@ public struct NADConfig: Codable, Sendable, Hashable {
     }
 
     /// `ipam.routes` of a multi-nic-ipam section; other IPAMs apply their own routes.
-    private static func routes(in ipam: JSONValue?) throws(FieldIssue) -> [IPAMRoute] {
+    private static func routes(in ipam: JSONValue?) throws(FieldIssue) -> [PodRoute] {
         guard let object = ipam?.objectValue, object["type"]?.stringValue == IPAMConfig.multiNICType else { return [] }
         guard let items = object["routes"], items != .null else { return [] }
         guard let list = items.arrayValue else { throw FieldIssue("ipam.routes", "must be a list of {dst, gw}") }
-        var routes: [IPAMRoute] = []
+        var routes: [PodRoute] = []
         for (index, item) in list.enumerated() {
             let fields = JSONFields(object: item.objectValue ?? [:], prefix: "ipam.routes[\(index)].")
             guard let dst = try fields.string("dst") else { throw FieldIssue("ipam.routes[\(index)].dst", "is required") }
             let gw = try fields.string("gw")
-            guard PodRoute(IPAMRoute(dst: dst, gw: gw)) != nil else {
+            guard let route = PodRoute(dst: dst, gw: gw) else {
                 throw FieldIssue("ipam.routes[\(index)]", "\(LogText.escaped(dst, limit: 64)) via \(LogText.escaped(gw ?? "-", limit: 64))"
                     + " is not a CIDR and an optional gateway address")
             }
-            routes.append(IPAMRoute(dst: dst, gw: gw))
+            routes.append(route)
         }
         return routes
     }

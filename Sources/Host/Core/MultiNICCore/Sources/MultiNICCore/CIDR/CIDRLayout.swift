@@ -65,13 +65,7 @@ public struct CIDRLayout: Sendable, Hashable {
             excludes = []
             issues.append(issue)
         }
-        if hostBlock < 0 || hostBlock > NetworkLimits.maxHostBlock {
-            issues.append(FieldIssue("spec.ipam.hostBlock", "must be from 0 to \(NetworkLimits.maxHostBlock)"))
-        }
-        if interfaceBlock < 0 || interfaceBlock > NetworkLimits.maxInterfaceBlock {
-            issues.append(
-                FieldIssue("spec.ipam.interfaceBlock", "must be from 0 to \(NetworkLimits.maxInterfaceBlock)"))
-        }
+        issues += NetworkLimits.blockIssues(hostBlock: hostBlock, interfaceBlock: interfaceBlock)
         guard issues.isEmpty else { throw .invalidNetwork(issues) }
     }
 
@@ -94,4 +88,16 @@ public enum NetworkLimits {
     public static let maxInterfaceBlock = 16
     /// Fewest address bits a pod block must keep (network + broadcast + at least two pods for IPv4).
     public static let minPodBits = 2
+
+    /// The one range rule for the block sizes: an issue per block size out of range.
+    public static func blockIssues(hostBlock: Int, interfaceBlock: Int) -> [FieldIssue] {
+        var issues: [FieldIssue] = []
+        if !(0...maxHostBlock).contains(hostBlock) {
+            issues.append(FieldIssue("spec.ipam.hostBlock", "\(hostBlock) is out of range 0…\(maxHostBlock)"))
+        }
+        if !(0...maxInterfaceBlock).contains(interfaceBlock) {
+            issues.append(FieldIssue("spec.ipam.interfaceBlock", "\(interfaceBlock) is out of range 0…\(maxInterfaceBlock)"))
+        }
+        return issues
+    }
 }

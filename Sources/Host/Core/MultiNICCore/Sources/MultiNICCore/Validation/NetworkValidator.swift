@@ -149,20 +149,13 @@ public enum NetworkValidator {
                     + MultiNICIPAMConfig.knownKeys.joined(separator: ", ") + ")")
             }
         }
-        let hostBlockOK = (0...NetworkLimits.maxHostBlock).contains(config.hostBlock)
-        let interfaceBlockOK = (0...NetworkLimits.maxInterfaceBlock).contains(config.interfaceBlock)
-        if !hostBlockOK {
-            report.error("spec.ipam.hostBlock", "\(config.hostBlock) is out of range 0…\(NetworkLimits.maxHostBlock)")
-        }
-        if !interfaceBlockOK {
-            report.error("spec.ipam.interfaceBlock",
-                         "\(config.interfaceBlock) is out of range 0…\(NetworkLimits.maxInterfaceBlock)")
-        }
+        let blockIssues = NetworkLimits.blockIssues(hostBlock: config.hostBlock, interfaceBlock: config.interfaceBlock)
+        for issue in blockIssues { report.error(issue.path, issue.message) }
         let excludes = checkExcludes(config.excludeCIDRs, subnet: subnet, into: &report)
         if let port = config.daemonPort, !(1...65535).contains(port) {
             report.error("spec.ipam.daemonPort", "\(port) is not a TCP port (1…65535)")
         }
-        guard let subnet, hostBlockOK, interfaceBlockOK else { return }
+        guard let subnet, blockIssues.isEmpty else { return }
         checkBitBudget(subnet: subnet, config: config, into: &report)
         if config.hostBlock == 0 {
             report.error("spec.ipam.hostBlock", "0 gives every host the same pod block of the subnet, so hosts would"

@@ -60,7 +60,8 @@ public struct ValidationFailure: Error, Sendable, Hashable, CustomStringConverti
     public var description: String { report.errors.map(\.description).joined(separator: "\n") }
 }
 
-/// A static pod route of `spec.ipam.routes`, typed.
+/// A static pod route of `spec.ipam.routes`, typed. On the wire it is CNI's `{"dst": CIDR, "gw": address}`; decoding
+/// checks both fields, so a route that decodes is usable.
 public struct PodRoute: Codable, Sendable, Hashable, CustomStringConvertible {
     public var destination: IPNetwork
     /// The next hop; `nil` for a route through the interface itself.
@@ -71,17 +72,40 @@ public struct PodRoute: Codable, Sendable, Hashable, CustomStringConvertible {
         self.gateway = gateway
     }
 
-    /// The typed form of a wire route; `nil` when a field is not an address.
-    public init?(_ wire: IPAMRoute) {
-        guard let destination = IPNetwork(wire.dst) else { return nil }
+    /// The typed form of CNI's `dst` and `gw` strings (an empty `gw` is none); `nil` when a field is not an address.
+    public init?(dst: String, gw: String?) {
+        guard let destination = IPNetwork(dst) else { return nil }
         let gateway: IPAddress?
-        if let text = wire.gw, !text.isEmpty {
-            guard let address = IPAddress(text) else { return nil }
+        if let gw, !gw.isEmpty {
+            guard let address = IPAddress(gw) else { return nil }
             gateway = address
         } else {
             gateway = nil
         }
         self.init(destination: destination.normalized, gateway: gateway)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case dst, gw
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let dst = try container.decode(String.self, forKey: .dst)
+        let gw = try container.decodeIfPresent(String.self, forKey: .gw)
+        guard IPNetwork(dst) != nil else {
+            throw DecodingError.dataCorruptedError(forKey: .dst, in: container, debugDescription: "not a CIDR")
+        }
+        guard let route = PodRoute(dst: dst, gw: gw) else {
+            throw DecodingError.dataCorruptedError(forKey: .gw, in: container, debugDescription: "not an IP address")
+        }
+        self = route
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(destination.description, forKey: .dst)
+        try container.encodeIfPresent(gateway?.description, forKey: .gw)
     }
 
     public var description: String { "\(destination)" + (gateway.map { " via \($0)" } ?? "") }
