@@ -1,11 +1,11 @@
 # The seed's targets. IMAGE_REGISTRY and VERSION are settable: make docker-build IMAGE_REGISTRY=ghcr.io/me VERSION=v0.1
 IMAGE_REGISTRY ?= ghcr.io/multinic
-VERSION ?= latest
+VERSION ?= v2.0.0
 OPERATOR_IMAGE := $(IMAGE_REGISTRY)/multi-nic-cni-operator:$(VERSION)
 DAEMON_IMAGE := $(IMAGE_REGISTRY)/multi-nicd:$(VERSION)
 NAMESPACE := multi-nic-cni-operator
 
-.PHONY: build test lab docker-build docker-push deploy undeploy operator-secret daemon-secret bundle concheck clean-concheck
+.PHONY: build test lab docker-build docker-push deploy undeploy operator-secret bundle concheck clean-concheck
 
 build:
 	bash .ci/build-plugins release >/dev/null && bash .ci/build-cni release >/dev/null
@@ -24,14 +24,17 @@ docker-push:
 	docker push $(OPERATOR_IMAGE)
 	docker push $(DAEMON_IMAGE)
 
-# Installs CRDs, RBAC, the operator and the default Config (whose daemon image follows IMAGE_REGISTRY/VERSION).
-deploy: daemon-secret
-	cd deploy && kubectl kustomize . \
-	  | sed -e 's#ghcr.io/multinic/multi-nic-cni-operator:latest#$(OPERATOR_IMAGE)#' -e 's#ghcr.io/multinic/multi-nicd:latest#$(DAEMON_IMAGE)#' \
-	  | kubectl apply -f -
+# Installs CRDs, RBAC and the operator, waits for the CRDs, then the default Config (whose daemon image follows
+# IMAGE_REGISTRY/VERSION): a custom resource cannot be applied in the same request as its CRD on a fresh cluster.
+deploy:
+	kubectl kustomize deploy \
+	  | sed -e 's#ghcr.io/multinic/multi-nic-cni-operator:v2.0.0#$(OPERATOR_IMAGE)#' | kubectl apply -f -
+	kubectl wait --for=condition=Established --timeout=60s -f deploy/crd/
+	kubectl kustomize deploy/config | sed -e 's#ghcr.io/multinic/multi-nicd:v2.0.0#$(DAEMON_IMAGE)#' | kubectl apply -f -
 
 undeploy:
 	kubectl delete multinicnetworks --all --ignore-not-found
+	kubectl kustomize deploy/config | kubectl delete --ignore-not-found -f -
 	kubectl kustomize deploy | kubectl delete --ignore-not-found -f -
 
 # Pull secret for private registries: make operator-secret DOCKER_CONFIG_JSON=~/.docker/config.json
@@ -40,19 +43,14 @@ operator-secret:
 	kubectl -n $(NAMESPACE) create secret generic multi-nic-cni-operator-pull --type=kubernetes.io/dockerconfigjson \
 	  --from-file=.dockerconfigjson=$(DOCKER_CONFIG_JSON) --dry-run=client -o yaml | kubectl apply -f -
 
-# The bearer token daemons require on TCP (the operator and the daemons mount it); kept when it exists.
-daemon-secret:
-	kubectl create namespace $(NAMESPACE) --dry-run=client -o yaml | kubectl apply -f -
-	kubectl -n $(NAMESPACE) get secret multi-nicd-token >/dev/null 2>&1 || \
-	  kubectl -n $(NAMESPACE) create secret generic multi-nicd-token --from-literal=token=$$(openssl rand -hex 32)
-
 # One YAML with everything `deploy` applies, for air-gapped installs.
 bundle:
-	cd deploy && kubectl kustomize . > ../multi-nic-cni-bundle.yaml
+	kubectl kustomize deploy > multi-nic-cni-bundle.yaml
+	kubectl kustomize deploy/config > multi-nic-cni-config.yaml
 
 # The connection check as a Job (connection-check/concheck.yaml): waits for it (up to 3000 s), then prints the table.
 concheck:
-	sed 's#ghcr.io/multinic/multi-nic-cni-operator:latest#$(OPERATOR_IMAGE)#' connection-check/concheck.yaml | kubectl create -f -
+	sed 's#ghcr.io/multinic/multi-nic-cni-operator:v2.0.0#$(OPERATOR_IMAGE)#' connection-check/concheck.yaml | kubectl create -f -
 	kubectl -n default wait --for=condition=complete --timeout=3000s job/multi-nic-concheck || true
 	kubectl -n default logs job/multi-nic-concheck
 

@@ -120,19 +120,20 @@ import Testing
 
 /// The Config CR becomes the daemon DaemonSet.
 @Suite struct DaemonSetRendererTests {
-    @Test func theDefaultConfigRendersAPrivilegedHostNetworkDaemonSet() async throws {
+    @Test func theDefaultConfigRendersAHostNetworkDaemonSetWithNetAdminOnly() async throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("deploy/operator/config.yaml").path
+            .appendingPathComponent("deploy/config/config.yaml").path
         let config = try ControllerHarness.config(path)
         let daemonSet = DaemonSetRenderer.render(config, namespace: "multi-nic-cni-operator")
         let pod = try #require(daemonSet.objectValue?["spec"]?.objectValue?["template"]?.objectValue?["spec"]?.objectValue)
         #expect(pod["hostNetwork"] == .bool(true))
         let container = try #require(pod["containers"]?.arrayValue?.first?.objectValue)
-        #expect(container["image"] == .string("ghcr.io/multinic/multi-nicd:latest"))
-        #expect(container["securityContext"]?.objectValue?["privileged"] == .bool(true))
+        #expect(container["image"] == .string(MultiNICRelease.daemonImage))
+        let security = container["securityContext"]?.objectValue
+        #expect(security?["privileged"] == .bool(false) && security?["capabilities"]?.objectValue?["add"] == .array([.string("NET_ADMIN")]))
         let mounts = container["volumeMounts"]?.arrayValue?.compactMap { $0.objectValue?["mountPath"]?.stringValue } ?? []
-        #expect(["/host/opt/cni/bin", "/host/etc/cni/net.d", "/run/multinic", "/var/lib/multinic", "/opt/rt_tables",
-                 "/var/lib/kubelet/device-plugins", "/etc/multi-nicd/tls"].allSatisfy(mounts.contains), "\(mounts)")
+        #expect(["/host/opt/cni/bin", "/host/etc/cni/net.d", "/run/multinic", "/var/lib/multinic",
+                 "/var/lib/kubelet/device-plugins", "/etc/multi-nicd/tls", "/tmp"].allSatisfy(mounts.contains), "\(mounts)")
         let volumes = pod["volumes"]?.arrayValue ?? []
         let secret = volumes.compactMap { $0.objectValue?["secret"]?.objectValue }.first
         #expect(secret?["secretName"] == .string("multi-nicd-tls") && secret?["defaultMode"] == .integer(0o400), "\(volumes)")

@@ -61,7 +61,7 @@ import Testing
 
     @Test func selectAllocateAndDeallocate() async throws {
         try await withApp { client, services in
-            #expect(try await call(client, .get, "/readyz").status == 503, "not ready without pools")
+            #expect(try await call(client, .get, "/readyz") == (200, "ok: no pools yet"), "ready without pools: a node without networks is normal")
             #expect(try await call(client, .put, "/pools", Self.pools).status == 200)
             #expect(services.ipam.current.pools.count == 2, "the other host's pool is ignored")
             #expect(try await call(client, .get, "/readyz").status == 200)

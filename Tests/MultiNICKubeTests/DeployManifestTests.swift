@@ -74,7 +74,7 @@ import Yams
     @Test func theExamplesAreValidAgainstTheCRDs() throws {
         let schemas = try Self.schemas()
         var checked = 0
-        for file in ["examples/network.yaml", "examples/network-ipv6.yaml", "examples/hosts.yaml", "deploy/operator/config.yaml",
+        for file in ["examples/network.yaml", "examples/network-ipv6.yaml", "examples/hosts.yaml", "deploy/config/config.yaml",
                      "Tests/MultiNICPluginTests/Fixtures/networks.yaml"] {
             for document in try Self.documents(file) {
                 guard let kind = document.objectValue?["kind"]?.stringValue, let schema = schemas[kind] else { continue }
@@ -131,7 +131,11 @@ import Yams
         let (status, output) = try CapturedRun.run(URL(fileURLWithPath: "/usr/bin/kubectl"), ["kustomize", Self.root.appendingPathComponent("deploy").path])
         #expect(status == 0, "\(output)")
         let kinds = output.split(separator: "\n").filter { $0.hasPrefix("kind: ") }.map { String($0.dropFirst(6)) }
-        #expect(kinds.filter { $0 == "CustomResourceDefinition" }.count == 6 && kinds.contains("Deployment") && kinds.contains("Config"))
+        #expect(kinds.filter { $0 == "CustomResourceDefinition" }.count == 6 && kinds.contains("Deployment") && !kinds.contains("Config"),
+                "the Config is applied after its CRD (deploy/config): \(kinds)")
+        let (configStatus, config) = try CapturedRun.run(URL(fileURLWithPath: "/usr/bin/kubectl"),
+                                                         ["kustomize", Self.root.appendingPathComponent("deploy/config").path])
+        #expect(configStatus == 0 && config.contains("kind: Config"), "\(config)")
         #expect(kinds.contains("ValidatingAdmissionPolicy") && kinds.contains("Role") && kinds.contains("RoleBinding"), "\(kinds)")
     }
 }

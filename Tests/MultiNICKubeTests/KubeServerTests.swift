@@ -199,23 +199,6 @@ enum RBACCheck {
         }
         return Permission(group: group, resource: resource + subresource, verb: verb)
     }
-
-    static func granted(role path: String) throws -> Set<Permission> {
-        var result: Set<Permission> = []
-        for document in try DeployManifestTests.documents(path) where document.objectValue?["kind"] == .string("ClusterRole") {
-            for rule in document.objectValue?["rules"]?.arrayValue ?? [] {
-                let fields = rule.objectValue ?? [:]
-                for group in fields["apiGroups"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                    for resource in fields["resources"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                        for verb in fields["verbs"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                            result.insert(Permission(group: group, resource: resource, verb: verb))
-                        }
-                    }
-                }
-            }
-        }
-        return result
-    }
 }
 
 /// Three in-process daemons (eth1, eth2 on 10.0.1/2.0/24).

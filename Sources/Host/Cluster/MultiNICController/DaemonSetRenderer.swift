@@ -1,8 +1,9 @@
 import MultiNICCore
 
-/// Config → the multi-nicd DaemonSet (pure): the configured image and port, host networking, privileged, one host
-/// mount per `mounts` entry, TLS from the operator-managed Secret, TokenReview of the operator's service account,
-/// node selector, tolerations and resources. The daemon image's
+/// Config → the multi-nicd DaemonSet (pure): the configured image and port, host networking, NET_ADMIN (not
+/// privileged, unless the Config says so), one host mount per `mounts` entry, TLS from the operator-managed Secret,
+/// TokenReview of the operator's service account, node selector, tolerations (every taint by default) and resources.
+/// The daemon image's
 /// entrypoint installs `multi-nic` and `multi-nic-ipam` into the host's CNI bin dir (mounted at /host/opt/cni/bin).
 public enum DaemonSetRenderer {
     public static let labels = ["app": "multi-nicd", "app.kubernetes.io/name": "multi-nicd"]
@@ -10,6 +11,18 @@ public enum DaemonSetRenderer {
     public static let tlsSecret = "multi-nicd-tls"
     /// Where the DaemonSet mounts it.
     public static let tlsDirectory = "/etc/multi-nicd/tls"
+
+    /// The container's security context when the Config gives none: routes and rules need NET_ADMIN; root without
+    /// other capabilities installs the CNI binaries into the host's root-owned bin directory.
+    public static let defaultSecurityContext: JSONValue = .object([
+        "privileged": .bool(false), "runAsUser": .integer(0), "allowPrivilegeEscalation": .bool(false),
+        "readOnlyRootFilesystem": .bool(true),
+        "capabilities": .object(["drop": .array([.string("ALL")]), "add": .array([.string("NET_ADMIN")])]),
+        "seccompProfile": .object(["type": .string("RuntimeDefault")]),
+    ])
+
+    /// Tolerations when the Config gives none: every taint (a node that runs pods needs its daemon).
+    public static let defaultTolerations: JSONValue = .array([.object(["operator": .string("Exists")])])
 
     /// `operatorServiceAccount` is the account whose node-audience tokens the daemons accept.
     public static func render(_ config: Config, namespace: String, operatorServiceAccount: String = "multi-nic-cni-operator") -> JSONValue {
@@ -34,9 +47,10 @@ public enum DaemonSetRenderer {
                             "--ippool-mirror", "kubernetes"].map(JSONValue.string)),
             "env": .array(env),
             "ports": .array([.object(["name": .string("daemon"), "containerPort": .integer(Int64(daemon.port))])]),
-            "securityContext": daemon.securityContext ?? .object(["privileged": .bool(true)]),
+            "securityContext": daemon.securityContext ?? defaultSecurityContext,
             "volumeMounts": .array(mounts.map { .object(["name": .string($0.name), "mountPath": .string($0.podpath)]) }
-                + [.object(["name": .string("tls"), "mountPath": .string(tlsDirectory), "readOnly": .bool(true)])]),
+                + [.object(["name": .string("tls"), "mountPath": .string(tlsDirectory), "readOnly": .bool(true)]),
+                   .object(["name": .string("tmp"), "mountPath": .string("/tmp")])]),
             "readinessProbe": .object(["httpGet": .object(["path": .string("/readyz"), "port": .integer(Int64(daemon.port))]),
                                        "periodSeconds": .integer(10)]),
             "livenessProbe": .object(["httpGet": .object(["path": .string("/healthz"), "port": .integer(Int64(daemon.port))]),
@@ -48,17 +62,18 @@ public enum DaemonSetRenderer {
         var pod: [String: JSONValue] = [
             "serviceAccountName": .string("multi-nicd"),
             "hostNetwork": .bool(true),
-            "hostPID": .bool(true),
             "dnsPolicy": .string("ClusterFirstWithHostNet"),
             "priorityClassName": .string("system-node-critical"),
             "containers": .array([.object(container)]),
             "volumes": .array(mounts.map { mount in
-                .object(["name": .string(mount.name), "hostPath": .object(["path": .string(mount.hostpath)])])
+                .object(["name": .string(mount.name), "hostPath": .object(["path": .string(mount.hostpath),
+                                                                          "type": .string("DirectoryOrCreate")])])
             } + [.object(["name": .string("tls"), "secret": .object(["secretName": .string(tlsSecret),
-                                                                    "defaultMode": .integer(0o400)])])]),
+                                                                    "defaultMode": .integer(0o400)])]),
+                 .object(["name": .string("tmp"), "emptyDir": .object(["medium": .string("Memory"), "sizeLimit": .string("16Mi")])])]),
         ]
         if let selector = daemon.nodeSelector { pod["nodeSelector"] = .object(selector.mapValues(JSONValue.string)) }
-        if let tolerations = daemon.tolerations { pod["tolerations"] = tolerations }
+        pod["tolerations"] = daemon.tolerations ?? defaultTolerations
         if let secret = daemon.imagePullSecretName { pod["imagePullSecrets"] = .array([.object(["name": .string(secret)])]) }
         let labelValues = JSONValue.object(labels.mapValues(JSONValue.string))
         var metadata: [String: JSONValue] = ["name": .string(config.metadata.name), "namespace": .string(namespace), "labels": labelValues]
@@ -73,7 +88,10 @@ public enum DaemonSetRenderer {
             "metadata": .object(metadata),
             "spec": .object([
                 "selector": .object(["matchLabels": .object(["app": .string("multi-nicd")])]),
-                "updateStrategy": .object(["type": .string("RollingUpdate")]),
+                // A tenth of the nodes at a time: a daemon restarts in seconds, and a 1000-node rollout one by one
+                // would take hours.
+                "updateStrategy": .object(["type": .string("RollingUpdate"),
+                                           "rollingUpdate": .object(["maxUnavailable": .string("10%")])]),
                 "template": .object(["metadata": .object(["labels": labelValues]), "spec": .object(pod)]),
             ]),
         ])

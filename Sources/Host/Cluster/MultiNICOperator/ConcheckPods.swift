@@ -40,8 +40,13 @@ public enum ConcheckPods {
             ]),
             "spec": .object([
                 "nodeName": .string(host), "restartPolicy": .string("Never"), "terminationGracePeriodSeconds": .integer(1),
+                // The Pod Security "restricted" level: iperf3 needs no privilege (its ports are above 1024).
+                "securityContext": .object(["runAsNonRoot": .bool(true), "runAsUser": .integer(65532),
+                                            "seccompProfile": .object(["type": .string("RuntimeDefault")])]),
                 "containers": .array([.object([
                     "name": .string(role), "image": .string(image), "command": .array(command.map(JSONValue.string)),
+                    "securityContext": .object(["allowPrivilegeEscalation": .bool(false),
+                                                "capabilities": .object(["drop": .array([.string("ALL")])])]),
                 ])]),
             ]),
         ])

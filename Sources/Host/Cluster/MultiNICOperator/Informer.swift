@@ -37,6 +37,11 @@ actor Informer<S: ResourceSpec> {
 
     deinit { loop?.cancel() }
 
+    /// Starts listing and watching (once); readers and watchers start it too.
+    func start() {
+        if loop == nil { loop = Task { await self.run() } }
+    }
+
     /// Waits for the first complete list (starting the informer on first use); throws when the latest attempt failed.
     func ready() async throws(KubeError) {
         if loop == nil { loop = Task { await self.run() } }
@@ -206,24 +211,33 @@ public struct InformerHealth: Sendable, Hashable {
 final class InformerSet: Sendable {
     private let informers: [String: any Sendable]
     private let healthReaders: [@Sendable () async -> InformerHealth]
+    private let starters: [@Sendable () async -> Void]
 
     init(client: KubeClient, kinds: [any ResourceSpec.Type], log: @escaping @Sendable (String) -> Void = { _ in }) {
         var informers: [String: any Sendable] = [:]
         var readers: [@Sendable () async -> InformerHealth] = []
+        var starters: [@Sendable () async -> Void] = []
         for kind in kinds {
-            let (informer, reader) = Self.make(kind, client: client, log: log)
+            let (informer, reader, starter) = Self.make(kind, client: client, log: log)
             informers[kind.kind] = informer
             readers.append(reader)
+            starters.append(starter)
         }
         self.informers = informers
         healthReaders = readers
+        self.starters = starters
     }
 
     private static func make<S: ResourceSpec>(_ type: S.Type, client: KubeClient, log: @escaping @Sendable (String) -> Void)
-        -> (any Sendable, @Sendable () async -> InformerHealth)
+        -> (any Sendable, @Sendable () async -> InformerHealth, @Sendable () async -> Void)
     {
         let informer = Informer<S>(client: client, log: log)
-        return (informer, { await informer.health() })
+        return (informer, { await informer.health() }, { await informer.start() })
+    }
+
+    /// Starts every informer, so each kind is listed (and shows as synced) even before anything reads it.
+    func startAll() async {
+        for starter in starters { await starter() }
     }
 
     /// Every informer's health, by kind.

@@ -28,6 +28,10 @@ public struct KubernetesStore: ResourceStore {
     /// The cached kinds' informers: synced or not, failures so far (for readiness and metrics).
     public func informerHealth() async -> [InformerHealth] { await informers.health() }
 
+    /// Starts every cached kind's informer now (a leader lists every kind at once: a kind nothing has read yet, such
+    /// as IPPools on a cluster without networks, would otherwise never sync and keep readiness down).
+    public func startInformers() async { await informers.startAll() }
+
     /// The informer of `S` once it has listed, or nil when `S` is not cached.
     func synced<S: ResourceSpec>(_ type: S.Type) async throws(StoreError) -> Informer<S>? {
         guard let informer = informers.informer(S.self) else { return nil }

@@ -78,6 +78,7 @@ struct Operator: ParsableCommand {
         let state = OperatorState()
 
         let work: @Sendable () async -> Void = {
+            await store.startInformers()
             await state.setLeading(true)
             logger.info("leading: reconciling")
             let configs = WorkQueue<String>()
@@ -94,17 +95,17 @@ struct Operator: ParsableCommand {
         }
         let probes = Router()
         probes.get("/healthz") { _, _ in "ok" }
-        // Ready when leading (or not electing) and, once leading, every informer has its first list: a kind that never
-        // syncs (an answer the client cannot read, RBAC) shows here and in the log, not as silence.
+        // A standby replica is ready: it serves only its probes, and a rollout (maxSurge 1, maxUnavailable 0) must be
+        // able to count the new replica before the old leader goes. The leader is ready once every informer has its
+        // first list: a kind that never syncs (an answer the client cannot read, RBAC) shows here and in the log.
         probes.get("/readyz") { _, _ in
-            let leading = await state.leading
-            guard leading || !leaderElect else { return Response(status: .serviceUnavailable) }
+            guard await state.leading else { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "standby\n"))) }
             let unsynced = await store.informerHealth().filter { !$0.synced }
-            guard unsynced.isEmpty || !leading else {
+            guard unsynced.isEmpty else {
                 let reasons = unsynced.map { "\($0.kind): \($0.lastFailure ?? "not listed yet")" }.joined(separator: "\n")
                 return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "informers not synced\n" + reasons + "\n")))
             }
-            return Response(status: .ok)
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "leading\n")))
         }
         let metrics = Router()
         metrics.get("/metrics") { _, _ in

@@ -38,9 +38,10 @@ public enum DaemonRouter {
         let decode = BodyDecoder(limits: limits)
 
         router.get("/healthz") { _, _ in plain("ok") }
+        // Ready once serving (its journal is loaded before the listener opens): a node without any network's pools
+        // is a normal state, and a DaemonSet rollout waits on every node for a Ready pod.
         router.get("/readyz") { _, _ in
-            let status = services.status()
-            return status.pools.isEmpty ? plain("no pools yet", status: .serviceUnavailable) : plain("ok")
+            services.status().pools.isEmpty ? plain("ok: no pools yet") : plain("ok")
         }
         router.get("/metrics") { _, _ in plain(services.metricsText(), contentType: "text/plain; version=0.0.4") }
         router.get(RouterPath(DaemonAPI.statusPath)) { _, _ in try json(services.status()) }

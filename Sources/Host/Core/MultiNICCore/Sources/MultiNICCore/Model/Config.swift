@@ -41,6 +41,29 @@ public struct ConfigSpec: ResourceSpec {
         self.contextTimeoutMinutes = contextTimeoutMinutes
         self.logLevel = logLevel
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case cniType, ipamType, daemon, joinPath, getInterfacePath, addRoutePath, deleteRoutePath, urgentReconcileSeconds
+        case normalReconcileMinutes, longReconcileMinutes, contextTimeoutMinutes, logLevel
+    }
+
+    /// Only `daemon` is required (as the CRD says); every other field missing takes the memberwise default.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = ConfigSpec()
+        cniType = try container.decodeIfPresent(String.self, forKey: .cniType) ?? defaults.cniType
+        ipamType = try container.decodeIfPresent(String.self, forKey: .ipamType) ?? defaults.ipamType
+        daemon = try container.decode(DaemonSpec.self, forKey: .daemon)
+        joinPath = try container.decodeIfPresent(String.self, forKey: .joinPath) ?? defaults.joinPath
+        getInterfacePath = try container.decodeIfPresent(String.self, forKey: .getInterfacePath) ?? defaults.getInterfacePath
+        addRoutePath = try container.decodeIfPresent(String.self, forKey: .addRoutePath) ?? defaults.addRoutePath
+        deleteRoutePath = try container.decodeIfPresent(String.self, forKey: .deleteRoutePath) ?? defaults.deleteRoutePath
+        urgentReconcileSeconds = try container.decodeIfPresent(Int.self, forKey: .urgentReconcileSeconds) ?? defaults.urgentReconcileSeconds
+        normalReconcileMinutes = try container.decodeIfPresent(Int.self, forKey: .normalReconcileMinutes) ?? defaults.normalReconcileMinutes
+        longReconcileMinutes = try container.decodeIfPresent(Int.self, forKey: .longReconcileMinutes) ?? defaults.longReconcileMinutes
+        contextTimeoutMinutes = try container.decodeIfPresent(Int.self, forKey: .contextTimeoutMinutes) ?? defaults.contextTimeoutMinutes
+        logLevel = try container.decodeIfPresent(Int.self, forKey: .logLevel) ?? defaults.logLevel
+    }
 }
 
 /// `Config.spec.daemon`: what goes into the daemon DaemonSet. Kubernetes-shaped parts (tolerations,
@@ -58,7 +81,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
     public var securityContext: JSONValue?
     public var mounts: [HostMount]?
 
-    public init(image: String = "multinic/multi-nicd:latest", port: Int = 11000, imagePullPolicy: String? = nil,
+    public init(image: String = MultiNICRelease.daemonImage, port: Int = DaemonSpec.defaultPort, imagePullPolicy: String? = nil,
                 imagePullSecretName: String? = nil, env: [EnvVar]? = nil, envFrom: JSONValue? = nil,
                 nodeSelector: [String: String]? = nil, tolerations: JSONValue? = nil, resources: JSONValue? = nil,
                 securityContext: JSONValue? = nil, mounts: [HostMount]? = nil) {
@@ -75,9 +98,28 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
         self.mounts = mounts
     }
 
+    /// The daemon's TCP port when the Config does not say.
+    public static let defaultPort = 11000
+
     private enum CodingKeys: String, CodingKey {
         case image, port, imagePullPolicy, imagePullSecretName, env, envFrom, nodeSelector, tolerations, resources
         case securityContext, mounts
+    }
+
+    /// Only `image` is required (as the CRD says); `port` defaults to ``defaultPort``.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        image = try container.decode(String.self, forKey: .image)
+        port = try container.decodeIfPresent(Int.self, forKey: .port) ?? Self.defaultPort
+        imagePullPolicy = try container.decodeIfPresent(String.self, forKey: .imagePullPolicy)
+        imagePullSecretName = try container.decodeIfPresent(String.self, forKey: .imagePullSecretName)
+        env = try container.decodeIfPresent([EnvVar].self, forKey: .env)
+        envFrom = try container.decodeIfPresent(JSONValue.self, forKey: .envFrom)
+        nodeSelector = try container.decodeIfPresent([String: String].self, forKey: .nodeSelector)
+        tolerations = try container.decodeIfPresent(JSONValue.self, forKey: .tolerations)
+        resources = try container.decodeIfPresent(JSONValue.self, forKey: .resources)
+        securityContext = try container.decodeIfPresent(JSONValue.self, forKey: .securityContext)
+        mounts = try container.decodeIfPresent([HostMount].self, forKey: .mounts)
     }
 
     public func encode(to encoder: any Encoder) throws {
