@@ -8,7 +8,7 @@ NAMESPACE := multi-nic-cni-operator
 .PHONY: build test lab docker-build docker-push deploy undeploy operator-secret bundle concheck clean-concheck
 
 build:
-	bash .ci/build-plugins release >/dev/null && bash .ci/build-cni release >/dev/null
+	swift build -c release >/dev/null && bash .ci/build-plugins release >/dev/null && bash .ci/build-cni release >/dev/null
 
 test:
 	bash .ci/run

@@ -12,13 +12,14 @@ let package = Package(
         .executable(name: "multi-nic", targets: ["multi-nic"]),
         .executable(name: "multi-nic-ipam", targets: ["multi-nic-ipam"]),
         .executable(name: "multi-nic-operator", targets: ["multi-nic-operator"]),
-        // Host libraries used by bench/.
-        .library(name: "MultiNICIPAM", targets: ["MultiNICIPAM"]),
-        .library(name: "MultiNICNetlink", targets: ["MultiNICNetlink"]),
-        .library(name: "MultiNICCNI", targets: ["MultiNICCNI", "MultiNICDaemonClient"]),
-        .library(name: "MultiNICController", targets: ["MultiNICController", "MultiNICRender", "MultiNICPluginHost"]),
-        .library(name: "MultiNICKube", targets: ["MultiNICKube", "MultiNICOperator"]),
-        .library(name: "MultiNICKubeFake", targets: ["MultiNICKubeFake"]),
+        // Benchmarks (bench/run builds each with --product, in the main build directory).
+        .executable(name: "cidr-bench", targets: ["cidr-bench"]),
+        .executable(name: "route-bench", targets: ["route-bench"]),
+        .executable(name: "daemon-bench", targets: ["daemon-bench"]),
+        .executable(name: "controller-bench", targets: ["controller-bench"]),
+        .executable(name: "kube-bench", targets: ["kube-bench"]),
+        .executable(name: "cni-bench", targets: ["cni-bench"]),
+        .executable(name: "ipam-bench", targets: ["ipam-bench"]),
         // Plugins: one dynamic library each, loaded with dlopen from plugins.d (see .ci/build-plugins).
         .library(name: "multinic-backend-ipvlan", type: .dynamic, targets: ["IPVLANBackend"]),
         .library(name: "multinic-backend-macvlan", type: .dynamic, targets: ["MACVLANBackend"]),
@@ -324,6 +325,27 @@ let package = Package(
             path: "Tests/MultiNICCLITests",
             exclude: ["Golden", "Fixtures"]
         ),
+        // Benchmarks: run by hand or by bench/run, never by the tests.
+        .executableTarget(name: "cidr-bench", dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
+                          path: "bench/Sources/cidr-bench"),
+        .executableTarget(name: "route-bench", dependencies: ["MultiNICNetlink", .product(name: "MultiNICCore", package: "MultiNICCore")],
+                          path: "bench/Sources/route-bench"),
+        .executableTarget(name: "daemon-bench", path: "bench/Sources/daemon-bench"),
+        .target(name: "BenchFleet", dependencies: ["MultiNICController", .product(name: "MultiNICCore", package: "MultiNICCore")],
+                path: "bench/Sources/BenchFleet"),
+        .executableTarget(name: "controller-bench",
+                          dependencies: ["BenchFleet", "MultiNICController", "MultiNICRender", "MultiNICPluginHost",
+                                         .product(name: "MultiNICCore", package: "MultiNICCore")],
+                          path: "bench/Sources/controller-bench"),
+        .executableTarget(name: "kube-bench",
+                          dependencies: ["BenchFleet", "MultiNICController", "MultiNICRender", "MultiNICPluginHost", "MultiNICKube",
+                                         "MultiNICOperator", "MultiNICKubeFake", .product(name: "MultiNICCore", package: "MultiNICCore")],
+                          path: "bench/Sources/kube-bench"),
+        .executableTarget(name: "cni-bench",
+                          dependencies: ["MultiNICCNI", "MultiNICDaemonClient", .product(name: "MultiNICCore", package: "MultiNICCore")],
+                          path: "bench/Sources/cni-bench"),
+        .executableTarget(name: "ipam-bench", dependencies: ["MultiNICIPAM", .product(name: "MultiNICCore", package: "MultiNICCore")],
+                          path: "bench/Sources/ipam-bench"),
     ]
 )
 
