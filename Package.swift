@@ -41,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Prometheus exposition (daemon and operator /metrics), a backend of swift-metrics.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // NIOSSL for the daemon's TLS listener (through HummingbirdTLS); X.509 issuance for the operator's daemon CA.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
@@ -100,6 +102,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/Host/Node/MultiNICDaemon"
         ),
@@ -142,7 +145,8 @@ let package = Package(
             // through the DaemonSet's pods, its credentials, the pod directory of the leak sweep, the cluster concheck.
             name: "MultiNICOperator",
             dependencies: ["MultiNICKube", "MultiNICHTTP", "MultiNICDaemonClient", "MultiNICController",
-                           .product(name: "MultiNICCore", package: "MultiNICCore")],
+                           .product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
             path: "Sources/Host/Cluster/MultiNICOperator"
         ),
         .target(
@@ -264,7 +268,7 @@ let package = Package(
             name: "MultiNICKubeTests",
             dependencies: [
                 "MultiNICKube", "MultiNICOperator", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "MultiNICCLI",
-                "MultiNICCertificates", "MultiNICHTTP", "MultiNICDaemonClient", "multi-nic-operator", "multi-nicd",
+                "MultiNICCertificates", "MultiNICHTTP", "MultiNICDaemonClient", "MultiNICIPAM", "MultiNICNetlink", "multi-nic-operator", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -47,8 +47,8 @@ actor FakePodDirectory: PodDirectory {
         // A new pod took the old one's name: the old UID's leases are leaked.
         await pods.set(namespace: "default", name: "renamed-later", uid: "u9")
         let released = ReleasedLog()
-        let sweep = LeakSweepReconciler(fleet: fleet, pods: pods, period: .seconds(30), onRelease: { node, allocations in
-            await released.add(node, allocations)
+        let sweep = LeakSweepReconciler(fleet: fleet, pods: pods, period: .seconds(30), onOutcome: { node, outcome in
+            await released.add(node, outcome)
         })
         #expect(await sweep.reconcile("n1") == .requeue(after: .seconds(30)))
         let requests = await fleet.releaseRequests["n1"] ?? []
@@ -68,11 +68,16 @@ actor FakePodDirectory: PodDirectory {
         await fleet.hold([holder("gone", uid: "u3")], on: "n1")
         let pods = FakePodDirectory()
         await pods.fail(true)
-        let sweep = LeakSweepReconciler(fleet: fleet, pods: pods, period: .seconds(300))
+        let outcomes = ReleasedLog()
+        let sweep = LeakSweepReconciler(fleet: fleet, pods: pods, period: .seconds(300), onOutcome: { node, outcome in
+            await outcomes.add(node, outcome)
+        })
         #expect(await sweep.reconcile("n1") == .requeue(after: .seconds(120)), "the period is capped at the two-minute window")
         #expect(await fleet.releaseRequests.isEmpty)
         #expect(await sweep.reconcile("no-daemon") == .requeue(after: .seconds(120)))
         #expect(await pods.nodeLists == 0, "a node without lease holders is never listed")
+        #expect(await outcomes.failures == ["n1", "no-daemon"], "each failure is told (the operator counts them for its alert)")
+        #expect(await outcomes.nodes.isEmpty)
     }
 
     @Test func theControllerSweepsEveryNodeAgainAndAgain() async throws {
@@ -107,6 +112,13 @@ actor FakePodDirectory: PodDirectory {
 }
 
 actor ReleasedLog {
+    /// Nodes where addresses were released, and nodes whose sweep failed, in order.
     var nodes: [String] = []
-    func add(_ node: String, _ allocations: [IPAllocation]) { if !allocations.isEmpty { nodes.append(node) } }
+    var failures: [String] = []
+    func add(_ node: String, _ outcome: LeakSweepOutcome) {
+        switch outcome {
+        case .released(let allocations): if !allocations.isEmpty { nodes.append(node) }
+        case .failed: failures.append(node)
+        }
+    }
 }

@@ -4,6 +4,7 @@
 // Usage: cni-bench <CNI bin dir (.ci/build-cni)> <multi-nicd> <plugins dir> [iterations]
 import Foundation
 import MultiNICCNI
+import MultiNICDaemonClient
 import MultiNICCore
 
 let arguments = CommandLine.arguments

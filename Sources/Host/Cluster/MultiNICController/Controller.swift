@@ -21,13 +21,13 @@ public final class MultiNICController: Sendable {
     /// With `pods`, every node's leases are swept every `sweepPeriod` (at most two minutes) for pods that are gone.
     public init(store: any ResourceStore, fleet: any DaemonFleet, renderer: NetworkRenderer, hostPeriod: Duration = .seconds(60),
                 pods: (any PodDirectory)? = nil, sweepPeriod: Duration = .seconds(60),
-                onLeakRelease: @escaping @Sendable (String, [IPAllocation]) async -> Void = { _, _ in }) {
+                onLeakSweep: @escaping @Sendable (String, LeakSweepOutcome) async -> Void = { _, _ in }) {
         self.store = store
         self.fleet = fleet
         self.renderer = renderer
         self.hostPeriod = hostPeriod
         poolPusher = PoolPushReconciler(store: store, fleet: fleet)
-        leakSweep = pods.map { LeakSweepReconciler(fleet: fleet, pods: $0, period: sweepPeriod, onRelease: onLeakRelease) }
+        leakSweep = pods.map { LeakSweepReconciler(fleet: fleet, pods: $0, period: sweepPeriod, onOutcome: onLeakSweep) }
     }
 
     /// Runs until the task is cancelled.

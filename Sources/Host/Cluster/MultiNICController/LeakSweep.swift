@@ -9,6 +9,14 @@ public protocol PodDirectory: Sendable {
     func podUID(namespace: String, name: String) async throws -> String?
 }
 
+/// What one sweep of a node did, for the operator's log and metrics.
+public enum LeakSweepOutcome: Sendable {
+    /// The daemon released these addresses: their pods are gone.
+    case released([IPAllocation])
+    /// The sweep could not finish (the daemon's snapshot, the pod list or the release failed); nothing was released.
+    case failed(String)
+}
+
 /// Finds leases whose pod is gone and has the node's daemon release them: snapshot the daemon's leases, then list
 /// the node's pods, confirm each missing pod by name, and release within ``DaemonAPI/sweepWindowSeconds`` of the
 /// snapshot (the daemon refuses later releases). A pod that exists — by UID, on any node — keeps its addresses; a
@@ -18,20 +26,27 @@ public struct LeakSweepReconciler: Reconciler {
     let pods: any PodDirectory
     /// Time between two sweeps of a node (at most the window, so a leak lives at most about two periods).
     let period: Duration
-    let onRelease: @Sendable (String, [IPAllocation]) async -> Void
+    /// Told every release and every failure (node, outcome); a sweep that finds no leak says nothing.
+    let onOutcome: @Sendable (String, LeakSweepOutcome) async -> Void
 
     public init(fleet: any DaemonFleet, pods: any PodDirectory, period: Duration = .seconds(60),
-                onRelease: @escaping @Sendable (String, [IPAllocation]) async -> Void = { _, _ in }) {
+                onOutcome: @escaping @Sendable (String, LeakSweepOutcome) async -> Void = { _, _ in }) {
         self.fleet = fleet
         self.pods = pods
         self.period = min(period, .seconds(Int(DaemonAPI.sweepWindowSeconds)))
-        self.onRelease = onRelease
+        self.onOutcome = onOutcome
     }
 
     public func reconcile(_ node: String) async -> ReconcileResult {
         let clock = ContinuousClock()
         let started = clock.now
-        guard let snapshot = try? await fleet.podLeases(node: node) else { return .requeue(after: period) }
+        let snapshot: PodLeaseSnapshot
+        do {
+            snapshot = try await fleet.podLeases(node: node)
+        } catch {
+            await onOutcome(node, .failed("lease snapshot: \(error)"))
+            return ReconcileLog.retry("leak sweep of \(node)", error, after: period)
+        }
         let holders = snapshot.pods.filter { !$0.uid.isEmpty }
         guard !holders.isEmpty else { return .requeue(after: period) }
         var gone: [String] = []
@@ -43,13 +58,17 @@ public struct LeakSweepReconciler: Reconciler {
                 if try await pods.podUID(namespace: holder.namespace, name: holder.name) != holder.uid { gone.append(holder.uid) }
             }
         } catch {
+            await onOutcome(node, .failed("pods of the node: \(error)"))
             return ReconcileLog.retry("leak sweep of \(node)", error, after: period)
         }
         // Leave a margin for the daemon's clock: a decision that took too long is dropped, not acted on.
         guard !gone.isEmpty, clock.now - started < .seconds(Int(DaemonAPI.sweepWindowSeconds) / 2) else { return .requeue(after: period) }
-        if let released = try? await fleet.releasePods(node: node, PodReleaseRequest(snapshotTakenAt: snapshot.takenAt, podUIDs: gone)),
-           !released.isEmpty {
-            await onRelease(node, released)
+        do {
+            let released = try await fleet.releasePods(node: node, PodReleaseRequest(snapshotTakenAt: snapshot.takenAt, podUIDs: gone))
+            if !released.isEmpty { await onOutcome(node, .released(released)) }
+        } catch {
+            await onOutcome(node, .failed("release: \(error)"))
+            return ReconcileLog.retry("leak sweep of \(node)", error, after: period)
         }
         return .requeue(after: period)
     }

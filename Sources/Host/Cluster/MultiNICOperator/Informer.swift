@@ -205,6 +205,13 @@ public struct InformerHealth: Sendable, Hashable {
     public var synced: Bool
     public var failures: Int
     public var lastFailure: String?
+
+    public init(kind: String, synced: Bool, failures: Int, lastFailure: String?) {
+        self.kind = kind
+        self.synced = synced
+        self.failures = failures
+        self.lastFailure = lastFailure
+    }
 }
 
 /// The informers of a ``KubernetesStore``, one per kind it was asked to cache.

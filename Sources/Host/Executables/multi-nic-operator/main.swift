@@ -68,12 +68,16 @@ struct Operator: ParsableCommand {
             throw ValidationError("--leak-sweep-period must be 0 to \(Int(DaemonAPI.sweepWindowSeconds)) seconds")
         }
         guard (1...3600).contains(hostPeriod) else { throw ValidationError("--host-period must be 1 to 3600 seconds") }
+        let metrics = OperatorMetrics()
         let controller = MultiNICController(
             store: store, fleet: fleet, renderer: NetworkRenderer(registry: loaded.registry), hostPeriod: .seconds(hostPeriod),
             // Its own client (own rate limit): the background sweep never delays the reconcilers' requests.
             pods: leakSweepPeriod > 0 ? KubePodDirectory(client: KubeClient(config: config, qps: qps, burst: Int(qps * 2))) : nil, sweepPeriod: .seconds(max(1, leakSweepPeriod)),
-            onLeakRelease: { node, released in
-                logger.info("leak sweep on \(node) released \(released.map(\.ip).joined(separator: ", ")) (their pods are gone)")
+            onLeakSweep: { node, outcome in
+                metrics.record(leakSweep: outcome, node: node)
+                if case .released(let released) = outcome {
+                    logger.info("leak sweep on \(node) released \(released.map(\.ip).joined(separator: ", ")) (their pods are gone)")
+                }
             })
         let state = OperatorState()
 
@@ -107,21 +111,12 @@ struct Operator: ParsableCommand {
             }
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "leading\n")))
         }
-        let metrics = Router()
-        metrics.get("/metrics") { _, _ in
-            let leading = await state.leading ? 1 : 0
-            var text = "# TYPE multinic_operator_leading gauge\nmultinic_operator_leading \(leading)\n"
-            let health = await store.informerHealth()
-            text += "# HELP multinic_operator_informer_synced Whether the kind's informer has its first list.\n"
-            text += "# TYPE multinic_operator_informer_synced gauge\n"
-            for informer in health { text += "multinic_operator_informer_synced{kind=\"\(informer.kind)\"} \(informer.synced ? 1 : 0)\n" }
-            text += "# HELP multinic_operator_informer_failures_total Lists and watches of the kind that failed.\n"
-            text += "# TYPE multinic_operator_informer_failures_total counter\n"
-            for informer in health { text += "multinic_operator_informer_failures_total{kind=\"\(informer.kind)\"} \(informer.failures)\n" }
-            return text
+        let metricsRouter = Router()
+        metricsRouter.get("/metrics") { _, _ in
+            metrics.render(leading: await state.leading, informers: await store.informerHealth())
         }
         let servers = [Application(router: probes, configuration: .init(address: .hostname("0.0.0.0", port: healthPort)), logger: logger),
-                       Application(router: metrics, configuration: .init(address: .hostname("0.0.0.0", port: metricsPort)), logger: logger)]
+                       Application(router: metricsRouter, configuration: .init(address: .hostname("0.0.0.0", port: metricsPort)), logger: logger)]
         // SIGTERM/SIGINT: give the leader Lease up (so another replica takes over at once), then end the process.
         // Nothing else needs draining: the reconcilers are level-based. Hummingbird's own signal handling would stop
         // only the probe servers, so it is off.

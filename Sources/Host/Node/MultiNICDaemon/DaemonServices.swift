@@ -11,7 +11,7 @@ import Synchronization
 public final class DaemonServices: Sendable {
     public let configuration: DaemonConfiguration
     public let ipam: IPAMService
-    public let metrics = DaemonMetrics()
+    public let metrics: DaemonMetrics
     let discovery: InterfaceDiscovery
     let routes: RouteKeeper
     let netlink: any RouteNetlink
@@ -27,9 +27,12 @@ public final class DaemonServices: Sendable {
         self.configuration = configuration
         self.netlink = netlink
         self.registry = registry
+        let metrics = DaemonMetrics()
+        self.metrics = metrics
         do {
             ipam = try IPAMService(directory: configuration.stateDirectory + "/ipam",
-                                   quarantineSeconds: configuration.quarantineSeconds)
+                                   quarantineSeconds: configuration.quarantineSeconds,
+                                   onSync: { metrics.observeFsync($0) })
         } catch {
             throw DaemonError(error)
         }
@@ -209,21 +212,21 @@ public final class DaemonServices: Sendable {
     /// `/metrics` text.
     public func metricsText() -> String {
         let status = status()
-        var gauges: [(name: String, help: String, labels: [String: String], value: Double)] = []
+        var samples: [DaemonMetrics.Sample] = []
         for pool in status.pools {
             let labels = ["pool": pool.name, "network": pool.network, "interface": pool.interface]
-            gauges.append(("multinic_pool_addresses_in_use", "Addresses in use per pool.", labels, Double(pool.inUse)))
-            gauges.append(("multinic_pool_addresses_quarantined", "Released addresses still resting per pool.", labels,
-                           Double(pool.quarantined)))
-            gauges.append(("multinic_pool_capacity", "Usable addresses per pool.", labels, Double(pool.capacity) ?? 0))
+            samples.append(.init("multinic_pool_addresses_in_use", "Addresses in use per pool.", labels: labels, value: Double(pool.inUse)))
+            samples.append(.init("multinic_pool_addresses_quarantined", "Released addresses still resting per pool.", labels: labels,
+                                 value: Double(pool.quarantined)))
+            samples.append(.init("multinic_pool_capacity", "Usable addresses per pool.", labels: labels, value: Double(pool.capacity) ?? 0))
         }
         for (network, inSync) in status.routesInSync.sorted(by: { $0.key < $1.key }) {
-            gauges.append(("multinic_routes_in_sync", "1 when a network's routes are converged.", ["network": network],
-                           inSync ? 1 : 0))
+            samples.append(.init("multinic_routes_in_sync", "1 when a network's routes are converged.", labels: ["network": network],
+                                 value: inSync ? 1 : 0))
         }
-        gauges.append(("multinic_journal_fsyncs", "fsyncs of the allocation journal since start.", [:], Double(ipam.syncCount)))
-        gauges.append(("multinic_journal_fsync_seconds", "Seconds spent writing and syncing the journal since start"
-            + " (divide by multinic_journal_fsyncs for the mean latency).", [:], ipam.syncSeconds))
-        return metrics.render(gauges: gauges)
+        samples.append(.init("multinic_journal_fsyncs", "fsyncs of the allocation journal since start.", value: Double(ipam.syncCount)))
+        samples.append(.init("multinic_journal_fsync_seconds", "Seconds spent writing and syncing the journal since start"
+            + " (divide by multinic_journal_fsyncs for the mean latency).", value: ipam.syncSeconds))
+        return metrics.render(samples: samples)
     }
 }

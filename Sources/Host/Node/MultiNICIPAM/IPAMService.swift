@@ -17,9 +17,11 @@ public final class IPAMService: Sendable {
     /// The journal file inside a state directory.
     public static func journalPath(in directory: String) -> String { directory + "/ipam.journal" }
 
-    /// Opens the state directory (creating it), replays the journal, cuts off a torn tail, and compacts.
+    /// Opens the state directory (creating it), replays the journal, cuts off a torn tail, and compacts. `onSync` is
+    /// told how long each journal write and sync took (the daemon's fsync histogram).
     public init(directory: String, quarantineSeconds: Double = 30, compactionThreshold: Int = 8 << 20,
-                clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws(IPAMError) {
+                clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+                onSync: @escaping @Sendable (Duration) -> Void = { _ in }) throws(IPAMError) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
@@ -32,7 +34,7 @@ public final class IPAMService: Sendable {
         var restored = IPAMState(quarantineSeconds: quarantineSeconds)
         for record in records { Self.apply(record, to: &restored) }
         state = Mutex(restored)
-        journal = try JournalWriter(path: path, directory: directory, validLength: validLength)
+        journal = try JournalWriter(path: path, directory: directory, validLength: validLength, onSync: onSync)
         self.clock = clock
         self.compactionThreshold = compactionThreshold
         /// Bytes cut off the end: a write that was torn by a crash and never acknowledged.

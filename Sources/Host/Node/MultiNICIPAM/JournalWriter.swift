@@ -35,10 +35,14 @@ final class JournalWriter: Sendable {
     /// Total time spent writing and syncing, in nanoseconds.
     let syncNanoseconds = Atomic<Int>(0)
 
+    /// Told the duration of every write and sync.
+    private let onSync: @Sendable (Duration) -> Void
+
     /// Opens (creating) the journal for appending; `validLength` bytes are kept, anything after is cut off.
-    init(path: String, directory: String, validLength: Int) throws(IPAMError) {
+    init(path: String, directory: String, validLength: Int, onSync: @escaping @Sendable (Duration) -> Void = { _ in }) throws(IPAMError) {
         self.path = path
         self.directory = directory
+        self.onSync = onSync
         let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .storage("cannot open \(path): \(String(cString: strerror(errno)))") }
         guard ftruncate(descriptor, off_t(validLength)) == 0, lseek(descriptor, off_t(validLength), SEEK_SET) >= 0,
@@ -132,9 +136,11 @@ final class JournalWriter: Sendable {
             let clock = ContinuousClock()
             let started = clock.now
             let outcome = batch.rotate ? rotate(to: batch.bytes) : write(batch.bytes, to: batch.descriptor)
-            let elapsed = (clock.now - started).components
+            let duration = clock.now - started
+            let elapsed = duration.components
             syncNanoseconds.add(Int(elapsed.seconds) * 1_000_000_000 + Int(elapsed.attoseconds / 1_000_000_000), ordering: .relaxed)
             syncCount.add(1, ordering: .relaxed)
+            onSync(duration)
             let ready: [CheckedContinuation<Void, any Error>] = state.withLock { state in
                 switch outcome {
                 case .success(let descriptor):
