@@ -11,6 +11,10 @@ public final class MultiNICController: Sendable {
     public let hosts = WorkQueue<String>()
     public let pools = WorkQueue<String>()
     public let routes = WorkQueue<String>()
+    /// Networks whose IPPool objects are to be written (the background mirror).
+    public let mirror = WorkQueue<String>()
+    /// The pools of every rendered network, pushed to daemons before the mirror writes them.
+    public let desiredPools = DesiredPools()
     /// Nodes whose leases are checked against live pods (only with a pod directory).
     public let leaks = WorkQueue<String>()
     let poolPusher: PoolPushReconciler
@@ -26,29 +30,31 @@ public final class MultiNICController: Sendable {
         self.fleet = fleet
         self.renderer = renderer
         self.hostPeriod = hostPeriod
-        poolPusher = PoolPushReconciler(store: store, fleet: fleet)
+        poolPusher = PoolPushReconciler(store: store, fleet: fleet, desired: desiredPools)
         leakSweep = pods.map { LeakSweepReconciler(fleet: fleet, pods: $0, period: sweepPeriod, onOutcome: onLeakSweep) }
     }
 
     /// Runs until the task is cancelled.
     public func run(workers: Int = 4) async {
         let networkReconciler = NetworkReconciler(
-            store: store, renderer: renderer, fleet: fleet, ledger: ledger,
+            store: store, renderer: renderer, fleet: fleet, ledger: ledger, desiredPools: desiredPools,
             poolsChanged: { [pools] nodes in for node in nodes { await pools.add(node) } },
-            routesChanged: { [routes] nodes in for node in nodes { await routes.add(node) } })
+            routesChanged: { [routes] nodes in for node in nodes { await routes.add(node) } },
+            mirror: { [mirror] network in await mirror.add(network) })
         let routeReconciler = RouteReconciler(store: store, fleet: fleet, ledger: ledger,
                                               statusChanged: { [networks] names in for name in names { await networks.add(name) } })
         var tasks = runWorkers(networkReconciler, queue: networks, workers: workers)
         tasks += runWorkers(HostInterfaceReconciler(store: store, fleet: fleet, period: hostPeriod), queue: hosts, workers: workers)
         tasks += runWorkers(poolPusher, queue: pools, workers: workers)
         tasks += runWorkers(routeReconciler, queue: routes, workers: workers)
+        tasks += runWorkers(IPPoolMirrorReconciler(store: store, desired: desiredPools), queue: mirror, workers: 1)
         if let leakSweep { tasks += runWorkers(leakSweep, queue: leaks, workers: 1) }
         tasks += await watches()
         await seed()
         let running = tasks
         await withTaskCancellationHandler {
             for task in running { await task.value }
-        } onCancel: { [networks, hosts, pools, routes, leaks] in
+        } onCancel: { [networks, hosts, pools, routes, leaks, mirror] in
             for task in running { task.cancel() }
             Task {
                 await networks.shutdown()
@@ -56,6 +62,7 @@ public final class MultiNICController: Sendable {
                 await pools.shutdown()
                 await routes.shutdown()
                 await leaks.shutdown()
+                await mirror.shutdown()
             }
         }
     }
@@ -72,7 +79,7 @@ public final class MultiNICController: Sendable {
 
     /// True when no queue has work waiting or running.
     public func isIdle() async -> Bool {
-        let idle = [await networks.isIdle, await hosts.isIdle, await pools.isIdle, await routes.isIdle]
+        let idle = [await networks.isIdle, await hosts.isIdle, await pools.isIdle, await routes.isIdle, await mirror.isIdle]
         return idle.allSatisfy { $0 }
     }
 

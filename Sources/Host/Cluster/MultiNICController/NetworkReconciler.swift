@@ -2,9 +2,11 @@ import Foundation
 import MultiNICCore
 import MultiNICRender
 
-/// MultiNicNetwork → NADs in every target namespace, the CIDR and its IPPools; the nodes whose pools or routes
-/// changed are handed to the pool and route reconcilers; the status is written only when it changes. Deleting the
-/// network (finalizer) removes everything it created and its routes on every node.
+/// MultiNicNetwork → NADs in every target namespace, the CIDR, and its pools in ``DesiredPools``; the nodes whose pools
+/// or routes changed are handed to the pool and route reconcilers at once, and the IPPool objects to the background
+/// mirror (``IPPoolMirrorReconciler``), so a network is usable on a node before its IPPools are written. The status is
+/// written only when it changes. Deleting the network (finalizer) removes everything it created and its routes on
+/// every node.
 public struct NetworkReconciler: Reconciler {
     public static let finalizer = "net.cogadvisor.io/multinic-cleanup"
 
@@ -14,6 +16,10 @@ public struct NetworkReconciler: Reconciler {
     let ledger: RouteLedger
     /// Nodes whose IPPools changed.
     let poolsChanged: @Sendable (Set<String>) async -> Void
+    /// The pools every rendered network wants (read by the pool pushes and the mirror).
+    let desiredPools: DesiredPools
+    /// A network whose IPPool objects should be written.
+    let mirror: @Sendable (String) async -> Void
     /// Nodes whose routes for this network may have changed.
     let routesChanged: @Sendable (Set<String>) async -> Void
     /// Periodic resync.
@@ -22,9 +28,11 @@ public struct NetworkReconciler: Reconciler {
     let events: EventRecorder
 
     public init(store: any ResourceStore, renderer: NetworkRenderer, fleet: any DaemonFleet, ledger: RouteLedger,
-                resync: Duration = .seconds(600), poolsChanged: @escaping @Sendable (Set<String>) async -> Void,
-                routesChanged: @escaping @Sendable (Set<String>) async -> Void) {
+                resync: Duration = .seconds(600), desiredPools: DesiredPools, poolsChanged: @escaping @Sendable (Set<String>) async -> Void,
+                routesChanged: @escaping @Sendable (Set<String>) async -> Void, mirror: @escaping @Sendable (String) async -> Void) {
         self.store = store
+        self.desiredPools = desiredPools
+        self.mirror = mirror
         self.renderer = renderer
         self.fleet = fleet
         self.ledger = ledger
@@ -80,14 +88,15 @@ public struct NetworkReconciler: Reconciler {
         var changedNodes: Set<String> = []
         if let cidr = rendered.cidr {
             try await store.apply(owned(cidr, by: owner))
-            changedNodes = try await applyPools(rendered.ippools, network: network.name, namespaces: network.spec.namespaces ?? [],
-                                                owner: owner)
+            let pools = rendered.ippools.map { annotated(owned($0, by: owner), namespaces: network.spec.namespaces ?? []) }
+            changedNodes = await desiredPools.set(network: network.name, pools: pools)
             // Routes depend only on the CIDR: push when it changed (the route reconciler also runs at daemon start).
             if RoutePlan.needsRoutes(cidr.spec) && cidr.spec != previous?.spec {
                 await routesChanged(RoutePlan.hosts(cidr.spec).union(previous.map { RoutePlan.hosts($0.spec) } ?? []))
             }
         }
         if !changedNodes.isEmpty { await poolsChanged(changedNodes) }
+        if rendered.cidr != nil { await mirror(network.name) }
         let message = rendered.warnings.joined(separator: "; ")
         let routeStatus = try await writeStatus(network, failure: nil, message: message, cidr: rendered.cidr?.spec, hosts: hosts)
         ReconcileLog.success("network \(network.name)")
@@ -125,34 +134,14 @@ public struct NetworkReconciler: Reconciler {
         }
     }
 
-    /// Writes the pools (keeping the daemons' recorded allocations), deletes pools of hosts that left; returns the
-    /// nodes whose pools changed.
-    /// Each pool carries the network's `spec.namespaces` (``IPPoolSpec/namespacesAnnotation``) so the daemon refuses
+    /// A pool carrying the network's `spec.namespaces` (``IPPoolSpec/namespacesAnnotation``), so the daemon refuses
     /// pods of other namespaces; pools that fail ``PoolBlock``'s checks never get this far (the CIDR engine makes none).
-    private func applyPools(_ desired: [IPPool], network: String, namespaces: [String], owner: OwnerReference)
-        async throws(StoreError) -> Set<String>
-    {
-        let existing = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.networkLabel: network])
-        let byName = Dictionary(existing.map { ($0.metadata.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var changed: Set<String> = []
-        let allowed = namespaces.isEmpty ? nil : namespaces.sorted().joined(separator: ",")
-        for var pool in desired {
-            if let current = byName[pool.metadata.name] { pool.spec.allocations = current.spec.allocations }
-            var annotations = pool.metadata.annotations ?? [:]
-            annotations[IPPoolSpec.namespacesAnnotation] = allowed
-            pool.metadata.annotations = annotations.isEmpty ? nil : annotations
-            let before = byName[pool.metadata.name]
-            let written = try await store.apply(owned(pool, by: owner))
-            if before?.spec != written.spec || IPPoolSpec.namespaces(of: before ?? written) != IPPoolSpec.namespaces(of: written) {
-                changed.insert(pool.spec.hostName)
-            }
-        }
-        let wanted = Set(desired.map(\.metadata.name))
-        for stale in existing where !wanted.contains(stale.metadata.name) {
-            try await store.delete(IPPoolSpec.self, name: stale.metadata.name, namespace: nil)
-            changed.insert(stale.spec.hostName)
-        }
-        return changed
+    private func annotated(_ pool: IPPool, namespaces: [String]) -> IPPool {
+        var pool = pool
+        var annotations = pool.metadata.annotations ?? [:]
+        annotations[IPPoolSpec.namespacesAnnotation] = namespaces.isEmpty ? nil : namespaces.sorted().joined(separator: ",")
+        pool.metadata.annotations = annotations.isEmpty ? nil : annotations
+        return pool
     }
 
     /// Status from what was computed and what the route pushes answered; written only when something but the sync
@@ -206,6 +195,7 @@ public struct NetworkReconciler: Reconciler {
             try await store.delete(NetworkAttachmentDefinitionSpec.self, name: attachment.metadata.name,
                                    namespace: attachment.metadata.namespace)
         }
+        let forgotten = await desiredPools.remove(network: network.name)
         let pools = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.networkLabel: network.name])
         for pool in pools { try await store.delete(IPPoolSpec.self, name: pool.metadata.name, namespace: nil) }
         try await store.delete(CIDRSpec.self, name: network.name, namespace: nil)
@@ -220,7 +210,7 @@ public struct NetworkReconciler: Reconciler {
                 await ledger.forget(network: network.name, node: node)
             }
         }
-        await poolsChanged(Set(pools.map(\.spec.hostName)))
+        await poolsChanged(Set(pools.map(\.spec.hostName)).union(forgotten))
         var finished = network
         finished.metadata.finalizers = (network.metadata.finalizers ?? []).filter { $0 != Self.finalizer }
         _ = try await store.update(finished)

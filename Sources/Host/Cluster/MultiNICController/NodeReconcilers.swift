@@ -38,15 +38,18 @@ public struct HostInterfaceReconciler: Reconciler {
     }
 }
 
-/// Pushes a node's IPPools (of every network) to its daemon, whenever they change or the daemon restarts.
+/// Pushes a node's IPPools (of every network) to its daemon, whenever they change or the daemon restarts: rendered
+/// networks' pools from ``DesiredPools`` (not waiting for the IPPool objects), the others' from the store.
 public struct PoolPushReconciler: Reconciler {
     let store: any ResourceStore
     let fleet: any DaemonFleet
+    let desired: DesiredPools
     let memory = PushMemory<[IPPool]>()
 
-    public init(store: any ResourceStore, fleet: any DaemonFleet) {
+    public init(store: any ResourceStore, fleet: any DaemonFleet, desired: DesiredPools = DesiredPools()) {
         self.store = store
         self.fleet = fleet
+        self.desired = desired
     }
 
     /// Forgets what the node has (its daemon restarted).
@@ -56,8 +59,8 @@ public struct PoolPushReconciler: Reconciler {
         do {
             // A pool the daemon would refuse (written by hand or by another tool) is left out, not pushed: one bad
             // object must not stop the node's other pools.
-            let pools = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.hostLabel: node])
-                .filter { IPPoolSpec.problem(of: $0) == nil }
+            let stored = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.hostLabel: node])
+            let pools = await desired.pools(node: node, stored: stored).filter { IPPoolSpec.problem(of: $0) == nil }
             guard await memory.last(node) != pools else { return .done }
             try await fleet.setPools(node: node, pools)
             await memory.remember(node, pools)

@@ -1,0 +1,81 @@
+import MultiNICCore
+
+/// The IPPools each rendered network wants, in memory: what the pool pushes read, so a node's daemon serves a network
+/// as soon as it is rendered, before (and whether or not) the IPPool objects are written. Networks not rendered since
+/// the operator started are read from the stored IPPools instead.
+public actor DesiredPools {
+    private var byNetwork: [String: [IPPool]] = [:]
+    /// Networks deleted since start: their stored pools are never pushed again.
+    private var removed: Set<String> = []
+
+    public init() {}
+
+    /// Records a network's pools; returns the nodes whose pools of this network changed (every node of the network
+    /// the first time).
+    public func set(network: String, pools: [IPPool]) -> Set<String> {
+        let before = byNetwork[network]
+        byNetwork[network] = pools
+        removed.remove(network)
+        guard let before else { return Set(pools.map(\.spec.hostName)) }
+        let old = Dictionary(before.map { ($0.metadata.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let new = Dictionary(pools.map { ($0.metadata.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var changed: Set<String> = []
+        for (name, pool) in new where old[name] != pool { changed.insert(pool.spec.hostName) }
+        for (name, pool) in old where new[name] == nil { changed.insert(pool.spec.hostName) }
+        return changed
+    }
+
+    /// Forgets a deleted network; returns the nodes it had pools on.
+    public func remove(network: String) -> Set<String> {
+        removed.insert(network)
+        return Set((byNetwork.removeValue(forKey: network) ?? []).map(\.spec.hostName))
+    }
+
+    /// The pools of a rendered network, or nil when it has not been rendered (or was deleted).
+    public func pools(network: String) -> [IPPool]? { byNetwork[network] }
+
+    /// A node's pools of every network: the rendered networks' from memory, the others' from `stored`.
+    public func pools(node: String, stored: [IPPool]) -> [IPPool] {
+        let rendered = byNetwork.values.flatMap { $0 }.filter { $0.spec.hostName == node }
+        let others = stored.filter { byNetwork[$0.spec.netAttachDef] == nil && !removed.contains($0.spec.netAttachDef) }
+        return (rendered + others).sorted { $0.metadata.name < $1.metadata.name }
+    }
+}
+
+/// Writes a network's IPPool objects from ``DesiredPools`` (keeping the allocations the daemons recorded) and deletes
+/// those no longer wanted: a background mirror, off the path that makes a network usable. One worker, so its writes
+/// take their turn in the client's rate limit without holding back status writes or pushes.
+public struct IPPoolMirrorReconciler: Reconciler {
+    let store: any ResourceStore
+    let desired: DesiredPools
+
+    public init(store: any ResourceStore, desired: DesiredPools) {
+        self.store = store
+        self.desired = desired
+    }
+
+    public func reconcile(_ network: String) async -> ReconcileResult {
+        // Not rendered, or deleted: the network reconciler's clean-up owns its pools.
+        guard let wanted = await desired.pools(network: network) else { return .done }
+        do {
+            let existing = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.networkLabel: network])
+            let byName = Dictionary(existing.map { ($0.metadata.name, $0) }, uniquingKeysWith: { first, _ in first })
+            for var pool in wanted {
+                let current = byName[pool.metadata.name]
+                pool.spec.allocations = current?.spec.allocations ?? []
+                if let current, current.spec == pool.spec, current.metadata.annotations == pool.metadata.annotations,
+                   current.metadata.labels == pool.metadata.labels { continue }
+                // The network may have gone while this ran: the clean-up wins (it removed the desired pools first).
+                guard await desired.pools(network: network) != nil else { return .done }
+                _ = try await store.apply(pool)
+            }
+            let names = Set(wanted.map(\.metadata.name))
+            for stale in existing where !names.contains(stale.metadata.name) {
+                try await store.delete(IPPoolSpec.self, name: stale.metadata.name, namespace: nil)
+            }
+            return .done
+        } catch {
+            return ReconcileLog.retry("IPPool mirror of \(network)", error, after: .seconds(5))
+        }
+    }
+}
