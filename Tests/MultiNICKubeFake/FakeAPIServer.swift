@@ -149,6 +149,19 @@ public final class FakeAPIServer: Sendable {
     /// Ends the open watches. The server itself keeps listening on its ephemeral port until the test process exits:
     /// cancelling a Hummingbird server while responses are in flight can drop a response writer unfinished, which
     /// NIO traps on (seen only when the suites run in parallel).
+    /// Writes a kubeconfig for this server (its token, context namespace `namespace`) to `path`, for the programs a
+    /// test runs against it.
+    public func writeKubeconfig(to path: String, namespace: String) throws {
+        try """
+            apiVersion: v1
+            kind: Config
+            current-context: test
+            clusters: [{name: fake, cluster: {server: "\(url)"}}]
+            users: [{name: op, user: {token: \(token ?? "")}}]
+            contexts: [{name: test, context: {cluster: fake, user: op, namespace: \(namespace)}}]
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
     public func stop() {
         closeWatches()
     }

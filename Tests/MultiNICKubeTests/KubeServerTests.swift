@@ -252,15 +252,7 @@ actor SimpleFleet: DaemonFleet {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-operator-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let kubeconfig = """
-            apiVersion: v1
-            kind: Config
-            current-context: test
-            clusters: [{name: fake, cluster: {server: "\(server.url)"}}]
-            users: [{name: op, user: {token: \(server.token ?? "")}}]
-            contexts: [{name: test, context: {cluster: fake, user: op, namespace: ops}}]
-            """
-        try kubeconfig.write(toFile: directory + "/kubeconfig", atomically: true, encoding: .utf8)
+        try server.writeKubeconfig(to: directory + "/kubeconfig", namespace: "ops")
         _ = try await client.create(Config(metadata: ObjectMeta(name: "multi-nicd"), spec: ConfigSpec(daemon: DaemonSpec(image: "example/multi-nicd:1"))))
         _ = try await client.create(ClusterNamespace(metadata: ObjectMeta(name: "default"), spec: NamespaceSpec()))
         _ = try await client.create(MultiNicNetwork(metadata: ObjectMeta(name: "net"), spec: MultiNicNetworkSpec(

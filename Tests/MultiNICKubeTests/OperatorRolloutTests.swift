@@ -50,14 +50,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-rollout-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try """
-            apiVersion: v1
-            kind: Config
-            current-context: test
-            clusters: [{name: fake, cluster: {server: "\(server.url)"}}]
-            users: [{name: op, user: {token: \(server.token ?? "")}}]
-            contexts: [{name: test, context: {cluster: fake, user: op, namespace: ops}}]
-            """.write(toFile: directory + "/kubeconfig", atomically: true, encoding: .utf8)
+        try server.writeKubeconfig(to: directory + "/kubeconfig", namespace: "ops")
         _ = try await client.create(Config(metadata: ObjectMeta(name: "multi-nicd"), spec: ConfigSpec(daemon: DaemonSpec(image: "example/multi-nicd:1"))))
         let plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
         defer { try? FileManager.default.removeItem(atPath: plugins) }

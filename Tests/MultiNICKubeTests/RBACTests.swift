@@ -86,14 +86,7 @@ extension RBACCheck {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-rbac-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try """
-            apiVersion: v1
-            kind: Config
-            current-context: test
-            clusters: [{name: fake, cluster: {server: "\(server.url)"}}]
-            users: [{name: op, user: {token: \(server.token ?? "")}}]
-            contexts: [{name: test, context: {cluster: fake, user: op, namespace: \(namespace)}}]
-            """.write(toFile: directory + "/kubeconfig", atomically: true, encoding: .utf8)
+        try server.writeKubeconfig(to: directory + "/kubeconfig", namespace: namespace)
         // A cluster with one node, its daemon's pod, a workload pod, the Config, and two networks (macvlan, sriov).
         _ = try await client.call("POST", "/api/v1/namespaces/\(namespace)/serviceaccounts", body: Array(
             #"{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"multi-nic-cni-operator"}}"#.utf8))
