@@ -189,6 +189,11 @@ public final class FakeAPIServer: Sendable {
     public func setLog(namespace: String, pod: String, _ text: String) { state.withLock { $0.logs[namespace + "/" + pod] = text } }
 
     /// The stored objects of a collection (`api/v1/pods`, `apis/<group>/<version>/<plural>`), across namespaces.
+    /// How many objects a collection holds (no copy: cheap enough to poll while the server is busy).
+    public func count(_ collection: String) -> Int {
+        state.withLock { state in state.objects.keys.reduce(0) { $0 + ($1.hasPrefix(collection + "|") ? 1 : 0) } }
+    }
+
     public func objects(_ collection: String) -> [JSONValue] {
         state.withLock { state in state.objects.filter { $0.key.hasPrefix(collection + "|") }.sorted { $0.key < $1.key }.map(\.value) }
     }

@@ -5,8 +5,15 @@ import MultiNICCore
 /// the operator started are read from the stored IPPools instead.
 public actor DesiredPools {
     private var byNetwork: [String: [IPPool]] = [:]
+    /// The same pools by node, then network (a node's push reads only its own).
+    private var byNode: [String: [String: [IPPool]]] = [:]
     /// Networks deleted since start: their stored pools are never pushed again.
     private var removed: Set<String> = []
+
+    private func index(network: String, old: [IPPool]?, new: [IPPool]) {
+        for node in Set((old ?? []).map(\.spec.hostName)) { byNode[node]?[network] = nil }
+        for (node, pools) in Dictionary(grouping: new, by: \.spec.hostName) { byNode[node, default: [:]][network] = pools }
+    }
 
     public init() {}
 
@@ -15,6 +22,7 @@ public actor DesiredPools {
     public func set(network: String, pools: [IPPool]) -> Set<String> {
         let before = byNetwork[network]
         byNetwork[network] = pools
+        index(network: network, old: before, new: pools)
         removed.remove(network)
         guard let before else { return Set(pools.map(\.spec.hostName)) }
         let old = Dictionary(before.map { ($0.metadata.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -28,7 +36,9 @@ public actor DesiredPools {
     /// Forgets a deleted network; returns the nodes it had pools on.
     public func remove(network: String) -> Set<String> {
         removed.insert(network)
-        return Set((byNetwork.removeValue(forKey: network) ?? []).map(\.spec.hostName))
+        let old = byNetwork.removeValue(forKey: network) ?? []
+        index(network: network, old: old, new: [])
+        return Set(old.map(\.spec.hostName))
     }
 
     /// The pools of a rendered network, or nil when it has not been rendered (or was deleted).
@@ -36,7 +46,7 @@ public actor DesiredPools {
 
     /// A node's pools of every network: the rendered networks' from memory, the others' from `stored`.
     public func pools(node: String, stored: [IPPool]) -> [IPPool] {
-        let rendered = byNetwork.values.flatMap { $0 }.filter { $0.spec.hostName == node }
+        let rendered = (byNode[node] ?? [:]).values.flatMap { $0 }
         let others = stored.filter { byNetwork[$0.spec.netAttachDef] == nil && !removed.contains($0.spec.netAttachDef) }
         return (rendered + others).sorted { $0.metadata.name < $1.metadata.name }
     }
