@@ -49,8 +49,10 @@ while server.count("apis/\(group)/hostinterfaces") < count { try await Task.slee
 let discovered = clock.now - discoveryStart
 let discoveryRequests = server.log.count - setupRequests
 
+// Enough host bits for every node (10 up to 1024 nodes; 13 for 5000).
+let hostBlock = max(10, Int(ceil(log2(Double(max(count, 1))))))
 let network = MultiNicNetwork(metadata: ObjectMeta(name: "bench"), spec: MultiNicNetworkSpec(
-    subnet: "172.16.0.0/12", ipam: #"{"type":"multi-nic-ipam","hostBlock":10,"interfaceBlock":1,"vlanMode":"l3"}"#,
+    subnet: "172.16.0.0/12", ipam: #"{"type":"multi-nic-ipam","hostBlock":\#(hostBlock),"interfaceBlock":1,"vlanMode":"l3"}"#,
     multiNICIPAM: true, plugin: PluginSpec(cniVersion: "1.0.0", type: "macvlan", args: ["mode": "bridge"]),
     namespaces: ["default"]))
 _ = try await client.create(network)
