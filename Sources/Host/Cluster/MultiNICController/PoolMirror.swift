@@ -74,7 +74,8 @@ public struct IPPoolMirrorReconciler: Reconciler {
                 let current = byName[pool.metadata.name]
                 pool.spec.allocations = current?.spec.allocations ?? []
                 if let current, current.spec == pool.spec, current.metadata.annotations == pool.metadata.annotations,
-                   current.metadata.labels == pool.metadata.labels { continue }
+                   current.metadata.labels == pool.metadata.labels,
+                   current.metadata.ownerReferences == pool.metadata.ownerReferences { continue }
                 // The network may have gone while this ran: the clean-up wins (it removed the desired pools first).
                 guard await desired.pools(network: network) != nil else { return .done }
                 _ = try await store.apply(pool)
