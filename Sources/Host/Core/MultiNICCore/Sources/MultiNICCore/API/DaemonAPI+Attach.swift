@@ -1,0 +1,159 @@
+/// The bodies of MultiNIC's one-round-trip CNI calls: `/attach`, `/detach` and `/leases`.
+
+/// `POST /attach`: everything the CNI binary needs for a multi-NIC ADD in one round trip — the daemon selects the
+/// NICs, allocates one address each, and builds each NIC's delegate config with the network's backend.
+public struct AttachRequest: Codable, Sendable, Hashable {
+    public var pod: String
+    public var namespace: String
+    public var podUID: String?
+    public var containerID: String
+    /// The pod interface base name (`CNI_IFNAME`); NIC k becomes `<ifName>-<k>`.
+    public var ifName: String
+    /// The network (NAD) name.
+    public var network: String
+    /// The cniVersion written into the delegate configs.
+    public var cniVersion: String
+    /// The NAD config's `plugin` section.
+    public var plugin: [String: JSONValue]
+    public var masterNets: [String]?
+    public var attachPolicy: AttachPolicySpec?
+    public var resourceNames: [String]?
+    public var args: SelectArgs?
+    /// The network's static pod routes (`spec.ipam.routes`); each NIC gets those it can carry (``PodRoute``).
+    public var routes: [PodRoute]?
+    /// The NetConf's own IPAM section for networks with `multiNICIPAM: false`: the daemon then selects NICs without
+    /// allocating, and every delegate runs this IPAM itself.
+    public var delegatedIPAM: JSONValue?
+    /// GPUs of the pod per NUMA node (`"0": 2`), for the topology policy; `nil` when the caller does not know.
+    public var gpusPerNUMA: [String: Int]?
+
+    public init(pod: String, namespace: String, podUID: String? = nil, containerID: String, ifName: String, network: String,
+                cniVersion: String, plugin: [String: JSONValue], masterNets: [String]? = nil,
+                attachPolicy: AttachPolicySpec? = nil, resourceNames: [String]? = nil, args: SelectArgs? = nil,
+                routes: [PodRoute]? = nil, delegatedIPAM: JSONValue? = nil, gpusPerNUMA: [String: Int]? = nil) {
+        self.gpusPerNUMA = gpusPerNUMA
+        self.pod = pod
+        self.namespace = namespace
+        self.podUID = podUID
+        self.containerID = containerID
+        self.ifName = ifName
+        self.network = network
+        self.cniVersion = cniVersion
+        self.plugin = plugin
+        self.masterNets = masterNets
+        self.attachPolicy = attachPolicy
+        self.resourceNames = resourceNames
+        self.args = args
+        self.routes = routes
+        self.delegatedIPAM = delegatedIPAM
+    }
+}
+
+/// One pod interface to create (attach) or remove (detach).
+public struct AttachedNIC: Codable, Sendable, Hashable {
+    public var master: String
+    public var deviceID: String?
+    /// `net1-0`, `net1-1`, …
+    public var ifName: String
+    /// The pod's address with the interface block's prefix, e.g. `192.168.0.65/18`; `nil` when the delegate's own
+    /// IPAM assigns it. On the wire a string (empty for none).
+    public var address: IPNetwork?
+    /// The delegate CNI config; absent on detach when the backend cannot rebuild it (the link is then removed by name).
+    public var delegate: JSONValue?
+    /// The static routes this interface carries in the pod, with their metric (``PodRoute/metric(position:)``).
+    public var routes: [NICRoute]?
+
+    public init(master: String, deviceID: String? = nil, ifName: String, address: IPNetwork?, delegate: JSONValue?,
+                routes: [NICRoute]? = nil) {
+        self.routes = routes
+        self.master = master
+        self.deviceID = deviceID
+        self.ifName = ifName
+        self.address = address
+        self.delegate = delegate
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case master, deviceID, ifName, address, delegate, routes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        master = try container.decode(String.self, forKey: .master)
+        deviceID = try container.decodeIfPresent(String.self, forKey: .deviceID)
+        ifName = try container.decode(String.self, forKey: .ifName)
+        let text = try container.decodeIfPresent(String.self, forKey: .address) ?? ""
+        if text.isEmpty {
+            address = nil
+        } else {
+            guard let network = IPNetwork(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .address, in: container, debugDescription: "not an address/prefix")
+            }
+            address = network
+        }
+        delegate = try container.decodeIfPresent(JSONValue.self, forKey: .delegate)
+        routes = try container.decodeIfPresent([NICRoute].self, forKey: .routes)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(master, forKey: .master)
+        try container.encodeIfPresent(deviceID, forKey: .deviceID)
+        try container.encode(ifName, forKey: .ifName)
+        try container.encode(address?.description ?? "", forKey: .address)
+        try container.encodeIfPresent(delegate, forKey: .delegate)
+        try container.encodeIfPresent(routes, forKey: .routes)
+    }
+}
+
+/// `POST /detach`: releases a container's addresses on a network and returns the NICs to remove.
+public struct DetachRequest: Codable, Sendable, Hashable {
+    public var containerID: String
+    public var network: String
+    /// The pod interface (`CNI_IFNAME`): only it and its per-NIC interfaces `<ifName>-<k>` are released. Without
+    /// it, every address of the container on the network is.
+    public var ifName: String?
+    public var cniVersion: String
+    public var plugin: [String: JSONValue]
+
+    public init(containerID: String, network: String, ifName: String? = nil, cniVersion: String, plugin: [String: JSONValue]) {
+        self.containerID = containerID
+        self.network = network
+        self.ifName = ifName
+        self.cniVersion = cniVersion
+        self.plugin = plugin
+    }
+}
+
+/// `POST /leases`: what the daemon holds for a container on a network (one attachment when `ifName` is given:
+/// it and its per-NIC interfaces `<ifName>-<k>`).
+public struct LeaseQuery: Codable, Sendable, Hashable {
+    public var network: String
+    public var containerID: String
+    public var ifName: String?
+
+    public init(network: String, containerID: String, ifName: String? = nil) {
+        self.network = network
+        self.containerID = containerID
+        self.ifName = ifName
+    }
+}
+
+/// The answer of `/attach` and `/detach`.
+public struct AttachResponse: Codable, Sendable, Hashable {
+    public var nics: [AttachedNIC]
+
+    public init(nics: [AttachedNIC]) { self.nics = nics }
+}
+
+/// One static pod route on one pod interface.
+public struct NICRoute: Codable, Sendable, Hashable {
+    public var route: PodRoute
+    /// Lower is preferred: NIC k of a pod uses ``PodRoute/metric(position:)``.
+    public var metric: UInt32
+
+    public init(route: PodRoute, metric: UInt32) {
+        self.route = route
+        self.metric = metric
+    }
+}
