@@ -71,13 +71,10 @@ public struct IPPoolMirrorReconciler: Reconciler {
             let existing = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.networkLabel: network])
             let byName = Dictionary(existing.map { ($0.metadata.name, $0) }, uniquingKeysWith: { first, _ in first })
             for var pool in wanted {
-                let current = byName[pool.metadata.name]
-                pool.spec.allocations = current?.spec.allocations ?? []
-                if let current, current.spec == pool.spec, current.metadata.annotations == pool.metadata.annotations,
-                   current.metadata.labels == pool.metadata.labels,
-                   current.metadata.ownerReferences == pool.metadata.ownerReferences { continue }
+                pool.spec.allocations = byName[pool.metadata.name]?.spec.allocations ?? []
                 // The network may have gone while this ran: the clean-up wins (it removed the desired pools first).
                 guard await desired.pools(network: network) != nil else { return .done }
+                // `apply` writes nothing when the stored pool already says all this.
                 _ = try await store.apply(pool)
             }
             let names = Set(wanted.map(\.metadata.name))

@@ -44,7 +44,7 @@ actor Informer<S: ResourceSpec> {
 
     /// Waits for the first complete list (starting the informer on first use); throws when the latest attempt failed.
     func ready() async throws(KubeError) {
-        if loop == nil { loop = Task { await self.run() } }
+        start()
         while !synced {
             if let lastFailure { throw lastFailure }
             await withCheckedContinuation { waiters.append($0) }
@@ -83,7 +83,7 @@ actor Informer<S: ResourceSpec> {
         subscribers[id] = continuation
         if synced { for key in objects.keys.sorted() { continuation.yield(.modified(key)) } }
         continuation.onTermination = { _ in Task { await self.unsubscribe(id, stop: stopWhenEnded) } }
-        if loop == nil { loop = Task { await self.run() } }
+        start()
         return stream
     }
 

@@ -23,7 +23,7 @@ extension DaemonServices {
         }
         let addresses = AddressRequest(network: query.network, pod: query.pod, containerID: request.containerID,
                                        slots: zip(chosen, ifNames).map { AddressRequest.Slot(master: $0.master, ifName: $1) })
-        let leases = try await allocate(addresses)
+        let leases = try await allocateChecked(addresses)
         do throws(DaemonError) {
             let nics = try zip(chosen, leases).enumerated().map { (position, pair) throws(DaemonError) -> AttachedNIC in
                 let (nic, lease) = pair

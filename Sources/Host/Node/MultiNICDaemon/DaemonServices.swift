@@ -111,6 +111,11 @@ public final class DaemonServices: Sendable {
     public func allocate(_ request: AddressRequest) async throws(DaemonError) -> [Lease] {
         guard !request.slots.isEmpty else { throw .badRequest("masters: at least one host NIC is required") }
         try checkNamespace(request.pod.namespace, network: request.network)
+        return try await allocateChecked(request)
+    }
+
+    /// ``allocate(_:)`` for a request whose namespace was already checked (the attach path checks it first).
+    func allocateChecked(_ request: AddressRequest) async throws(DaemonError) -> [Lease] {
         var requests: [AllocationRequest] = []
         for slot in request.slots {
             guard let pool = ipam.pools(network: request.network, interfaceName: slot.master).first else {

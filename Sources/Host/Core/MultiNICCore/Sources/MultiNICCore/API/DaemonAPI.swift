@@ -130,12 +130,8 @@ public struct IPAllocation: Codable, Sendable, Hashable {
         self.ifName = ifName
     }
 
-    /// `ip/block` typed; `nil` when the answer is malformed (a prefix outside the address family's range included).
-    public var podAddress: IPNetwork? {
-        guard let address = IPAddress(ip), block.utf8.count <= 3, let prefix = Int(block),
-              (0...(address.family == .v4 ? 32 : 128)).contains(prefix) else { return nil }
-        return IPNetwork(address: address, prefixLength: prefix)
-    }
+    /// `ip/block` typed (read by the CIDR parser); `nil` when the answer is malformed.
+    public var podAddress: IPNetwork? { IPNetwork(ip + "/" + block) }
 }
 
 /// `POST /addl3` and `/deletel3`.
