@@ -256,6 +256,7 @@ let package = Package(
             // An in-process API server that follows the Kubernetes API's conventions, for tests and bench/.
             name: "MultiNICKubeFake",
             dependencies: [
+                "MultiNICManifests",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -169,6 +169,7 @@ extension FakeAPIServer {
         guard let name = body["metadata"]?.objectValue?["name"]?.stringValue else {
             return Self.status(422, "Invalid", "metadata.name: Required value")
         }
+        if let refused = invalid(body, target, name: name) { return refused }
         return state.withLock { state in
             if state.objects[target.key(name)] != nil {
                 return Self.status(409, "AlreadyExists", "\(target.collection) \"\(name)\" already exists")
@@ -280,12 +281,28 @@ extension FakeAPIServer {
             record(&state, "DELETED", .object(fields), target)
             return Self.json(.object(fields))
         }
+        if let refused = invalid(fields, target, name: name) { return refused }
         state.version += 1
         let version = state.version
         let stored = Self.withMetadata(fields) { $0["resourceVersion"] = .string(String(version)) }
         state.objects[target.key(name)] = stored
         record(&state, "MODIFIED", stored, target)
         return Self.json(stored)
+    }
+
+    /// 422 Invalid naming every problem when the object does not match its kind's schema; nil when it does (or the
+    /// kind has none here). Objects written without apiVersion/kind are checked as their collection's kind.
+    func invalid(_ fields: [String: JSONValue], _ target: Target, name: String) -> Response? {
+        guard let schemas else { return nil }
+        var object = fields
+        if object["apiVersion"] == nil || object["kind"] == nil, let known = schemas.kind(ofCollection: target.collection) {
+            object["apiVersion"] = .string(known.apiVersion)
+            object["kind"] = .string(known.kind)
+        }
+        guard let problems = schemas.problems(.object(object)), !problems.isEmpty else { return nil }
+        let kind = object["kind"]?.stringValue ?? target.collection
+        FileHandle.standardError.write(Data("FakeAPIServer: refused \(kind) \(name): \(problems.joined(separator: "; "))\n".utf8))
+        return Self.status(422, "Invalid", "\(kind) \"\(name)\" is invalid: \(problems.joined(separator: ", "))")
     }
 
     func remove(_ target: Target, _ name: String) -> Response {

@@ -12,7 +12,8 @@ import Synchronization
 /// request (or client certificates signed by a CA it trusts), resourceVersion on every write, 409 Conflict on a stale
 /// update and AlreadyExists on a duplicate create, the status subresource separate from the spec, label and field
 /// selectors, list pagination with `continue`, watches from a resourceVersion (with a BOOKMARK at the start) and 410
-/// Gone when that version is older than what it keeps, finalizers, merge patches, and pod logs set by the test.
+/// Gone when that version is older than what it keeps, finalizers, merge patches, pod logs set by the test, and
+/// schema validation of every write (strict: an unknown field is refused, see `KubernetesSchemas`).
 /// Lists are typed as kube-apiserver types them: `<Kind>List`, and no apiVersion/kind on items of built-in kinds.
 public final class FakeAPIServer: Sendable {
     struct State {
@@ -55,10 +56,15 @@ public final class FakeAPIServer: Sendable {
     private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
     let port = Mutex(0)
     let scheme: String
+    /// Every written object of a kind these know is checked against its schema (422 Invalid, nothing stored, when it
+    /// does not match); nil checks nothing.
+    let schemas: KubernetesSchemas?
 
-    /// Listens on an ephemeral port of 127.0.0.1.
-    public init(token: String? = "secret-token", tls: TLSFiles? = nil) async throws {
+    /// Listens on an ephemeral port of 127.0.0.1. By default every write is checked against the Kubernetes v1.32
+    /// schemas and deploy/'s CRDs (`KubernetesSchemas.bundled`).
+    public init(token: String? = "secret-token", tls: TLSFiles? = nil, schemas: KubernetesSchemas? = .bundled) async throws {
         self.token = token
+        self.schemas = schemas
         scheme = tls == nil ? "http" : "https"
         let router = Router()
         let log = RequestLog()

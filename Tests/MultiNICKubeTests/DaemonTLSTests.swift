@@ -57,7 +57,7 @@ final class SecureFleetFixture {
             + extraDaemonArguments)
         let pod: JSONValue = .object(["apiVersion": .string("v1"), "kind": .string("Pod"),
                                       "metadata": .object(["name": .string("multi-nicd-x1"), "labels": .object(["app": .string("multi-nicd")])]),
-                                      "spec": .object(["nodeName": .string("n1")])])
+                                      "spec": .object(["nodeName": .string("n1"), "containers": .array([.object(["name": .string("c"), "image": .string("busybox:1.36")])])])])
         var created = try JSONValue.parse(String(decoding: try await client.call("POST", "/api/v1/namespaces/ops/pods",
                                                                                   body: Array(pod.description.utf8)), as: UTF8.self)).objectValue ?? [:]
         created["status"] = .object(["phase": .string("Running"), "podIP": .string("127.0.0.1")])

@@ -2,6 +2,7 @@ import Foundation
 import MultiNICCLI
 import MultiNICController
 import MultiNICCore
+import MultiNICKubeFake
 import MultiNICTestSupport
 import Testing
 import Yams
@@ -46,6 +47,9 @@ import Yams
         }
     }
 
+    /// The Kubernetes v1.32 schemas and deploy/'s CRDs.
+    static func kubernetes() throws -> KubernetesSchemas { try #require(KubernetesSchemas.bundled) }
+
     /// The CRD schemas by kind.
     static func schemas() throws -> [String: JSONValue] {
         var result: [String: JSONValue] = [:]
@@ -78,21 +82,21 @@ import Yams
         for file in ["examples/network.yaml", "examples/network-ipv6.yaml", "examples/hosts.yaml", "deploy/config/config.yaml",
                      "Tests/MultiNICPluginTests/Fixtures/networks.yaml"] {
             for document in try Self.documents(file) {
-                guard let kind = document.objectValue?["kind"]?.stringValue, let schema = schemas[kind] else { continue }
-                let problems = SchemaCheck.validate(document, against: schema, at: kind)
+                guard let kind = document.objectValue?["kind"]?.stringValue, schemas[kind] != nil else { continue }
+                let problems = try #require(try Self.kubernetes().problems(document))
                 #expect(problems.isEmpty, "\(file): \(problems)")
                 checked += 1
             }
         }
         #expect(checked >= 8)
         let broken = try JSONValue.parse(#"{"apiVersion":"net.cogadvisor.io/v1","kind":"MultiNicNetwork","metadata":{"name":"x"},"spec":{"subnet":5,"plugin":{"type":"ipvlan"},"ipam":"{}","extra":true}}"#)
-        let problems = SchemaCheck.validate(broken, against: try #require(schemas["MultiNicNetwork"]), at: "MultiNicNetwork")
+        let problems = try #require(try Self.kubernetes().problems(broken))
         #expect(problems.contains { $0.contains("spec.subnet") } && problems.contains { $0.contains("spec.extra") }, "\(problems)")
     }
 
     /// The status the network reconciler writes (conditions included) is valid against the CRD's status schema.
     @Test func theWrittenStatusWithConditionsIsValidAgainstTheCRD() throws {
-        let schema = try #require(Self.schemas()["MultiNicNetwork"])
+        let schemas = try Self.kubernetes()
         let conditions = Condition.merge(NetworkConditions.compute(failure: nil, routeStatus: .failed, routeMessage: "node-1: down",
                                                                    generation: 2), previous: nil, now: "2026-12-01T10:00:00Z")
         let status = MultiNicNetworkStatus(configStatus: .success, routeStatus: .failed, message: "m",
@@ -100,11 +104,11 @@ import Yams
         var network = MultiNicNetwork(metadata: ObjectMeta(name: "x"), spec: MultiNicNetworkSpec(
             subnet: "", ipam: "{}", plugin: PluginSpec(cniVersion: "1.0.0", type: "macvlan")))
         network.status = status
-        let problems = SchemaCheck.validate(try JSONValue.reencode(network), against: schema, at: "MultiNicNetwork")
-        #expect(problems.isEmpty, "\(problems)")
+        let problems = schemas.problems(try JSONValue.reencode(network))
+        #expect(problems == [], "\(String(describing: problems))")
         var broken = try #require(try JSONValue.reencode(network).objectValue)
         broken["status"] = try JSONValue.parse(#"{"conditions":[{"type":"Ready","status":"yes","reason":"R","lastTransitionTime":"t"}]}"#)
-        #expect(!SchemaCheck.validate(.object(broken), against: schema, at: "MultiNicNetwork").isEmpty, "the enum is checked")
+        #expect(schemas.problems(.object(broken))?.isEmpty == false, "the enum is checked")
     }
 
     /// The admission policy that keeps a daemon to its own node's IPPools names the daemon's real service account, and
@@ -141,8 +145,7 @@ import Yams
     }
 }
 
-/// A small OpenAPI v3 checker: structural-schema rules and instance validation (types, required, enums, unknown
-/// fields, maps).
+/// The structural-schema rules a CRD's openAPIV3Schema must follow (instances are checked by KubernetesSchemas).
 enum SchemaCheck {
     static func structuralProblems(_ schema: JSONValue, at path: String) -> [String] {
         guard let node = schema.objectValue else { return ["\(path): not a schema"] }
@@ -160,38 +163,6 @@ enum SchemaCheck {
         if let values = node["additionalProperties"], values.objectValue != nil { problems += structuralProblems(values, at: "\(path){}") }
         if type == "array" && node["items"] == nil { problems.append("\(path): an array without items") }
         return problems
-    }
-
-    static func validate(_ value: JSONValue, against schema: JSONValue, at path: String) -> [String] {
-        guard let node = schema.objectValue else { return [] }
-        if node["x-kubernetes-preserve-unknown-fields"] == .bool(true) { return [] }
-        let type = node["type"]?.stringValue
-        switch (type, value) {
-        case ("string", .string(let text)):
-            if let allowed = node["enum"]?.arrayValue, !allowed.contains(.string(text)) { return ["\(path): \(text) not in \(allowed)"] }
-            return []
-        case ("integer", .integer), ("number", .integer), ("number", .double), ("boolean", .bool):
-            return []
-        case ("array", .array(let items)):
-            return items.enumerated().flatMap { validate($0.element, against: node["items"] ?? .object([:]), at: "\(path)[\($0.offset)]") }
-        case ("object", .object(let fields)):
-            var problems = (node["required"]?.arrayValue ?? []).compactMap(\.stringValue).filter { fields[$0] == nil }
-                .map { "\(path).\($0): required" }
-            let properties = node["properties"]?.objectValue
-            for (name, child) in fields {
-                if let childSchema = properties?[name] {
-                    if path.split(separator: ".").count == 1 && name == "metadata" { continue }
-                    problems += validate(child, against: childSchema, at: "\(path).\(name)")
-                } else if let values = node["additionalProperties"] {
-                    problems += validate(child, against: values, at: "\(path).\(name)")
-                } else if properties != nil {
-                    problems.append("\(path).\(name): unknown field (the API server would drop it)")
-                }
-            }
-            return problems
-        default:
-            return ["\(path): expected \(type ?? "?"), found \(value.typeName)"]
-        }
     }
 }
 

@@ -17,8 +17,8 @@ import Testing
         var all: [String] { lines.withLock { $0 } }
     }
 
-    func withServer(_ body: (FakeAPIServer, KubeClient) async throws -> Void) async throws {
-        let server = try await FakeAPIServer()
+    func withServer(schemas: KubernetesSchemas? = .bundled, _ body: (FakeAPIServer, KubeClient) async throws -> Void) async throws {
+        let server = try await FakeAPIServer(schemas: schemas)
         defer { server.stop() }
         try await body(server, KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000))
     }
@@ -65,9 +65,9 @@ import Testing
     }
 
     @Test func anInformerThatCannotSyncSaysWhyInTheLogAndItsHealth() async throws {
-        try await withServer { server, client in
-            // A network without `ipam` or `plugin` (the CRD would refuse it; this server does not): the list cannot be decoded,
-            // and the reason names the field.
+        // A network without `ipam` or `plugin`, stored before the CRD required them (this server checks no schema):
+        // the list cannot be decoded, and the reason names the field.
+        try await withServer(schemas: nil) { server, client in
             _ = try await client.call("POST", "/apis/net.cogadvisor.io/v1/multinicnetworks", body: Array(
                 #"{"apiVersion":"net.cogadvisor.io/v1","kind":"MultiNicNetwork","metadata":{"name":"broken"},"spec":{"subnet":"10.0.0.0/8"}}"#.utf8))
             let messages = Messages()
@@ -100,7 +100,7 @@ import Testing
 
     @Test func concurrentCallersShareOneListOfTheDaemonsPods() async throws {
         try await withServer { server, client in
-            let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"d1","labels":{"app":"multi-nicd"}},"spec":{"nodeName":"n1"}}"#
+            let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"d1","labels":{"app":"multi-nicd"}},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"busybox:1.36"}]}}"#
             var created = try JSONValue.parse(String(decoding: try await client.call("POST", "/api/v1/namespaces/ops/pods", body: Array(pod.utf8)),
                                                      as: UTF8.self)).objectValue ?? [:]
             created["status"] = .object(["phase": .string("Running"), "podIP": .string("127.0.0.1")])

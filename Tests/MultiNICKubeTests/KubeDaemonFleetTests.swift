@@ -43,7 +43,7 @@ final class FleetFixture {
              ip: String = "10.244.0.9") async throws -> String {
         let pod: JSONValue = .object(["apiVersion": .string("v1"), "kind": .string("Pod"),
                                       "metadata": .object(["name": .string(name), "labels": .object(labels.mapValues(JSONValue.string))]),
-                                      "spec": .object(["nodeName": .string(node)])])
+                                      "spec": .object(["nodeName": .string(node), "containers": .array([.object(["name": .string("c"), "image": .string("busybox:1.36")])])])])
         let created = try JSONValue.parse(String(decoding: try await client.call("POST", "/api/v1/namespaces/\(namespace)/pods",
                                                                                   body: Array(pod.description.utf8)), as: UTF8.self))
         var withStatus = created.objectValue ?? [:]

@@ -99,7 +99,7 @@ extension RBACCheck {
                 plugin: PluginSpec(cniVersion: "1.0.0", type: type))))
         }
         for (pod, podNamespace, labels) in [("multi-nicd-x1", namespace, #"{"app":"multi-nicd"}"#), ("web", "default", "{}")] {
-            let body = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"\#(pod)","labels":\#(labels)},"spec":{"nodeName":"n1"}}"#
+            let body = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"\#(pod)","labels":\#(labels)},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"busybox:1.36"}]}}"#
             var created = try JSONValue.parse(String(decoding: try await client.call("POST", "/api/v1/namespaces/\(podNamespace)/pods",
                                                                                       body: Array(body.utf8)), as: UTF8.self)).objectValue ?? [:]
             created["status"] = .object(["phase": .string("Running"), "podIP": .string("127.0.0.1")])
