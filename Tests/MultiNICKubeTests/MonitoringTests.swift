@@ -76,6 +76,32 @@ import Testing
         #expect(operatorText.contains(#"multinic_operator_informer_failures_total{kind="Node"} 2"#), "\(operatorText)")
     }
 
+    /// `multinic_routes_in_sync` (the route alert's input) turns 0 when a NIC the routes leave through loses its link
+    /// after the routes were set, and back to 1 when it returns; the daemon's status says which NIC.
+    @Test func routesInSyncFollowsTheLinkOfEveryNICTheRoutesUse() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-carrier-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let links = LiveLinks([LinkInfo(index: 2, name: "eth1", isUp: true, hasCarrier: true, mtu: 1500, kind: "veth"),
+                               LinkInfo(index: 3, name: "eth2", isUp: true, hasCarrier: true, mtu: 1500, kind: "veth")])
+        let services = try DaemonServices(
+            configuration: DaemonConfiguration(nodeName: "worker-1", stateDirectory: directory, sysfsRoot: directory + "/sys",
+                                               rtTablesPath: directory + "/rt_tables", virtualKinds: ["veth"]),
+            netlink: FakeNetlink(addressList: [AddressInfo(linkIndex: 2, address: IPNetwork("10.0.1.11/24")!)], liveLinks: links),
+            registry: BuiltPlugins.registry())
+        let route = DesiredRoute(destination: IPNetwork("192.168.1.0/24")!, gateway: IPAddress("10.0.1.12")!, interfaceName: "eth1")
+        let set = services.setRoutes(network: "net", subnet: IPNetwork("192.168.0.0/16")!, routes: [route])
+        #expect(set.success, "\(set.msg)")
+        let inSync = #"multinic_routes_in_sync{network="net"} 1"#, outOfSync = #"multinic_routes_in_sync{network="net"} 0"#
+        #expect(services.metricsText().contains(inSync))
+        links.change("eth2") { $0.hasCarrier = false }
+        #expect(services.metricsText().contains(inSync), "eth2 carries none of the network's routes")
+        links.change("eth1") { $0.hasCarrier = false }
+        #expect(services.metricsText().contains(outOfSync))
+        #expect(services.status().degraded.contains { $0.contains("eth1 has no link") }, "\(services.status().degraded)")
+        links.change("eth1") { $0.hasCarrier = true }
+        #expect(services.metricsText().contains(inSync))
+    }
+
     @Test(.enabled(if: MonitoringTests.available, "needs promtool (CI installs Debian's prometheus through .ci/install-deps --tests)"))
     func promtoolAcceptsTheRulesAndTheirUnitTestsPass() throws {
         let check = try CapturedRun.run(URL(fileURLWithPath: Self.promtool), ["check", "rules", Self.directory + "/alerts.yaml"])

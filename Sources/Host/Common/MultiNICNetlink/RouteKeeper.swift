@@ -98,6 +98,11 @@ public final class RouteKeeper: Sendable {
     /// The last report of every network.
     public var reports: [String: RouteSyncReport] { state.withLock { $0.reports } }
 
+    /// The interfaces each network's routes leave through.
+    public var interfaces: [String: Set<String>] {
+        state.withLock { $0.networks.mapValues { Set($0.routes.map(\.interfaceName)) } }
+    }
+
     /// How many drift repairs ran.
     public var repairCount: Int { state.withLock { $0.repairs } }
 

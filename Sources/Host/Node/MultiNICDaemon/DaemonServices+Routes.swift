@@ -10,16 +10,34 @@ extension DaemonServices {
             let report = self.routes.set(routes)
             let summary = "table \(routes.table): \(report.added) added, \(report.replaced) replaced, \(report.deleted) removed,"
                 + " \(report.unchanged) unchanged"
-            // A route via a NIC without link (cable out, switch port down) is in the table but carries nothing.
-            let used = Set(desired.map(\.interfaceName))
-            let unlinked = ((try? netlink.links()) ?? []).filter { used.contains($0.name) && !$0.hasCarrier }.map {
-                "\($0.name) has no link: its routes cannot carry traffic"
-            }
-            let failures = report.failures + unlinked.sorted()
+            let failures = report.failures + Self.unlinked(Set(desired.map(\.interfaceName)), down: linksWithoutCarrier())
             return L3Response(success: failures.isEmpty, msg: failures.isEmpty ? summary : summary + "; " + failures.joined(separator: "; "))
         } catch {
             return L3Response(success: false, msg: error.description)
         }
+    }
+
+    /// Every network's route problems: what its last convergence could not apply, and every NIC its routes leave
+    /// through that has no link (checked now: a cable pulled after the routes were set counts). Networks without
+    /// problems are absent.
+    public func routeProblems() -> [String: [String]] {
+        let down = linksWithoutCarrier()
+        var problems: [String: [String]] = [:]
+        let interfaces = routes.interfaces
+        for (network, report) in routes.reports {
+            let found = report.failures + Self.unlinked(interfaces[network] ?? [], down: down)
+            if !found.isEmpty { problems[network] = found }
+        }
+        return problems
+    }
+
+    /// A route via a NIC without link (cable out, switch port down) is in the table but carries nothing.
+    static func unlinked(_ used: Set<String>, down: Set<String>) -> [String] {
+        used.intersection(down).sorted().map { "\($0) has no link: its routes cannot carry traffic" }
+    }
+
+    private func linksWithoutCarrier() -> Set<String> {
+        Set(((try? netlink.links()) ?? []).filter { !$0.hasCarrier }.map(\.name))
     }
 
     /// A kernel change: a route or rule in one of our tables is repaired; a link or address change makes the

@@ -199,10 +199,10 @@ public final class DaemonServices: Sendable {
             return DaemonStatus.Pool(name: pool.name, network: pool.network, interface: pool.interfaceName,
                                      inUse: usage.inUse, quarantined: usage.quarantined, capacity: String(usage.capacity))
         }
-        let reports = routes.reports
+        let problems = routeProblems()
         var degraded: [String] = []
-        for (network, report) in reports.sorted(by: { $0.key < $1.key }) where !report.inSync {
-            degraded.append("routes of \(network): \(report.failures.first ?? "not in sync")")
+        for (network, found) in problems.sorted(by: { $0.key < $1.key }) {
+            degraded.append("routes of \(network): \(found.first ?? "not in sync")")
         }
         for pool in pools where UInt128(pool.inUse + pool.quarantined) >= (UInt128(pool.capacity) ?? 0) {
             degraded.append("IPPool \(pool.name) is full")
@@ -210,8 +210,8 @@ public final class DaemonServices: Sendable {
         for (name, problem) in state.skippedPools.sorted(by: { $0.key < $1.key }) {
             degraded.append("IPPool \(LogText.escaped(name, limit: 80)) skipped: \(problem)")
         }
-        return DaemonStatus(node: configuration.nodeName, pools: pools, routesInSync: reports.mapValues(\.inSync),
-                            degraded: degraded)
+        let inSync = Dictionary(uniqueKeysWithValues: routes.reports.keys.map { ($0, problems[$0] == nil) })
+        return DaemonStatus(node: configuration.nodeName, pools: pools, routesInSync: inSync, degraded: degraded)
     }
 
     /// `/metrics` text.
