@@ -76,4 +76,60 @@ struct LabEndToEndTests {
             throw error
         }
     }
+
+    /// `lab up --prometheus` runs Debian's Prometheus on deploy/monitoring's rules; `lab break` fires
+    /// MultiNICRoutesOutOfSync for the broken host (after the rule's `for: 1m`), and `lab heal` resolves it.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus")
+                       && FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool"),
+                   "needs Debian's prometheus (CI installs it through .ci/install-deps --tests)"))
+    func aBrokenNICFiresTheRouteAlert() async throws {
+        let name = "a\(UInt16.random(in: 0...UInt16.max))"
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-lab-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
+        defer { try? FileManager.default.removeItem(atPath: plugins) }
+        let location = ["--name", name, "--state-dir", state, "--plugins-dir", plugins]
+        let rules = URL(fileURLWithPath: Self.seedNetwork).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/monitoring/alerts.yaml").path
+        do {
+            let (up, upOutput) = try await Self.ctl(["lab", "up", "-f", Self.seedNetwork, "--hosts", "2", "--nics", "1",
+                                                      "--pods-per-host", "0", "--prometheus", "--alert-rules", rules] + location)
+            try #require(up == 0, "lab up failed:\n\(upOutput)")
+            #expect(upOutput.contains("prometheus scraping 2 daemons"), "\(upOutput)")
+            let (_, quiet) = try await Self.ctl(["lab", "alerts"] + location)
+            #expect(quiet.contains("no alerts"), "\(quiet)")
+
+            let (broke, brokeOutput) = try await Self.ctl(["lab", "break", "--host", "1"] + location)
+            #expect(broke == 0 && brokeOutput.contains("routeStatus Failed"), "\(brokeOutput)")
+            var alerts = ""
+            let deadline = Date().addingTimeInterval(150)
+            while Date() < deadline {
+                alerts = try await Self.ctl(["lab", "alerts"] + location).1
+                if alerts.contains("MultiNICRoutesOutOfSync firing") { break }
+                try await Task.sleep(for: .seconds(3))
+            }
+            let firing = alerts.split(separator: "\n").filter { $0.hasPrefix("MultiNICRoutesOutOfSync firing") }
+            #expect(firing.count == 1 && firing.allSatisfy { $0.contains("instance=172.31.0.11:11000") && $0.contains("network=multi-nic-sample") },
+                    "the broken host's daemon only:\n\(alerts)")
+
+            let (healed, healedOutput) = try await Self.ctl(["lab", "heal"] + location)
+            #expect(healed == 0 && healedOutput.contains("routeStatus Success"), "\(healedOutput)")
+            let resolveBy = Date().addingTimeInterval(30)
+            repeat {
+                alerts = try await Self.ctl(["lab", "alerts"] + location).1
+                if alerts.contains("no alerts") { break }
+                try await Task.sleep(for: .seconds(2))
+            } while Date() < resolveBy
+            #expect(alerts.contains("no alerts"), "resolved after heal:\n\(alerts)")
+        } catch {
+            _ = try? await Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
+            throw error
+        }
+        let (down, downOutput) = try await Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
+        #expect(down == 0, "\(downOutput)")
+        let leftover = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { Int32($0) }.filter { pid in
+            ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains(state)
+        }
+        #expect(leftover.isEmpty, "no prometheus or daemon left: \(leftover)")
+    }
 }

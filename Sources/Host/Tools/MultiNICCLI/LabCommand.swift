@@ -30,7 +30,7 @@ public protocol AsyncCommand: ParsableCommand {
 struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab", abstract: "Run a multi-NIC cluster in network namespaces (needs root).",
-        subcommands: [Up.self, Status.self, Down.self, Break.self, Heal.self])
+        subcommands: [Up.self, Status.self, Down.self, Break.self, Heal.self, Alerts.self])
 
     struct Up: ParsableCommand, AsyncCommand {
         static let configuration = CommandConfiguration(
@@ -40,6 +40,9 @@ struct LabCommand: ParsableCommand {
         @Option(help: "Hosts.") var hosts = 3
         @Option(help: "Secondary NICs per host.") var nics = 2
         @Option(help: "Pods per host.") var podsPerHost = 1
+        @Flag(help: "Run Debian's Prometheus in the lab, scraping every daemon with deploy/monitoring's alert rules.")
+        var prometheus = false
+        @Option(help: "Alert rules for --prometheus (default: deploy/monitoring/alerts.yaml of the checkout).") var alertRules: String?
 
         func runAsync() async throws {
             var output = CommandOutput()
@@ -59,6 +62,13 @@ struct LabCommand: ParsableCommand {
             options.nics = nics
             options.podsPerHost = podsPerHost
             options.binaries = location.binaries
+            if prometheus {
+                guard let rules = alertRules ?? LabPrometheus.defaultRules(binaries: options.binaries.directory) else {
+                    printProgress("error: --prometheus needs --alert-rules (no deploy/monitoring/alerts.yaml found near the binaries)")
+                    throw ExitCode(1)
+                }
+                options.prometheusRules = rules
+            }
             let start = ContinuousClock.now
             do {
                 let record = try await Lab.up(loaded, options: options, progress: printProgress)
@@ -129,6 +139,21 @@ struct LabCommand: ParsableCommand {
                 let status = try await Lab.heal(name: location.name, root: location.stateDir, binaries: location.binaries,
                                                 progress: printProgress)
                 print("routeStatus \(status.routeStatus.rawValue)" + (status.message.isEmpty ? "" : ": \(status.message)"))
+            } catch {
+                printProgress("error: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Alerts: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pending and firing alerts of a lab started with --prometheus.")
+        @OptionGroup var location: LabLocation
+
+        func run() throws {
+            do {
+                let alerts = try LabPrometheus.alerts(name: location.name, root: location.stateDir)
+                print(alerts.isEmpty ? "no alerts" : alerts.map(\.description).joined(separator: "\n"))
             } catch {
                 printProgress("error: \(error)")
                 throw ExitCode(1)

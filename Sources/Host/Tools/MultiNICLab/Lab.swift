@@ -10,6 +10,8 @@ public struct LabOptions: Sendable {
     /// Labs live in `<root>/<name>`.
     public var root = "/run/multinic-lab"
     public var binaries = LabBinaries(directory: LabBinaries.executableDirectory)
+    /// Alert rules for a Prometheus scraping the daemons; nil runs none.
+    public var prometheusRules: String?
 
     public init() {}
     public var directory: String { root + "/" + name }
@@ -48,6 +50,11 @@ public enum Lab {
             progress("multi-nicd running on \(options.hosts) hosts; controller converging \(network.name):")
             _ = try await LabControl.converge(record, network: network, binaries: options.binaries, progress: progress)
             try await LabPods.attach(&record, perHost: options.podsPerHost, binaries: options.binaries, progress: progress)
+            if let rules = options.prometheusRules {
+                try LabPrometheus.start(&record, rules: rules)
+                progress("prometheus scraping \(record.hosts.count) daemons at \(LabPrometheus.address) in namespace \(record.fabric),"
+                         + " rules \(rules); see firing alerts: multinicctl lab alerts --name \(record.name)")
+            }
             return record
         } catch {
             progress("lab up failed: \(error); removing what was created")

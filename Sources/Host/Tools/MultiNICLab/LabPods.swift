@@ -92,6 +92,10 @@ extension Lab {
             lines.append("  pod \(pod.name) on \(pod.host): " + pod.addresses.enumerated().map { "net1-\($0.offset) \($0.element)" }
                 .joined(separator: ", "))
         }
+        if let pid = record.prometheusPID {
+            lines.append("  prometheus \(kill(pid, 0) == 0 ? "pid \(pid)" : "DOWN") at http://\(LabPrometheus.address) in namespace \(record.fabric)"
+                         + " (multinicctl lab alerts --name \(record.name))")
+        }
         if let status = await LabControl.networkStatus(record) {
             lines.append("  network \(record.network): config \(status.configStatus.rawValue), routes \(status.routeStatus.rawValue)"
                          + (status.message.isEmpty ? "" : " — \(status.message)"))

@@ -42,6 +42,8 @@ public struct LabRecord: Codable, Sendable, Hashable {
     public var namespaces: [String] = []
     /// Unplugged NIC cables: `<node>/<nic>`.
     public var broken: [String] = []
+    /// Prometheus in the fabric namespace (`lab up --prometheus`).
+    public var prometheusPID: Int32?
 
     public init(name: String, directory: String) {
         self.name = name

@@ -34,6 +34,9 @@ enum LabTopology {
         try LabShell.ip("-n", record.fabric, "addr", "add", "172.31.0.1/24", "dev", "br0")
     }
 
+    /// Host `index`'s address on the primary network (br0), where its daemon's TCP port answers.
+    static func primaryAddress(host index: Int) -> String { "172.31.0.\(10 + index)" }
+
     /// Host `index` with its primary link and `nics` secondary NICs.
     static func createHost(_ index: Int, nics: Int, record: inout LabRecord) throws(LabError) -> LabRecord.Host {
         let namespace = LabNames.namespace(lab: record.name, "host-\(index)")
@@ -42,7 +45,7 @@ enum LabTopology {
                                   directory: record.directory + "/host-\(index)", nics: [])
         for nic in 0...nics {
             let name = "eth\(nic)"
-            let address = nic == 0 ? "172.31.0.\(10 + index)/24" : "10.0.\(nic).\(10 + index)/24"
+            let address = nic == 0 ? primaryAddress(host: index) + "/24" : "10.0.\(nic).\(10 + index)/24"
             let port = "h\(index)e\(nic)"
             try LabShell.ip("-n", record.fabric, "link", "add", port, "type", "veth", "peer", "name", name, "netns", namespace)
             try LabShell.ip("-n", record.fabric, "link", "set", port, "master", "br\(nic)", "up")
@@ -121,8 +124,11 @@ public struct LabBinaries: Sendable {
     public var plugins: String
     /// Directories searched for delegate plugins (Debian's reference plugins).
     public var cniPath: String
+    /// Where the executables are.
+    public var directory: String
 
     public init(directory: String, plugins: String? = nil, cniPath: String = "/usr/lib/cni") {
+        self.directory = directory
         daemon = directory + "/multi-nicd"
         cni = directory + "/multi-nic"
         self.plugins = plugins ?? directory + "/plugins.d"
