@@ -153,7 +153,7 @@ extension FakeAPIServer {
     }
 
     static func body(_ request: Request) async throws -> [String: JSONValue] {
-        let buffer = try await request.body.collect(upTo: 1 << 20)
+        let buffer = try await request.body.collect(upTo: FakeAPIServer.maxRequestBytes)
         return (try? JSONValue.parse(String(buffer: buffer)))?.objectValue ?? [:]
     }
 
@@ -174,20 +174,25 @@ extension FakeAPIServer {
             if state.objects[target.key(name)] != nil {
                 return Self.status(409, "AlreadyExists", "\(target.collection) \"\(name)\" already exists")
             }
-            state.version += 1
-            var fields = body
-            fields["status"] = nil
-            let version = state.version
-            let stored = Self.withMetadata(fields) {
-                $0["resourceVersion"] = .string(String(version))
-                $0["uid"] = .string(UUID().uuidString.lowercased())
-                $0["generation"] = .integer(1)
-                if let namespace = target.namespace { $0["namespace"] = .string(namespace) }
-            }
-            state.objects[target.key(name)] = stored
-            record(&state, "ADDED", stored, target)
-            return Self.json(stored, status: .created)
+            return insert(body, target, name: name, state: &state)
         }
+    }
+
+    /// Stores a new object (its status dropped): a resourceVersion, a uid, generation 1, the namespace of its path.
+    func insert(_ body: [String: JSONValue], _ target: Target, name: String, state: inout State) -> Response {
+        state.version += 1
+        var fields = body
+        fields["status"] = nil
+        let version = state.version
+        let stored = Self.withMetadata(fields) {
+            $0["resourceVersion"] = .string(String(version))
+            $0["uid"] = .string(UUID().uuidString.lowercased())
+            $0["generation"] = .integer(1)
+            if let namespace = target.namespace { $0["namespace"] = .string(namespace) }
+        }
+        state.objects[target.key(name)] = stored
+        record(&state, "ADDED", stored, target)
+        return Self.json(stored, status: .created)
     }
 
     func object(_ key: String, _ name: String) -> Response {
@@ -272,7 +277,7 @@ extension FakeAPIServer {
         }
     }
 
-    private func store(_ fields: [String: JSONValue], _ target: Target, name: String, state: inout State) -> Response {
+    func store(_ fields: [String: JSONValue], _ target: Target, name: String, state: inout State) -> Response {
         let metadata = fields["metadata"]?.objectValue ?? [:]
         if metadata["deletionTimestamp"] != nil && (metadata["finalizers"]?.arrayValue ?? []).isEmpty {
             // The last finalizer is gone: the object goes.
@@ -290,9 +295,14 @@ extension FakeAPIServer {
         return Self.json(stored)
     }
 
-    /// 422 Invalid naming every problem when the object does not match its kind's schema; nil when it does (or the
-    /// kind has none here). Objects written without apiVersion/kind are checked as their collection's kind.
+    /// 413 when the object would pass etcd's request limit; 422 Invalid naming every problem when it does not match
+    /// its kind's schema; nil when it is fine (or the kind has no schema here). Objects written without apiVersion/kind
+    /// are checked as their collection's kind.
     func invalid(_ fields: [String: JSONValue], _ target: Target, name: String) -> Response? {
+        let size = JSONValue.object(fields).description.utf8.count
+        if size > Self.maxObjectBytes {
+            return Self.status(413, "RequestEntityTooLarge", "etcdserver: request is too large (\(size) bytes)")
+        }
         guard let schemas else { return nil }
         var object = fields
         if object["apiVersion"] == nil || object["kind"] == nil, let known = schemas.kind(ofCollection: target.collection) {

@@ -13,7 +13,8 @@ import Synchronization
 /// update and AlreadyExists on a duplicate create, the status subresource separate from the spec, label and field
 /// selectors, list pagination with `continue`, watches from a resourceVersion (with a BOOKMARK at the start) and 410
 /// Gone when that version is older than what it keeps, finalizers, merge patches, pod logs set by the test, and
-/// schema validation of every write (strict: an unknown field is refused, see `KubernetesSchemas`).
+/// schema validation of every write (strict: an unknown field is refused, see `KubernetesSchemas`), and server-side
+/// apply (see `serverSideApply`).
 /// Lists are typed as kube-apiserver types them: `<Kind>List`, and no apiVersion/kind on items of built-in kinds.
 public final class FakeAPIServer: Sendable {
     struct State {
@@ -33,6 +34,8 @@ public final class FakeAPIServer: Sendable {
         var tokens: [String: IssuedToken] = [:]
         /// Every watch ends at once, empty (see `closeWatchesAtOnce`).
         var closeWatchesAtOnce = false
+        /// Server-side apply: the configuration each field manager last applied, by object key and manager.
+        var applied: [String: [String: JSONValue]] = [:]
     }
 
     /// PEM files for HTTPS; with `clientCA` every client must present a certificate that CA signed.
@@ -59,6 +62,10 @@ public final class FakeAPIServer: Sendable {
     /// Every written object of a kind these know is checked against its schema (422 Invalid, nothing stored, when it
     /// does not match); nil checks nothing.
     let schemas: KubernetesSchemas?
+    /// kube-apiserver's limit on a request body (3 MiB).
+    public static let maxRequestBytes = 3 << 20
+    /// etcd's default `--max-request-bytes` (1.5 MiB): a larger object cannot be stored.
+    public static let maxObjectBytes = 3 << 19
 
     /// Listens on an ephemeral port of 127.0.0.1. By default every write is checked against the Kubernetes v1.32
     /// schemas and deploy/'s CRDs (`KubernetesSchemas.bundled`).
@@ -74,8 +81,14 @@ public final class FakeAPIServer: Sendable {
         router.on("/**", method: .post) { [self] request, _ in try route(request, try await Self.body(request)) }
         router.on("/**", method: .put) { [self] request, _ in try route(request, try await Self.body(request)) }
         router.on("/**", method: .patch) { [self] request, _ in
+            if request.headers[.contentType]?.contains("apply-patch") == true {
+                let raw = try await request.body.collect(upTo: Self.maxRequestBytes)
+                let query = request.uri.queryParameters
+                return serverSideApply(String(buffer: raw), path: request.uri.path, manager: query.get("fieldManager").map { String($0) },
+                                       force: query.get("force") == "true")
+            }
             guard request.headers[.contentType]?.contains("json-patch") == true else { return try route(request, try await Self.body(request)) }
-            let raw = try await request.body.collect(upTo: 1 << 20)
+            let raw = try await request.body.collect(upTo: Self.maxRequestBytes)
             return jsonPatch((try? JSONValue.parse(String(buffer: raw)))?.arrayValue, path: request.uri.path)
         }
         router.on("/**", method: .delete) { [self] request, _ in try route(request, nil) }

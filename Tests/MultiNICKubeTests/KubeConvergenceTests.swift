@@ -79,24 +79,38 @@ import Testing
         }
     }
 
-    @Test func anUnchangedDaemonSetIsNotWrittenAgain() async throws {
+    /// The DaemonSet is server-side applied: one request per reconcile (no read first), an unchanged render stores
+    /// nothing (same resourceVersion), a changed one is stored, and a field the Config no longer sets (a node-selector
+    /// key) disappears — a merge patch would have kept it.
+    @Test func theDaemonSetIsServerSideAppliedAndAnUnchangedOneIsNotWritten() async throws {
         try await withServer { server, client in
             let store = KubernetesStore(client: client)
-            var config = try await client.create(Config(metadata: ObjectMeta(name: "multi-nicd"), spec: ConfigSpec(daemon: DaemonSpec(image: "x/d:1"))))
+            var config = try await client.create(Config(metadata: ObjectMeta(name: "multi-nicd"), spec: ConfigSpec(daemon: DaemonSpec(
+                image: "x/d:1", nodeSelector: ["kubernetes.io/os": "linux", "multinic": "yes"]))))
             let reconciler = DaemonSetReconciler(store: store, namespace: "ops")
-            func writes() -> [String] {
-                server.log.all.filter { ($0.hasPrefix("POST") || $0.hasPrefix("PATCH") || $0.hasPrefix("PUT")) && $0.contains("daemonsets") }
-            }
+            func requests() -> [String] { server.log.all.filter { $0.contains("/daemonsets") } }
+            func stored() -> [String: JSONValue] { server.objects("apis/apps/v1/daemonsets").first?.objectValue ?? [:] }
+            func version() -> String? { stored()["metadata"]?.objectValue?["resourceVersion"]?.stringValue }
+            #expect(await reconciler.reconcile("multi-nicd") == .done)
+            let first = version()
+            #expect(first != nil)
             #expect(await reconciler.reconcile("multi-nicd") == .done)
             #expect(await reconciler.reconcile("multi-nicd") == .done)
-            #expect(await reconciler.reconcile("multi-nicd") == .done)
-            #expect(writes().count == 1, "created once, then left alone: \(writes())")
+            #expect(version() == first, "an unchanged render is not stored again")
+            #expect(requests().count == 3 && requests().allSatisfy {
+                $0.hasPrefix("PATCH") && $0.contains("fieldManager=multinic-operator") && $0.contains("force=true")
+            }, "\(requests())")
             config.spec.daemon.image = "x/d:2"
-            _ = try await client.replace(config)
+            config.spec.daemon.nodeSelector = ["kubernetes.io/os": "linux"]
+            config = try await client.replace(config)
             #expect(await reconciler.reconcile("multi-nicd") == .done)
-            #expect(writes().count == 2 && writes().last?.hasPrefix("PATCH") == true, "\(writes())")
+            #expect(version() != first)
+            let pod = stored()["spec"]?.objectValue?["template"]?.objectValue?["spec"]?.objectValue
+            #expect(pod?["nodeSelector"] == .object(["kubernetes.io/os": .string("linux")]), "\(String(describing: pod?["nodeSelector"]))")
+            #expect(pod?["containers"]?.arrayValue?.first?.objectValue?["image"] == .string("x/d:2"))
         }
     }
+
 
     @Test func concurrentCallersShareOneListOfTheDaemonsPods() async throws {
         try await withServer { server, client in

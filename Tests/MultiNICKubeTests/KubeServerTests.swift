@@ -66,6 +66,57 @@ import Testing
         }
     }
 
+    /// As a real cluster: an object etcd cannot store (over 1.5 MiB) is refused with 413 and its message; one just under
+    /// is stored; an invalid one is 422 naming the field.
+    @Test func objectsOverEtcdsLimitAndInvalidObjectsAreRefused() async throws {
+        try await withServer { _, client in
+            func configMap(_ name: String, bytes: Int) -> [UInt8] {
+                Array(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"\#(name)"},"data":{"k":"\#(String(repeating: "x", count: bytes))"}}"#.utf8)
+            }
+            _ = try await client.call("POST", "/api/v1/namespaces/default/configmaps", body: configMap("small", bytes: 1_500_000))
+            do {
+                _ = try await client.call("POST", "/api/v1/namespaces/default/configmaps", body: configMap("big", bytes: 1_600_000))
+                Issue.record("a 1.6 MB object was stored")
+            } catch {
+                #expect("\(error)".contains("413") && "\(error)".contains("request is too large"), "\(error)")
+            }
+            do {
+                _ = try await client.call("POST", "/api/v1/namespaces/default/configmaps", body: Array(
+                    #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"bad"},"data":{"k":5}}"#.utf8))
+                Issue.record("a ConfigMap with a number in data was stored")
+            } catch {
+                #expect("\(error)".contains("422") && "\(error)".contains("ConfigMap.data.k"), "\(error)")
+            }
+        }
+    }
+
+    /// Server-side apply as the API server does it: fieldManager required; created when absent; another manager's
+    /// field with a different value is a conflict unless forced; a field the manager stops applying is removed.
+    @Test func serverSideApplyOwnsFieldsPerManager() async throws {
+        try await withServer { server, client in
+            let path = "/api/v1/namespaces/default/configmaps/c"
+            func apply(_ data: String, manager: String?, force: Bool = false) async throws {
+                let query = (manager.map { "?fieldManager=\($0)" } ?? "") + (force ? "&force=true" : "")
+                _ = try await client.call("PATCH", path + query, body: Array(
+                    #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":\#(data)}"#.utf8),
+                    contentType: KubeClient.PatchType.apply.rawValue)
+            }
+            func data() -> JSONValue? { server.objects("api/v1/configmaps").first?.objectValue?["data"] }
+            await #expect(throws: KubeError.self) { try await apply(#"{"a":"1"}"#, manager: nil) }
+            try await apply(#"{"a":"1","b":"1"}"#, manager: "one")
+            #expect(data() == .object(["a": .string("1"), "b": .string("1")]))
+            do {
+                try await apply(#"{"a":"2"}"#, manager: "two")
+                Issue.record("a conflicting apply succeeded")
+            } catch {
+                #expect("\(error)".contains("409") && "\(error)".contains("conflict with \"one\": .data.a"), "\(error)")
+            }
+            try await apply(#"{"a":"2"}"#, manager: "two", force: true)
+            try await apply(#"{"a":"2"}"#, manager: "one", force: true)
+            #expect(data() == .object(["a": .string("2")]), "b, no longer applied by one, is gone")
+        }
+    }
+
     @Test func watchesResumeAndRelistAfterGone() async throws {
         try await withServer { server, client in
             let created = try await client.create(network("a"))

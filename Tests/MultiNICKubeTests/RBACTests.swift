@@ -67,7 +67,10 @@ extension RBACCheck {
 
     /// Requests no grant allows, and grants no request used.
     static func compare(_ lines: [String], role path: String) throws -> (missing: [String], unused: [String]) {
-        let requests = Set(lines.compactMap(request))
+        // A server-side apply (a PATCH with fieldManager) of an object that does not exist yet creates it: the API
+        // server checks `create` too.
+        let applies = lines.filter { $0.hasPrefix("PATCH ") && $0.contains("fieldManager=") }.map { "POST " + $0.dropFirst(6) }
+        let requests = Set((lines + applies).compactMap(request))
         let grants = try grants(path)
         let missing = requests.filter { request in !grants.contains { $0.allows(request) } }.map(\.description).sorted()
         let unused = grants.filter { grant in !requests.contains { grant.allows($0) } }.map(\.description).sorted()

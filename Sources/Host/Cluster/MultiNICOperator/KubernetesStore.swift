@@ -147,39 +147,21 @@ public struct KubernetesStore: ResourceStore {
                              namespace: reference.namespace) + "/" + KubePaths.escape(reference.name)
     }
 
+    /// The field manager of the operator's server-side applies.
+    public static let fieldManager = "multinic-operator"
+
+    /// Server-side apply, forced (the operator owns what it renders): one request creates the object or updates it,
+    /// removes fields an earlier render set and this one leaves out (a merge patch would keep them), and writes nothing
+    /// when nothing changed.
     public func applyObject(_ object: JSONValue) async throws(StoreError) {
         guard let reference = Self.reference(of: object) else {
             throw .invalid(ObjectKey(kind: "?", name: "?"), "an object needs apiVersion, kind and metadata.name")
         }
-        let key = ObjectKey(kind: reference.kind, namespace: reference.namespace, name: reference.name)
         do {
-            // What the API holds already says all `object` says (defaults the server added aside): nothing to write.
-            let live = try await client.call("GET", Self.path(reference))
-            if let current = try? JSONDecoder().decode(JSONValue.self, from: Data(live)), Self.contains(current, object) { return }
-            _ = try await client.call("PATCH", Self.path(reference), body: Array(object.description.utf8),
-                                      contentType: KubeClient.PatchType.merge.rawValue)
-        } catch .api(404, _) {
-            do {
-                let collection = KubePaths.collection(apiVersion: reference.apiVersion, plural: KubePaths.plural(ofKind: reference.kind),
-                                                      namespace: reference.namespace)
-                _ = try await client.call("POST", collection, body: Array(object.description.utf8))
-            } catch {
-                throw Self.storeError(error, key)
-            }
+            _ = try await client.call("PATCH", Self.path(reference) + "?fieldManager=\(Self.fieldManager)&force=true",
+                                      body: Array(object.description.utf8), contentType: KubeClient.PatchType.apply.rawValue)
         } catch {
-            throw Self.storeError(error, key)
-        }
-    }
-
-    /// Whether `whole` holds every field of `part` with the same value (objects by key, arrays element by element).
-    static func contains(_ whole: JSONValue, _ part: JSONValue) -> Bool {
-        switch (whole, part) {
-        case (.object(let big), .object(let small)):
-            return small.allSatisfy { key, value in big[key].map { contains($0, value) } ?? false }
-        case (.array(let big), .array(let small)):
-            return big.count == small.count && zip(big, small).allSatisfy { contains($0, $1) }
-        default:
-            return whole == part
+            throw Self.storeError(error, ObjectKey(kind: reference.kind, namespace: reference.namespace, name: reference.name))
         }
     }
 

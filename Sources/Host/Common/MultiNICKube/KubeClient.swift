@@ -127,6 +127,8 @@ public final class KubeClient: Sendable {
     public enum PatchType: String, Sendable {
         case merge = "application/merge-patch+json"
         case json = "application/json-patch+json"
+        /// Server-side apply (the path needs `fieldManager`).
+        case apply = "application/apply-patch+yaml"
     }
 
     public func patch<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?, _ patch: JSONValue,
