@@ -48,6 +48,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // The kubelet's gRPC APIs (PodResources): grpc-swift 2 over NIO's HTTP/2 on unix sockets, swift-protobuf for the
+        // messages. The generated code is committed (.ci/generate-protos regenerates it; the build never runs protoc).
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(
@@ -92,9 +98,23 @@ let package = Package(
             path: "Sources/Host/Node/MultiNICIPAM"
         ),
         .target(
+            // What the kubelet says about a pod's devices (PodResources over gRPC, the device-plugin checkpoint) and
+            // where those devices sit (sysfs, /proc/driver/nvidia).
+            name: "MultiNICKubelet",
+            dependencies: [
+                "MultiNICDiscovery",
+                .product(name: "MultiNICCore", package: "MultiNICCore"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Sources/Host/Node/MultiNICKubelet"
+        ),
+        .target(
             name: "MultiNICDaemon",
             dependencies: [
-                "MultiNICIPAM", "MultiNICNetlink", "MultiNICDiscovery", "MultiNICPluginHost", "MultiNICKube",
+                "MultiNICIPAM", "MultiNICNetlink", "MultiNICDiscovery", "MultiNICPluginHost", "MultiNICKube", "MultiNICKubelet",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -294,7 +314,8 @@ let package = Package(
         .testTarget(
             name: "MultiNICDaemonTests",
             dependencies: [
-                "MultiNICDaemon", "MultiNICTestSupport", "MultiNICNetlink", "MultiNICIPAM", "multi-nicd",
+                "MultiNICDaemon", "MultiNICKubelet", "MultiNICLab", "MultiNICDiscovery", "MultiNICTestSupport", "MultiNICNetlink", "MultiNICIPAM", "multi-nicd",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import MultiNICCore
 import MultiNICDaemon
+import MultiNICKubelet
 import MultiNICTestSupport
 import Testing
 

@@ -192,7 +192,7 @@ public struct KubernetesSchemas: Sendable {
             if let allowed = node["enum"]?.arrayValue, !allowed.contains(.string(text)) {
                 return ["\(path): Unsupported value: \"\(text)\": supported values: \(allowed.compactMap(\.stringValue).joined(separator: ", "))"]
             }
-            if let limit = Self.number(node["maxLength"]).map { Int64($0) }, text.count > limit { return ["\(path): longer than \(limit)"] }
+            if let limit = Self.number(node["maxLength"]), Double(text.count) > limit { return ["\(path): longer than \(Int(limit))"] }
             return []
         case ("integer", .integer(let number)):
             if let minimum = Self.number(node["minimum"]), Double(number) < minimum { return ["\(path): \(number) below \(minimum)"] }

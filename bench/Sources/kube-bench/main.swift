@@ -31,9 +31,11 @@ let fleet = SimulatedFleet(count: count)
 let loaded = PluginRegistry.load(directory: arguments[1])
 let controller = MultiNICController(store: store, fleet: fleet, renderer: NetworkRenderer(registry: loaded.registry),
                                     hostPeriod: .seconds(3600))
-_ = try await client.create(ClusterNamespace(metadata: ObjectMeta(name: "default"), spec: NamespaceSpec()))
+// The cluster's nodes exist before the operator starts: created by an unlimited client (not the operator's budget).
+let admin = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 100_000, burst: 200_000)
+_ = try await admin.create(ClusterNamespace(metadata: ObjectMeta(name: "default"), spec: NamespaceSpec()))
 for index in 0..<count {
-    _ = try await client.create(ClusterNode(metadata: ObjectMeta(name: SimulatedFleet.name(index)), spec: NodeSpec()))
+    _ = try await admin.create(ClusterNode(metadata: ObjectMeta(name: SimulatedFleet.name(index)), spec: NodeSpec()))
 }
 
 /// Objects of a collection as the server holds them (not counted as requests).

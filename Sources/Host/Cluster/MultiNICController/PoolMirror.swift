@@ -53,8 +53,8 @@ public actor DesiredPools {
 }
 
 /// Writes a network's IPPool objects from ``DesiredPools`` (keeping the allocations the daemons recorded) and deletes
-/// those no longer wanted: a background mirror, off the path that makes a network usable. One worker, so its writes
-/// take their turn in the client's rate limit without holding back status writes or pushes.
+/// those no longer wanted: a background mirror, off the path that makes a network usable. One worker, and its
+/// requests are `background` (``RequestPriority``): they take the client's budget only when no other request waits.
 public struct IPPoolMirrorReconciler: Reconciler {
     let store: any ResourceStore
     let desired: DesiredPools
@@ -65,6 +65,11 @@ public struct IPPoolMirrorReconciler: Reconciler {
     }
 
     public func reconcile(_ network: String) async -> ReconcileResult {
+        // Its requests wait while any foreground request (CIDR, NAD, status, pushes' reads) wants the budget.
+        await RequestPriority.$current.withValue(.background) { await mirror(network) }
+    }
+
+    private func mirror(_ network: String) async -> ReconcileResult {
         // Not rendered, or deleted: the network reconciler's clean-up owns its pools.
         guard let wanted = await desired.pools(network: network) else { return .done }
         do {

@@ -43,7 +43,7 @@ public final class KubeClient: Sendable {
     /// One call; the body of a 2xx answer, else the API's error.
     public func call(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
                      timeout: Int = 30) async throws(KubeError) -> [UInt8] {
-        await limiter.acquire()
+        await limiter.acquire(RequestPriority.current)
         let prepared = request(method, path, body: body, contentType: contentType, timeout: timeout)
         let answer: (status: Int, body: [UInt8])
         do {
@@ -159,12 +159,15 @@ struct ListEnvelope: Decodable {
     var metadata: Meta?
 }
 
-/// A token bucket: `burst` requests at once, refilled at `perSecond`.
+/// A token bucket: `burst` requests at once, refilled at `perSecond`, with two lanes: a background request takes a
+/// token only while no foreground request waits (see ``RequestPriority``).
 actor RateLimiter {
     let perSecond: Double
     let burst: Double
     private var tokens: Double
     private var last = ContinuousClock.now
+    /// Foreground requests waiting for a token.
+    private var foregroundWaiting = 0
 
     init(perSecond: Double, burst: Int) {
         self.perSecond = max(0.1, perSecond)
@@ -172,17 +175,22 @@ actor RateLimiter {
         tokens = Double(max(1, burst))
     }
 
-    func acquire() async {
+    func acquire(_ priority: RequestPriority = .foreground) async {
+        if priority == .foreground { foregroundWaiting += 1 }
+        defer { if priority == .foreground { foregroundWaiting -= 1 } }
         while true {
             let now = ContinuousClock.now
             let elapsed = now - last
             last = now
             tokens = min(burst, tokens + (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * perSecond)
-            if tokens >= 1 {
+            if tokens >= 1 && (priority == .foreground || foregroundWaiting == 0) {
                 tokens -= 1
                 return
             }
-            try? await Task.sleep(for: .milliseconds(Int((1 - tokens) / perSecond * 1000) + 1))
+            try? await Task.sleep(for: .milliseconds(Int(max(1 - tokens, 0.05) / perSecond * 1000) + 1))
         }
     }
+
+    /// Foreground requests now waiting (tests).
+    var waitingForeground: Int { foregroundWaiting }
 }

@@ -30,6 +30,10 @@ struct MultiNICd: AsyncParsableCommand {
     @Option(help: "Seconds a released address rests before it is handed out again.") var quarantineSeconds = 30.0
     @Option(help: "kubelet device-plugin checkpoint.")
     var kubeletCheckpoint = "/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint"
+    @Option(help: "kubelet PodResources socket (which GPUs a pod got, for the topology policy).")
+    var podResourcesSocket = "/var/lib/kubelet/pod-resources/kubelet.sock"
+    @Option(help: "Resource names whose devices are GPUs, comma-separated.") var gpuResources = "nvidia.com/gpu,amd.com/gpu,habana.ai/gaudi"
+    @Option(help: "The NVIDIA driver's proc directory (GPU UUID → PCI address).") var nvidiaRoot = "/proc/driver/nvidia"
     @Option(help: "IPPools of this host to load at start (JSON list).") var poolsFile: String?
     @Option(help: "Unmanaged interfaces appended to discovery (a HostInterface or a JSON list of interfaces).")
     var unmanagedFile: String?
@@ -67,6 +71,9 @@ struct MultiNICd: AsyncParsableCommand {
         configuration.virtualKinds = Set(virtualKinds.split(separator: ",").map(String.init))
         configuration.quarantineSeconds = quarantineSeconds
         configuration.kubeletCheckpointPath = kubeletCheckpoint
+        configuration.podResourcesSocket = podResourcesSocket
+        configuration.gpuResources = gpuResources.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        configuration.nvidiaRoot = nvidiaRoot
         configuration.poolsFile = poolsFile
         configuration.unmanagedFile = unmanagedFile
         configuration.cniStateDirectory = cniStateDir ?? stateDir + "/cni"

@@ -27,8 +27,14 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Virtual link kinds accepted as NICs (lab and tests).
     public var virtualKinds: Set<String>
     public var quarantineSeconds: Double
-    /// kubelet's device-plugin checkpoint (SR-IOV device IDs per pod).
+    /// kubelet's device-plugin checkpoint (SR-IOV device IDs per pod; GPUs when PodResources is not served).
     public var kubeletCheckpointPath: String
+    /// kubelet's PodResources socket: which GPUs a pod got, for the topology policy.
+    public var podResourcesSocket = "/var/lib/kubelet/pod-resources/kubelet.sock"
+    /// Resource names whose devices count as GPUs.
+    public var gpuResources = ["nvidia.com/gpu", "amd.com/gpu", "habana.ai/gaudi"]
+    /// The NVIDIA driver's proc directory (GPU UUID → PCI address).
+    public var nvidiaRoot = "/proc/driver/nvidia"
     /// IPPools for this host read at start (the lab's configuration); the operator pushes them otherwise.
     public var poolsFile: String?
     /// A HostInterface (labelled multi-nic-unmanaged, or a JSON list of interfaces) whose entries are appended to

@@ -17,6 +17,8 @@ public struct NICQuery: Sendable, Hashable {
     public var resourceNames: [String]
     /// The pod's GPUs per NUMA node, for topology; empty when nobody knows.
     public var gpusPerNUMA: [Int: Int]
+    /// The pod's GPUs as the node found them (set by ``DaemonServices/withDevices(_:)``); nil when not looked up.
+    public var devices: PodDeviceSet?
 
     public init(network: String, pod: PodRef, masterNets: [String] = [], request: PodRequest = PodRequest(),
                 policy: AttachPolicySpec? = nil, resourceNames: [String] = [], gpusPerNUMA: [Int: Int] = [:]) {

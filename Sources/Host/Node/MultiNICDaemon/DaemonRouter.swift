@@ -49,8 +49,9 @@ public enum DaemonRouter {
         router.on(RouterPath(DaemonAPI.interfacePath), method: .post) { _, _ in try json(services.interfaces()) }
 
         router.post(RouterPath(DaemonAPI.selectPath)) { request, context in
-            let query = try DaemonWire.query(try await decode(SelectRequest.self, request, context))
-            return try json(DaemonWire.selection(try services.select(query)))
+            let query = await services.withDevices(try DaemonWire.query(try await decode(SelectRequest.self, request, context)))
+            if let devices = query.devices { context.logger.info("\(DaemonServices.describe(devices, for: query))") }
+            return try json(DaemonWire.selection(try services.select(query), devices: query.devices))
         }
         router.post(RouterPath(DaemonAPI.allocatePath)) { request, context in
             let addresses = try DaemonWire.addresses(try await decode(AllocateRequest.self, request, context))
@@ -63,7 +64,9 @@ public enum DaemonRouter {
         }
         router.post(RouterPath(DaemonAPI.attachPath)) { request, context in
             let attachment = try DaemonWire.attachment(try await decode(AttachRequest.self, request, context))
-            return try json(AttachResponse(nics: try await services.attach(attachment)))
+            let (nics, devices) = try await services.attachWithDevices(attachment)
+            if let devices { context.logger.info("\(DaemonServices.describe(devices, for: attachment.query))") }
+            return try json(AttachResponse(nics: nics, devices: devices))
         }
         router.post(RouterPath(DaemonAPI.detachPath)) { request, context in
             let detachment = DaemonWire.detachment(try await decode(DetachRequest.self, request, context))

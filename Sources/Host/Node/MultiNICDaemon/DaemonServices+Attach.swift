@@ -6,8 +6,19 @@ extension DaemonServices {
     /// Select + allocate + delegate configs, all or nothing: if a delegate config cannot be built or a route has no
     /// NIC to go on, the addresses are released again before the error is returned.
     public func attach(_ request: AttachmentRequest) async throws(DaemonError) -> [AttachedNIC] {
-        let query = request.query
-        try checkNamespace(query.pod.namespace, network: query.network)
+        try checkNamespace(request.query.pod.namespace, network: request.query.network)
+        return try await attach(request, query: request.query)
+    }
+
+    /// `attach` with the pod's devices looked up first (see ``withDevices(_:)``); answers the device set it used.
+    public func attachWithDevices(_ request: AttachmentRequest) async throws(DaemonError) -> (nics: [AttachedNIC], devices: PodDeviceSet?) {
+        try checkNamespace(request.query.pod.namespace, network: request.query.network)
+        let query = await withDevices(request.query)
+        return (try await attach(request, query: query), query.devices)
+    }
+
+    /// The attach itself, once the pod's namespace was checked.
+    private func attach(_ request: AttachmentRequest, query: NICQuery) async throws(DaemonError) -> [AttachedNIC] {
         let backend = try backend(for: request.plugin)
         let chosen = try select(query)
         let ifNames = chosen.indices.map { "\(request.ifName)-\($0)" }

@@ -1,5 +1,6 @@
 import MultiNICCore
 import MultiNICIPAM
+import MultiNICKubelet
 import MultiNICPluginHost
 
 extension DaemonServices {
@@ -33,7 +34,7 @@ extension DaemonServices {
         let candidates = try interfaces().map { NICCandidate($0, attachments: attachments[$0.interfaceName] ?? 0) }
         let context = SelectionContext(
             masterNets: query.masterNets, strategyTarget: query.policy?.target,
-            deviceClasses: deviceClasses.withLock { $0 }, gpusPerNUMA: query.gpusPerNUMA)
+            deviceClasses: deviceClasses.withLock { $0 }, gpusPerNUMA: query.gpusPerNUMA, gpus: query.devices?.locations ?? [])
         let selection: Selection
         do {
             selection = try policy.select(candidates, request: query.request, context: context)
@@ -46,5 +47,24 @@ extension DaemonServices {
                 + (why.isEmpty ? " (no secondary NICs found)" : ": \(why)"))
         }
         return selection.chosen.map { ChosenNIC(master: $0.name, reason: $0.reason) }
+    }
+}
+
+extension DaemonServices {
+    /// The query with the pod's GPUs, looked up (kubelet PodResources, else the checkpoint) when its policy is
+    /// topology and nobody gave a GPU count by hand; other queries are returned as they are.
+    public func withDevices(_ query: NICQuery) async -> NICQuery {
+        guard query.policy?.strategy == "topology", query.gpusPerNUMA.isEmpty, query.devices == nil, query.resourceNames.isEmpty
+        else { return query }
+        var found = query
+        found.devices = await podDevices.gpus(namespace: query.pod.namespace, name: query.pod.name, uid: query.pod.uid)
+        return found
+    }
+
+    /// One log line for the device set a selection used.
+    public static func describe(_ devices: PodDeviceSet, for query: NICQuery) -> String {
+        "pod \(query.pod.namespace)/\(query.pod.name) on \(query.network): \(devices.source.rawValue) gave "
+            + (devices.gpus.isEmpty ? "no GPU" : devices.gpus.map { $0.location?.description ?? $0.deviceID }.joined(separator: ", "))
+            + (devices.problems.isEmpty ? "" : "; " + devices.problems.joined(separator: "; "))
     }
 }

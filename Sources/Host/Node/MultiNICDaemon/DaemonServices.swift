@@ -2,6 +2,7 @@ import Foundation
 import MultiNICCore
 import MultiNICDiscovery
 import MultiNICIPAM
+import MultiNICKubelet
 import MultiNICNetlink
 import MultiNICPluginHost
 import Synchronization
@@ -18,6 +19,8 @@ public final class DaemonServices: Sendable {
     let tables: RouteTableFile
     let registry: PluginRegistry
     let checkpoint: KubeletCheckpoint
+    /// The pod's GPUs, for the topology policy.
+    public let podDevices: PodDeviceLookup
     let deviceClasses = Mutex<[String: DeviceClassSpec]>([:])
     let publisher: MirrorPublisher
     private let interfaceCache = Mutex<(at: ContinuousClock.Instant, interfaces: [InterfaceInfo])?>(nil)
@@ -41,6 +44,13 @@ public final class DaemonServices: Sendable {
         routes = RouteKeeper(netlink: netlink)
         tables = RouteTableFile(path: configuration.rtTablesPath)
         checkpoint = KubeletCheckpoint(path: configuration.kubeletCheckpointPath)
+        var lookup = PodDeviceLookup.Configuration()
+        lookup.socketPath = configuration.podResourcesSocket
+        lookup.checkpointPath = configuration.kubeletCheckpointPath
+        lookup.gpuResources = configuration.gpuResources
+        lookup.sysfsRoot = configuration.sysfsRoot
+        lookup.nvidiaRoot = configuration.nvidiaRoot
+        podDevices = PodDeviceLookup(configuration: lookup)
         publisher = MirrorPublisher(mirror: mirror ?? FileAllocationMirror(directory: configuration.stateDirectory + "/ippools"))
     }
 
@@ -211,7 +221,8 @@ public final class DaemonServices: Sendable {
             degraded.append("IPPool \(LogText.escaped(name, limit: 80)) skipped: \(problem)")
         }
         let inSync = Dictionary(uniqueKeysWithValues: routes.reports.keys.map { ($0, problems[$0] == nil) })
-        return DaemonStatus(node: configuration.nodeName, pools: pools, routesInSync: inSync, degraded: degraded)
+        return DaemonStatus(node: configuration.nodeName, pools: pools, routesInSync: inSync, degraded: degraded,
+                            deviceSource: podDevices.source)
     }
 
     /// `/metrics` text.

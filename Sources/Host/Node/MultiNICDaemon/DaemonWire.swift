@@ -116,9 +116,9 @@ enum DaemonWire {
 
     static func allocations(_ leases: [Lease]) -> [IPAllocation] { leases.map(allocation) }
 
-    static func selection(_ chosen: [ChosenNIC]) -> SelectResponse {
+    static func selection(_ chosen: [ChosenNIC], devices podDevices: PodDeviceSet? = nil) -> SelectResponse {
         let devices = chosen.compactMap(\.deviceID)
         return SelectResponse(deviceIDs: devices.count == chosen.count ? devices : [], masters: chosen.map(\.master),
-                              reasons: chosen.map(\.reason))
+                              reasons: chosen.map(\.reason), podDevices: podDevices)
     }
 }

@@ -49,7 +49,7 @@ public struct InterfaceDiscovery: Sendable {
                 interfaceName: link.name, netAddress: primary.normalized.description, hostIP: primary.address.description,
                 vendor: device?.vendor ?? "", product: device?.product ?? "", pciAddress: device?.address ?? "",
                 numaNode: device?.numaNode, speedMbps: PCIDevices.speed(sysfsRoot: options.sysfsRoot, interface: link.name),
-                mtu: link.mtu, sriovVFs: device?.sriovVFs)
+                mtu: link.mtu, sriovVFs: device?.sriovVFs, pcieRoot: device?.pcieRoot, pcieRootPort: device?.rootPort)
             if v4 != nil, let v6 {
                 info.netAddressV6 = v6.normalized.description
                 info.hostIPv6 = v6.address.description

@@ -1,4 +1,5 @@
 import Foundation
+import MultiNICCore
 
 /// A PCI network controller as sysfs describes it.
 public struct PCIDevice: Sendable, Hashable {
@@ -10,6 +11,9 @@ public struct PCIDevice: Sendable, Hashable {
     /// The device's own `numa_node` (upstream read its parent bridge's); `nil` when -1 or absent.
     public var numaNode: Int?
     public var sriovVFs: Int?
+    /// Host bridge and root port above the device (see ``PCILocation``).
+    public var pcieRoot: String?
+    public var rootPort: String?
 }
 
 /// Reads `/sys/bus/pci/devices` (under a configurable root).
@@ -27,16 +31,41 @@ public struct PCIDevices: Sendable {
         for address in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
             let directory = root + "/" + address
             guard let pciClass = read(directory + "/class").flatMap({ UInt32(hex: $0) }), pciClass >> 16 == 0x02 else { continue }
+            let location = locate(address)
             let device = PCIDevice(
                 address: address, vendor: read(directory + "/vendor").map(Self.stripHex) ?? "",
                 product: read(directory + "/device").map(Self.stripHex) ?? "",
-                numaNode: read(directory + "/numa_node").flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil },
-                sriovVFs: read(directory + "/sriov_numvfs").flatMap { Int($0) })
+                numaNode: location?.numaNode, sriovVFs: read(directory + "/sriov_numvfs").flatMap { Int($0) },
+                pcieRoot: location?.pcieRoot, rootPort: location?.rootPort)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: directory + "/net")) ?? [] {
                 result[name] = device
             }
         }
         return result
+    }
+
+    /// Where the device `address` sits: its own `numa_node` (`nil` when -1 or absent), and from the path its
+    /// `bus/pci/devices` link resolves to (`…/devices/pci0000:17/0000:17:00.0/0000:18:00.0`) the host bridge and the
+    /// topmost bridge under it. Nil when there is no such device.
+    public func locate(_ address: String) -> PCILocation? {
+        let link = sysfsRoot + "/bus/pci/devices/" + address
+        guard FileManager.default.fileExists(atPath: link) else { return nil }
+        let components = URL(fileURLWithPath: link).resolvingSymlinksInPath().path.split(separator: "/").map(String.init)
+        var location = PCILocation(pciAddress: address,
+                                   numaNode: read(link + "/numa_node").flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil })
+        if let bridge = components.firstIndex(where: Self.isHostBridge) {
+            location.pcieRoot = components[bridge]
+            if bridge + 1 < components.count, let port = PCILocation.normalizedAddress(components[bridge + 1]) { location.rootPort = port }
+        }
+        return location
+    }
+
+    /// `pci0000:17` (a host bridge's directory under /sys/devices).
+    static func isHostBridge(_ name: String) -> Bool {
+        guard name.hasPrefix("pci") else { return false }
+        let parts = name.dropFirst(3).split(separator: ":", omittingEmptySubsequences: false)
+        let hex = Set("0123456789abcdef")
+        return parts.count == 2 && parts[0].count >= 4 && parts[1].count == 2 && parts.allSatisfy { $0.allSatisfy(hex.contains) }
     }
 
     /// `/sys/class/net/<interface>/speed` in Mbit/s; `nil` when unknown (absent, unreadable or -1).

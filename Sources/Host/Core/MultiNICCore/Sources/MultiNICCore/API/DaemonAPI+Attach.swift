@@ -142,8 +142,13 @@ public struct LeaseQuery: Codable, Sendable, Hashable {
 /// The answer of `/attach` and `/detach`.
 public struct AttachResponse: Codable, Sendable, Hashable {
     public var nics: [AttachedNIC]
+    /// The pod's devices the selection used (topology policy); absent otherwise.
+    public var devices: PodDeviceSet?
 
-    public init(nics: [AttachedNIC]) { self.nics = nics }
+    public init(nics: [AttachedNIC], devices: PodDeviceSet? = nil) {
+        self.nics = nics
+        self.devices = devices
+    }
 }
 
 /// One static pod route on one pod interface.

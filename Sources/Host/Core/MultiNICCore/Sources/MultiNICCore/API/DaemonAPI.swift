@@ -77,11 +77,14 @@ public struct SelectResponse: Codable, Sendable, Hashable {
     public var masters: [String]
     /// Why each NIC was chosen, in order.
     public var reasons: [String]?
+    /// The pod's devices the selection used (topology policy).
+    public var podDevices: PodDeviceSet?
 
-    public init(deviceIDs: [String], masters: [String], reasons: [String]? = nil) {
+    public init(deviceIDs: [String], masters: [String], reasons: [String]? = nil, podDevices: PodDeviceSet? = nil) {
         self.deviceIDs = deviceIDs
         self.masters = masters
         self.reasons = reasons
+        self.podDevices = podDevices
     }
 }
 
@@ -222,12 +225,15 @@ public struct DaemonStatus: Codable, Sendable, Hashable {
     public var routesInSync: [String: Bool]
     /// Reasons the daemon is degraded (empty when healthy).
     public var degraded: [String]
+    /// Where the topology policy learns a pod's GPUs: `podresources <socket>` or `checkpoint <file>`.
+    public var deviceSource: String?
 
-    public init(node: String, pools: [Pool], routesInSync: [String: Bool], degraded: [String]) {
+    public init(node: String, pools: [Pool], routesInSync: [String: Bool], degraded: [String], deviceSource: String? = nil) {
         self.node = node
         self.pools = pools
         self.routesInSync = routesInSync
         self.degraded = degraded
+        self.deviceSource = deviceSource
     }
 }
 

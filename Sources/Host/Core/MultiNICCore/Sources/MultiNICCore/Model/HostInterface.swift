@@ -43,10 +43,17 @@ public struct InterfaceInfo: Codable, Sendable, Hashable {
     /// The NIC's IPv6 network and address when it also has IPv4 (`netAddress`/`hostIP` hold the IPv4 ones).
     public var netAddressV6: String?
     public var hostIPv6: String?
+    /// The host bridge the device hangs under (`pci0000:17`) and the topmost bridge below it (`0000:17:00.0`); see
+    /// ``PCILocation``. `nil` when unknown (a virtual NIC).
+    public var pcieRoot: String?
+    public var pcieRootPort: String?
 
     public init(interfaceName: String, netAddress: String = "", hostIP: String = "", vendor: String = "",
                 product: String = "", pciAddress: String = "", numaNode: Int? = nil, speedMbps: Int? = nil,
-                mtu: Int? = nil, sriovVFs: Int? = nil, netAddressV6: String? = nil, hostIPv6: String? = nil) {
+                mtu: Int? = nil, sriovVFs: Int? = nil, netAddressV6: String? = nil, hostIPv6: String? = nil,
+                pcieRoot: String? = nil, pcieRootPort: String? = nil) {
+        self.pcieRoot = pcieRoot
+        self.pcieRootPort = pcieRootPort
         self.interfaceName = interfaceName
         self.netAddress = netAddress
         self.hostIP = hostIP
@@ -63,7 +70,7 @@ public struct InterfaceInfo: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case interfaceName, netAddress, hostIP, vendor, product, pciAddress, numaNode, speedMbps, mtu, sriovVFs
-        case netAddressV6, hostIPv6
+        case netAddressV6, hostIPv6, pcieRoot, pcieRootPort
     }
 
     public init(from decoder: any Decoder) throws {
@@ -80,6 +87,8 @@ public struct InterfaceInfo: Codable, Sendable, Hashable {
         sriovVFs = try container.decodeIfPresent(Int.self, forKey: .sriovVFs)
         netAddressV6 = try container.decodeIfPresent(String.self, forKey: .netAddressV6)
         hostIPv6 = try container.decodeIfPresent(String.self, forKey: .hostIPv6)
+        pcieRoot = try container.decodeIfPresent(String.self, forKey: .pcieRoot)
+        pcieRootPort = try container.decodeIfPresent(String.self, forKey: .pcieRootPort)
     }
 
     /// Two records describe the same attachment point when name, network and address match

@@ -12,9 +12,15 @@ public struct NICCandidate: Sendable, Hashable {
     public var attachments: Int
     /// Bandwidth already promised to attached pods, Mbit/s.
     public var promisedMbps: Int
+    /// The host bridge and root port above the NIC (see ``PCILocation``); `nil` when unknown.
+    public var pcieRoot: String?
+    public var rootPort: String?
 
     public init(name: String, netAddress: String, vendor: String = "", product: String = "", pciAddress: String = "",
-                numaNode: Int? = nil, speedMbps: Int? = nil, attachments: Int = 0, promisedMbps: Int = 0) {
+                numaNode: Int? = nil, speedMbps: Int? = nil, attachments: Int = 0, promisedMbps: Int = 0,
+                pcieRoot: String? = nil, rootPort: String? = nil) {
+        self.pcieRoot = pcieRoot
+        self.rootPort = rootPort
         self.name = name
         self.netAddress = netAddress
         self.vendor = vendor
@@ -30,8 +36,12 @@ public struct NICCandidate: Sendable, Hashable {
     public init(_ interface: InterfaceInfo, attachments: Int = 0, promisedMbps: Int = 0) {
         self.init(name: interface.interfaceName, netAddress: interface.netAddress, vendor: interface.vendor,
                   product: interface.product, pciAddress: interface.pciAddress, numaNode: interface.numaNode,
-                  speedMbps: interface.speedMbps, attachments: attachments, promisedMbps: promisedMbps)
+                  speedMbps: interface.speedMbps, attachments: attachments, promisedMbps: promisedMbps,
+                  pcieRoot: interface.pcieRoot, rootPort: interface.pcieRootPort)
     }
+
+    /// The NIC's place on the PCIe tree.
+    public var location: PCILocation { PCILocation(pciAddress: pciAddress, numaNode: numaNode, pcieRoot: pcieRoot, rootPort: rootPort) }
 
     /// Link speed minus what is already promised (never negative); `nil` when the speed is unknown.
     public var availableMbps: Int? { speedMbps.map { max($0 - promisedMbps, 0) } }
@@ -88,15 +98,18 @@ public struct SelectionContext: Sendable, Hashable {
     public var strategyTarget: String?
     /// DeviceClasses by name.
     public var deviceClasses: [String: DeviceClassSpec]
-    /// The pod's GPUs per NUMA node.
+    /// The pod's GPUs per NUMA node (given by hand; `gpus` is what the node found).
     public var gpusPerNUMA: [Int: Int]
+    /// The pod's GPUs and where they sit (from the kubelet's PodResources and sysfs).
+    public var gpus: [PCILocation]
 
     public init(masterNets: [String] = [], strategyTarget: String? = nil,
-                deviceClasses: [String: DeviceClassSpec] = [:], gpusPerNUMA: [Int: Int] = [:]) {
+                deviceClasses: [String: DeviceClassSpec] = [:], gpusPerNUMA: [Int: Int] = [:], gpus: [PCILocation] = []) {
         self.masterNets = masterNets
         self.strategyTarget = strategyTarget
         self.deviceClasses = deviceClasses
         self.gpusPerNUMA = gpusPerNUMA
+        self.gpus = gpus
     }
 }
 

@@ -5,7 +5,7 @@
 /// registration only when the two match. The host compares the versions before it touches the returned pointer.
 public enum PluginABI {
     /// Bumped whenever a protocol, registration or model type that crosses the boundary changes incompatibly.
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
     /// The one symbol every plugin exports.
     public static let entrySymbol = "multinic_plugin_entry"
 

@@ -1,0 +1,138 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import MultiNICCore
+
+/// Devices the kubelet gave one container, per resource name, with the NUMA nodes the device plugin reported.
+public struct ContainerDeviceSet: Sendable, Hashable {
+    public var container: String
+    public var resourceName: String
+    public var deviceIDs: [String]
+    public var numaNodes: [Int]
+
+    public init(container: String, resourceName: String, deviceIDs: [String], numaNodes: [Int] = []) {
+        self.container = container
+        self.resourceName = resourceName
+        self.deviceIDs = deviceIDs
+        self.numaNodes = numaNodes
+    }
+}
+
+/// A device a DRA driver prepared for a container (PodResources' dynamic resources).
+public struct ClaimedDevice: Sendable, Hashable {
+    public var container: String
+    public var claim: String
+    public var claimNamespace: String
+    public var driver: String
+    public var pool: String
+    public var device: String
+}
+
+/// One pod's devices as PodResources reports them.
+public struct PodResourcesAnswer: Sendable, Hashable {
+    public var devices: [ContainerDeviceSet] = []
+    public var claimed: [ClaimedDevice] = []
+    /// `Get` was not served (a kubelet before 1.27 or without the PodResourcesGet gate): the answer came from `List`.
+    public var usedList = false
+}
+
+/// Why the kubelet could not be asked.
+public enum KubeletError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unreachable(String)
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let why): "kubelet PodResources unreachable: \(why)"
+        case .failed(let why): "kubelet PodResources failed: \(why)"
+        }
+    }
+}
+
+/// The kubelet's `v1.PodResourcesLister` over its unix socket (`/var/lib/kubelet/pod-resources/kubelet.sock`): `Get`
+/// for one pod, `List` (filtered) when the kubelet does not serve `Get`. One HTTP/2 connection, opened on first use
+/// and re-opened by gRPC when the kubelet restarts; every call has a deadline.
+public final class PodResourcesClient: Sendable {
+    public let socketPath: String
+    let timeout: Duration
+    private let client: GRPCClient<HTTP2ClientTransport.Posix>
+    private let connections: Task<Void, Never>
+
+    public init(socketPath: String, timeout: Duration = .seconds(2)) throws(KubeletError) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+        do {
+            let transport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext)
+            let client = GRPCClient(transport: transport)
+            self.client = client
+            connections = Task { try? await client.runConnections() }
+        } catch {
+            throw .unreachable("\(socketPath): \(error)")
+        }
+    }
+
+    deinit {
+        client.beginGracefulShutdown()
+        connections.cancel()
+    }
+
+    /// The devices of pod `namespace/name`; an empty answer when the kubelet knows the pod but gave it none.
+    public func devices(namespace: String, name: String) async throws(KubeletError) -> PodResourcesAnswer {
+        let lister = V1_PodResourcesLister.Client(wrapping: client)
+        var options = CallOptions.defaults
+        options.timeout = timeout
+        var request = V1_GetPodResourcesRequest()
+        request.podName = name
+        request.podNamespace = namespace
+        do {
+            let response = try await lister.get(request, options: options)
+            return Self.answer(response.podResources)
+        } catch let error as RPCError where error.code == .unimplemented {
+            // An older kubelet: List and pick the pod.
+        } catch let error as RPCError {
+            throw Self.mapped(error)
+        } catch {
+            throw .failed("\(error)")
+        }
+        do {
+            let all = try await lister.list(V1_ListPodResourcesRequest(), options: options)
+            guard let pod = all.podResources.first(where: { $0.namespace == namespace && $0.name == name }) else {
+                return PodResourcesAnswer(usedList: true)
+            }
+            var answer = Self.answer(pod)
+            answer.usedList = true
+            return answer
+        } catch let error as RPCError {
+            throw Self.mapped(error)
+        } catch {
+            throw .failed("\(error)")
+        }
+    }
+
+    static func mapped(_ error: RPCError) -> KubeletError {
+        switch error.code {
+        case .unavailable, .deadlineExceeded: .unreachable("\(error.code): \(error.message)")
+        default: .failed("\(error.code): \(error.message)")
+        }
+    }
+
+    /// The generated message → the domain types (parsed once here).
+    public static func answer(_ pod: V1_PodResources) -> PodResourcesAnswer {
+        var answer = PodResourcesAnswer()
+        for container in pod.containers {
+            for set in container.devices {
+                answer.devices.append(ContainerDeviceSet(
+                    container: container.name, resourceName: set.resourceName, deviceIDs: set.deviceIds,
+                    numaNodes: set.topology.nodes.compactMap { Int(exactly: $0.id) }))
+            }
+            for dynamic in container.dynamicResources {
+                for resource in dynamic.claimResources {
+                    answer.claimed.append(ClaimedDevice(container: container.name, claim: dynamic.claimName,
+                                                        claimNamespace: dynamic.claimNamespace, driver: resource.driverName,
+                                                        pool: resource.poolName, device: resource.deviceName))
+                }
+            }
+        }
+        return answer
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Synchronization
+
+/// A `v1.PodResourcesLister` on a unix socket that answers from a table it is given: the lab's stand-in for a
+/// kubelet (`multinicctl lab kubelet`) and the tests' kubelet. It can also behave as an older kubelet (`Get` not
+/// served) or a broken one (every call fails).
+public final class PodResourcesServer: Sendable {
+    /// One pod's devices.
+    public struct Pod: Sendable, Hashable, Codable {
+        public var namespace: String
+        public var name: String
+        public var containers: [Container]
+
+        public init(namespace: String, name: String, containers: [Container]) {
+            self.namespace = namespace
+            self.name = name
+            self.containers = containers
+        }
+    }
+
+    public struct Container: Sendable, Hashable, Codable {
+        public var name: String
+        public var devices: [Devices]
+
+        public init(name: String, devices: [Devices]) {
+            self.name = name
+            self.devices = devices
+        }
+    }
+
+    public struct Devices: Sendable, Hashable, Codable {
+        public var resourceName: String
+        public var deviceIDs: [String]
+        public var numaNodes: [Int]
+
+        public init(resourceName: String, deviceIDs: [String], numaNodes: [Int] = []) {
+            self.resourceName = resourceName
+            self.deviceIDs = deviceIDs
+            self.numaNodes = numaNodes
+        }
+    }
+
+    public enum Behaviour: String, Sendable, Codable {
+        /// Get and List.
+        case current
+        /// List only (a kubelet before the Get method).
+        case listOnly
+        /// Every call fails with `internal`.
+        case failing
+    }
+
+    struct State {
+        var pods: [Pod]
+        var behaviour: Behaviour
+        var calls: [String] = []
+    }
+
+    public let socketPath: String
+    let state: Mutex<State>
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+
+    public init(socketPath: String, pods: [Pod] = [], behaviour: Behaviour = .current) {
+        self.socketPath = socketPath
+        state = Mutex(State(pods: pods, behaviour: behaviour))
+    }
+
+    /// Listens (replacing a stale socket file) and returns once the socket accepts connections.
+    public func start() async throws {
+        try? FileManager.default.removeItem(atPath: socketPath)
+        let transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext)
+        let server = GRPCServer(transport: transport, services: [Service(owner: self)])
+        task.withLock { $0 = Task { try await server.serve() } }
+        for _ in 0..<500 {
+            if (try? await transport.listeningAddress) != nil { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw KubeletError.unreachable("the stand-in kubelet did not listen on \(socketPath)")
+    }
+
+    public func stop() {
+        task.withLock { $0?.cancel() }
+        try? FileManager.default.removeItem(atPath: socketPath)
+    }
+
+    public func set(pods: [Pod]) { state.withLock { $0.pods = pods } }
+    public func set(behaviour: Behaviour) { state.withLock { $0.behaviour = behaviour } }
+    /// The methods called, in order (`Get`, `List`).
+    public var calls: [String] { state.withLock { $0.calls } }
+
+    static func message(_ pod: Pod) -> V1_PodResources {
+        var message = V1_PodResources()
+        message.namespace = pod.namespace
+        message.name = pod.name
+        message.containers = pod.containers.map { container in
+            var resources = V1_ContainerResources()
+            resources.name = container.name
+            resources.devices = container.devices.map { set in
+                var devices = V1_ContainerDevices()
+                devices.resourceName = set.resourceName
+                devices.deviceIds = set.deviceIDs
+                devices.topology.nodes = set.numaNodes.map { node in
+                    var numa = V1_NUMANode()
+                    numa.id = Int64(node)
+                    return numa
+                }
+                return devices
+            }
+            return resources
+        }
+        return message
+    }
+
+    struct Service: V1_PodResourcesLister.SimpleServiceProtocol {
+        let owner: PodResourcesServer
+
+        func record(_ method: String) throws -> State {
+            let state = owner.state.withLock { state in
+                state.calls.append(method)
+                return state
+            }
+            if state.behaviour == .failing { throw RPCError(code: .internalError, message: "stand-in kubelet set to fail") }
+            return state
+        }
+
+        func list(request: V1_ListPodResourcesRequest, context: ServerContext) async throws -> V1_ListPodResourcesResponse {
+            var response = V1_ListPodResourcesResponse()
+            response.podResources = try record("List").pods.map(PodResourcesServer.message)
+            return response
+        }
+
+        func getAllocatableResources(request: V1_AllocatableResourcesRequest, context: ServerContext) async throws
+            -> V1_AllocatableResourcesResponse
+        {
+            _ = try record("GetAllocatableResources")
+            return V1_AllocatableResourcesResponse()
+        }
+
+        func get(request: V1_GetPodResourcesRequest, context: ServerContext) async throws -> V1_GetPodResourcesResponse {
+            let state = try record("Get")
+            if state.behaviour == .listOnly { throw RPCError(code: .unimplemented, message: "unknown method Get") }
+            guard let pod = state.pods.first(where: { $0.namespace == request.podNamespace && $0.name == request.podName }) else {
+                throw RPCError(code: .notFound, message: "pod \(request.podNamespace)/\(request.podName) not found")
+            }
+            var response = V1_GetPodResourcesResponse()
+            response.podResources = PodResourcesServer.message(pod)
+            return response
+        }
+    }
+}
