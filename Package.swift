@@ -198,6 +198,7 @@ let package = Package(
             name: "MultiNICCLI",
             dependencies: [
                 "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender", "MultiNICLab", "MultiNICKube", "MultiNICOperator",
+                "MultiNICDiscovery",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

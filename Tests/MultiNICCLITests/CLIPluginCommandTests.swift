@@ -59,6 +59,22 @@ import Testing
         ], exitCode: 0)
     }
 
+    /// GPUs by PCI address, located in a sysfs tree: each GPU takes its closest NIC in turn (switch, root, NUMA node).
+    @Test func selectByTopologyWithGPUsOnThePCIeTree() throws {
+        try Self.preparePlugins()
+        try expectGolden("select-topology-gpus", [
+            "select", "-f", "Tests/MultiNICCLITests/Fixtures/policy-networks.yaml", "--network", "by-topology",
+            "--host", "Tests/MultiNICCLITests/Fixtures/gpu-host-pcie.yaml:gpu-2", "--pod-args", #"{"nics":2}"#,
+            "--gpus", "0000:88:00.0,0000:3c:00.0", "--sysfs-root", "Tests/MultiNICCLITests/Fixtures/gpu-host-sysfs",
+            "--plugins-dir", Self.pluginsDir,
+        ], exitCode: 0)
+        try expectGolden("select-topology-gpu-missing", [
+            "select", "-f", "Tests/MultiNICCLITests/Fixtures/policy-networks.yaml", "--network", "by-topology",
+            "--host", "Tests/MultiNICCLITests/Fixtures/gpu-host-pcie.yaml:gpu-2", "--gpus", "0000:99:00.0",
+            "--sysfs-root", "Tests/MultiNICCLITests/Fixtures/gpu-host-sysfs", "--plugins-dir", Self.pluginsDir,
+        ], exitCode: 1)
+    }
+
     @Test func selectNamesAMissingHost() throws {
         try Self.preparePlugins()
         try expectGolden("select-missing-host", [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MultiNICCore
+import MultiNICDiscovery
 import MultiNICManifests
 import MultiNICPluginHost
 
@@ -22,6 +23,12 @@ struct SelectCommand: OutputProducing {
 
     @Option(help: "The pod's GPUs per NUMA node for topology, e.g. 0=4,1=2.")
     var gpusPerNUMA: String?
+
+    @Option(help: "The pod's GPUs for topology by PCI address, e.g. 0000:18:00.0,0000:3b:00.0 (located in --sysfs-root).")
+    var gpus: String?
+
+    @Option(help: "sysfs root where --gpus are located (this host's by default).")
+    var sysfsRoot = "/sys"
 
     @Option(help: "Pods already on each NIC, with the bandwidth promised to them, e.g. eth1=3@30Gbps,eth2=1.")
     var attachments: String?
@@ -50,7 +57,7 @@ struct SelectCommand: OutputProducing {
             }
             let context = SelectionContext(
                 masterNets: network.spec.masterNets ?? [], strategyTarget: network.spec.attachPolicy?.target,
-                deviceClasses: classes, gpusPerNUMA: try parseGPUs(gpusPerNUMA ?? ""))
+                deviceClasses: classes, gpusPerNUMA: try parseGPUs(gpusPerNUMA ?? ""), gpus: try locateGPUs(gpus ?? ""))
             let selection = try policy.select(candidates, request: request, context: context)
             var rows = [["ORDER", "NIC", "NETWORK", "REASON"]]
             for (order, decision) in selection.chosen.enumerated() {
@@ -69,6 +76,20 @@ struct SelectCommand: OutputProducing {
             return try JSONValue.parse(text)
         } catch {
             throw CommandFailure(message: "error: --pod-args is not valid JSON")
+        }
+    }
+
+    /// `0000:18:00.0,…` → each GPU's place on this host's PCIe tree.
+    private func locateGPUs(_ text: String) throws -> [PCILocation] {
+        let devices = PCIDevices(sysfsRoot: sysfsRoot)
+        return try text.split(separator: ",").map { item in
+            guard let address = PCILocation.normalizedAddress(String(item)) else {
+                throw CommandFailure(message: "error: --gpus: \"\(item)\" is not a PCI address (0000:18:00.0)")
+            }
+            guard let location = devices.locate(address) else {
+                throw CommandFailure(message: "error: --gpus: \(address) is not in \(sysfsRoot)/bus/pci/devices")
+            }
+            return location
         }
     }
 
