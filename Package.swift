@@ -191,14 +191,14 @@ let package = Package(
             // The local lab (a multi-NIC cluster in network namespaces) and the connection check.
             name: "MultiNICLab",
             dependencies: ["MultiNICController", "MultiNICCNI", "MultiNICDaemonClient", "MultiNICRender", "MultiNICPluginHost",
-                           .product(name: "MultiNICCore", package: "MultiNICCore")],
+                           "MultiNICKubelet", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/Tools/MultiNICLab"
         ),
         .target(
             name: "MultiNICCLI",
             dependencies: [
                 "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender", "MultiNICLab", "MultiNICKube", "MultiNICOperator",
-                "MultiNICDiscovery",
+                "MultiNICDiscovery", "MultiNICKubelet",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

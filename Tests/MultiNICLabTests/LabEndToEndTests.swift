@@ -132,4 +132,41 @@ struct LabEndToEndTests {
         }
         #expect(leftover.isEmpty, "no prometheus or daemon left: \(leftover)")
     }
+
+    /// `lab up --gpus-per-host 2`: every host gets a fake PCIe tree (GPU k behind NIC eth<k+1>'s switch) and a stand-in
+    /// kubelet over gRPC; the daemon asks it which GPU each pod got, and the topology policy puts the NIC behind that
+    /// GPU's switch first — through the real CNI binary. concheck reports the alignment.
+    @Test func podsGetTheNICBehindTheirGPUFirst() async throws {
+        let name = "g\(UInt16.random(in: 0...UInt16.max))"
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-lab-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
+        defer { try? FileManager.default.removeItem(atPath: plugins) }
+        let location = ["--name", name, "--state-dir", state, "--plugins-dir", plugins]
+        do {
+            let (up, upOutput) = try await Self.ctl(["lab", "up", "-f", Self.seedNetwork, "--hosts", "2", "--nics", "2",
+                                                      "--pods-per-host", "2", "--gpus-per-host", "2"] + location)
+            try #require(up == 0, "lab up failed:\n\(upOutput)")
+            #expect(upOutput.contains("attach policy: topology"), "\(upOutput)")
+            for host in 0..<2 {
+                #expect(upOutput.contains("pod \(name)-host-\(host)-pod-0: net1-0 ") && upOutput.contains("(eth1), net1-1"), "\(upOutput)")
+                let second = upOutput.split(separator: "\n").first { $0.contains("pod \(name)-host-\(host)-pod-1:") } ?? ""
+                #expect(second.contains("(eth2), net1-1") && second.contains("GPU 0000:15:00.0"), "GPU 1 sits behind eth2's switch: \(second)")
+            }
+            let daemonLog = try String(contentsOfFile: state + "/" + name + "/host-0/multi-nicd.log", encoding: .utf8)
+            #expect(daemonLog.contains("podresources gave 0000:15:00.0"), "the daemon logs the device set it used")
+            let (checked, table) = try await Self.ctl(["concheck", "--lab", name, "--state-dir", state, "--duration", "1s", "--parallel", "4"])
+            #expect(checked == 0 && table.contains("## GPU alignment: 4/4 pods' first NIC behind their GPU's PCIe switch"), "\(table)")
+            #expect(Self.rows(table).count == 8 && Self.rows(table).allSatisfy { $0.connected == "2/2" }, "\(table)")
+        } catch {
+            _ = try? await Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
+            throw error
+        }
+        let (down, downOutput) = try await Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
+        #expect(down == 0, "\(downOutput)")
+        let leftover = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { Int32($0) }.filter { pid in
+            ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains(state)
+        }
+        #expect(leftover.isEmpty, "no stand-in kubelet or daemon left: \(leftover)")
+    }
 }

@@ -58,11 +58,14 @@ public final class PodResourcesServer: Sendable {
     }
 
     public let socketPath: String
+    /// A JSON list of ``Pod`` read at every call instead of the table (the lab writes it as it creates pods).
+    public let podsFile: String?
     let state: Mutex<State>
     private let task = Mutex<Task<Void, any Error>?>(nil)
 
-    public init(socketPath: String, pods: [Pod] = [], behaviour: Behaviour = .current) {
+    public init(socketPath: String, pods: [Pod] = [], behaviour: Behaviour = .current, podsFile: String? = nil) {
         self.socketPath = socketPath
+        self.podsFile = podsFile
         state = Mutex(State(pods: pods, behaviour: behaviour))
     }
 
@@ -116,9 +119,17 @@ public final class PodResourcesServer: Sendable {
         let owner: PodResourcesServer
 
         func record(_ method: String) throws -> State {
-            let state = owner.state.withLock { state in
+            var state = owner.state.withLock { state in
                 state.calls.append(method)
                 return state
+            }
+            if let file = owner.podsFile {
+                // No file yet: no pod holds a device.
+                let data = FileManager.default.contents(atPath: file) ?? Data("[]".utf8)
+                guard let pods = try? JSONDecoder().decode([Pod].self, from: data) else {
+                    throw RPCError(code: .internalError, message: "\(file) is not a JSON list of pods")
+                }
+                state.pods = pods
             }
             if state.behaviour == .failing { throw RPCError(code: .internalError, message: "stand-in kubelet set to fail") }
             return state

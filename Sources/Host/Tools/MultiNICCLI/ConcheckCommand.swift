@@ -35,10 +35,12 @@ struct ConcheckCommand: ParsableCommand, AsyncCommand {
     func runAsync() async throws {
         do {
             var reports: [(network: String, results: [ConnectionResult])] = []
+            var alignment: String?
             if cluster {
                 reports = try await checkCluster()
             } else {
                 let record = try LabRecord.load(directory: stateDir + "/" + lab)
+                alignment = ConnectionCheck.gpuAlignment(record)
                 var options = ConnectionCheck.Options()
                 options.seconds = Double(try seconds(default: 2))
                 options.parallel = max(1, parallel)
@@ -47,6 +49,7 @@ struct ConcheckCommand: ParsableCommand, AsyncCommand {
             for report in reports {
                 print(ConnectionReport.table(network: report.network, results: report.results))
                 print(ConnectionReport.summary(report.results))
+                if let alignment { print(alignment) }
                 if let heatmap {
                     let path = reports.count == 1 ? heatmap : heatmap.replacingOccurrences(of: ".", with: "-\(report.network).", options: .backwards)
                     try Heatmap.write(report.results, network: report.network, to: path)

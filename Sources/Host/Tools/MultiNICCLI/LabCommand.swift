@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MultiNICController
 import MultiNICCore
+import MultiNICKubelet
 import MultiNICLab
 
 /// `--name`, `--state-dir`, binaries: what every lab subcommand needs.
@@ -30,7 +31,7 @@ public protocol AsyncCommand: ParsableCommand {
 struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab", abstract: "Run a multi-NIC cluster in network namespaces (needs root).",
-        subcommands: [Up.self, Status.self, Down.self, Break.self, Heal.self, Alerts.self])
+        subcommands: [Up.self, Status.self, Down.self, Break.self, Heal.self, Alerts.self, Kubelet.self])
 
     struct Up: ParsableCommand, AsyncCommand {
         static let configuration = CommandConfiguration(
@@ -40,6 +41,8 @@ struct LabCommand: ParsableCommand {
         @Option(help: "Hosts.") var hosts = 3
         @Option(help: "Secondary NICs per host.") var nics = 2
         @Option(help: "Pods per host.") var podsPerHost = 1
+        @Option(help: "GPUs per host on a fake PCIe tree, GPU k behind NIC eth<k+1>'s switch; a stand-in kubelet gives each pod one GPU and the policy becomes topology.")
+        var gpusPerHost = 0
         @Flag(help: "Run Debian's Prometheus in the lab, scraping every daemon with deploy/monitoring's alert rules.")
         var prometheus = false
         @Option(help: "Alert rules for --prometheus (default: deploy/monitoring/alerts.yaml of the checkout).") var alertRules: String?
@@ -62,6 +65,7 @@ struct LabCommand: ParsableCommand {
             options.nics = nics
             options.podsPerHost = podsPerHost
             options.binaries = location.binaries
+            options.gpusPerHost = gpusPerHost
             if prometheus {
                 guard let rules = alertRules ?? LabPrometheus.defaultRules(binaries: options.binaries.directory) else {
                     printProgress("error: --prometheus needs --alert-rules (no deploy/monitoring/alerts.yaml found near the binaries)")
@@ -158,6 +162,22 @@ struct LabCommand: ParsableCommand {
                 printProgress("error: \(error)")
                 throw ExitCode(1)
             }
+        }
+    }
+
+    /// The lab's stand-in kubelet: PodResources on a unix socket, answering from a JSON file of pods and devices.
+    struct Kubelet: ParsableCommand, AsyncCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the kubelet's PodResources API from a pods file (the lab starts one per host with GPUs).",
+            shouldDisplay: false)
+        @Option(help: "The unix socket to listen on.") var socket: String
+        @Option(help: "A JSON list of pods with their devices, read at every call.") var podsFile: String
+
+        func runAsync() async throws {
+            let server = PodResourcesServer(socketPath: socket, podsFile: podsFile)
+            try await server.start()
+            printProgress("PodResources on \(socket) from \(podsFile)")
+            while true { try await Task.sleep(for: .seconds(3600)) }
         }
     }
 }

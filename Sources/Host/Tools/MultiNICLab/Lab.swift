@@ -12,6 +12,9 @@ public struct LabOptions: Sendable {
     public var binaries = LabBinaries(directory: LabBinaries.executableDirectory)
     /// Alert rules for a Prometheus scraping the daemons; nil runs none.
     public var prometheusRules: String?
+    /// GPUs per host on a fake PCIe tree (GPU k behind the switch of NIC eth<k+1>), with a stand-in kubelet
+    /// naming each pod's GPU; the network's policy becomes topology. 0: none.
+    public var gpusPerHost = 0
 
     public init() {}
     public var directory: String { root + "/" + name }
@@ -24,8 +27,9 @@ public enum Lab {
     public static func up(_ network: MultiNicNetwork, options: LabOptions,
                           progress: @escaping @Sendable (String) -> Void) async throws(LabError) -> LabRecord {
         guard getuid() == 0 else { throw LabError("the lab creates network namespaces: run it as root") }
-        guard (1...32).contains(options.nics), (1...64).contains(options.hosts), (0...128).contains(options.podsPerHost) else {
-            throw LabError("--hosts 1…64, --nics 1…32, --pods-per-host 0…128")
+        guard (1...32).contains(options.nics), (1...64).contains(options.hosts), (0...128).contains(options.podsPerHost),
+              (0...32).contains(options.gpusPerHost) else {
+            throw LabError("--hosts 1…64, --nics 1…32, --pods-per-host 0…128, --gpus-per-host 0…32")
         }
         try options.binaries.check()
         if FileManager.default.fileExists(atPath: LabRecord.path(options.directory)) {
@@ -36,6 +40,10 @@ public enum Lab {
         do {
             var network = network
             record.backend = try chooseBackend(&network, lab: options.name, progress: progress)
+            if options.gpusPerHost > 0 && network.spec.attachPolicy?.strategy != "topology" {
+                network.spec.attachPolicy = AttachPolicySpec(strategy: "topology")
+                progress("attach policy: topology (each pod's NICs ranked by closeness to its GPU)")
+            }
             try record.save()
             progress("building \(options.hosts) hosts × \(options.nics) NICs (fabric \(record.fabric))")
             try LabTopology.createFabric(&record, nics: options.nics)
@@ -43,6 +51,11 @@ public enum Lab {
                 var host = try LabTopology.createHost(index, nics: options.nics, record: &record)
                 record.hosts.append(host)
                 try record.save()
+                if options.gpusPerHost > 0 {
+                    try LabTopology.startKubelet(&host, gpus: options.gpusPerHost, nics: options.nics, binaries: options.binaries)
+                    record.hosts[index] = host
+                    try record.save()
+                }
                 try LabTopology.startDaemon(&host, binaries: options.binaries)
                 record.hosts[index] = host
                 try record.save()

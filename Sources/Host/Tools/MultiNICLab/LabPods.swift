@@ -1,5 +1,7 @@
 import Foundation
 import MultiNICCore
+import MultiNICDaemonClient
+import MultiNICKubelet
 
 /// Pods of the lab: a network namespace each, attached through the real CNI path — the `multi-nic` binary run in
 /// its host's namespace with the generated NAD's config on stdin and the CNI_* environment, as Multus runs it.
@@ -22,18 +24,55 @@ enum LabPods {
         // One pod after the other: attaching on several hosts at once was measured slower here (the kernel's
         // rtnl lock serialises link creation anyway, and 2 cores).
         for (host, pod) in planned {
+            var attached = pod
+            if let gpus = host.gpus, gpus > 0 {
+                // The stand-in kubelet gives the host's k-th pod GPU k (round robin) before the CNI ADD asks.
+                let index = record.pods.filter { $0.host == host.node }.count % gpus
+                let gpu = LabHardware.lab(nics: host.nics.count, gpus: gpus).gpus[index]
+                try give(gpu, to: pod, on: host, record: record)
+                attached.gpu = gpu.address
+            }
             let output = try run("ADD", host: host, namespace: pod.namespace, pod: pod.name, containerID: pod.containerID,
                                  config: config, binaries: binaries)
-            var attached = pod
             attached.addresses = try addresses(in: output, pod: pod.name)
+            attached.masters = masters(of: attached, on: host, network: record.network)
             record.pods.append(attached)
             try record.save()
-            progress("  pod \(pod.name): " + attached.addresses.enumerated().map { "net1-\($0.offset) \($0.element)" }
-                .joined(separator: ", "))
+            progress("  pod \(pod.name): " + describe(attached))
         }
         try record.save()
         let nics = record.pods.first?.addresses.count ?? 0
         progress(String(format: "attached %d pods × %d NICs in %.1f s", record.pods.count, nics, Date().timeIntervalSince(start)))
+    }
+
+    /// `net1-0 192.168.0.1 (eth1), …` and the pod's GPU.
+    static func describe(_ pod: LabRecord.Pod) -> String {
+        pod.addresses.enumerated().map { position, address in
+            "net1-\(position) \(address)" + (pod.masters.flatMap { position < $0.count ? " (\($0[position]))" : nil } ?? "")
+        }.joined(separator: ", ") + (pod.gpu.map { "; GPU \($0)" } ?? "")
+    }
+
+    /// Adds the pod with `gpu` to its host's stand-in kubelet.
+    static func give(_ gpu: (uuid: String, address: String), to pod: LabRecord.Pod, on host: LabRecord.Host,
+                     record: LabRecord) throws(LabError) {
+        do {
+            let data = FileManager.default.contents(atPath: host.kubeletPods) ?? Data("[]".utf8)
+            var pods = try JSONDecoder().decode([PodResourcesServer.Pod].self, from: data)
+            pods.append(PodResourcesServer.Pod(namespace: "default", name: pod.name, containers: [
+                .init(name: "main", devices: [.init(resourceName: "nvidia.com/gpu", deviceIDs: [gpu.uuid])])]))
+            try JSONEncoder().encode(pods).write(to: URL(fileURLWithPath: host.kubeletPods), options: .atomic)
+        } catch {
+            throw LabError("cannot update \(host.kubeletPods): \(error)")
+        }
+    }
+
+    /// The host NIC of each pod interface, from the daemon's leases (nil when the daemon cannot say).
+    static func masters(of pod: LabRecord.Pod, on host: LabRecord.Host, network: String) -> [String]? {
+        guard let leases = try? DaemonClient(socketPath: host.socket, timeoutSeconds: 2)
+            .leases(LeaseQuery(network: network, containerID: pod.containerID)) else { return nil }
+        let byInterface = Dictionary(leases.compactMap { lease in lease.ifName.map { ($0, lease.interface) } },
+                                     uniquingKeysWith: { first, _ in first })
+        return pod.addresses.indices.map { byInterface["net1-\($0)"] ?? "?" }
     }
 
     /// Runs `multi-nic` for one pod; returns its stdout, or throws its CNI error.
@@ -89,8 +128,7 @@ extension Lab {
                          + ((daemon?.degraded ?? []).isEmpty ? "" : "  degraded: " + (daemon?.degraded ?? []).joined(separator: "; ")))
         }
         for pod in record.pods {
-            lines.append("  pod \(pod.name) on \(pod.host): " + pod.addresses.enumerated().map { "net1-\($0.offset) \($0.element)" }
-                .joined(separator: ", "))
+            lines.append("  pod \(pod.name) on \(pod.host): " + LabPods.describe(pod))
         }
         if let pid = record.prometheusPID {
             lines.append("  prometheus \(kill(pid, 0) == 0 ? "pid \(pid)" : "DOWN") at http://\(LabPrometheus.address) in namespace \(record.fabric)"

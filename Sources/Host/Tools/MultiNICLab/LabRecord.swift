@@ -17,8 +17,17 @@ public struct LabRecord: Codable, Sendable, Hashable {
         public var directory: String
         public var nics: [NIC]
         public var daemonPID: Int32?
+        /// GPUs on the host's fake PCIe tree (`lab up --gpus-per-host`); 0: none, and no stand-in kubelet.
+        public var gpus: Int?
+        /// The stand-in kubelet (PodResources) of a host with GPUs.
+        public var kubeletPID: Int32?
         public var socket: String { directory + "/d.sock" }
         public var cniStateDirectory: String { directory + "/cni" }
+        /// The fake sysfs and NVIDIA proc trees, the kubelet's socket and the pods' devices it serves.
+        public var sysfsRoot: String { directory + "/sys" }
+        public var nvidiaRoot: String { directory + "/nvidia" }
+        public var kubeletSocket: String { directory + "/kubelet.sock" }
+        public var kubeletPods: String { directory + "/kubelet-pods.json" }
     }
 
     public struct Pod: Codable, Sendable, Hashable {
@@ -28,6 +37,10 @@ public struct LabRecord: Codable, Sendable, Hashable {
         public var containerID: String
         /// One address per NIC, in NIC order (`net1-0`, `net1-1`, …).
         public var addresses: [String]
+        /// The host NIC behind each pod interface, in the same order (nil in records of older labs).
+        public var masters: [String]?
+        /// The GPU the stand-in kubelet gave the pod (PCI address), on a host with GPUs.
+        public var gpu: String?
     }
 
     public var name: String

@@ -74,6 +74,8 @@ enum LabTopology {
                              "--state-dir", host.directory + "/state", "--cni-state-dir", host.cniStateDirectory,
                              "--plugins-dir", binaries.plugins, "--rt-tables", host.directory + "/rt_tables",
                              "--virtual-kinds", "veth", "--log-level", "info"]
+            + ((host.gpus ?? 0) > 0 ? ["--sysfs-root", host.sysfsRoot, "--nvidia-root", host.nvidiaRoot,
+                                       "--pod-resources-socket", host.kubeletSocket] : [])
         _ = FileManager.default.createFile(atPath: host.directory + "/multi-nicd.log", contents: nil)
         let log = FileHandle(forWritingAtPath: host.directory + "/multi-nicd.log")
         process.standardOutput = log
@@ -92,6 +94,40 @@ enum LabTopology {
             usleep(20_000)
         }
         throw LabError("multi-nicd of \(host.node) did not answer on \(host.socket); see \(host.directory)/multi-nicd.log")
+    }
+
+    /// A host with GPUs: writes its fake PCIe tree (NIC eth<k> and GPU k-1 behind one switch) and starts its
+    /// stand-in kubelet (`multinicctl lab kubelet`) in the host's namespace, serving the pods file.
+    static func startKubelet(_ host: inout LabRecord.Host, gpus: Int, nics: Int, binaries: LabBinaries) throws(LabError) {
+        do {
+            try FileManager.default.createDirectory(atPath: host.directory, withIntermediateDirectories: true)
+            try LabHardware.lab(nics: nics, gpus: gpus).write(sysfsRoot: host.sysfsRoot, nvidiaRoot: host.nvidiaRoot)
+            try Data("[]".utf8).write(to: URL(fileURLWithPath: host.kubeletPods))
+        } catch {
+            throw LabError("cannot write the PCIe tree of \(host.node): \(error)")
+        }
+        host.gpus = gpus
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LabShell.nsenter)
+        process.arguments = ["--net=/var/run/netns/\(host.namespace)", binaries.directory + "/multinicctl", "lab", "kubelet",
+                             "--socket", host.kubeletSocket, "--pods-file", host.kubeletPods]
+        _ = FileManager.default.createFile(atPath: host.directory + "/kubelet.log", contents: nil)
+        let log = FileHandle(forWritingAtPath: host.directory + "/kubelet.log")
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw LabError("cannot start the stand-in kubelet of \(host.node): \(error)")
+        }
+        host.kubeletPID = process.processIdentifier
+        for _ in 0..<300 {
+            if FileManager.default.fileExists(atPath: host.kubeletSocket) { return }
+            guard process.isRunning else { break }
+            usleep(20_000)
+        }
+        throw LabError("the stand-in kubelet of \(host.node) did not listen on \(host.kubeletSocket); see \(host.directory)/kubelet.log")
     }
 
     /// Stops every process in the lab's namespaces, then deletes the namespaces (their links, bridges and routes go
