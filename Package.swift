@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "kube-bench", targets: ["kube-bench"]),
         .executable(name: "cni-bench", targets: ["cni-bench"]),
         .executable(name: "ipam-bench", targets: ["ipam-bench"]),
+        .executable(name: "topology-bench", targets: ["topology-bench"]),
         // Plugins: one dynamic library each, loaded with dlopen from plugins.d (see .ci/build-plugins).
         .library(name: "multinic-backend-ipvlan", type: .dynamic, targets: ["IPVLANBackend"]),
         .library(name: "multinic-backend-macvlan", type: .dynamic, targets: ["MACVLANBackend"]),
@@ -373,6 +374,10 @@ let package = Package(
                           path: "bench/Sources/cni-bench"),
         .executableTarget(name: "ipam-bench", dependencies: ["MultiNICIPAM", .product(name: "MultiNICCore", package: "MultiNICCore")],
                           path: "bench/Sources/ipam-bench"),
+        .executableTarget(name: "topology-bench",
+                          dependencies: ["MultiNICDaemon", "MultiNICIPAM", "MultiNICKubelet", "MultiNICLab", "MultiNICNetlink", "MultiNICPluginHost",
+                                         "MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")],
+                          path: "bench/Sources/topology-bench"),
     ]
 )
 

@@ -20,6 +20,8 @@ public final class PodDeviceLookup: Sendable {
 
     public let configuration: Configuration
     private let client = Mutex<PodResourcesClient?>(nil)
+    /// Device id → its place: hardware does not move while the daemon runs (a miss is looked up again each time).
+    private let located = Mutex<[String: PCILocation]>([:])
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -58,8 +60,14 @@ public final class PodDeviceLookup: Sendable {
         var set = PodDeviceSet(source: source)
         var seen: Set<String> = []
         for (resource, id) in ids where seen.insert(id).inserted {
+            if let known = located.withLock({ $0[id] }) {
+                set.gpus.append(PodGPU(resourceName: resource, deviceID: id, location: known))
+                continue
+            }
             switch locator.locate(id) {
-            case .success(let location): set.gpus.append(PodGPU(resourceName: resource, deviceID: id, location: location))
+            case .success(let location):
+                located.withLock { $0[id] = location }
+                set.gpus.append(PodGPU(resourceName: resource, deviceID: id, location: location))
             case .failure(let failure):
                 set.gpus.append(PodGPU(resourceName: resource, deviceID: id))
                 set.problems.append(failure.description)
