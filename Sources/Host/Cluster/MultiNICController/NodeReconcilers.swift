@@ -79,6 +79,8 @@ public struct RouteReconciler: Reconciler {
     let ledger: RouteLedger
     /// Networks whose route status may have changed.
     let statusChanged: @Sendable (Set<String>) async -> Void
+    /// One route index per CIDR version, shared by every node's reconcile.
+    let indexes = RouteIndexCache()
 
     public init(store: any ResourceStore, fleet: any DaemonFleet, ledger: RouteLedger,
                 statusChanged: @escaping @Sendable (Set<String>) async -> Void) {
@@ -95,11 +97,16 @@ public struct RouteReconciler: Reconciler {
         } catch {
             return ReconcileLog.retry("routes of \(node)", error, after: .seconds(2))
         }
+        await indexes.keep(Set(cidrs.map(\.name)))
         var touched: Set<String> = []
         var retry = false
-        for cidr in cidrs where RoutePlan.hosts(cidr.spec).contains(node) {
-            let request = RoutePlan.request(cidr.spec, node: node)
-            if await ledger.applied(network: cidr.name, node: node) == request { continue }
+        var live: Set<String> = []
+        for cidr in cidrs {
+            let index = await indexes.index(cidr)
+            guard index.hosts.contains(node) else { continue }
+            live.insert(cidr.name)
+            let request = index.request(node: node)
+            if await ledger.isApplied(request, network: cidr.name, node: node) { continue }
             let outcome: RouteLedger.Outcome
             do {
                 let answer = try await fleet.setRoutes(node: node, request)
@@ -110,7 +117,6 @@ public struct RouteReconciler: Reconciler {
             retry = retry || outcome != .applied
             if await ledger.record(network: cidr.name, node: node, request: request, outcome: outcome) { touched.insert(cidr.name) }
         }
-        let live = Set(cidrs.filter { RoutePlan.hosts($0.spec).contains(node) }.map(\.name))
         for gone in await ledger.networks(on: node) where !live.contains(gone) {
             try? await fleet.deleteRoutes(node: node, network: gone)
             await ledger.forget(network: gone, node: node)

@@ -11,20 +11,74 @@ public enum RoutePlan {
 
     /// The full route set of `cidr`'s network on `node` (empty routes when the node has no pod block).
     public static func request(_ cidr: CIDRSpec, node: String) -> L3Request {
-        var routes: [L3Route] = []
-        for entry in cidr.cidr.sorted(by: { $0.interfaceIndex < $1.interfaceIndex }) {
-            guard let own = entry.hosts.first(where: { $0.hostName == node }) else { continue }
-            for peer in entry.hosts.sorted(by: { $0.hostIndex < $1.hostIndex })
-            where peer.hostName != node && !peer.hostIP.isEmpty && peer.hostIP != own.hostIP {
-                routes.append(L3Route(net: peer.podCIDR, via: peer.hostIP, iface: own.interfaceName))
-            }
-        }
-        return L3Request(name: cidr.config.name, subnet: cidr.config.subnet, routes: routes)
+        Index(cidr).request(node: node)
     }
 
     /// Hosts with a pod block in `cidr`.
     public static func hosts(_ cidr: CIDRSpec) -> Set<String> {
         Set(cidr.cidr.flatMap { $0.hosts.map(\.hostName) })
+    }
+
+    /// A CIDR's hosts sorted once: every node's route set is then one pass over the peers (a network on N nodes costs
+    /// O(N) per node, not a sort and a search per node and interface).
+    public struct Index: Sendable {
+        struct Interface: Sendable {
+            /// Hosts by host index.
+            var hosts: [HostCIDR]
+            /// Host name → its position in `hosts`.
+            var position: [String: Int]
+        }
+
+        let name: String
+        let subnet: String
+        let interfaces: [Interface]
+        /// Hosts with a pod block.
+        public let hosts: Set<String>
+
+        public init(_ cidr: CIDRSpec) {
+            name = cidr.config.name
+            subnet = cidr.config.subnet
+            interfaces = cidr.cidr.sorted { $0.interfaceIndex < $1.interfaceIndex }.map { entry in
+                let sorted = entry.hosts.sorted { $0.hostIndex < $1.hostIndex }
+                var position: [String: Int] = [:]
+                for (index, host) in sorted.enumerated() where position[host.hostName] == nil { position[host.hostName] = index }
+                return Interface(hosts: sorted, position: position)
+            }
+            hosts = RoutePlan.hosts(cidr)
+        }
+
+        /// The node's full route set.
+        public func request(node: String) -> L3Request {
+            var routes: [L3Route] = []
+            for interface in interfaces {
+                guard let own = interface.position[node].map({ interface.hosts[$0] }) else { continue }
+                routes.reserveCapacity(routes.count + interface.hosts.count)
+                for peer in interface.hosts where peer.hostName != node && !peer.hostIP.isEmpty && peer.hostIP != own.hostIP {
+                    routes.append(L3Route(net: peer.podCIDR, via: peer.hostIP, iface: own.interfaceName))
+                }
+            }
+            return L3Request(name: name, subnet: subnet, routes: routes)
+        }
+    }
+}
+
+/// Route indexes by CIDR name and resourceVersion: one per version of a network's CIDR, shared by every node's push.
+public actor RouteIndexCache {
+    private var indexes: [String: (version: String, index: RoutePlan.Index)] = [:]
+
+    public init() {}
+
+    public func index(_ cidr: CIDR) -> RoutePlan.Index {
+        let version = cidr.metadata.resourceVersion ?? ""
+        if !version.isEmpty, let cached = indexes[cidr.name], cached.version == version { return cached.index }
+        let index = RoutePlan.Index(cidr.spec)
+        if !version.isEmpty { indexes[cidr.name] = (version, index) }
+        return index
+    }
+
+    /// Drops the indexes of CIDRs not in `live`.
+    public func keep(_ live: Set<String>) {
+        indexes = indexes.filter { live.contains($0.key) }
     }
 }
 
@@ -36,7 +90,9 @@ public actor RouteLedger {
     }
 
     private var outcomes: [String: [String: Outcome]] = [:]
-    private var pushed: [String: [String: L3Request]] = [:]
+    /// A fingerprint of the set applied per node and network (a full copy would hold every node's routes to every
+    /// other node: gigabytes at 5000 nodes).
+    private var pushed: [String: [String: Int]] = [:]
 
     public init() {}
 
@@ -45,7 +101,7 @@ public actor RouteLedger {
     public func record(network: String, node: String, request: L3Request, outcome: Outcome) -> Bool {
         let changed = outcomes[network]?[node] != outcome
         outcomes[network, default: [:]][node] = outcome
-        if outcome == .applied { pushed[node, default: [:]][network] = request } else { pushed[node]?[network] = nil }
+        if outcome == .applied { pushed[node, default: [:]][network] = request.hashValue } else { pushed[node]?[network] = nil }
         return changed
     }
 
@@ -59,8 +115,10 @@ public actor RouteLedger {
         pushed[node] = nil
     }
 
-    /// The request last applied on `node` for `network`.
-    public func applied(network: String, node: String) -> L3Request? { pushed[node]?[network] }
+    /// Whether `request` is the set last applied on `node` for `network` (by fingerprint).
+    public func isApplied(_ request: L3Request, network: String, node: String) -> Bool {
+        pushed[node]?[network] == request.hashValue
+    }
 
     /// Networks with routes applied on `node`.
     public func networks(on node: String) -> [String] { Array((pushed[node] ?? [:]).keys) }
