@@ -1,8 +1,8 @@
 // What asking the kubelet costs an attach: the daemon's /attach path in process (select, allocate, delegate configs,
 // then release) on the 8-GPU/8-NIC server layout with the topology policy, once with the pod's GPUs looked up through
-// PodResources (a gRPC server on a unix socket, as the kubelet's) and the sysfs tree, once with the GPUs given by hand
+// PodResources (the lab's stand-in kubelet, another process, gRPC on a unix socket) and the sysfs tree, once with the GPUs given by hand
 // (no lookup). Prints both p50s and their difference.
-// Usage: topology-bench <plugins dir> [attaches]
+// Usage: topology-bench <plugins dir> <multinicctl> [attaches]
 import Foundation
 import MultiNICCore
 import MultiNICDaemon
@@ -14,11 +14,11 @@ import MultiNICPluginHost
 import MultiNICTestSupport
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 2 else {
-    print("usage: topology-bench <plugins dir> [attaches]")
+guard arguments.count >= 3 else {
+    print("usage: topology-bench <plugins dir> <multinicctl> [attaches]")
     exit(2)
 }
-let count = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000
+let count = arguments.count > 3 ? Int(arguments[3]) ?? 2000 : 2000
 let work = "/tmp/mn-topology-bench-\(UInt32.random(in: 0...UInt32.max))"
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
@@ -40,11 +40,17 @@ try await services.setPools(nics.enumerated().map { index, name in
         podCIDR: "10.\(100 + index).0.0/16", vlanCIDR: "10.\(100 + index).0.0/16", netAttachDef: "net", hostName: "bench", interfaceName: name))
 })
 let gpus = hardware.gpus
-let server = PodResourcesServer(socketPath: configuration.podResourcesSocket, pods: [PodResourcesServer.Pod(
-    namespace: "default", name: "trainer", containers: [.init(name: "main", devices: [
-        .init(resourceName: "nvidia.com/gpu", deviceIDs: [gpus[2].uuid, gpus[5].uuid])])])])
-try await server.start()
-defer { server.stop() }
+// The kubelet is another process, as on a node: `multinicctl lab kubelet` (the lab's stand-in) serving the pod.
+let podsFile = work + "/pods.json"
+try JSONEncoder().encode([PodResourcesServer.Pod(namespace: "default", name: "trainer", containers: [.init(name: "main", devices: [
+    .init(resourceName: "nvidia.com/gpu", deviceIDs: [gpus[2].uuid, gpus[5].uuid])])])]).write(to: URL(fileURLWithPath: podsFile))
+let kubelet = Process()
+kubelet.executableURL = URL(fileURLWithPath: arguments[2])
+kubelet.arguments = ["lab", "kubelet", "--socket", configuration.podResourcesSocket, "--pods-file", podsFile]
+kubelet.standardError = FileHandle.nullDevice
+try kubelet.run()
+defer { kubelet.terminate() }
+for _ in 0..<500 where !FileManager.default.fileExists(atPath: configuration.podResourcesSocket) { usleep(10_000) }
 
 func request(_ index: Int, byHand: Bool) -> AttachmentRequest {
     let query = NICQuery(network: "net", pod: PodRef(namespace: "default", name: "trainer", uid: "u"),
@@ -70,11 +76,26 @@ func measure(byHand: Bool) async throws -> [Double] {
 }
 
 func p50(_ sorted: [Double]) -> Double { sorted[sorted.count / 2] }
+
+/// The kubelet call alone (Get over the unix socket), for the breakdown.
+@MainActor func measureGet() async throws -> [Double] {
+    let client = try PodResourcesClient(socketPath: configuration.podResourcesSocket)
+    _ = try await client.devices(namespace: "default", name: "trainer")
+    var samples: [Double] = []
+    let clock = ContinuousClock()
+    for _ in 0..<count {
+        let started = clock.now
+        _ = try await client.devices(namespace: "default", name: "trainer")
+        let elapsed = clock.now - started
+        samples.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+    }
+    return samples.sorted()
+}
 _ = try await measure(byHand: false)  // warm up: connection to the kubelet, caches
 let without = try await measure(byHand: true)
 let with = try await measure(byHand: false)
 print(String(format: "attach (select + allocate + delegates) on 8 NICs, topology policy, %d attaches each:", count))
 print(String(format: "  GPUs given by hand (no lookup):          p50 %.3f ms", p50(without)))
 print(String(format: "  GPUs from PodResources + sysfs (lookup): p50 %.3f ms", p50(with)))
-print(String(format: "  the lookup adds %.3f ms at p50 (ratio %.2f); kubelet calls: %d", p50(with) - p50(without), p50(with) / p50(without),
-             server.calls.count))
+print(String(format: "  of which the PodResources Get alone:    p50 %.3f ms", p50(try await measureGet())))
+print(String(format: "  the lookup adds %.3f ms at p50 (ratio %.2f)", p50(with) - p50(without), p50(with) / p50(without)))
