@@ -19,14 +19,14 @@ public enum RoutePlan {
         Set(cidr.cidr.flatMap { $0.hosts.map(\.hostName) })
     }
 
-    /// A CIDR's hosts sorted once: every node's route set is then one pass over the peers (a network on N nodes costs
-    /// O(N) per node, not a sort and a search per node and interface).
+    /// A CIDR's hosts sorted and indexed by name once: every node's route set is then one pass over the peers (a
+    /// network on N nodes costs O(N) per node, not a sort and a search per node and interface).
     public struct Index: Sendable {
         struct Interface: Sendable {
             /// Hosts by host index.
             var hosts: [HostCIDR]
-            /// Host name → its position in `hosts`.
-            var position: [String: Int]
+            /// Host name → its entry (the first listed, should a name appear twice).
+            var own: [String: HostCIDR]
         }
 
         let name: String
@@ -39,10 +39,9 @@ public enum RoutePlan {
             name = cidr.config.name
             subnet = cidr.config.subnet
             interfaces = cidr.cidr.sorted { $0.interfaceIndex < $1.interfaceIndex }.map { entry in
-                let sorted = entry.hosts.sorted { $0.hostIndex < $1.hostIndex }
-                var position: [String: Int] = [:]
-                for (index, host) in sorted.enumerated() where position[host.hostName] == nil { position[host.hostName] = index }
-                return Interface(hosts: sorted, position: position)
+                var own: [String: HostCIDR] = [:]
+                for host in entry.hosts where own[host.hostName] == nil { own[host.hostName] = host }
+                return Interface(hosts: entry.hosts.sorted { $0.hostIndex < $1.hostIndex }, own: own)
             }
             hosts = RoutePlan.hosts(cidr)
         }
@@ -51,7 +50,7 @@ public enum RoutePlan {
         public func request(node: String) -> L3Request {
             var routes: [L3Route] = []
             for interface in interfaces {
-                guard let own = interface.position[node].map({ interface.hosts[$0] }) else { continue }
+                guard let own = interface.own[node] else { continue }
                 routes.reserveCapacity(routes.count + interface.hosts.count)
                 for peer in interface.hosts where peer.hostName != node && !peer.hostIP.isEmpty && peer.hostIP != own.hostIP {
                     routes.append(L3Route(net: peer.podCIDR, via: peer.hostIP, iface: own.interfaceName))
