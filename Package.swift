@@ -1,7 +1,13 @@
 // swift-tools-version: 6.0
 // MultiNIC: one network definition → N secondary NICs per pod, with per-host per-interface CIDRs,
 // host L3 routes and node-local IPAM. See README.md for the layout; design notes in Sources/*/README.md.
+import Foundation
 import PackageDescription
+
+/// `MULTINIC_WITHOUT_GRPC=1`: a build without the kubelet's gRPC APIs (grpc-swift, swift-protobuf), for the main
+/// job's quick lab build (examples/run). The daemon then learns a pod's GPUs from the device plugins' checkpoint only,
+/// and `lab up --gpus-per-host` is refused. CI and the images build everything.
+let withoutGRPC = ProcessInfo.processInfo.environment["MULTINIC_WITHOUT_GRPC"] == "1"
 
 let package = Package(
     name: "MultiNIC",
@@ -102,15 +108,14 @@ let package = Package(
             // What the kubelet says about a pod's devices (PodResources over gRPC, the device-plugin checkpoint) and
             // where those devices sit (sysfs, /proc/driver/nvidia).
             name: "MultiNICKubelet",
-            dependencies: [
-                "MultiNICDiscovery",
-                .product(name: "MultiNICCore", package: "MultiNICCore"),
+            dependencies: ["MultiNICDiscovery", .product(name: "MultiNICCore", package: "MultiNICCore")] + (withoutGRPC ? [] : [
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            path: "Sources/Host/Node/MultiNICKubelet"
+            ]),
+            path: "Sources/Host/Node/MultiNICKubelet",
+            exclude: withoutGRPC ? ["Generated", "PodResourcesClient.swift", "PodResourcesServer.swift"] : []
         ),
         .target(
             name: "MultiNICDaemon",

@@ -19,7 +19,9 @@ public final class PodDeviceLookup: Sendable {
     }
 
     public let configuration: Configuration
+    #if canImport(GRPCCore)
     private let client = Mutex<PodResourcesClient?>(nil)
+    #endif
     /// Device id → its place: hardware does not move while the daemon runs (a miss is looked up again each time).
     private let located = Mutex<[String: PCILocation]>([:])
 
@@ -29,7 +31,7 @@ public final class PodDeviceLookup: Sendable {
 
     /// What is asked now: `podresources <socket>` when the socket exists, else `checkpoint <file>`.
     public var source: String {
-        FileManager.default.fileExists(atPath: configuration.socketPath)
+        KubeletAPIs.podResources && FileManager.default.fileExists(atPath: configuration.socketPath)
             ? "podresources \(configuration.socketPath)" : "checkpoint \(configuration.checkpointPath)"
     }
 
@@ -38,13 +40,13 @@ public final class PodDeviceLookup: Sendable {
         let locator = GPULocator(sysfsRoot: configuration.sysfsRoot, nvidiaRoot: configuration.nvidiaRoot)
         let ids: [(resource: String, id: String)]
         let source: PodDeviceSet.Source
-        if FileManager.default.fileExists(atPath: configuration.socketPath) {
-            do {
-                let answer = try await podResources().devices(namespace: namespace, name: name)
-                ids = answer.devices.filter { configuration.gpuResources.contains($0.resourceName) }
+        if let answer = await askKubelet(namespace: namespace, name: name) {
+            switch answer {
+            case .success(let answer):
+                ids = answer.filter { configuration.gpuResources.contains($0.resourceName) }
                     .flatMap { set in set.deviceIDs.map { (set.resourceName, $0) } }
                 source = .podResources
-            } catch {
+            case .failure(let error):
                 return PodDeviceSet(source: .podResources, problems: ["topology unknown: \(error)"])
             }
         } else if FileManager.default.fileExists(atPath: configuration.checkpointPath) {
@@ -76,6 +78,21 @@ public final class PodDeviceLookup: Sendable {
         return set
     }
 
+    /// The kubelet's answer; nil when there is no socket (or this build has no gRPC).
+    private func askKubelet(namespace: String, name: String) async -> Result<[ContainerDeviceSet], KubeletError>? {
+        #if canImport(GRPCCore)
+        guard FileManager.default.fileExists(atPath: configuration.socketPath) else { return nil }
+        do {
+            return .success(try await podResources().devices(namespace: namespace, name: name).devices)
+        } catch {
+            return .failure(error)
+        }
+        #else
+        return nil
+        #endif
+    }
+
+    #if canImport(GRPCCore)
     /// One client for the daemon's life (gRPC reconnects it when the kubelet restarts).
     private func podResources() throws(KubeletError) -> PodResourcesClient {
         if let existing = client.withLock({ $0 }) { return existing }
@@ -86,4 +103,5 @@ public final class PodDeviceLookup: Sendable {
             return created
         }
     }
+    #endif
 }

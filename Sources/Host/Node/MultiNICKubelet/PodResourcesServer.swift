@@ -1,46 +1,15 @@
 import Foundation
 import GRPCCore
-import GRPCNIOTransportHTTP2
+import GRPCNIOTransportHTTP2Posix
 import Synchronization
 
 /// A `v1.PodResourcesLister` on a unix socket that answers from a table it is given: the lab's stand-in for a
 /// kubelet (`multinicctl lab kubelet`) and the tests' kubelet. It can also behave as an older kubelet (`Get` not
 /// served) or a broken one (every call fails).
 public final class PodResourcesServer: Sendable {
-    /// One pod's devices.
-    public struct Pod: Sendable, Hashable, Codable {
-        public var namespace: String
-        public var name: String
-        public var containers: [Container]
-
-        public init(namespace: String, name: String, containers: [Container]) {
-            self.namespace = namespace
-            self.name = name
-            self.containers = containers
-        }
-    }
-
-    public struct Container: Sendable, Hashable, Codable {
-        public var name: String
-        public var devices: [Devices]
-
-        public init(name: String, devices: [Devices]) {
-            self.name = name
-            self.devices = devices
-        }
-    }
-
-    public struct Devices: Sendable, Hashable, Codable {
-        public var resourceName: String
-        public var deviceIDs: [String]
-        public var numaNodes: [Int]
-
-        public init(resourceName: String, deviceIDs: [String], numaNodes: [Int] = []) {
-            self.resourceName = resourceName
-            self.deviceIDs = deviceIDs
-            self.numaNodes = numaNodes
-        }
-    }
+    public typealias Pod = StandInPod
+    public typealias Container = StandInPod.Container
+    public typealias Devices = StandInPod.Devices
 
     public enum Behaviour: String, Sendable, Codable {
         /// Get and List.
@@ -55,6 +24,8 @@ public final class PodResourcesServer: Sendable {
         var pods: [Pod]
         var behaviour: Behaviour
         var calls: [String] = []
+        /// The pods file's inode, size and modification time when `pods` was read from it.
+        var podsFileStamp: String?
     }
 
     public let socketPath: String
@@ -124,12 +95,18 @@ public final class PodResourcesServer: Sendable {
                 return state
             }
             if let file = owner.podsFile {
-                // No file yet: no pod holds a device.
-                let data = FileManager.default.contents(atPath: file) ?? Data("[]".utf8)
-                guard let pods = try? JSONDecoder().decode([Pod].self, from: data) else {
-                    throw RPCError(code: .internalError, message: "\(file) is not a JSON list of pods")
+                // Read again only when the file changed: the lab replaces it (a new inode) as it creates pods; no file:
+                // no pods. The inode and size tell changes apart within one tick of the file system's clock.
+                let attributes = try? FileManager.default.attributesOfItem(atPath: file)
+                let stamp = attributes.map { "\($0[.systemFileNumber] ?? "")-\($0[.size] ?? "")-\($0[.modificationDate] ?? "")" }
+                if stamp == nil || stamp != state.podsFileStamp {
+                    let data = FileManager.default.contents(atPath: file) ?? Data("[]".utf8)
+                    guard let pods = try? JSONDecoder().decode([Pod].self, from: data) else {
+                        throw RPCError(code: .internalError, message: "\(file) is not a JSON list of pods")
+                    }
+                    state.pods = pods
+                    owner.state.withLock { $0.pods = pods; $0.podsFileStamp = stamp }
                 }
-                state.pods = pods
             }
             if state.behaviour == .failing { throw RPCError(code: .internalError, message: "stand-in kubelet set to fail") }
             return state

@@ -174,10 +174,15 @@ struct LabCommand: ParsableCommand {
         @Option(help: "A JSON list of pods with their devices, read at every call.") var podsFile: String
 
         func runAsync() async throws {
+            #if canImport(GRPCCore)
             let server = PodResourcesServer(socketPath: socket, podsFile: podsFile)
             try await server.start()
             printProgress("PodResources on \(socket) from \(podsFile)")
             while true { try await Task.sleep(for: .seconds(3600)) }
+            #else
+            printProgress("error: this multinicctl was built without gRPC (MULTINIC_WITHOUT_GRPC=1); build it again without that")
+            throw ExitCode(1)
+            #endif
         }
     }
 }

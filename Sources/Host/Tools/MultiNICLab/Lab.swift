@@ -1,5 +1,6 @@
 import Foundation
 import MultiNICCore
+import MultiNICKubelet
 
 /// What `lab up` builds.
 public struct LabOptions: Sendable {
@@ -32,6 +33,10 @@ public enum Lab {
             throw LabError("--hosts 1…64, --nics 1…32, --pods-per-host 0…128, --gpus-per-host 0…32")
         }
         try options.binaries.check()
+        if options.gpusPerHost > 0 && !KubeletAPIs.podResources {
+            throw LabError("--gpus-per-host needs the kubelet's gRPC API, and this build has none (MULTINIC_WITHOUT_GRPC=1,"
+                + " the main job's quick build): run `swift build` and `bash .ci/build-plugins` without it first")
+        }
         if FileManager.default.fileExists(atPath: LabRecord.path(options.directory)) {
             throw LabError("lab \(options.name) is already up (\(options.directory)); run `multinicctl lab down --name \(options.name)`")
         }

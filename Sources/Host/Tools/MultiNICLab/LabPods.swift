@@ -57,8 +57,8 @@ enum LabPods {
                      record: LabRecord) throws(LabError) {
         do {
             let data = FileManager.default.contents(atPath: host.kubeletPods) ?? Data("[]".utf8)
-            var pods = try JSONDecoder().decode([PodResourcesServer.Pod].self, from: data)
-            pods.append(PodResourcesServer.Pod(namespace: "default", name: pod.name, containers: [
+            var pods = try JSONDecoder().decode([StandInPod].self, from: data)
+            pods.append(StandInPod(namespace: "default", name: pod.name, containers: [
                 .init(name: "main", devices: [.init(resourceName: "nvidia.com/gpu", deviceIDs: [gpu.uuid])])]))
             try JSONEncoder().encode(pods).write(to: URL(fileURLWithPath: host.kubeletPods), options: .atomic)
         } catch {
