@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // MultiNIC: one network definition → N secondary NICs per pod, with per-host per-interface CIDRs,
 // host L3 routes and node-local IPAM. See README.md for the layout; design notes in Sources/*/README.md.
 import Foundation
@@ -45,7 +45,8 @@ let package = Package(
         .package(path: "Sources/Host/Core/MultiNICCore"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Without the default ConfigurationSupport trait: swift-configuration is not used here and costs a minute of build.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // Prometheus exposition (daemon and operator /metrics), a backend of swift-metrics.
