@@ -382,37 +382,3 @@ actor SimpleFleet: DaemonFleet {
         #expect(try await client.get(IPPoolSpec.self, name: "net-192.168.0.0-26", namespace: nil).spec.allocations.isEmpty)
     }
 }
-
-/// The client's two request lanes: background requests (the IPPool mirror) take the budget only while no foreground
-/// request waits for it.
-@Suite struct RateLimiterPriorityTests {
-    @Test func aForegroundRequestGoesBeforeQueuedBackgroundRequests() async throws {
-        let limiter = RateLimiter(perSecond: 20, burst: 1)
-        await limiter.acquire(.foreground)  // the burst is spent: everyone below waits for refills
-        let order = Order()
-        await withTaskGroup(of: Void.self) { group in
-            for index in 0..<6 {
-                group.addTask {
-                    await limiter.acquire(.background)
-                    await order.append("background \(index)")
-                }
-            }
-            // Once the background requests are queued, a foreground one arrives.
-            try? await Task.sleep(for: .milliseconds(30))
-            group.addTask {
-                await limiter.acquire(.foreground)
-                await order.append("foreground")
-            }
-        }
-        let served = await order.items
-        let position = try #require(served.firstIndex(of: "foreground"))
-        // At most the one background request already holding the next token goes first.
-        #expect(position <= 1, "\(served)")
-        #expect(served.count == 7)
-    }
-
-    actor Order {
-        var items: [String] = []
-        func append(_ item: String) { items.append(item) }
-    }
-}
