@@ -18,8 +18,6 @@ let package = Package(
         .executable(name: "multi-nic", targets: ["multi-nic"]),
         .executable(name: "multi-nic-ipam", targets: ["multi-nic-ipam"]),
         .executable(name: "multi-nic-operator", targets: ["multi-nic-operator"]),
-        // Build-only (examples/run): every module of multinicctl, multi-nicd and multi-nic in one build graph.
-        .executable(name: "multinic-lab-build", targets: ["multinic-lab-build"]),
         // Benchmarks (bench/run builds each with --product, in the main build directory).
         .executable(name: "cidr-bench", targets: ["cidr-bench"]),
         .executable(name: "route-bench", targets: ["route-bench"]),
@@ -217,11 +215,6 @@ let package = Package(
             name: "multi-nicd",
             dependencies: ["MultiNICDaemon", .product(name: "MultiNICCore", package: "MultiNICCore"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Host/Executables/multi-nicd"
-        ),
-        .executableTarget(
-            name: "multinic-lab-build",
-            dependencies: ["MultiNICCLI", "MultiNICCNI", "MultiNICDaemon"],
-            path: "Sources/Host/Executables/multinic-lab-build"
         ),
         .executableTarget(
             name: "multi-nic",

@@ -19,6 +19,28 @@ struct LabEndToEndTests {
             .appendingPathComponent("examples/network.yaml").path
     }
 
+    /// Runs `body` with a fresh lab name, state directory and plugins, then takes the lab down (also when `body`
+    /// throws) and checks that no process of the lab is left.
+    static func withLab(_ prefix: String, _ body: (_ name: String, _ state: String, _ location: [String]) async throws -> Void) async throws {
+        let name = "\(prefix)\(UInt16.random(in: 0...UInt16.max))"
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-lab-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
+        defer { try? FileManager.default.removeItem(atPath: plugins) }
+        do {
+            try await body(name, state, ["--name", name, "--state-dir", state, "--plugins-dir", plugins])
+        } catch {
+            _ = try? await ctl(["lab", "down", "--name", name, "--state-dir", state])
+            throw error
+        }
+        let (down, downOutput) = try await ctl(["lab", "down", "--name", name, "--state-dir", state])
+        #expect(down == 0, "\(downOutput)")
+        let leftover = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { Int32($0) }.filter { pid in
+            ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains(state)
+        }
+        #expect(leftover.isEmpty, "no daemon, stand-in kubelet or prometheus of the lab left: \(leftover)")
+    }
+
     /// Rows of the concheck table: FROM → (CONNECTED/TOTAL).
     static func rows(_ output: String) -> [(from: String, to: String, connected: String)] {
         output.split(separator: "\n").compactMap { line in
@@ -83,15 +105,9 @@ struct LabEndToEndTests {
                        && FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool"),
                    "needs Debian's prometheus (CI installs it through .ci/install-deps --tests)"))
     func aBrokenNICFiresTheRouteAlert() async throws {
-        let name = "a\(UInt16.random(in: 0...UInt16.max))"
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-lab-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        let plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
-        defer { try? FileManager.default.removeItem(atPath: plugins) }
-        let location = ["--name", name, "--state-dir", state, "--plugins-dir", plugins]
         let rules = URL(fileURLWithPath: Self.seedNetwork).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("deploy/monitoring/alerts.yaml").path
-        do {
+        try await Self.withLab("a") { _, _, location in
             let (up, upOutput) = try await Self.ctl(["lab", "up", "-f", Self.seedNetwork, "--hosts", "2", "--nics", "1",
                                                       "--pods-per-host", "0", "--prometheus", "--alert-rules", rules] + location)
             try #require(up == 0, "lab up failed:\n\(upOutput)")
@@ -121,29 +137,14 @@ struct LabEndToEndTests {
                 try await Task.sleep(for: .seconds(2))
             } while Date() < resolveBy
             #expect(alerts.contains("no alerts"), "resolved after heal:\n\(alerts)")
-        } catch {
-            _ = try? await Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
-            throw error
         }
-        let (down, downOutput) = try await Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
-        #expect(down == 0, "\(downOutput)")
-        let leftover = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { Int32($0) }.filter { pid in
-            ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains(state)
-        }
-        #expect(leftover.isEmpty, "no prometheus or daemon left: \(leftover)")
     }
 
     /// `lab up --gpus-per-host 2`: every host gets a fake PCIe tree (GPU k behind NIC eth<k+1>'s switch) and a stand-in
     /// kubelet over gRPC; the daemon asks it which GPU each pod got, and the topology policy puts the NIC behind that
     /// GPU's switch first — through the real CNI binary. concheck reports the alignment.
     @Test func podsGetTheNICBehindTheirGPUFirst() async throws {
-        let name = "g\(UInt16.random(in: 0...UInt16.max))"
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-lab-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        let plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
-        defer { try? FileManager.default.removeItem(atPath: plugins) }
-        let location = ["--name", name, "--state-dir", state, "--plugins-dir", plugins]
-        do {
+        try await Self.withLab("g") { name, state, location in
             let (up, upOutput) = try await Self.ctl(["lab", "up", "-f", Self.seedNetwork, "--hosts", "2", "--nics", "2",
                                                       "--pods-per-host", "2", "--gpus-per-host", "2"] + location)
             try #require(up == 0, "lab up failed:\n\(upOutput)")
@@ -158,15 +159,6 @@ struct LabEndToEndTests {
             let (checked, table) = try await Self.ctl(["concheck", "--lab", name, "--state-dir", state, "--duration", "1s", "--parallel", "4"])
             #expect(checked == 0 && table.contains("## GPU alignment: 4/4 pods' first NIC behind their GPU's PCIe switch"), "\(table)")
             #expect(Self.rows(table).count == 8 && Self.rows(table).allSatisfy { $0.connected == "2/2" }, "\(table)")
-        } catch {
-            _ = try? await Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
-            throw error
         }
-        let (down, downOutput) = try await Self.ctl(["lab", "down", "--name", name, "--state-dir", state])
-        #expect(down == 0, "\(downOutput)")
-        let leftover = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { Int32($0) }.filter { pid in
-            ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains(state)
-        }
-        #expect(leftover.isEmpty, "no stand-in kubelet or daemon left: \(leftover)")
     }
 }

@@ -67,20 +67,9 @@ public enum LabPrometheus {
         }
         let check = try LabShell.run(promtool, ["check", "config", directory + "/prometheus.yml"])
         guard check.status == 0 else { throw LabError("promtool check config: \(check.output)\(check.errors)") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: LabShell.nsenter)
-        process.arguments = ["--net=/var/run/netns/\(record.fabric)", binary, "--config.file=\(directory)/prometheus.yml",
-                             "--storage.tsdb.path=\(directory)/data", "--web.listen-address=\(address)", "--log.level=warn"]
-        _ = FileManager.default.createFile(atPath: directory + "/prometheus.log", contents: nil)
-        let log = FileHandle(forWritingAtPath: directory + "/prometheus.log")
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw LabError("cannot start prometheus: \(error)")
-        }
+        let process = try LabShell.spawn("prometheus", in: record.fabric,
+                                         [binary, "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
+                                          "--web.listen-address=\(address)", "--log.level=warn"], log: directory + "/prometheus.log")
         record.prometheusPID = process.processIdentifier
         try record.save()
         for _ in 0..<300 {

@@ -58,6 +58,27 @@ enum LabShell {
         try run(nsenter, ["--net=/var/run/netns/\(namespace)"] + command, environment: environment, stdin: stdin)
     }
 
+    /// Starts a long-running program inside the network namespace `namespace`, its output written to `log`; `what`
+    /// names it in the error. nsenter switches the network namespace only; `sysfs: true` runs it through
+    /// `ip netns exec`, which also mounts the namespace's own /sys (the daemon reads its NICs' speed there). The
+    /// process runs on after this returns.
+    static func spawn(_ what: String, in namespace: String, _ command: [String], log: String, sysfs: Bool = false) throws(LabError) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: sysfs ? ip : nsenter)
+        process.arguments = (sysfs ? ["netns", "exec", namespace] : ["--net=/var/run/netns/\(namespace)"]) + command
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let output = FileHandle(forWritingAtPath: log)
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw LabError("cannot start \(what): \(error)")
+        }
+        return process
+    }
+
     /// `ip <arguments>`; a failure throws with ip's message.
     @discardableResult
     static func ip(_ arguments: String...) throws(LabError) -> String {

@@ -67,25 +67,15 @@ enum LabTopology {
         } catch {
             throw LabError("cannot prepare \(host.directory): \(error.localizedDescription)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: LabShell.ip)
-        process.arguments = ["netns", "exec", host.namespace, binaries.daemon, "--node-name", host.node, "--port", "11000",
-                             "--token-file", host.directory + "/token", "--socket", host.socket,
-                             "--state-dir", host.directory + "/state", "--cni-state-dir", host.cniStateDirectory,
-                             "--plugins-dir", binaries.plugins, "--rt-tables", host.directory + "/rt_tables",
-                             "--virtual-kinds", "veth", "--log-level", "info"]
+        let arguments = [binaries.daemon, "--node-name", host.node, "--port", "11000",
+                         "--token-file", host.directory + "/token", "--socket", host.socket,
+                         "--state-dir", host.directory + "/state", "--cni-state-dir", host.cniStateDirectory,
+                         "--plugins-dir", binaries.plugins, "--rt-tables", host.directory + "/rt_tables",
+                         "--virtual-kinds", "veth", "--log-level", "info"]
             + ((host.gpus ?? 0) > 0 ? ["--sysfs-root", host.sysfsRoot, "--nvidia-root", host.nvidiaRoot,
                                        "--pod-resources-socket", host.kubeletSocket] : [])
-        _ = FileManager.default.createFile(atPath: host.directory + "/multi-nicd.log", contents: nil)
-        let log = FileHandle(forWritingAtPath: host.directory + "/multi-nicd.log")
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw LabError("cannot start multi-nicd for \(host.node): \(error)")
-        }
+        let process = try LabShell.spawn("multi-nicd for \(host.node)", in: host.namespace, arguments,
+                                         log: host.directory + "/multi-nicd.log", sysfs: true)
         host.daemonPID = process.processIdentifier
         let client = DaemonClient(socketPath: host.socket, timeoutSeconds: 2)
         for _ in 0..<300 {
@@ -107,20 +97,9 @@ enum LabTopology {
             throw LabError("cannot write the PCIe tree of \(host.node): \(error)")
         }
         host.gpus = gpus
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: LabShell.nsenter)
-        process.arguments = ["--net=/var/run/netns/\(host.namespace)", binaries.directory + "/multinicctl", "lab", "kubelet",
-                             "--socket", host.kubeletSocket, "--pods-file", host.kubeletPods]
-        _ = FileManager.default.createFile(atPath: host.directory + "/kubelet.log", contents: nil)
-        let log = FileHandle(forWritingAtPath: host.directory + "/kubelet.log")
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw LabError("cannot start the stand-in kubelet of \(host.node): \(error)")
-        }
+        let process = try LabShell.spawn("the stand-in kubelet of \(host.node)", in: host.namespace,
+                                         [binaries.directory + "/multinicctl", "lab", "kubelet", "--socket", host.kubeletSocket,
+                                          "--pods-file", host.kubeletPods], log: host.directory + "/kubelet.log")
         host.kubeletPID = process.processIdentifier
         for _ in 0..<300 {
             if FileManager.default.fileExists(atPath: host.kubeletSocket) { return }
