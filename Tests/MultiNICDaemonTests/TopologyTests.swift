@@ -56,7 +56,8 @@ import Testing
         let server = PodResourcesServer(socketPath: directory + "/kubelet.sock", pods: [pod])
         try await server.start()
         defer { server.stop() }
-        let client = try PodResourcesClient(socketPath: server.socketPath)
+        // A generous deadline: the suite runs beside many others on 2 cores.
+        let client = try PodResourcesClient(socketPath: server.socketPath, timeout: .seconds(20))
         let answer = try await client.devices(namespace: "ml", name: "trainer-0")
         #expect(answer.devices.map(\.deviceIDs) == [["0000:18:00.0"]] && !answer.usedList)
         #expect(server.calls == ["Get"])
@@ -81,6 +82,7 @@ import Testing
         configuration.checkpointPath = directory + "/kubelet_internal_checkpoint"
         configuration.sysfsRoot = directory + "/sys"
         configuration.nvidiaRoot = directory + "/nvidia"
+        configuration.timeout = .seconds(20)
         try LabHardware.lab(nics: 2, gpus: 2).write(sysfsRoot: configuration.sysfsRoot, nvidiaRoot: configuration.nvidiaRoot)
         let lookup = PodDeviceLookup(configuration: configuration)
         let none = await lookup.gpus(namespace: "ml", name: "p", uid: "u-1")
@@ -128,6 +130,7 @@ import Testing
                                                 kubeletCheckpointPath: directory + "/checkpoint")
         configuration.podResourcesSocket = directory + "/kubelet.sock"
         configuration.nvidiaRoot = directory + "/nvidia"
+        configuration.podResourcesTimeout = behaviour == .failing ? .seconds(2) : .seconds(20)
         let services = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
         try await services.setPools(nics.enumerated().map { index, name in
             IPPool(metadata: ObjectMeta(name: "net-192.168.\(index * 8).0-24"), spec: IPPoolSpec(

@@ -9,7 +9,10 @@ import Testing
         let registry = try BuiltPlugins.registry()
         #expect(registry.backendNames == ["ipvlan", "macvlan", "sriov"])
         #expect(registry.policyNames == ["costOpt", "devClass", "none", "perfOpt", "topology"])
-        #expect(registry.plugins.allSatisfy { $0.version == "0.1.0" })
+        // Each reports its own version (topology 0.2.0 ranks by the PCIe tree; the others are 0.1.0).
+        #expect(Dictionary(uniqueKeysWithValues: registry.plugins.flatMap { plugin in plugin.names.map { ($0, plugin.version) } })
+            == ["ipvlan": "0.1.0", "macvlan": "0.1.0", "sriov": "0.1.0", "costOpt": "0.1.0", "devClass": "0.1.0", "none": "0.1.0",
+                "perfOpt": "0.1.0", "topology": "0.2.0"])
         // The types crossed the boundary intact: a cast-dependent call works.
         let rendering = try registry.backend("macvlan").render(NetworkRenderInput(
             network: MultiNicNetwork(metadata: ObjectMeta(name: "n"), spec: MultiNicNetworkSpec(

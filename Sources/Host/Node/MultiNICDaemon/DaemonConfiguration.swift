@@ -35,6 +35,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var gpuResources = ["nvidia.com/gpu", "amd.com/gpu", "habana.ai/gaudi"]
     /// The NVIDIA driver's proc directory (GPU UUID → PCI address).
     public var nvidiaRoot = "/proc/driver/nvidia"
+    /// How long the kubelet may take to answer (the pod is attached with the topology unknown after that).
+    public var podResourcesTimeout: Duration = .seconds(2)
     /// IPPools for this host read at start (the lab's configuration); the operator pushes them otherwise.
     public var poolsFile: String?
     /// A HostInterface (labelled multi-nic-unmanaged, or a JSON list of interfaces) whose entries are appended to

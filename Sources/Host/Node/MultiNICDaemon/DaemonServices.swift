@@ -50,6 +50,7 @@ public final class DaemonServices: Sendable {
         lookup.gpuResources = configuration.gpuResources
         lookup.sysfsRoot = configuration.sysfsRoot
         lookup.nvidiaRoot = configuration.nvidiaRoot
+        lookup.timeout = configuration.podResourcesTimeout
         podDevices = PodDeviceLookup(configuration: lookup)
         publisher = MirrorPublisher(mirror: mirror ?? FileAllocationMirror(directory: configuration.stateDirectory + "/ippools"))
     }
