@@ -98,7 +98,10 @@ public final class PodResourcesServer: Sendable {
                 // Read again only when the file changed: the lab replaces it (a new inode) as it creates pods; no file:
                 // no pods. The inode and size tell changes apart within one tick of the file system's clock.
                 let attributes = try? FileManager.default.attributesOfItem(atPath: file)
-                let stamp = attributes.map { "\($0[.systemFileNumber] ?? "")-\($0[.size] ?? "")-\($0[.modificationDate] ?? "")" }
+                let stamp = attributes.map { attributes -> String in
+                    let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+                    return "\(attributes[.systemFileNumber] ?? "")-\(attributes[.size] ?? "")-\(modified)"
+                }
                 if stamp == nil || stamp != state.podsFileStamp {
                     let data = FileManager.default.contents(atPath: file) ?? Data("[]".utf8)
                     guard let pods = try? JSONDecoder().decode([Pod].self, from: data) else {
