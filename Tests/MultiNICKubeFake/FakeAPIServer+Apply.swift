@@ -44,7 +44,7 @@ extension FakeAPIServer {
             for path in dropped where !path.hasPrefix(".metadata.name") && !path.hasPrefix(".metadata.namespace") {
                 Self.remove(path.split(separator: ".").map(String.init), from: &merged)
             }
-            merged = Self.merge(config, into: merged)
+            merged = Self.mergePatch(config, into: merged)
             state.applied[key + "|" + manager] = config
             if merged == current { return Self.json(.object(current)) }
             return store(merged, target, name: name, state: &state)
@@ -72,17 +72,5 @@ extension FakeAPIServer {
             remove(Array(path.dropFirst()), from: &inner)
             object[first] = inner.isEmpty ? nil : .object(inner)
         }
-    }
-
-    static func merge(_ config: [String: JSONValue], into object: [String: JSONValue]) -> [String: JSONValue] {
-        var result = object
-        for (key, value) in config {
-            if let inner = value.objectValue, let existing = result[key]?.objectValue {
-                result[key] = .object(merge(inner, into: existing))
-            } else {
-                result[key] = value
-            }
-        }
-        return result
     }
 }

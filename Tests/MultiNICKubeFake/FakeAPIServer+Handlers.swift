@@ -236,17 +236,19 @@ extension FakeAPIServer {
             guard let current = state.objects[target.key(name)]?.objectValue else {
                 return Self.status(404, "NotFound", "\"\(name)\" not found")
             }
-            func apply(_ base: [String: JSONValue], _ patch: [String: JSONValue]) -> [String: JSONValue] {
-                var result = base
-                for (key, value) in patch {
-                    if case .null = value { result[key] = nil }
-                    else if let inner = value.objectValue { result[key] = .object(apply(result[key]?.objectValue ?? [:], inner)) }
-                    else { result[key] = value }
-                }
-                return result
-            }
-            return store(apply(current, patch), target, name: name, state: &state)
+            return store(Self.mergePatch(patch, into: current), target, name: name, state: &state)
         }
+    }
+
+    /// RFC 7386: maps merged key by key, `null` removes, anything else (lists too) replaces.
+    static func mergePatch(_ patch: [String: JSONValue], into base: [String: JSONValue]) -> [String: JSONValue] {
+        var result = base
+        for (key, value) in patch {
+            if case .null = value { result[key] = nil }
+            else if let inner = value.objectValue { result[key] = .object(mergePatch(inner, into: result[key]?.objectValue ?? [:])) }
+            else { result[key] = value }
+        }
+        return result
     }
 
     /// RFC 6902 patch of the object; a failed `test` or a bad path is 422 and changes nothing.

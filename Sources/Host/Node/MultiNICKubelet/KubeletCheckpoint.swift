@@ -11,17 +11,23 @@ public struct KubeletCheckpoint: Sendable {
 
     /// The device IDs the pod holds for any of `resourceNames`, in checkpoint order.
     public func deviceIDs(podUID: String, resourceNames: [String]) -> [String] {
+        devices(podUID: podUID, resourceNames: resourceNames).map(\.id)
+    }
+
+    /// The pod's devices of any of `resourceNames` with the resource each belongs to, in checkpoint order (one read
+    /// of the file).
+    public func devices(podUID: String, resourceNames: [String]) -> [(resource: String, id: String)] {
         guard let data = FileManager.default.contents(atPath: path),
               let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let entries = (root["Data"] as? [String: Any])?["PodDeviceEntries"] as? [[String: Any]]
         else { return [] }
-        var result: [String] = []
+        var result: [(resource: String, id: String)] = []
         for entry in entries where entry["PodUID"] as? String == podUID {
             guard let resource = entry["ResourceName"] as? String, resourceNames.contains(resource) else { continue }
             if let list = entry["DeviceIDs"] as? [String] {
-                result += list
+                result += list.map { (resource, $0) }
             } else if let byNode = entry["DeviceIDs"] as? [String: [String]] {
-                result += byNode.keys.sorted().flatMap { byNode[$0] ?? [] }
+                result += byNode.keys.sorted().flatMap { byNode[$0] ?? [] }.map { (resource, $0) }
             }
         }
         return result

@@ -50,10 +50,7 @@ public final class PodDeviceLookup: Sendable {
                 return PodDeviceSet(source: .podResources, problems: ["topology unknown: \(error)"])
             }
         } else if FileManager.default.fileExists(atPath: configuration.checkpointPath) {
-            let checkpoint = KubeletCheckpoint(path: configuration.checkpointPath)
-            ids = configuration.gpuResources.flatMap { resource in
-                checkpoint.deviceIDs(podUID: uid, resourceNames: [resource]).map { (resource, $0) }
-            }
+            ids = KubeletCheckpoint(path: configuration.checkpointPath).devices(podUID: uid, resourceNames: configuration.gpuResources)
             source = .checkpoint
         } else {
             return PodDeviceSet(source: .none, problems: [

@@ -35,7 +35,7 @@ struct ConcheckCommand: ParsableCommand, AsyncCommand {
     func runAsync() async throws {
         do {
             var reports: [(network: String, results: [ConnectionResult])] = []
-            var alignment: String?
+            var alignment: (heading: String, rows: [[String]])?
             if cluster {
                 reports = try await checkCluster()
             } else {
@@ -49,7 +49,7 @@ struct ConcheckCommand: ParsableCommand, AsyncCommand {
             for report in reports {
                 print(ConnectionReport.table(network: report.network, results: report.results))
                 print(ConnectionReport.summary(report.results))
-                if let alignment { print(alignment) }
+                if let alignment { print(([alignment.heading] + CIDRTable.alignColumns(alignment.rows)).joined(separator: "\n")) }
                 if let heatmap {
                     let path = reports.count == 1 ? heatmap : heatmap.replacingOccurrences(of: ".", with: "-\(report.network).", options: .backwards)
                     try Heatmap.write(report.results, network: report.network, to: path)

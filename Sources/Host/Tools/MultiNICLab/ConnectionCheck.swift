@@ -64,9 +64,9 @@ public enum ConnectionCheck {
         return pairs.indices.compactMap { measured[$0] }
     }
 
-    /// A lab with GPUs: each pod's GPU, the NIC of its first interface and whether they share a PCIe switch; nil in a
-    /// lab without GPUs.
-    public static func gpuAlignment(_ record: LabRecord) -> String? {
+    /// A lab with GPUs: a heading and one row per pod (its GPU, the NIC of its first interface, whether they share a
+    /// PCIe switch), the first row the column names; nil in a lab without GPUs.
+    public static func gpuAlignment(_ record: LabRecord) -> (heading: String, rows: [[String]])? {
         let pods = record.pods.filter { $0.gpu != nil }
         guard !pods.isEmpty else { return nil }
         var rows = [["POD", "GPU", "FIRST NIC", "PLACE"]]
@@ -81,15 +81,7 @@ public enum ConnectionCheck {
             if shares { aligned += 1 }
             rows.append([pod.name, pod.gpu ?? "-", master, shares ? "behind the GPU's PCIe switch" : "not near the GPU"])
         }
-        let width = rows.reduce(into: [Int](repeating: 0, count: 4)) { widths, row in
-            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
-        }
-        let lines = rows.map { row in
-            row.enumerated().map { $0.offset == row.count - 1 ? $0.element : $0.element.padding(toLength: width[$0.offset], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
-        }
-        return (["## GPU alignment: \(aligned)/\(pods.count) pods' first NIC behind their GPU's PCIe switch"] + lines)
-            .joined(separator: "\n")
+        return ("## GPU alignment: \(aligned)/\(pods.count) pods' first NIC behind their GPU's PCIe switch", rows)
     }
 
     static func measure(_ source: LabRecord.Pod, _ destination: LabRecord.Pod, seconds: Double) -> ConnectionResult {
