@@ -19,7 +19,7 @@ func expectGolden(_ name: String, _ arguments: [String], exitCode: Int32, source
     if exitCode != 0 { #expect(output.stdout.isEmpty, "nothing is half-printed to stdout", sourceLocation: sourceLocation) }
 }
 
-@Suite(.serialized) struct CLIGoldenTests {
+@Suite(.ownThread, .serialized) struct CLIGoldenTests {
     @Test func validateTheSeedExample() throws {
         try expectGolden("validate-seed", ["validate", "-f", "examples/network.yaml"], exitCode: 0)
     }
@@ -79,7 +79,7 @@ func expectGolden(_ name: String, _ arguments: [String], exitCode: Int32, source
 }
 
 /// The real executable: streams and exit codes as a shell sees them.
-@Suite struct CLIProcessTests {
+@Suite(.ownThread) struct CLIProcessTests {
     func run(_ arguments: [String]) throws -> (stdout: String, stderr: String, status: Int32) {
         let binary = try BuiltPlugins.executable("multinicctl")
         let process = Process()

@@ -7,7 +7,7 @@ import Testing
 /// 100,000 generated invocations of both CNI binaries' logic (mutated NetConfs, hostile environments): none may
 /// crash, and every failure must be the spec's error JSON on stdout with a non-zero exit. The daemon socket does
 /// not exist, so a well-formed request ends as error 11 without touching anything.
-@Suite struct CNIFuzzTests {
+@Suite(.ownThread) struct CNIFuzzTests {
     static let seeds = [
         #"{"cniVersion":"1.0.0","name":"multi-nic-sample","type":"multi-nic","ipam":{"type":"multi-nic-ipam","routes":[{"dst":"10.9.0.0/16"}]},"plugin":{"cniVersion":"1.0.0","mode":"l3","type":"ipvlan"},"subnet":"192.168.0.0/16","masterNets":["10.0.1.0/24","10.0.2.0/24"],"multiNICIPAM":true,"attachPolicy":{"strategy":"costOpt","target":"25Gbps"},"args":{"cni":{"nics":2,"masters":["eth1"],"class":"highspeed","target":"10Gbps"}},"runtimeConfig":{"mac":"x"}}"#,
         #"{"cniVersion":"1.1.0","name":"net","type":"multi-nic","ipam":{"type":"host-local","ranges":[[{"subnet":"10.99.0.0/24"}]]},"multiNICIPAM":false,"plugin":{"type":"macvlan"},"cni.dev/valid-attachments":[{"containerID":"c1","ifname":"net1"}]}"#,

@@ -6,7 +6,7 @@ import Testing
 
 /// The attacks of issue 12 that a NetConf or cni-args author (any namespace user who may create a NAD or a pod) can
 /// try against the CNI binaries. Each test reproduces the attack and fails against the code before the fix.
-@Suite struct CNISecurityTests {
+@Suite(.ownThread) struct CNISecurityTests {
     /// A temporary directory removed afterwards.
     static func withDirectory<T>(_ body: (String) throws -> T) throws -> T {
         let directory = try PrivateFile.makeDirectory(prefix: "multinic-sec-")
@@ -127,7 +127,7 @@ import Testing
 
 /// The NetConf cannot point the binary at another daemon: the real `multi-nic` with a NetConf naming a live daemon's
 /// socket talks only to the socket of its environment.
-@Suite(.enabled(if: TestNamespace.canCreate, "needs root (CI runs as root)"))
+@Suite(.ownThread, .enabled(if: TestNamespace.canCreate, "needs root (CI runs as root)"))
 struct CNISocketChoiceTests {
     @Test func aNetConfDaemonSocketIsIgnored() throws {
         let directory = try PrivateFile.makeDirectory(prefix: "multinic-sock-")

@@ -2,10 +2,11 @@ import Foundation
 @testable import MultiNICCNI
 import MultiNICCore
 import MultiNICNetlink
+import MultiNICTestSupport
 import Testing
 
 /// Pieces of the CNI binaries that need neither root nor a daemon.
-@Suite struct CNIStateTests {
+@Suite(.ownThread) struct CNIStateTests {
     func withStore(_ body: (AttachmentStore, String) throws -> Void) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-cni-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -130,7 +131,7 @@ import Testing
 
 /// A delegate starts with nothing blocked, even when spawned from a Swift-concurrency thread (which blocks most
 /// signals): a runtime's SIGTERM must reach it.
-@Suite struct DelegateSignalTests {
+@Suite(.ownThread) struct DelegateSignalTests {
     @Test func aDelegateStartsWithNoBlockedSignals() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-delegate-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -6,7 +6,7 @@ import MultiNICTestSupport
 import Testing
 
 /// The CNI binary's libcurl client against a real multi-nicd over its unix socket.
-@Suite struct DaemonClientTests {
+@Suite(.ownThread) struct DaemonClientTests {
     @Test func allocatesReleasesAndReportsErrors() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-client-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

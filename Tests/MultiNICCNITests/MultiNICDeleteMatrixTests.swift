@@ -5,7 +5,7 @@ import Testing
 
 /// DEL always succeeds once nothing is left, and always releases: without ADD, twice, with an empty or missing
 /// netns, with the daemon down (queued, replayed when it starts).
-@Suite(.enabled(if: CNICluster.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"),
+@Suite(.ownThread, .enabled(if: CNICluster.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"),
        .serialized)
 struct MultiNICDeleteMatrixTests {
     @Test func delWithoutAddSucceeds() throws {

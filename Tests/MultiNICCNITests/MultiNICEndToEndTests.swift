@@ -5,7 +5,7 @@ import Testing
 
 /// The real `multi-nic` binary, as Multus runs it, against a real multi-nicd per host, delegating to Debian's
 /// macvlan plugin: two hosts whose NICs share per-network bridges, one pod per host.
-@Suite(.enabled(if: CNICluster.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"),
+@Suite(.ownThread, .enabled(if: CNICluster.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"),
        .serialized)
 struct MultiNICEndToEndTests {
     @Test(arguments: ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"])

@@ -5,7 +5,7 @@ import Testing
 
 /// STATUS codes, GC releasing exactly the attachments that are not listed, per-NIC delegated IPAM
 /// (`multiNICIPAM: false` with host-local) and `multi-nic-ipam` under a single standard plugin.
-@Suite(.enabled(if: CNICluster.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"),
+@Suite(.ownThread, .enabled(if: CNICluster.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"),
        .serialized)
 struct MultiNICStatusGCTests {
     @Test func statusIsZeroFiftyOrFiftyOne() throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// The seams crossed in one go: a MultiNicNetwork is validated, rendered into its NAD by the real plugins, and the
 /// NAD's config is what the real `multi-nic` binary gets from Multus, against a real multi-nicd and Debian's macvlan.
-@Suite(.enabled(if: CNICluster.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"),
+@Suite(.ownThread, .enabled(if: CNICluster.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"),
        .serialized)
 struct SeamEndToEndTests {
     /// The cluster's network (`net`: NIC k → 192.168.64·k.0/18) as a user would write it.

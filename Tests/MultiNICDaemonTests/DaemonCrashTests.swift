@@ -7,7 +7,7 @@ import Testing
 /// The real `multi-nicd`, allocated from over its socket by 8 clients and killed with SIGKILL at a random moment,
 /// 20 times over one state directory: no acknowledged allocation is lost, no address is ever held twice, and the
 /// daemon answers again quickly after each restart.
-@Suite(.serialized) struct DaemonCrashTests {
+@Suite(.ownThread, .serialized) struct DaemonCrashTests {
     final class Acknowledged: @unchecked Sendable {
         // @unchecked: every access goes through `lock`.
         private var entries: [String: String] = [:]

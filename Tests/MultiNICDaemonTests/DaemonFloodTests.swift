@@ -5,7 +5,7 @@ import Testing
 
 /// The real daemon under a TCP flood and a slowloris client: the unix socket stays served, and a connection that never
 /// completes its request head is closed after the idle timeout.
-@Suite(.enabled(if: TestNamespace.canCreate, "needs root (CI runs as root)"), .serialized)
+@Suite(.ownThread, .enabled(if: TestNamespace.canCreate, "needs root (CI runs as root)"), .serialized)
 struct DaemonFloodTests {
     /// A TCP connection to 127.0.0.1:`port` with a receive timeout; `nil` when refused.
     static func connectTCP(_ port: Int, receiveTimeout seconds: Int = 5) -> Int32? {

@@ -5,7 +5,7 @@ import Testing
 
 /// The real `multi-nicd` binary in a namespace with veth NICs: unix socket without token, TCP with token, routes
 /// in the kernel, and a SIGKILL + restart that keeps every acknowledged allocation.
-@Suite(.enabled(if: TestNamespace.canCreate, "needs root and iproute2 to create network namespaces (CI runs as root)"),
+@Suite(.ownThread, .enabled(if: TestNamespace.canCreate, "needs root and iproute2 to create network namespaces (CI runs as root)"),
        .serialized)
 struct DaemonProcessTests {
     /// Runs a command (inside the namespace when given) and returns stdout.

@@ -7,7 +7,7 @@ import Testing
 /// Kills an allocating process with SIGKILL at random moments, 20 times over one state directory: every
 /// acknowledged allocation must survive, every acknowledged release must stay released, and no address may ever be
 /// held twice.
-@Suite struct IPAMCrashTests {
+@Suite(.ownThread) struct IPAMCrashTests {
     @Test func acknowledgedChangesSurviveSIGKILL() async throws {
         try await withStateDirectory { directory in
             let binary = try BuiltPlugins.executable("IPAMCrashHelper")

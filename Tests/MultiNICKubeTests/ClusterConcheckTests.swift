@@ -5,12 +5,13 @@ import MultiNICOperator
 @testable import MultiNICKube
 import MultiNICKubeFake
 import Synchronization
+import MultiNICTestSupport
 import Testing
 
 /// The in-cluster connection check against the in-test API server, with the test as kubelet and Multus: server pods
 /// get addresses on loopback (127.0.<host>.<nic>) and real iperf3 servers; client pods really run the probe against
 /// them. Host b's second NIC has no server (1/2), host c never comes up (0/2 both ways).
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/iperf3"), "needs iperf3 (Debian's iperf3)"),
+@Suite(.ownThread, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/iperf3"), "needs iperf3 (Debian's iperf3)"),
        .timeLimit(.minutes(3)))
 struct ClusterConcheckTests {
     static let hosts = ["host-a", "host-b", "host-c"]

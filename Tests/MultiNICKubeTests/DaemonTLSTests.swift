@@ -83,7 +83,7 @@ final class SecureFleetFixture {
                                                                                netAttachDef: "net", hostName: "n1", interfaceName: "lo"))
 }
 
-@Suite struct DaemonTLSTests {
+@Suite(.ownThread) struct DaemonTLSTests {
     func expectRefused(_ fleet: KubeDaemonFleet, status: Int?, _ comment: Comment) async {
         do {
             try await fleet.setPools(node: "n1", [SecureFleetFixture.pool])
@@ -161,7 +161,7 @@ enum CurlTransportCheck {
     }
 }
 
-@Suite struct DaemonTLSSecretsTests {
+@Suite(.ownThread) struct DaemonTLSSecretsTests {
     func secret(_ server: FakeAPIServer, _ name: String) -> [String: JSONValue]? {
         server.objects("api/v1/secrets").first { $0.objectValue?["metadata"]?.objectValue?["name"] == .string(name) }?.objectValue
     }

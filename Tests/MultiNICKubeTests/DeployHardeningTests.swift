@@ -8,7 +8,7 @@ import Testing
 
 /// deploy/ as a cluster administrator reads it: an install that works in the documented order, versioned images,
 /// the least privilege each part needs, and an entrypoint that replaces the CNI binaries atomically.
-@Suite struct DeployHardeningTests {
+@Suite(.ownThread) struct DeployHardeningTests {
     static func documents(_ path: String) throws -> [JSONValue] { try DeployManifestTests.documents(path) }
 
     /// The documents `kubectl apply -k <directory>` sends, read from its kustomization's resources.

@@ -9,7 +9,7 @@ import Yams
 
 /// deploy/: every YAML parses, every CRD schema is structural and accepts the examples (the seed's network.yaml
 /// among them), `kubectl kustomize deploy` renders, and the operator's ClusterRole covers every call it makes.
-@Suite struct DeployManifestTests {
+@Suite(.ownThread) struct DeployManifestTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Every document of a YAML file, as JSON.
@@ -167,7 +167,7 @@ enum SchemaCheck {
 }
 
 /// connection-check/: the Job the seed's README runs.
-@Suite struct ConnectionCheckJobTests {
+@Suite(.ownThread) struct ConnectionCheckJobTests {
     /// The Job runs a command multinicctl accepts, with the image it also hands to the check's pods.
     @Test func theConnectionCheckJobRunsAValidCommand() throws {
         let documents = try DeployManifestTests.documents("connection-check/concheck.yaml")

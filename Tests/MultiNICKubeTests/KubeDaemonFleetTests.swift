@@ -62,7 +62,7 @@ final class FleetFixture {
     }
 }
 
-@Suite struct KubeDaemonFleetTests {
+@Suite(.ownThread) struct KubeDaemonFleetTests {
     @Test func daemonsAreFoundByTheirPodsAndCalledWithTheToken() async throws {
         let fixture = try await FleetFixture()
         try await fixture.pod("web", labels: ["app": "web"], node: "n2")

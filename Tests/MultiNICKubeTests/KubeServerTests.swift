@@ -10,7 +10,7 @@ import MultiNICKubeFake
 import Testing
 
 /// The client, the Kubernetes store and the reconcilers against an in-test API server.
-@Suite(.serialized) struct KubeServerTests {
+@Suite(.ownThread, .serialized) struct KubeServerTests {
     func network(_ name: String, labels: [String: String]? = nil) -> MultiNicNetwork { TestNetwork.make(name, labels: labels) }
 
     func withServer(_ body: (FakeAPIServer, KubeClient) async throws -> Void) async throws {
@@ -274,7 +274,7 @@ actor SimpleFleet: DaemonFleet {
 }
 
 /// Two replicas, one Lease.
-@Suite struct LeaderElectionTests {
+@Suite(.ownThread) struct LeaderElectionTests {
     @Test func onlyOneReplicaLeadsAndAnotherTakesOverAfterTheLeaseExpires() async throws {
         let server = try await FakeAPIServer()
         defer { server.stop() }
@@ -295,7 +295,7 @@ actor SimpleFleet: DaemonFleet {
 
 
 /// The operator executable against the in-test API server: leader Lease, Config → DaemonSet, a network reconciled.
-@Suite struct OperatorProcessTests {
+@Suite(.ownThread) struct OperatorProcessTests {
     @Test func theOperatorLeadsAndReconciles() async throws {
         let server = try await FakeAPIServer()
         defer { server.stop() }
@@ -361,7 +361,7 @@ actor SimpleFleet: DaemonFleet {
 }
 
 /// The daemon's allocations land in the IPPool resources, through conflicts.
-@Suite struct KubeAllocationMirrorTests {
+@Suite(.ownThread) struct KubeAllocationMirrorTests {
     @Test func allocationsArePublishedAndAConflictIsRetried() async throws {
         let server = try await FakeAPIServer()
         defer { server.stop() }

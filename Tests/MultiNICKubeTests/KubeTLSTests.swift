@@ -7,7 +7,7 @@ import Testing
 
 /// HTTPS with a test CA made by openssl: the client trusts the cluster's CA and nothing else, and authenticates with a
 /// client certificate (from a kubeconfig's inline data) to a server that demands one.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl to make the test CA"))
+@Suite(.ownThread, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl to make the test CA"))
 struct KubeTLSTests {
     /// A CA, a second unrelated CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the first.
     func makeCertificates() throws -> String {

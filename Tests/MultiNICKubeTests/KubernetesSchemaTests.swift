@@ -11,7 +11,7 @@ import Testing
 /// `kubectl kustomize deploy`, the default Config, the connection-check Job, the DaemonSet the operator renders, the
 /// concheck pods and the Events it records. Objects written through the API (Leases, Secrets, statuses) are checked
 /// by the in-test API server on every write (`FakeAPIServer` refuses an invalid one with 422).
-@Suite struct KubernetesSchemaTests {
+@Suite(.ownThread) struct KubernetesSchemaTests {
     static let kubectl = "/usr/bin/kubectl"
 
     static func schemas() throws -> KubernetesSchemas { try #require(KubernetesSchemas.bundled) }

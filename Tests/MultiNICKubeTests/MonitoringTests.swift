@@ -10,7 +10,7 @@ import Testing
 
 /// deploy/monitoring against the metrics the daemon and the operator really export: promtool checks the rules and
 /// runs their unit tests, lints both /metrics texts, and every metric an alert or a dashboard panel names exists.
-@Suite struct MonitoringTests {
+@Suite(.ownThread) struct MonitoringTests {
     static let promtool = "/usr/bin/promtool"
     static let available = FileManager.default.isExecutableFile(atPath: promtool)
     static var directory: String { DeployManifestTests.root.appendingPathComponent("deploy/monitoring").path }

@@ -9,7 +9,7 @@ import Testing
 /// A rolling update of the operator Deployment as the Deployment controller runs it with maxSurge 1 and
 /// maxUnavailable 0: the new replica starts beside the leader and must become Ready before the old one is stopped;
 /// then it takes the Lease over.
-@Suite struct OperatorRolloutTests {
+@Suite(.ownThread) struct OperatorRolloutTests {
     /// One `multi-nic-operator` process with its own pod name (its leader identity) and probe port.
     final class Replica: @unchecked Sendable {
         let process = Process()

@@ -80,7 +80,7 @@ extension RBACCheck {
 
 /// The operator and the daemon run against the in-test API server; every call each made (told apart by User-Agent)
 /// is compared with deploy/rbac: a call no rule allows fails the test, and so does a rule nothing used.
-@Suite struct RBACTests {
+@Suite(.ownThread) struct RBACTests {
     @Test func theOperatorsRolesAllowWhatItCallsAndNothingElse() async throws {
         let server = try await FakeAPIServer()
         defer { server.stop() }

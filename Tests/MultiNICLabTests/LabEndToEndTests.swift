@@ -4,7 +4,7 @@ import Testing
 
 /// The README's main job, end to end: `multinicctl lab up` with the seed's network.yaml (3 hosts × 2 NICs, one pod
 /// each), `concheck`, `lab break` / `heal`, `lab down` — through the real binaries, daemons, controller and CNI path.
-@Suite(.enabled(if: TestNamespace.canCreate && FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/macvlan")
+@Suite(.ownThread, .enabled(if: TestNamespace.canCreate && FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/macvlan")
                     && FileManager.default.isExecutableFile(atPath: "/usr/bin/iperf3"),
                 "needs root, iproute2, iperf3 and containernetworking-plugins (CI installs them and runs as root)"),
        .serialized)

@@ -79,7 +79,7 @@ import Testing
 }
 
 /// Discovery against a real namespace with veth "NICs".
-@Suite(.enabled(if: TestNamespace.canCreate, "needs root and iproute2 to create network namespaces (CI runs as root)"))
+@Suite(.ownThread, .enabled(if: TestNamespace.canCreate, "needs root and iproute2 to create network namespaces (CI runs as root)"))
 struct NamespaceDiscoveryTests {
     @Test func vethNICsAreFoundAndTheDefaultRouteNetworkIsSkipped() throws {
         try TestNamespace.with { name, path in

@@ -5,7 +5,7 @@ import MultiNICTestSupport
 import Testing
 
 /// The real netlink implementation, inside namespaces these tests create and delete.
-@Suite(.enabled(if: TestNamespace.canCreate, "needs root and iproute2 to create network namespaces (CI runs as root)"),
+@Suite(.ownThread, .enabled(if: TestNamespace.canCreate, "needs root and iproute2 to create network namespaces (CI runs as root)"),
        .serialized)
 struct LinuxNetlinkTests {
     /// veth0 (10.77.1.5/24, fd00:77::5/64) ↔ veth1 (10.77.1.7/24), both up, in namespace `name`.

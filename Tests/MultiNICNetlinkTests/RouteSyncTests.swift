@@ -49,7 +49,7 @@ import Testing
 }
 
 /// Convergence and drift repair in a real namespace.
-@Suite(.enabled(if: TestNamespace.canCreate, "needs root and iproute2 to create network namespaces (CI runs as root)"),
+@Suite(.ownThread, .enabled(if: TestNamespace.canCreate, "needs root and iproute2 to create network namespaces (CI runs as root)"),
        .serialized)
 struct RouteKeeperTests {
     static func network(routes count: Int) throws -> NetworkRoutes {

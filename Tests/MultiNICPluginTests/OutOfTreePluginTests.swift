@@ -6,7 +6,7 @@ import Testing
 
 /// A backend and a policy from their own packages under examples/plugins, built separately and dropped into a
 /// plugins directory: the host (this test binary) is not rebuilt and loads them.
-@Suite struct OutOfTreePluginTests {
+@Suite(.ownThread) struct OutOfTreePluginTests {
     /// Builds an example package with `swift build` and returns its library.
     static func build(_ package: String, product: String) throws -> URL {
         let directory = repositoryRoot.appendingPathComponent("examples/plugins/\(package)")

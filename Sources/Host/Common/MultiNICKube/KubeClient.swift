@@ -168,6 +168,8 @@ actor RateLimiter {
     private var last = ContinuousClock.now
     /// Foreground requests waiting for a token.
     private var foregroundWaiting = 0
+    /// Background requests waiting for a token.
+    private var backgroundWaiting = 0
 
     init(perSecond: Double, burst: Int) {
         self.perSecond = max(0.1, perSecond)
@@ -176,8 +178,8 @@ actor RateLimiter {
     }
 
     func acquire(_ priority: RequestPriority = .foreground) async {
-        if priority == .foreground { foregroundWaiting += 1 }
-        defer { if priority == .foreground { foregroundWaiting -= 1 } }
+        if priority == .foreground { foregroundWaiting += 1 } else { backgroundWaiting += 1 }
+        defer { if priority == .foreground { foregroundWaiting -= 1 } else { backgroundWaiting -= 1 } }
         while true {
             let now = ContinuousClock.now
             let elapsed = now - last
@@ -193,4 +195,6 @@ actor RateLimiter {
 
     /// Foreground requests now waiting (tests).
     var waitingForeground: Int { foregroundWaiting }
+    /// Background requests now waiting (tests).
+    var waitingBackground: Int { backgroundWaiting }
 }
