@@ -202,10 +202,16 @@ let package = Package(
             path: "Sources/Host/Tools/MultiNICLab"
         ),
         .target(
+            // Taking over a cluster of the original Multi-NIC CNI (multinic.fms.io): plan, apply, rollback.
+            name: "MultiNICTakeover",
+            dependencies: ["MultiNICKube", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/Cluster/MultiNICTakeover"
+        ),
+        .target(
             name: "MultiNICCLI",
             dependencies: [
                 "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender", "MultiNICLab", "MultiNICKube", "MultiNICOperator",
-                "MultiNICDiscovery", "MultiNICKubelet",
+                "MultiNICDiscovery", "MultiNICKubelet", "MultiNICTakeover",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -296,7 +302,7 @@ let package = Package(
         .testTarget(
             name: "MultiNICKubeTests",
             dependencies: [
-                "MultiNICKube", "MultiNICOperator", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "MultiNICCLI",
+                "MultiNICKube", "MultiNICOperator", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "MultiNICCLI", "MultiNICTakeover", "MultiNICManifests",
                 "MultiNICCertificates", "MultiNICHTTP", "MultiNICDaemonClient", "MultiNICIPAM", "MultiNICNetlink", "multi-nic-operator", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Logging", package: "swift-log"),
@@ -353,7 +359,7 @@ let package = Package(
         .testTarget(
             name: "MultiNICCLITests",
             dependencies: [
-                "MultiNICCLI", "MultiNICManifests", "MultiNICTestSupport", "multinicctl",
+                "MultiNICCLI", "MultiNICManifests", "MultiNICTakeover", "MultiNICTestSupport", "multinicctl",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
             ],
             path: "Tests/MultiNICCLITests",

@@ -81,10 +81,11 @@ public final class KubeClient: Sendable {
 
     /// Every object (following `continue` across pages of `limit`), and the list's resourceVersion to watch from.
     /// `fromCache` (`resourceVersion=0`) lets the API server answer from its watch cache — cheap and indexed (pods by
-    /// `spec.nodeName`), possibly a moment behind; otherwise the read is consistent.
+    /// `spec.nodeName`), possibly a moment behind; otherwise the read is consistent. `apiVersion` reads another
+    /// group/version the kind accepts (the original's `multinic.fms.io/v1`).
     public func list<S: ResourceSpec>(_ type: S.Type, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil,
-                                      fromCache: Bool = false,
-                                      limit: Int = 500) async throws(KubeError) -> (items: [Resource<S>], resourceVersion: String) {
+                                      fromCache: Bool = false, limit: Int = 500,
+                                      apiVersion: String? = nil) async throws(KubeError) -> (items: [Resource<S>], resourceVersion: String) {
         var items: [Resource<S>] = []
         var next: String?
         var version = ""
@@ -94,11 +95,13 @@ public final class KubeClient: Sendable {
             if let fieldSelector, !fieldSelector.isEmpty { query.append("fieldSelector=" + KubePaths.escape(fieldSelector)) }
             if fromCache { query.append("resourceVersion=0") }
             if let next { query.append("continue=" + KubePaths.escape(next)) }
-            let body = try await call("GET", KubePaths.collection(S.self, namespace: namespace) + "?" + query.joined(separator: "&"))
+            let collection = apiVersion.map { KubePaths.collection(apiVersion: $0, plural: S.plural, namespace: S.isNamespaced ? namespace : nil) }
+                ?? KubePaths.collection(S.self, namespace: namespace)
+            let body = try await call("GET", collection + "?" + query.joined(separator: "&"))
             let meta = try decode(ListEnvelope.self, body)
             // Items of built-in kinds come without apiVersion/kind: they take the list's (NodeList → Node), else S's.
             let inherited = ListItemTypeMeta(listAPIVersion: meta.apiVersion, listKind: meta.kind)
-                ?? ListItemTypeMeta(apiVersion: S.apiVersion, kind: S.kind)
+                ?? ListItemTypeMeta(apiVersion: apiVersion ?? S.apiVersion, kind: S.kind)
             let page = try decode(ResourceList<S>.self, body, itemTypeMeta: inherited)
             items += page.items
             version = meta.metadata?.resourceVersion ?? version

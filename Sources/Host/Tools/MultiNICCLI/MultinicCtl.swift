@@ -60,7 +60,7 @@ public struct MultinicCtl: ParsableCommand {
         abstract: "Validate MultiNIC networks, compute their CIDRs, render their resources, dry-run attach policies, run a lab.",
         subcommands: [ValidateCommand.self, ComputeCommand.self, RenderCommand.self, SelectCommand.self,
                       PluginsCommand.self, LabCommand.self, ConcheckCommand.self, ConcheckProbeCommand.self,
-                      StatusCommand.self])
+                      StatusCommand.self, TakeoverCommand.self])
 
     public init() {}
 
