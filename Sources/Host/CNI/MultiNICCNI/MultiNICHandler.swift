@@ -37,7 +37,8 @@ public struct MultiNICHandler: CNIHandler {
 
     static func detachRequest(_ arguments: CNIArguments, _ config: MultiNICNetConf) -> DetachRequest {
         DetachRequest(containerID: arguments.containerID, network: config.name, ifName: arguments.ifName,
-                      cniVersion: config.delegateVersion, plugin: config.plugin)
+                      cniVersion: config.delegateVersion, plugin: config.plugin,
+                      namespace: arguments.args["K8S_POD_NAMESPACE"], pod: arguments.args["K8S_POD_NAME"])
     }
 
     public func add(_ arguments: CNIArguments, stdin: [UInt8]) async throws -> String {

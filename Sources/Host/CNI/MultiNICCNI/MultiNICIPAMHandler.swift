@@ -82,7 +82,8 @@ public struct MultiNICIPAMHandler: CNIHandler {
     public func delete(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
         let config = try Config(stdin)
         let request = DetachRequest(containerID: arguments.containerID, network: config.network, ifName: arguments.ifName,
-                                    cniVersion: config.cniVersion, plugin: [:])
+                                    cniVersion: config.cniVersion, plugin: [:],
+                                    namespace: arguments.args["K8S_POD_NAMESPACE"], pod: arguments.args["K8S_POD_NAME"])
         do {
             _ = try client(config).detach(request)
         } catch {

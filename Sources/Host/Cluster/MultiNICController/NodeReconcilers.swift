@@ -60,7 +60,15 @@ public struct PoolPushReconciler: Reconciler {
             // A pool the daemon would refuse (written by hand or by another tool) is left out, not pushed: one bad
             // object must not stop the node's other pools.
             let stored = try await store.list(IPPoolSpec.self, namespace: nil, labels: [IPPoolSpec.hostLabel: node])
-            let pools = await desired.pools(node: node, stored: stored).filter { IPPoolSpec.problem(of: $0) == nil }
+            var pools = await desired.pools(node: node, stored: stored).filter { IPPoolSpec.problem(of: $0) == nil }
+            // A taken-over cluster's allocations go with their pool (the daemon adopts each once).
+            let adopting = Dictionary(stored.compactMap { pool in
+                pool.metadata.annotations?[IPPoolSpec.adoptAnnotation].map { (pool.metadata.name, $0) }
+            }, uniquingKeysWith: { first, _ in first })
+            for index in pools.indices {
+                guard let value = adopting[pools[index].metadata.name] else { continue }
+                pools[index].metadata.annotations = (pools[index].metadata.annotations ?? [:]).merging([IPPoolSpec.adoptAnnotation: value]) { _, new in new }
+            }
             guard await memory.last(node) != pools else { return .done }
             try await fleet.setPools(node: node, pools)
             await memory.remember(node, pools)

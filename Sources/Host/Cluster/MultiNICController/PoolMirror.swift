@@ -77,6 +77,10 @@ public struct IPPoolMirrorReconciler: Reconciler {
             let byName = Dictionary(existing.map { ($0.metadata.name, $0) }, uniquingKeysWith: { first, _ in first })
             for var pool in wanted {
                 pool.spec.allocations = byName[pool.metadata.name]?.spec.allocations ?? []
+                // What a takeover left for the daemons to adopt stays with the pool (its pushes carry it).
+                if let adopt = byName[pool.metadata.name]?.metadata.annotations?[IPPoolSpec.adoptAnnotation] {
+                    pool.metadata.annotations = (pool.metadata.annotations ?? [:]).merging([IPPoolSpec.adoptAnnotation: adopt]) { _, new in new }
+                }
                 // The network may have gone while this ran: the clean-up wins (it removed the desired pools first).
                 guard await desired.pools(network: network) != nil else { return .done }
                 // `apply` writes nothing when the stored pool already says all this.

@@ -110,12 +110,16 @@ public struct DetachmentRequest: Sendable, Hashable {
     public var attachment: String?
     public var cniVersion: String
     public var plugin: [String: JSONValue]
+    /// The pod (from the runtime's CNI_ARGS): releases its pod-keyed leases when the container holds none.
+    public var pod: PodRef?
 
-    public init(network: String, containerID: String, attachment: String?, cniVersion: String, plugin: [String: JSONValue]) {
+    public init(network: String, containerID: String, attachment: String?, cniVersion: String, plugin: [String: JSONValue],
+                pod: PodRef? = nil) {
         self.network = network
         self.containerID = containerID
         self.attachment = attachment
         self.cniVersion = cniVersion
         self.plugin = plugin
+        self.pod = pod
     }
 }

@@ -104,7 +104,8 @@ public enum DaemonRouter {
             }
         }
         router.put(RouterPath(DaemonAPI.poolsPath)) { request, context in
-            try await services.setPools(try await decode([IPPool].self, request, context))
+            let refused = try await services.setPools(try await decode([IPPool].self, request, context))
+            for sentence in refused { context.logger.warning("adoption refused: \(sentence)") }
             return try json(services.status())
         }
         router.put(RouterPath(DaemonAPI.deviceClassesPath)) { request, context in

@@ -68,7 +68,8 @@ extension DaemonServices {
         let released = try await release(request)
         let context = DelegateContext(network: request.network, cniVersion: request.cniVersion, plugin: request.plugin)
         return released.sorted { $0.key.ifName < $1.key.ifName }.map { lease in
-            let delegate = backend.flatMap {
+            // A pod-keyed lease knows the host NIC, not the pod interface: the CNI removes the pod's per-NIC links.
+            let delegate = lease.key.isPodKeyed ? nil : backend.flatMap {
                 try? delegateConfig($0, context, master: lease.interfaceName, deviceID: nil,
                                     ipam: .allocated(lease.podAddress, routes: []))
             }
@@ -78,11 +79,16 @@ extension DaemonServices {
 
     /// Releases what a detach names: one attachment (`attachment` and its per-NIC interfaces), else every address of
     /// the container on the network.
+    /// A container that holds nothing here may be a pod of a taken-over cluster: its pod-keyed leases go instead.
     func release(_ request: DetachmentRequest) async throws(DaemonError) -> [Lease] {
+        let released: [Lease]
         if let attachment = request.attachment {
-            return try await release(network: request.network, containerID: request.containerID, attachment: attachment)
+            released = try await release(network: request.network, containerID: request.containerID, attachment: attachment)
+        } else {
+            released = try await release(network: request.network, containerID: request.containerID)
         }
-        return try await release(network: request.network, containerID: request.containerID)
+        guard released.isEmpty, let pod = request.pod, !pod.namespace.isEmpty, !pod.name.isEmpty else { return released }
+        return try await releasing { () async throws(IPAMError) -> [Lease] in try await self.ipam.release(network: request.network, pod: pod) }
     }
 
     /// What every delegate config of one attachment shares.

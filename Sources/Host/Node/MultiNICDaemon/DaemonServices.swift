@@ -85,8 +85,12 @@ public final class DaemonServices: Sendable {
     // MARK: - Pools and device classes
 
     /// Replaces this host's pools with the given IPPools (those of other hosts are ignored).
-    public func setPools(_ pools: [IPPool]) async throws(DaemonError) {
+    /// Allocations a pool names in ``IPPoolSpec/adoptAnnotation`` (a cluster taken over from the original) are adopted
+    /// in the same journal record as the pool, each once. Returns a sentence per adoption refused.
+    @discardableResult
+    public func setPools(_ pools: [IPPool]) async throws(DaemonError) -> [String] {
         var blocks: [PoolBlock] = []
+        var adoptions: [Adoption] = []
         for pool in pools where pool.spec.hostName == configuration.nodeName || pool.spec.hostName.isEmpty {
             guard let block = PoolBlock(pool: pool) else {
                 throw .badRequest("IPPool \(LogText.escaped(pool.name, limit: 80)): podCIDR \(LogText.escaped(pool.spec.podCIDR, limit: 64))"
@@ -94,12 +98,22 @@ public final class DaemonServices: Sendable {
             }
             if let problem = block.problem { throw .badRequest("IPPool \(LogText.escaped(pool.name, limit: 80)): \(problem)") }
             blocks.append(block)
+            do {
+                for allocation in try IPPoolSpec.adoptions(of: pool) ?? [] {
+                    guard let address = IPAddress(allocation.address) else { continue }
+                    adoptions.append(Adoption(pool: block.name, address: address, namespace: allocation.namespace, pod: allocation.pod))
+                }
+            } catch {
+                throw .badRequest("IPPool \(LogText.escaped(pool.name, limit: 80)): \(error)")
+            }
         }
+        let refused: [String]
         do {
-            try await ipam.setPools(blocks)
+            refused = try await ipam.setPools(blocks, adopting: adoptions)
         } catch {
             throw DaemonError(error)
         }
+        return refused
     }
 
     /// Refuses a pod whose namespace the network does not target (its pools' ``PoolBlock/namespaces``): a NetConf is

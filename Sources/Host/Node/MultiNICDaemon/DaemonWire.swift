@@ -34,7 +34,8 @@ enum DaemonWire {
 
     static func detachment(_ wire: DetachRequest) -> DetachmentRequest {
         DetachmentRequest(network: wire.network, containerID: wire.containerID, attachment: wire.ifName,
-                          cniVersion: wire.cniVersion, plugin: wire.plugin)
+                          cniVersion: wire.cniVersion, plugin: wire.plugin,
+                          pod: wire.pod.map { PodRef(namespace: wire.namespace ?? "", name: $0) })
     }
 
     /// Upstream's `/allocate`: one address per master; the pod interfaces default to the masters' names, the
@@ -51,7 +52,7 @@ enum DaemonWire {
     }
 
     static func containerID(_ wire: AllocateRequest) -> String {
-        wire.containerID ?? "\(wire.namespace)/\(wire.pod)"
+        wire.containerID ?? AllocationKey.podContainerID(namespace: wire.namespace, name: wire.pod)
     }
 
     static func validKeys(_ wire: GCRequest) -> Set<AllocationKey> {

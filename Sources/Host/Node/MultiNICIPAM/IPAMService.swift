@@ -82,6 +82,9 @@ public final class IPAMService: Sendable {
         case .pools(let blocks): state.setPools(blocks)
         case .allocated(let leases): for lease in leases { state.restore(lease) }
         case .released(let keys, let at): state.release(keys, now: at)
+        case .adopted(let pools, let leases, let marks):
+            state.setPools(pools)
+            state.restoreAdoption(leases: leases, marks: marks)
         }
     }
 
@@ -124,6 +127,33 @@ public final class IPAMService: Sendable {
             state.setPools(sorted)
             return ((), .pools(sorted))
         }
+    }
+
+    /// Replaces the pool set and adopts, in the same journal record, what a taken-over cluster's pods hold in those
+    /// pools (each adoption once, ever). Returns a sentence per adoption refused.
+    public func setPools(_ blocks: [PoolBlock], adopting adoptions: [Adoption]) async throws(IPAMError) -> [String] {
+        guard !adoptions.isEmpty else {
+            try await setPools(blocks)
+            return []
+        }
+        return try await commit { state, _ in
+            let sorted = blocks.sorted { $0.name < $1.name }
+            let poolsChanged = state.pools.values.sorted(by: { $0.name < $1.name }) != sorted.filter { $0.problem == nil }
+                || Set(state.skippedPools.keys) != Set(sorted.filter { $0.problem != nil }.map(\.name))
+            let before = state
+            if poolsChanged { state.setPools(sorted) }
+            let (leases, marks, refused) = state.adopt(adoptions)
+            guard poolsChanged || !marks.isEmpty else {
+                state = before
+                return (refused, nil)
+            }
+            return (refused, .adopted(pools: sorted, leases: leases, marks: marks))
+        }
+    }
+
+    /// Releases a pod's pod-keyed leases on a network (its DEL named no container that holds any).
+    public func release(network: String, pod: PodRef) async throws(IPAMError) -> [Lease] {
+        try await releasing { $0.podKeyedKeys(network: network, pod: pod) }
     }
 
     /// One address per request, all or nothing, durable on return. Idempotent per (network, containerID, ifName).

@@ -5,15 +5,18 @@ import MultiNICCore
 /// resulting records. Invariant: an address is held by at most one lease.
 public struct IPAMState: Sendable, Hashable {
     public private(set) var pools: [String: PoolBlock] = [:]
-    public private(set) var leases: [AllocationKey: Lease] = [:]
+    public internal(set) var leases: [AllocationKey: Lease] = [:]
     /// Seconds a released address stays unavailable.
     public var quarantineSeconds: Double
-    private var allocators: [String: PoolAllocator] = [:]
+    var allocators: [String: PoolAllocator] = [:]
     /// Used offsets per pool → the key holding it.
-    private var used: [String: [UInt128: AllocationKey]] = [:]
+    var used: [String: [UInt128: AllocationKey]] = [:]
     /// Released offsets per pool → release time.
-    private var quarantine: [String: [UInt128: Double]] = [:]
+    var quarantine: [String: [UInt128: Double]] = [:]
     private var cursors: [String: UInt128] = [:]
+    /// Allocations of a taken-over cluster already considered (``Adoption/mark``): each is adopted at most once, so
+    /// a pool pushed again never brings back an address its pod has released since.
+    public internal(set) var adopted: Set<String> = []
     /// Pools left out of the last pool set, with the reason (reported as a degraded status).
     public private(set) var skippedPools: [String: String] = [:]
 
@@ -90,7 +93,7 @@ public struct IPAMState: Sendable, Hashable {
         return lease
     }
 
-    private mutating func insert(_ lease: Lease, offset: UInt128) {
+    mutating func insert(_ lease: Lease, offset: UInt128) {
         leases[lease.key] = lease
         used[lease.pool, default: [:]][offset] = lease.key
     }
@@ -148,10 +151,18 @@ public struct IPAMState: Sendable, Hashable {
     public func staleKeys(network: String, valid: Set<AllocationKey>) -> [AllocationKey] {
         let bases = Dictionary(grouping: valid.filter { $0.network == network }, by: \.containerID)
         return leases.keys.filter { key in
-            guard key.network == network else { return false }
+            // A pod-keyed lease names no container the runtime could list: only its pod's DEL or the sweep ends it.
+            guard key.network == network, !key.isPodKeyed else { return false }
             let covered = bases[key.containerID]?.contains { key.belongs(toAttachment: $0.ifName) }
             return !(covered ?? false)
         }.sorted()
+    }
+
+    /// Keys of a pod's pod-keyed leases on a network (``AllocationKey/isPodKeyed``: adopted from the original, or
+    /// allocated through its `/allocate`), which no container ID names.
+    public func podKeyedKeys(network: String, pod: PodRef) -> [AllocationKey] {
+        let containerID = AllocationKey.podContainerID(namespace: pod.namespace, name: pod.name)
+        return leases.keys.filter { $0.network == network && $0.containerID == containerID }.sorted()
     }
 
     /// Keys of every lease held by one of these pods (by UID; leases without a UID are never matched).
@@ -178,6 +189,7 @@ public struct IPAMState: Sendable, Hashable {
     /// states that differ only in expired entries have equal snapshots.
     public func snapshot(now: Double) -> IPAMSnapshot {
         IPAMSnapshot(pools: pools.values.sorted { $0.name < $1.name }, leases: leases.values.sorted { $0.key < $1.key },
+                     adopted: adopted.isEmpty ? nil : adopted.sorted(),
                      quarantine: quarantine.flatMap { pool, entries in
                          entries.filter { now - $0.value < quarantineSeconds }
                              .map { IPAMSnapshot.Resting(pool: pool, offset: String($0.key), releasedAt: $0.value) }
@@ -194,6 +206,7 @@ public struct IPAMState: Sendable, Hashable {
             if let offset = UInt128(resting.offset) { quarantine[resting.pool, default: [:]][offset] = resting.releasedAt }
         }
         cursors = snapshot.cursors.compactMapValues { UInt128($0) }
+        adopted = Set(snapshot.adopted ?? [])
     }
 
     /// Re-inserts a lease read back from the journal.
@@ -217,6 +230,8 @@ public struct IPAMSnapshot: Codable, Sendable, Hashable {
 
     public var pools: [PoolBlock]
     public var leases: [Lease]
+    /// ``IPAMState/adopted`` (absent in journals written before takeovers existed).
+    public var adopted: [String]?
     public var quarantine: [Resting]
     public var cursors: [String: String]
 }

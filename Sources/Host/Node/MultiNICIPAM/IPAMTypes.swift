@@ -20,6 +20,13 @@ public struct AllocationKey: Codable, Sendable, Hashable, Comparable, CustomStri
         return rest.isEmpty || (rest.first == "-" && rest.count > 1 && rest.dropFirst().allSatisfy(\.isNumber))
     }
 
+    /// The container ID of a pod-keyed lease: `<namespace>/<name>`. Runtimes' container IDs never hold a `/`.
+    public static func podContainerID(namespace: String, name: String) -> String { "\(namespace)/\(name)" }
+
+    /// Keyed by pod, not container: adopted from the original Multi-NIC CNI, or allocated through its `/allocate`
+    /// (whose clients send no container ID). CNI GC cannot judge these; the pod's DEL and the leak sweep can.
+    public var isPodKeyed: Bool { containerID.contains("/") }
+
     public static func < (lhs: AllocationKey, rhs: AllocationKey) -> Bool {
         (lhs.network, lhs.containerID, lhs.ifName) < (rhs.network, rhs.containerID, rhs.ifName)
     }

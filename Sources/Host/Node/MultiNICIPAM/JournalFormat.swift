@@ -11,6 +11,9 @@ enum JournalRecord: Codable, Sendable, Hashable {
     case pools([PoolBlock])
     case allocated([Lease])
     case released([AllocationKey], at: Double)
+    /// A pool set and the allocations of a taken-over cluster adopted with it (one record: a pool is never served
+    /// without its adopted addresses).
+    case adopted(pools: [PoolBlock], leases: [Lease], marks: [String])
 }
 
 /// The on-disk framing: `length (u32 LE) | crc32 of payload (u32 LE) | payload` (see ``JournalCodec``). A frame that is short,

@@ -115,13 +115,20 @@ public struct DetachRequest: Codable, Sendable, Hashable {
     public var ifName: String?
     public var cniVersion: String
     public var plugin: [String: JSONValue]
+    /// The pod's namespace and name (CNI_ARGS): a pod of a taken-over cluster holds its addresses by pod, not by
+    /// container.
+    public var namespace: String?
+    public var pod: String?
 
-    public init(containerID: String, network: String, ifName: String? = nil, cniVersion: String, plugin: [String: JSONValue]) {
+    public init(containerID: String, network: String, ifName: String? = nil, cniVersion: String, plugin: [String: JSONValue],
+                namespace: String? = nil, pod: String? = nil) {
         self.containerID = containerID
         self.network = network
         self.ifName = ifName
         self.cniVersion = cniVersion
         self.plugin = plugin
+        self.namespace = namespace
+        self.pod = pod
     }
 }
 

@@ -14,6 +14,33 @@ public struct IPPoolSpec: ResourceSpec {
     /// Annotation with the network's `spec.namespaces` (comma-separated): the only namespaces whose pods the daemon
     /// gives addresses from this pool. Absent: every namespace (the network targets all of them).
     public static let namespacesAnnotation = "multinic.net.cogadvisor.io/namespaces"
+    /// Annotation with allocations of a taken-over cluster (a JSON array of `{pod, namespace, address}`): the node's
+    /// daemon adopts each once, in the journal record that gives it the pool, before it serves an ADD from it.
+    public static let adoptAnnotation = "multinic.net.cogadvisor.io/adopt"
+
+    /// The allocations ``adoptAnnotation`` names; `nil` when there is none, an error naming the entry when it does
+    /// not parse.
+    public static func adoptions(of pool: IPPool) throws(FieldIssue) -> [Allocation]? {
+        guard let text = pool.metadata.annotations?[adoptAnnotation] else { return nil }
+        let field = "metadata.annotations[\(adoptAnnotation)]"
+        guard let items = (try? JSONValue.parse(text))?.arrayValue else { throw FieldIssue(field, "must be a JSON array") }
+        var result: [Allocation] = []
+        for (index, item) in items.enumerated() {
+            guard let object = item.objectValue, let pod = object["pod"]?.stringValue, let namespace = object["namespace"]?.stringValue,
+                  let address = object["address"]?.stringValue, IPAddress(address) != nil else {
+                throw FieldIssue("\(field)[\(index)]", "needs pod, namespace and an IP address")
+            }
+            result.append(Allocation(pod: pod, namespace: namespace, index: 0, address: address))
+        }
+        return result
+    }
+
+    /// The ``adoptAnnotation`` value for allocations.
+    public static func adoptAnnotationValue(_ allocations: [Allocation]) -> String {
+        JSONValue.array(allocations.map {
+            .object(["pod": .string($0.pod), "namespace": .string($0.namespace), "address": .string($0.address)])
+        }).description
+    }
 
     /// What makes a pool unusable on a node, or `nil`: names that are not ``SafeName``s (they become file names and
     /// log fields), a pod prefix outside the block's family, or fewer than 2 usable
