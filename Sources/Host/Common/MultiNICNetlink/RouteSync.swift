@@ -36,6 +36,9 @@ public struct RouteSyncReport: Sendable, Hashable {
     public var replaced = 0
     public var deleted = 0
     public var unchanged = 0
+    /// Routes another program had installed exactly as wanted (the original Multi-NIC CNI's daemon), taken over in
+    /// place: replaced with MultiNIC's protocol, never removed first.
+    public var adopted = 0
     /// Routes that could not be applied (missing NIC, unreachable gateway, a route we do not own in the way).
     public var failures: [String] = []
 
@@ -45,21 +48,31 @@ public struct RouteSyncReport: Sendable, Hashable {
 /// Pure diff of a table's routes against the desired set.
 public enum RouteDiff {
     /// The changes that turn `current` (the table as listed) into `desired`. Routes with another routing protocol
-    /// are never touched; a desired route whose destination they occupy is reported as a conflict instead.
-    public static func changes(current: [RouteInfo], desired: [RouteInfo]) -> (changes: [RouteChange], conflicts: [RouteInfo], unchanged: Int) {
+    /// are never deleted: one that is exactly a desired route (same destination, gateway and device: the original
+    /// daemon's, in a taken-over cluster) is adopted by an in-place replace; one that differs is reported as a
+    /// conflict instead.
+    public static func changes(current: [RouteInfo], desired: [RouteInfo])
+        -> (changes: [RouteChange], conflicts: [RouteInfo], unchanged: Int, adopted: Int)
+    {
         var ours: [IPNetwork: RouteInfo] = [:]
-        var foreign: Set<IPNetwork> = []
+        var foreign: [IPNetwork: RouteInfo] = [:]
         for route in current {
-            if route.routingProtocol == RoutingProtocol.multinic { ours[route.destination] = route } else { foreign.insert(route.destination) }
+            if route.routingProtocol == RoutingProtocol.multinic { ours[route.destination] = route } else { foreign[route.destination] = route }
         }
         var changes: [RouteChange] = []
         var conflicts: [RouteInfo] = []
         var unchanged = 0
+        var adopted = 0
         var wanted: Set<IPNetwork> = []
         for route in desired {
             wanted.insert(route.destination)
-            if foreign.contains(route.destination) {
-                conflicts.append(route)
+            if let other = foreign[route.destination] {
+                if other.gateway == route.gateway && other.outputIndex == route.outputIndex && ours[route.destination] == nil {
+                    changes.append(.replace(route))
+                    adopted += 1
+                } else {
+                    conflicts.append(route)
+                }
             } else if let existing = ours[route.destination], existing.gateway == route.gateway,
                       existing.outputIndex == route.outputIndex {
                 unchanged += 1
@@ -70,7 +83,7 @@ public enum RouteDiff {
         for (destination, route) in ours where !wanted.contains(destination) {
             changes.append(.delete(route))
         }
-        return (changes, conflicts, unchanged)
+        return (changes, conflicts, unchanged, adopted)
     }
 }
 
@@ -100,11 +113,14 @@ public struct RouteSync: Sendable {
         let current = try netlink.routes(table: network.table)
         let diff = RouteDiff.changes(current: current, desired: desired)
         report.unchanged = diff.unchanged
+        report.adopted = diff.adopted
         report.failures += diff.conflicts.map { "\($0.destination): table \(network.table) holds a route MultiNIC does not own" }
+        let ours = Set(current.filter { $0.routingProtocol == RoutingProtocol.multinic }.map(\.destination))
         let existing = Set(current.map(\.destination))
         for change in diff.changes {
             switch change {
-            case .replace(let route): if existing.contains(route.destination) { report.replaced += 1 } else { report.added += 1 }
+            case .replace(let route):
+                if ours.contains(route.destination) { report.replaced += 1 } else if !existing.contains(route.destination) { report.added += 1 }
             case .delete: report.deleted += 1
             }
         }

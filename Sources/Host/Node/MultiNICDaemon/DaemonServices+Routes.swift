@@ -9,7 +9,7 @@ extension DaemonServices {
             let routes = try networkRoutes(network: network, subnet: subnet, routes: desired)
             let report = self.routes.set(routes)
             let summary = "table \(routes.table): \(report.added) added, \(report.replaced) replaced, \(report.deleted) removed,"
-                + " \(report.unchanged) unchanged"
+                + " \(report.unchanged) unchanged" + (report.adopted > 0 ? ", \(report.adopted) adopted" : "")
             let failures = report.failures + Self.unlinked(Set(desired.map(\.interfaceName)), down: linksWithoutCarrier())
             return L3Response(success: failures.isEmpty, msg: failures.isEmpty ? summary : summary + "; " + failures.joined(separator: "; "))
         } catch {
