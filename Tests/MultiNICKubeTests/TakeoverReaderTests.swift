@@ -21,7 +21,13 @@ import Testing
             let namespace = root["metadata"]?.objectValue?["namespace"]?.stringValue
             let plural = kind == NetworkAttachmentDefinitionSpec.kind ? NetworkAttachmentDefinitionSpec.plural : KubePaths.plural(ofKind: kind)
             let path = KubePaths.collection(apiVersion: apiVersion, plural: plural, namespace: namespace)
-            _ = try await client.call("POST", path, body: Array(object.description.utf8))
+            let created = try await client.call("POST", path, body: Array(object.description.utf8))
+            // A create ignores the status; the original's controller wrote it through the status subresource.
+            guard let status = root["status"], var stored = try JSONValue.parse(String(decoding: created, as: UTF8.self)).objectValue,
+                  root["kind"]?.stringValue != "DaemonSet" else { continue }
+            stored["status"] = status
+            let name = root["metadata"]?.objectValue?["name"]?.stringValue ?? ""
+            _ = try await client.call("PUT", path + "/" + KubePaths.escape(name) + "/status", body: Array(JSONValue.object(stored).description.utf8))
         }
     }
 

@@ -9,7 +9,7 @@ import MultiNICTakeover
 struct TakeoverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "takeover", abstract: "Take over a cluster running Multi-NIC CNI v1.3.x (multinic.fms.io) without disrupting its pods.",
-        subcommands: [Plan.self])
+        subcommands: [Plan.self, Apply.self, Rollback.self])
 
     /// `takeover plan`: read-only; what MultiNIC will own, and the conflicts in the way.
     struct Plan: ParsableCommand, AsyncCommand, OutputProducing {

@@ -1,0 +1,118 @@
+import Foundation
+import MultiNICCore
+import MultiNICKube
+import MultiNICKubeFake
+import MultiNICTakeover
+import MultiNICTestSupport
+import Testing
+
+/// `takeover apply` and `rollback` on the in-test API server holding a cluster of the original: what is written, a
+/// crash after every step resumed to the same end state, the rollback, and the refusal when addresses are at stake.
+@Suite struct TakeoverApplyTests {
+    static let namespace = "multi-nic-cni-operator"
+
+    static func cluster(_ fixture: String = "cluster") async throws -> (FakeAPIServer, KubeClient) {
+        let server = try await FakeAPIServer()
+        let client = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000)
+        try await TakeoverReaderTests.create(try TakeoverReaderTests.fixture(fixture), on: client)
+        return (server, client)
+    }
+
+    /// What the run left in the cluster, without the server's own fields: MultiNIC's kinds, the original's
+    /// workloads and the record.
+    static func state(_ server: FakeAPIServer) -> [String] {
+        let collections = ["apis/net.cogadvisor.io/v1/multinicnetworks", "apis/net.cogadvisor.io/v1/cidrs", "apis/net.cogadvisor.io/v1/ippools",
+                           "apis/net.cogadvisor.io/v1/hostinterfaces", "apis/apps/v1/deployments", "apis/apps/v1/daemonsets", "api/v1/configmaps"]
+        return collections.flatMap { collection in
+            server.objects(collection).map { object -> String in
+                guard var fields = object.objectValue, var metadata = fields["metadata"]?.objectValue else { return object.description }
+                for key in ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields"] { metadata[key] = nil }
+                fields["metadata"] = .object(metadata)
+                return collection + " " + JSONValue.object(fields).description
+            }
+        }.sorted()
+    }
+
+    @Test func applyCopiesEverythingAndRetiresTheOriginal() async throws {
+        let (server, client) = try await Self.cluster()
+        defer { server.stop() }
+        let record = try await TakeoverRunner(client: client, namespace: Self.namespace).apply()
+        #expect(record.steps == TakeoverRecord.Step.allCases && record.networks == ["multinic-ipvlanl3"])
+        #expect(record.controller?.replicas == 1, "the record keeps the replicas the controller had")
+
+        let network = try await client.get(MultiNicNetworkSpec.self, name: "multinic-ipvlanl3", namespace: nil)
+        #expect(network.apiVersion == MultiNICAPI.version && network.status?.routeStatus == .success)
+        let original = try TakeoverReaderTests.fixture("cluster")
+        let legacy = try LegacyCluster(objects: original)
+        let cidr = try await client.get(CIDRSpec.self, name: "multinic-ipvlanl3", namespace: nil)
+        #expect(cidr.spec == legacy.cidrs[0].spec, "the CIDR is copied as it is: every index kept")
+        let pools = try await client.list(IPPoolSpec.self, namespace: nil).items
+        #expect(pools.count == 4)
+        let adopted = try pools.flatMap { try IPPoolSpec.adoptions(of: $0) ?? [] }.map(\.address).sorted()
+        #expect(adopted == ["192.168.0.1", "192.168.0.2", "192.168.0.65", "192.168.64.1", "192.168.64.2", "192.168.64.65"])
+        #expect(pools.allSatisfy { $0.metadata.labels?[IPPoolSpec.hostLabel] == $0.spec.hostName })
+        #expect(try await client.list(HostInterfaceSpec.self, namespace: nil).items.count == 2)
+
+        let deployment = try JSONValue.parse(String(decoding: try await client.call(
+            "GET", "/apis/apps/v1/namespaces/multi-nic-cni-operator-system/deployments/multi-nic-cni-operator-controller-manager"), as: UTF8.self))
+        #expect(deployment.objectValue?["spec"]?.objectValue?["replicas"] == .integer(0))
+        let daemonSet = try JSONValue.parse(String(decoding: try await client.call(
+            "GET", "/apis/apps/v1/namespaces/multi-nic-cni-operator-system/daemonsets/multi-nicd"), as: UTF8.self))
+        let selector = daemonSet.objectValue?["spec"]?.objectValue?["template"]?.objectValue?["spec"]?.objectValue?["nodeSelector"]
+        #expect(selector?.objectValue?[TakeoverRecord.retiredSelector.0]?.stringValue == TakeoverRecord.retiredSelector.1)
+        // The original's objects are left as they were (a rollback needs them).
+        #expect(server.objects("apis/multinic.fms.io/v1/ippools").count == 4)
+
+        // Running it again changes nothing.
+        let before = Self.state(server)
+        _ = try await TakeoverRunner(client: client, namespace: Self.namespace).apply()
+        #expect(Self.state(server) == before)
+    }
+
+    @Test(arguments: TakeoverRecord.Step.allCases)
+    func aCrashAfterAnyStepResumesToTheSameEnd(after step: TakeoverRecord.Step) async throws {
+        let (straight, straightClient) = try await Self.cluster()
+        defer { straight.stop() }
+        _ = try await TakeoverRunner(client: straightClient, namespace: Self.namespace).apply()
+
+        let (server, client) = try await Self.cluster()
+        defer { server.stop() }
+        let stopped = try await TakeoverRunner(client: client, namespace: Self.namespace).apply(stopAfter: step)
+        #expect(stopped.steps.last == step)
+        // A new process: it knows nothing but what the record says.
+        let resumed = try await TakeoverRunner(client: client, namespace: Self.namespace).apply()
+        #expect(resumed.steps == TakeoverRecord.Step.allCases)
+        #expect(Self.state(server) == Self.state(straight))
+    }
+
+    @Test func rollbackPutsTheOriginalBack() async throws {
+        let (server, client) = try await Self.cluster()
+        defer { server.stop() }
+        let runner = TakeoverRunner(client: client, namespace: Self.namespace)
+        let before = server.objects("apis/apps/v1/deployments") + server.objects("apis/apps/v1/daemonsets")
+        _ = try await runner.apply()
+        let record = try await runner.rollback()
+        #expect(record.rolledBack)
+        let deployment = try #require(server.objects("apis/apps/v1/deployments").first?.objectValue)
+        #expect(deployment["spec"]?.objectValue?["replicas"] == .integer(1))
+        let daemonSet = try #require(server.objects("apis/apps/v1/daemonsets").first?.objectValue)
+        let template = daemonSet["spec"]?.objectValue?["template"]?.objectValue?["spec"]?.objectValue
+        #expect(template?["nodeSelector"]?.objectValue?[TakeoverRecord.retiredSelector.0] == nil)
+        #expect(before.count == 2)
+        await #expect(throws: TakeoverError.self) { _ = try await runner.apply() }
+    }
+
+    @Test func applyRefusesWhileAnAddressIsAtStake() async throws {
+        let (server, client) = try await Self.cluster("conflicts")
+        defer { server.stop() }
+        let runner = TakeoverRunner(client: client, namespace: Self.namespace)
+        do {
+            _ = try await runner.apply(networks: ["multinic-ipvlanl3"])
+            Issue.record("apply went ahead")
+        } catch {
+            #expect(error.description.contains("would lose or duplicate an address") && error.description.contains("192.168.0.65"))
+        }
+        #expect(try await runner.loadRecord() == nil, "nothing was started")
+        #expect(server.objects("apis/net.cogadvisor.io/v1/ippools").isEmpty)
+    }
+}
