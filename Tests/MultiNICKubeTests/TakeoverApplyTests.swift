@@ -1,5 +1,8 @@
 import Foundation
 import MultiNICCore
+import MultiNICDaemon
+import MultiNICIPAM
+import MultiNICNetlink
 import MultiNICKube
 import MultiNICKubeFake
 import MultiNICTakeover
@@ -114,5 +117,51 @@ import Testing
         }
         #expect(try await runner.loadRecord() == nil, "nothing was started")
         #expect(server.objects("apis/net.cogadvisor.io/v1/ippools").isEmpty)
+    }
+}
+
+/// The seam between `takeover apply` and a node: the IPPools it wrote, pushed to node-1's daemon, give that daemon
+/// the original's live addresses before its first ADD; a new pod gets others; the old pod's DEL frees its own.
+@Suite struct TakeoverAdoptionSeamTests {
+    @Test func theCopiedPoolsSeedTheNodeBeforeItsFirstAdd() async throws {
+        let (server, client) = try await TakeoverApplyTests.cluster()
+        defer { server.stop() }
+        _ = try await TakeoverRunner(client: client, namespace: TakeoverApplyTests.namespace).apply()
+        let pools = try await client.list(IPPoolSpec.self, namespace: nil, labelSelector: "\(IPPoolSpec.hostLabel)=node-1").items
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-takeover-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let netlink = FakeNetlink(
+            linkList: [LinkInfo(index: 2, name: "eth1", isUp: true, hasCarrier: true, mtu: 1500, kind: ""),
+                       LinkInfo(index: 3, name: "eth2", isUp: true, hasCarrier: true, mtu: 1500, kind: "")],
+            addressList: [AddressInfo(linkIndex: 2, address: IPNetwork("10.244.0.168/16")!), AddressInfo(linkIndex: 3, address: IPNetwork("10.0.0.168/16")!)])
+        let configuration = DaemonConfiguration(nodeName: "node-1", stateDirectory: directory + "/state", sysfsRoot: directory + "/sys",
+                                                rtTablesPath: directory + "/rt_tables", quarantineSeconds: 30)
+        let services = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
+        let refused = try await services.setPools(pools)
+        #expect(refused.isEmpty)
+        let held = Set(services.ipam.current.leases.values.map(\.address.description))
+        #expect(held == ["192.168.0.1", "192.168.0.2", "192.168.64.1", "192.168.64.2"])
+
+        // A new pod on both NICs: never an address a live pod of the original holds.
+        for index in 0..<5 {
+            let leases = try await services.allocate(AddressRequest(
+                network: "multinic-ipvlanl3", pod: PodRef(namespace: "default", name: "new-\(index)", uid: "u\(index)"), containerID: "c\(index)",
+                slots: [.init(master: "eth1", ifName: "net1-0"), .init(master: "eth2", ifName: "net1-1")]))
+            #expect(leases.count == 2 && leases.allSatisfy { !held.contains($0.address.description) }, "\(leases.map(\.address))")
+        }
+
+        // The old pod's DEL (its container never passed through MultiNIC) frees its addresses on both NICs.
+        let detached = try await services.detach(DetachmentRequest(network: "multinic-ipvlanl3", containerID: "0a1b2c3d", attachment: "net1",
+                                                                   cniVersion: "0.3.0", plugin: ["type": .string("ipvlan")],
+                                                                   pod: PodRef(namespace: "default", name: "trainer-0")))
+        #expect(detached.compactMap { $0.address?.address.description }.sorted() == ["192.168.0.1", "192.168.64.1"])
+        #expect(detached.allSatisfy { $0.delegate == nil }, "the original's pod interfaces are removed by name, not by a rebuilt delegate")
+
+        // The operator pushes the same pools again (and the daemon restarts): nothing released comes back.
+        let restarted = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
+        _ = try await restarted.setPools(pools)
+        #expect(!restarted.ipam.current.leases.values.contains { $0.address.description == "192.168.0.1" })
+        #expect(restarted.ipam.current.leases.values.contains { $0.address.description == "192.168.0.2" && $0.pod.name == "web-0" })
     }
 }
