@@ -42,7 +42,7 @@ import Testing
             #expect(stdout.contains(" \(kind.rawValue): "), "\(kind.rawValue) is reported")
         }
         for blocking in ["allocation-outside-pool", "duplicate-address", "host-without-hostinterface", "pool-without-cidr",
-                         "pool-without-network", "invalid-network", "block-would-move"] {
+                         "pool-without-network", "invalid-network", "block-would-move", "olm-managed"] {
             #expect(stdout.contains("BLOCKING \(blocking): "), "\(blocking) blocks")
         }
     }

@@ -40,8 +40,8 @@ final class IPPoolGatedStore: ResourceStore {
     }
     func watch<S: ResourceSpec>(_ type: S.Type) async -> AsyncStream<StoreEvent> { await base.watch(type) }
     func applyObject(_ object: JSONValue) async throws(StoreError) { try await base.applyObject(object) }
-    func listObjects(apiVersion: String, kind: String, labels: [String: String]) async throws(StoreError) -> [JSONValue] {
-        try await base.listObjects(apiVersion: apiVersion, kind: kind, labels: labels)
+    func listObjects(apiVersion: String, kind: String, labels: [String: String], name: String?) async throws(StoreError) -> [JSONValue] {
+        try await base.listObjects(apiVersion: apiVersion, kind: kind, labels: labels, name: name)
     }
     func deleteObject(_ reference: ResourceReference) async throws(StoreError) { try await base.deleteObject(reference) }
 }

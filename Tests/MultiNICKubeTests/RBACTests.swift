@@ -101,6 +101,12 @@ extension RBACCheck {
                 subnet: name == "net" ? "192.168.0.0/16" : "10.20.0.0/16", ipam: #"{"type":"multi-nic-ipam","hostBlock":6,"interfaceBlock":2}"#,
                 plugin: PluginSpec(cniVersion: "1.0.0", type: type))))
         }
+        // A network "net" of the original project too, whose controller was scaled to 0 (handed over): MultiNIC
+        // looks for both before it owns the network.
+        _ = try await client.call("POST", "/apis/multinic.fms.io/v1/multinicnetworks", body: Array(
+            #"{"apiVersion":"multinic.fms.io/v1","kind":"MultiNicNetwork","metadata":{"name":"net"},"spec":{"subnet":"192.168.0.0/16","ipam":"{}","plugin":{"cniVersion":"0.3.0","type":"ipvlan"}}}"#.utf8))
+        _ = try await client.call("POST", "/apis/apps/v1/namespaces/multi-nic-cni-operator-system/deployments", body: Array(
+            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"multi-nic-cni-operator-controller-manager"},"spec":{"replicas":0,"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"m","image":"x:1"}]}}}}"#.utf8))
         for (pod, podNamespace, labels) in [("multi-nicd-x1", namespace, #"{"app":"multi-nicd"}"#), ("web", "default", "{}")] {
             let body = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"\#(pod)","labels":\#(labels)},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"busybox:1.36"}]}}"#
             var created = try JSONValue.parse(String(decoding: try await client.call("POST", "/api/v1/namespaces/\(podNamespace)/pods",
@@ -152,7 +158,9 @@ extension RBACCheck {
         }
         try await waitFor("both networks reconciled") {
             let statuses = await ["net", "net-sriov"].asyncMap { try? await client.get(MultiNicNetworkSpec.self, name: $0, namespace: nil).status }
+            let host = try? await client.get(HostInterfaceSpec.self, name: "n1", namespace: nil)
             return statuses.allSatisfy { $0?.configStatus == .success } && daemon.calls.all.contains(DaemonAPI.releasePodsPath)
+                && host?.spec.interfaces.isEmpty == false
                 && server.log.lines(agent: "multi-nic-operator").contains { $0.contains("fieldSelector=spec.nodeName") }
         }
         // Changes: a NIC added on the node, a network's plugin arguments; then a network and the node removed.
@@ -175,12 +183,19 @@ extension RBACCheck {
         try await waitFor("the changed NAD") {
             (try? await client.get(NetworkAttachmentDefinitionSpec.self, name: "net", namespace: "default"))?.spec.config.contains("private") == true
         }
+        // The pools of "net" are rewritten (updated) with the namespaces in the background: wait for them.
+        try await waitFor("the pools updated with the network's namespaces") {
+            let pools = (try? await client.list(IPPoolSpec.self, namespace: nil).items) ?? []
+            let own = pools.filter { $0.spec.netAttachDef == "net" }
+            return !own.isEmpty && own.allSatisfy { $0.metadata.annotations?[IPPoolSpec.namespacesAnnotation] == "default" }
+        }
         _ = try await client.call("DELETE", "/apis/net.cogadvisor.io/v1/multinicnetworks/net-sriov")
         try await waitFor("the sriov network gone") { (try? await client.get(MultiNicNetworkSpec.self, name: "net-sriov", namespace: nil)) == nil }
         _ = try await client.call("DELETE", "/api/v1/nodes/n1")
         try await waitFor("n1's HostInterface gone") { (try? await client.get(HostInterfaceSpec.self, name: "n1", namespace: nil)) == nil }
         var lines: [String] = []
-        let wanted = ["daemonsets", "network-attachment-definitions", "serviceaccounts/multi-nic-cni-operator/token",
+        let wanted = ["daemonsets", "network-attachment-definitions", "serviceaccounts/multi-nic-cni-operator/token", "apps/v1/deployments",
+                      "multinic.fms.io/v1/multinicnetworks",
                       "fieldSelector=spec.nodeName", "secrets", "sriovnetworks"]
         // SIGTERM: the Lease is released (an update), then the process ends.
         kill(process.processIdentifier, SIGTERM)

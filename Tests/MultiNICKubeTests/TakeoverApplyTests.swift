@@ -63,6 +63,10 @@ import Testing
             "GET", "/apis/apps/v1/namespaces/multi-nic-cni-operator-system/daemonsets/multi-nicd"), as: UTF8.self))
         let selector = daemonSet.objectValue?["spec"]?.objectValue?["template"]?.objectValue?["spec"]?.objectValue?["nodeSelector"]
         #expect(selector?.objectValue?[TakeoverRecord.retiredSelector.0]?.stringValue == TakeoverRecord.retiredSelector.1)
+        let own = try JSONValue.parse(String(decoding: try await client.call(
+            "GET", "/apis/apps/v1/namespaces/multi-nic-cni-operator/daemonsets/multi-nicd"), as: UTF8.self))
+        #expect(own.objectValue?["spec"]?.objectValue?["template"]?.objectValue?["spec"]?.objectValue?["nodeSelector"] == nil,
+                "MultiNIC's own DaemonSet multi-nicd is not the original's")
         // The original's objects are left as they were (a rollback needs them).
         #expect(server.objects("apis/multinic.fms.io/v1/ippools").count == 4)
 
@@ -92,16 +96,21 @@ import Testing
         let (server, client) = try await Self.cluster()
         defer { server.stop() }
         let runner = TakeoverRunner(client: client, namespace: Self.namespace)
-        let before = server.objects("apis/apps/v1/deployments") + server.objects("apis/apps/v1/daemonsets")
+        // The workloads' specs as they were (server fields aside): the rollback puts exactly these back.
+        func workloads() -> [String] {
+            (server.objects("apis/apps/v1/deployments") + server.objects("apis/apps/v1/daemonsets")).map { object in
+                let fields = object.objectValue ?? [:]
+                return "\(fields["metadata"]?.objectValue?["namespace"] ?? .null)/\(fields["metadata"]?.objectValue?["name"] ?? .null) "
+                    + (fields["spec"]?.description ?? "")
+            }.sorted()
+        }
+        let before = workloads()
+        #expect(before.count == 3, "the original's controller and daemon, and MultiNIC's daemon")
         _ = try await runner.apply()
+        #expect(workloads() != before, "apply stopped and retired the original's")
         let record = try await runner.rollback()
         #expect(record.rolledBack)
-        let deployment = try #require(server.objects("apis/apps/v1/deployments").first?.objectValue)
-        #expect(deployment["spec"]?.objectValue?["replicas"] == .integer(1))
-        let daemonSet = try #require(server.objects("apis/apps/v1/daemonsets").first?.objectValue)
-        let template = daemonSet["spec"]?.objectValue?["template"]?.objectValue?["spec"]?.objectValue
-        #expect(template?["nodeSelector"]?.objectValue?[TakeoverRecord.retiredSelector.0] == nil)
-        #expect(before.count == 2)
+        #expect(workloads() == before)
         await #expect(throws: TakeoverError.self) { _ = try await runner.apply() }
     }
 

@@ -162,8 +162,8 @@ public actor EmbeddedStore: ResourceStore {
         notify(existing == nil ? .added(key) : .modified(key))
     }
 
-    public func listObjects(apiVersion: String, kind: String, labels: [String: String]) -> [JSONValue] {
-        entries.filter { $0.key.kind == kind }.sorted { $0.key < $1.key }.compactMap { _, entry in
+    public func listObjects(apiVersion: String, kind: String, labels: [String: String], name: String?) -> [JSONValue] {
+        entries.filter { $0.key.kind == kind && (name == nil || $0.key.name == name) }.sorted { $0.key < $1.key }.compactMap { _, entry in
             guard let object = try? JSONDecoder().decode(JSONValue.self, from: entry.encoded),
                   object.objectValue?["apiVersion"]?.stringValue == apiVersion else { return nil }
             let present = object.objectValue?["metadata"]?.objectValue?["labels"]?.objectValue ?? [:]

@@ -13,6 +13,8 @@ public enum NetworkConditions {
         case invalid(String)
         /// Rendering or writing failed: retried.
         case renderFailed(String)
+        /// The original project's controller still manages a network of this name (``LegacyOwner``).
+        case ownedElsewhere(String)
     }
 
     /// The conditions for one status; transition times are filled by ``Condition/merge(_:previous:now:)``.
@@ -24,6 +26,8 @@ public enum NetworkConditions {
             pools = Condition(type: poolsReady, status: .false, reason: "InvalidNetwork", message: message)
         case .renderFailed(let message)?:
             pools = Condition(type: poolsReady, status: .false, reason: "RenderFailed", message: message)
+        case .ownedElsewhere(let message)?:
+            pools = Condition(type: poolsReady, status: .false, reason: "OwnedByMultiNicCNI", message: message)
         case nil:
             pools = Condition(type: poolsReady, status: .true, reason: "Rendered",
                               message: "NetworkAttachmentDefinitions, CIDR and IPPools are written")

@@ -45,10 +45,17 @@ public struct NetworkReconciler: Reconciler {
     public func reconcile(_ name: String) async -> ReconcileResult {
         do {
             guard var network = try await store.get(MultiNicNetworkSpec.self, name: name) else { return .done }
-            if network.metadata.deletionTimestamp != nil { return try await cleanUp(network) }
+            let legacyController = try await LegacyOwner.controller(managing: name, in: store)
+            if network.metadata.deletionTimestamp != nil { return try await cleanUp(network, leftToOriginal: legacyController != nil) }
             if !(network.metadata.finalizers ?? []).contains(Self.finalizer) {
                 network.metadata.finalizers = (network.metadata.finalizers ?? []) + [Self.finalizer]
                 network = try await store.update(network)
+            }
+            if let legacyController {
+                let message = LegacyOwner.message(network: name, controller: legacyController)
+                try await writeStatus(network, failure: .ownedElsewhere(message), message: message,
+                                      cidr: nil, hosts: try await store.list(HostInterfaceSpec.self))
+                return .requeue(after: .seconds(30))
             }
             return try await converge(network)
         } catch .conflict {
@@ -187,7 +194,15 @@ public struct NetworkReconciler: Reconciler {
         }
     }
 
-    private func cleanUp(_ network: MultiNicNetwork) async throws(StoreError) -> ReconcileResult {
+    /// Removes what the network created, then its finalizer; `leftToOriginal` (``LegacyOwner``): MultiNIC created
+    /// nothing, and the NADs, CIDR and routes of that name are the original's — only the finalizer goes.
+    private func cleanUp(_ network: MultiNicNetwork, leftToOriginal: Bool) async throws(StoreError) -> ReconcileResult {
+        var finished = network
+        finished.metadata.finalizers = (network.metadata.finalizers ?? []).filter { $0 != Self.finalizer }
+        if leftToOriginal {
+            _ = try await store.update(finished)
+            return .done
+        }
         let cidr = try await store.get(CIDRSpec.self, name: network.name)
         for attachment in try await store.list(NetworkAttachmentDefinitionSpec.self, namespace: nil,
                                                labels: [NetworkAttachmentDefinitionSpec.generatedLabel: "true"])
@@ -211,8 +226,6 @@ public struct NetworkReconciler: Reconciler {
             }
         }
         await poolsChanged(Set(pools.map(\.spec.hostName)).union(forgotten))
-        var finished = network
-        finished.metadata.finalizers = (network.metadata.finalizers ?? []).filter { $0 != Self.finalizer }
         _ = try await store.update(finished)
         return .done
     }

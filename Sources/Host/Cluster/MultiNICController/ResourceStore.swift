@@ -78,13 +78,19 @@ public protocol ResourceStore: Sendable {
 
     /// Creates the object or replaces its spec, labels and owners; nothing is written when they are unchanged.
     func applyObject(_ object: JSONValue) async throws(StoreError)
-    /// Objects of `apiVersion`/`kind` carrying all of `labels`.
-    func listObjects(apiVersion: String, kind: String, labels: [String: String]) async throws(StoreError) -> [JSONValue]
+    /// Objects of `apiVersion`/`kind` carrying all of `labels` (and named `name`, in any namespace, when given). A kind
+    /// the cluster does not serve has none.
+    func listObjects(apiVersion: String, kind: String, labels: [String: String], name: String?) async throws(StoreError) -> [JSONValue]
     /// Deletes the object; absent is fine.
     func deleteObject(_ reference: ResourceReference) async throws(StoreError)
 }
 
 extension ResourceStore {
+    /// Objects of `apiVersion`/`kind` carrying all of `labels`.
+    public func listObjects(apiVersion: String, kind: String, labels: [String: String]) async throws(StoreError) -> [JSONValue] {
+        try await listObjects(apiVersion: apiVersion, kind: kind, labels: labels, name: nil)
+    }
+
     public func get<S: ResourceSpec>(_ type: S.Type, name: String) async throws(StoreError) -> Resource<S>? {
         try await get(type, name: name, namespace: nil)
     }

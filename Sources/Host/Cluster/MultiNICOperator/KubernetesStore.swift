@@ -165,9 +165,10 @@ public struct KubernetesStore: ResourceStore {
         }
     }
 
-    public func listObjects(apiVersion: String, kind: String, labels: [String: String]) async throws(StoreError) -> [JSONValue] {
+    public func listObjects(apiVersion: String, kind: String, labels: [String: String], name: String?) async throws(StoreError) -> [JSONValue] {
         let path = KubePaths.collection(apiVersion: apiVersion, plural: KubePaths.plural(ofKind: kind), namespace: nil)
             + "?labelSelector=" + KubePaths.escape(Self.selector(labels))
+            + (name.map { "&fieldSelector=" + KubePaths.escape("metadata.name=\($0)") } ?? "")
         do {
             let body = try await client.call("GET", path)
             // Items of built-in kinds come without apiVersion/kind (kube-apiserver omits them): give them the asked ones.

@@ -16,6 +16,12 @@ public struct LegacyCluster: Sendable, Hashable {
     public var controller: LegacyWorkload?
     /// The original's daemon DaemonSet, when found.
     public var daemon: LegacyWorkload?
+    /// MultiNIC's daemon port (its Config `multi-nicd`), when MultiNIC's Config is there; the shipped Config's
+    /// port otherwise.
+    public var multinicDaemonPort: Int = LegacyCluster.shippedDaemonPort
+
+    /// The port of `deploy/config/config.yaml`.
+    public static let shippedDaemonPort = 11000
 
     public init(networks: [MultiNicNetwork] = [], cidrs: [CIDR] = [], pools: [IPPool] = [], hosts: [HostInterface] = [],
                 nads: [NetworkAttachmentDefinition] = [], nodes: Set<String>? = nil, controller: LegacyWorkload? = nil,
@@ -48,6 +54,8 @@ public struct LegacyWorkload: Codable, Sendable, Hashable {
     public var replicas: Int
     /// The DaemonSet's container port (the original daemon listens on it with hostNetwork).
     public var port: Int?
+    /// The OLM ClusterServiceVersion that owns it (`olm.owner` label, `namespace/name`): OLM puts its replicas back.
+    public var olmOwner: String?
 
     public init(kind: String, namespace: String, name: String, replicas: Int, port: Int? = nil) {
         self.kind = kind
@@ -58,13 +66,17 @@ public struct LegacyWorkload: Codable, Sendable, Hashable {
     }
 
     /// The original's names.
-    public static let controllerName = "multi-nic-cni-operator-controller-manager"
+    public static let controllerName = MultiNICAPI.legacyControllerName
     public static let daemonName = "multi-nicd"
 
     /// A Deployment or DaemonSet object (JSON) as a workload; `nil` for anything else.
     public static func from(_ object: JSONValue) -> LegacyWorkload? {
         guard let root = object.objectValue, let kind = root["kind"]?.stringValue, kind == "Deployment" || kind == "DaemonSet",
               let metadata = root["metadata"]?.objectValue, let name = metadata["name"]?.stringValue else { return nil }
+        // MultiNIC's own daemon is a DaemonSet `multi-nicd` too: owned by MultiNIC's Config and labelled with its name.
+        let owners = metadata["ownerReferences"]?.arrayValue ?? []
+        if owners.contains(where: { $0.objectValue?["apiVersion"]?.stringValue == MultiNICAPI.version })
+            || metadata["labels"]?.objectValue?["app.kubernetes.io/name"]?.stringValue == daemonName { return nil }
         let namespace = metadata["namespace"]?.stringValue ?? "default"
         let spec = root["spec"]?.objectValue
         let replicas: Int
@@ -75,17 +87,11 @@ public struct LegacyWorkload: Codable, Sendable, Hashable {
         }
         let containers = spec?["template"]?.objectValue?["spec"]?.objectValue?["containers"]?.arrayValue ?? []
         let port = containers.lazy.compactMap { $0.objectValue?["ports"]?.arrayValue?.first?.objectValue?["containerPort"]?.intValue }.first
-        return LegacyWorkload(kind: kind, namespace: namespace, name: name, replicas: replicas, port: port)
-    }
-}
-
-extension JSONValue {
-    /// An integer member (JSON numbers without a fraction).
-    var intValue: Int? {
-        switch self {
-        case .integer(let value): return Int(exactly: value)
-        case .double(let value): return Int(exactly: value)
-        default: return nil
+        var workload = LegacyWorkload(kind: kind, namespace: namespace, name: name, replicas: replicas, port: port)
+        let labels = metadata["labels"]?.objectValue ?? [:]
+        if let owner = labels["olm.owner"]?.stringValue {
+            workload.olmOwner = (labels["olm.owner.namespace"]?.stringValue ?? namespace) + "/" + owner
         }
+        return workload
     }
 }

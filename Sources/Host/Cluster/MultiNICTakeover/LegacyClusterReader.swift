@@ -41,8 +41,11 @@ extension LegacyCluster {
                 let nad: NetworkAttachmentDefinition = try Self.decode(object, kind: kind, name: name)
                 if Self.isOriginal(nad) { nads.append(nad) }
             case NodeSpec.kind: nodes.insert(name)
-            case "Deployment" where name == LegacyWorkload.controllerName: controller = LegacyWorkload.from(object)
-            case "DaemonSet" where name == LegacyWorkload.daemonName: daemon = LegacyWorkload.from(object)
+            case "Deployment" where name == LegacyWorkload.controllerName: controller = LegacyWorkload.from(object) ?? controller
+            case "DaemonSet" where name == LegacyWorkload.daemonName: daemon = LegacyWorkload.from(object) ?? daemon
+            case ConfigSpec.kind where apiVersion == MultiNICAPI.version && name == ConfigSpec.defaultName:
+                let config: Config = try Self.decode(object, kind: kind, name: name)
+                multinicDaemonPort = config.spec.daemon.port
             default: continue
             }
         }
@@ -76,6 +79,12 @@ public enum LegacyClusterReader {
             cluster.nodes = Set(try await client.list(NodeSpec.self, namespace: nil).items.map(\.metadata.name))
             cluster.controller = try await workload(client, "apis/apps/v1/deployments", LegacyWorkload.controllerName)
             cluster.daemon = try await workload(client, "apis/apps/v1/daemonsets", LegacyWorkload.daemonName)
+            do {
+                cluster.multinicDaemonPort = try await client.get(ConfigSpec.self, name: ConfigSpec.defaultName, namespace: nil).spec.daemon.port
+            } catch {
+                // MultiNIC not installed yet: it will come with the shipped Config.
+                guard error.code == 404 else { throw error }
+            }
             return cluster
         } catch let error as TakeoverError {
             throw error
@@ -88,8 +97,10 @@ public enum LegacyClusterReader {
         let body = try await client.call("GET", "/\(collection)?fieldSelector=" + KubePaths.escape("metadata.name=\(name)"))
         let list = try JSONValue.parse(String(decoding: body, as: UTF8.self))
         let kind = collection.hasSuffix("deployments") ? "Deployment" : "DaemonSet"
-        guard var item = list.objectValue?["items"]?.arrayValue?.first?.objectValue else { return nil }
-        item["kind"] = .string(kind)
-        return LegacyWorkload.from(.object(item))
+        return (list.objectValue?["items"]?.arrayValue ?? []).lazy.compactMap { item -> LegacyWorkload? in
+            guard var fields = item.objectValue else { return nil }
+            fields["kind"] = .string(kind)
+            return LegacyWorkload.from(.object(fields))
+        }.first
     }
 }

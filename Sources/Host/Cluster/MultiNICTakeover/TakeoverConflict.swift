@@ -26,6 +26,10 @@ public struct TakeoverConflict: Sendable, Hashable, Comparable {
         case cidrWithoutNetwork = "cidr-without-network"
         /// A host whose Node is gone: its pools' allocations are stale.
         case nodeGone = "node-gone"
+        /// OLM owns the original's controller and would scale it back up: two controllers on one network.
+        case olmManaged = "olm-managed"
+        /// MultiNIC's daemon and the original's listen on one host port: MultiNIC's cannot start before the retire step.
+        case daemonPortClash = "daemon-port-clash"
     }
 
     public var kind: Kind

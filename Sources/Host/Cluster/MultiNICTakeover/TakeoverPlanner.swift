@@ -22,10 +22,35 @@ public enum TakeoverPlanner {
                                    action: live == 0 ? "delete the IPPool" : "recreate network \(pool.spec.netAttachDef), or delete its pods and then the IPPool",
                                    blocking: live > 0))
         }
-        conflicts += duplicates(cluster.pools)
+        conflicts += duplicates(cluster.pools) + workloadChecks(cluster)
         let blockedNetworks = Set(conflicts.filter(\.blocking).map(\.network))
         for index in plans.indices where blockedNetworks.contains(plans[index].name) { plans[index].adoptable = false }
         return TakeoverPlan(networks: plans, conflicts: conflicts.sorted(), controller: cluster.controller, daemon: cluster.daemon)
+    }
+
+    /// The original's workloads against a takeover: OLM restoring the stopped controller (blocking: two owners would
+    /// allocate from one pool), and a daemon port both daemons want on the host network (a warning: pods started
+    /// between the copy and the retire step fail to attach).
+    static func workloadChecks(_ cluster: LegacyCluster) -> [TakeoverConflict] {
+        var result: [TakeoverConflict] = []
+        if let controller = cluster.controller, let owner = controller.olmOwner {
+            let namespace = owner.split(separator: "/").first.map(String.init) ?? controller.namespace
+            let csv = owner.split(separator: "/").last.map(String.init) ?? owner
+            result.append(.init(.olmManaged, network: "",
+                                "the original's controller \(controller.namespace)/\(controller.name) belongs to OLM ClusterServiceVersion \(owner): "
+                                + "OLM would scale it back up after the takeover stops it, and two controllers would own every network",
+                                action: "remove the operator from OLM first: delete its Subscription (`kubectl get subscriptions -n \(namespace)` "
+                                + "names it), then `kubectl delete csv -n \(namespace) \(csv)` (CRDs and objects stay); plan again",
+                                blocking: true))
+        }
+        if let daemon = cluster.daemon, let port = daemon.port, port == cluster.multinicDaemonPort {
+            result.append(.init(.daemonPortClash, network: "",
+                                "the original daemon \(daemon.namespace)/\(daemon.name) and MultiNIC's daemon both listen on host port \(port): "
+                                + "MultiNIC's daemons cannot start until the original's is retired, so pods started in between fail to attach",
+                                action: "set spec.daemon.port of MultiNIC's Config multi-nicd (and its DAEMON_PORT) to a free port, e.g. \(port + 1)",
+                                blocking: false))
+        }
+        return result
     }
 
     static func plan(_ network: MultiNicNetwork, in cluster: LegacyCluster, hostNames: Set<String>,

@@ -35,7 +35,8 @@ public struct TakeoverRunner: Sendable {
         if record == nil, !unknown.isEmpty {
             throw .refused("no network \(unknown.sorted().joined(separator: ", ")) in the original's objects")
         }
-        let blocking = plan.blocking.filter { selected.contains($0.network) }
+        // A conflict of no network (the original's workloads) concerns every network.
+        let blocking = plan.blocking.filter { $0.network.isEmpty || selected.contains($0.network) }
         if record?.done(.objectsCopied) != true, !blocking.isEmpty {
             throw .refused("\(blocking.count) conflict(s) would lose or duplicate an address (see `multinicctl takeover plan`): "
                            + blocking.map(\.message).joined(separator: "; "))
@@ -68,7 +69,9 @@ public struct TakeoverRunner: Sendable {
     public func rollback(progress: @Sendable (String) -> Void = { _ in }) async throws(TakeoverError) -> TakeoverRecord {
         guard var record = try await loadRecord() else { throw .refused("no takeover record in \(namespace): nothing to roll back") }
         if let daemon = record.daemon, record.done(.daemonRetired) {
-            try await patch(daemon, Self.nodeSelectorPatch(.null))
+            // The retired key goes; a selector left empty goes too, so the DaemonSet is exactly as it was.
+            let selector = try await nodeSelector(of: daemon).filter { $0.key != TakeoverRecord.retiredSelector.0 }
+            try await patch(daemon, selector.isEmpty ? Self.nodeSelectorPatch(nil) : Self.nodeSelectorPatch(.null))
             progress("the original daemon \(daemon.namespace)/\(daemon.name) runs on its nodes again")
         }
         if let controller = record.controller, record.done(.controllerStopped) {
@@ -126,9 +129,24 @@ public struct TakeoverRunner: Sendable {
         }
     }
 
-    /// A merge patch setting (or, with `null`, removing) the retired selector in a DaemonSet's pod template.
-    static func nodeSelectorPatch(_ value: JSONValue) -> JSONValue {
-        .object(["spec": .object(["template": .object(["spec": .object(["nodeSelector": .object([TakeoverRecord.retiredSelector.0: value])])])])])
+    /// A merge patch setting (or, with `null`, removing) the retired selector in a DaemonSet's pod template; with
+    /// `nil`, removing the whole node selector.
+    static func nodeSelectorPatch(_ value: JSONValue?) -> JSONValue {
+        let selector = value.map { JSONValue.object([TakeoverRecord.retiredSelector.0: $0]) } ?? .null
+        return .object(["spec": .object(["template": .object(["spec": .object(["nodeSelector": selector])])])])
+    }
+
+    /// The node selector of the workload's pod template now (empty when it is gone).
+    func nodeSelector(of workload: LegacyWorkload) async throws(TakeoverError) -> [String: JSONValue] {
+        let path = KubePaths.collection(apiVersion: "apps/v1", plural: "daemonsets", namespace: workload.namespace) + "/" + KubePaths.escape(workload.name)
+        do {
+            let object = try JSONValue.parse(String(decoding: try await client.call("GET", path), as: UTF8.self))
+            return object.objectValue?["spec"]?.objectValue?["template"]?.objectValue?["spec"]?.objectValue?["nodeSelector"]?.objectValue ?? [:]
+        } catch let error as KubeError where error.code == 404 {
+            return [:]
+        } catch {
+            throw .api("\(workload.kind) \(workload.namespace)/\(workload.name): \(error)")
+        }
     }
 
     func stopController(_ controller: LegacyWorkload?, progress: @Sendable (String) -> Void) async throws(TakeoverError) {

@@ -6,6 +6,8 @@ public enum MultiNICAPI {
     public static let legacyVersion = "multinic.fms.io/v1"
     /// Every group/version a MultiNIC resource may carry.
     public static let acceptedVersions = [version, legacyVersion]
+    /// The original project's controller Deployment (any namespace; `make deploy` and OLM both use this name).
+    public static let legacyControllerName = "multi-nic-cni-operator-controller-manager"
 }
 
 /// Kubernetes object metadata: the fields MultiNIC reads or writes.
