@@ -69,6 +69,15 @@ public enum TestNamespace {
         return try nest([])
     }
 
+    /// Async variant of ``withMany(_:_:)``.
+    public static func withMany<T>(_ count: Int, _ body: (_ names: [String]) async throws -> T) async throws -> T {
+        func nest(_ names: [String]) async throws -> T {
+            if names.count == count { return try await body(names) }
+            return try await with { name, _ in try await nest(names + [name]) }
+        }
+        return try await nest([])
+    }
+
     /// Runs `body` with a fresh namespace (name, path); the namespace and everything in it is deleted afterwards.
     public static func with<T>(_ body: (_ name: String, _ path: String) throws -> T) throws -> T {
         let name = "mntest-\(UInt32.random(in: 0...UInt32.max))"

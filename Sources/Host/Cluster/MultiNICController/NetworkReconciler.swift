@@ -97,9 +97,14 @@ public struct NetworkReconciler: Reconciler {
             try await store.apply(owned(cidr, by: owner))
             let pools = rendered.ippools.map { annotated(owned($0, by: owner), namespaces: network.spec.namespaces ?? []) }
             changedNodes = await desiredPools.set(network: network.name, pools: pools)
-            // Routes depend only on the CIDR: push when it changed (the route reconciler also runs at daemon start).
-            if RoutePlan.needsRoutes(cidr.spec) && cidr.spec != previous?.spec {
-                await routesChanged(RoutePlan.hosts(cidr.spec).union(previous.map { RoutePlan.hosts($0.spec) } ?? []))
+            // Routes depend only on the CIDR: push when it changed (the route reconciler also runs at daemon start),
+            // and to hosts no push has answered — a CIDR this controller did not compute (a takeover's copy, kept as
+            // it is) changes nothing, yet its hosts have never had MultiNIC's routes.
+            if RoutePlan.needsRoutes(cidr.spec) {
+                let hosts = RoutePlan.hosts(cidr.spec)
+                let due = cidr.spec != previous?.spec ? hosts.union(previous.map { RoutePlan.hosts($0.spec) } ?? [])
+                    : await ledger.unanswered(network: network.name, hosts: hosts)
+                if !due.isEmpty { await routesChanged(due) }
             }
         }
         if !changedNodes.isEmpty { await poolsChanged(changedNodes) }

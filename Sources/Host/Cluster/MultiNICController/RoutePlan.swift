@@ -122,6 +122,13 @@ public actor RouteLedger {
     /// Networks with routes applied on `node`.
     public func networks(on node: String) -> [String] { Array((pushed[node] ?? [:]).keys) }
 
+    /// The hosts of `hosts` no push for `network` has answered yet (none was made since this controller started, or
+    /// the CIDR was written by someone else — a takeover's copy).
+    public func unanswered(network: String, hosts: Set<String>) -> Set<String> {
+        let known = outcomes[network] ?? [:]
+        return hosts.filter { known[$0] == nil }
+    }
+
     /// The network's route status over `hosts`: Success when every host applied its set, Failed (with the first
     /// failure) when one failed, WaitForRoutes otherwise.
     public func status(network: String, hosts: Set<String>) -> (RouteStatus, String?) {
