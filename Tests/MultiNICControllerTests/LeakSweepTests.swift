@@ -35,6 +35,23 @@ actor FakePodDirectory: PodDirectory {
         PodLeases(namespace: "default", name: name, uid: uid, addresses: ["192.168.0.\(name.count)"])
     }
 
+    @Test func podKeyedLeasesWithoutAUIDAreJudgedByName() async throws {
+        let fleet = FakeFleet()
+        await fleet.add(node: "n1", host: 1)
+        var adopted = [holder("old-live", uid: ""), holder("old-gone", uid: ""), holder("cni-no-uid", uid: "")]
+        adopted[0].podKeyed = true
+        adopted[1].podKeyed = true
+        await fleet.hold(adopted, on: "n1")
+        let pods = FakePodDirectory()
+        // old-live still runs (on any node); old-gone and cni-no-uid have no pod of their name.
+        await pods.set(namespace: "default", name: "old-live", uid: "u7")
+        let sweep = LeakSweepReconciler(fleet: fleet, pods: pods, period: .seconds(30))
+        _ = await sweep.reconcile("n1")
+        let requests = await fleet.releaseRequests["n1"] ?? []
+        #expect(requests.map(\.podNames) == [["default/old-gone"]], "only a pod-keyed holder is released by name: \(requests)")
+        #expect(requests.first?.podUIDs == [])
+    }
+
     @Test func onlyLeasesOfPodsThatAreGoneAreReleased() async throws {
         let fleet = FakeFleet()
         await fleet.add(node: "n1", host: 1)

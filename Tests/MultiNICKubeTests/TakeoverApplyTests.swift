@@ -167,10 +167,18 @@ import Testing
         #expect(detached.compactMap { $0.address?.address.description }.sorted() == ["192.168.0.1", "192.168.64.1"])
         #expect(detached.allSatisfy { $0.delegate == nil }, "the original's pod interfaces are removed by name, not by a rebuilt delegate")
 
+        // The leak sweep: web-0's leases are keyed by pod (no UID); named gone, they go — and only pod-keyed ones do.
+        let snapshot = services.podLeases()
+        #expect(snapshot.pods.first { $0.name == "web-0" }?.podKeyed == true)
+        #expect(snapshot.pods.first { $0.name == "new-0" }?.podKeyed == nil)
+        let swept = try await services.releasePods([], podNames: ["team-a/web-0", "default/new-0", "web-0"], snapshotTakenAt: snapshot.takenAt)
+        #expect(swept.map(\.address.description).sorted() == ["192.168.0.2", "192.168.64.2"], "\(swept)")
+        #expect(services.ipam.current.leases.values.contains { $0.pod.name == "new-0" }, "a container-keyed lease is not released by name")
+
         // The operator pushes the same pools again (and the daemon restarts): nothing released comes back.
         let restarted = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
         _ = try await restarted.setPools(pools)
         #expect(!restarted.ipam.current.leases.values.contains { $0.address.description == "192.168.0.1" })
-        #expect(restarted.ipam.current.leases.values.contains { $0.address.description == "192.168.0.2" && $0.pod.name == "web-0" })
+        #expect(!restarted.ipam.current.leases.values.contains { $0.pod.name == "web-0" }, "a swept adoption stays released")
     }
 }

@@ -20,7 +20,8 @@ public enum LeakSweepOutcome: Sendable {
 /// Finds leases whose pod is gone and has the node's daemon release them: snapshot the daemon's leases, then list
 /// the node's pods, confirm each missing pod by name, and release within ``DaemonAPI/sweepWindowSeconds`` of the
 /// snapshot (the daemon refuses later releases). A pod that exists — by UID, on any node — keeps its addresses; a
-/// lease without a UID is never swept; any failure releases nothing.
+/// lease without a UID is swept only when it is keyed by pod (adopted from the original) and no pod of its name
+/// exists; any failure releases nothing.
 public struct LeakSweepReconciler: Reconciler {
     let fleet: any DaemonFleet
     let pods: any PodDirectory
@@ -48,23 +49,35 @@ public struct LeakSweepReconciler: Reconciler {
             return ReconcileLog.retry("leak sweep of \(node)", error, after: period)
         }
         let holders = snapshot.pods.filter { !$0.uid.isEmpty }
-        guard !holders.isEmpty else { return .requeue(after: period) }
+        // Holders without a UID but with a name: leases adopted from the original (keyed by pod). Judged by name
+        // alone: gone only when no pod of that name exists anywhere; the daemon releases only pod-keyed leases.
+        let named = snapshot.pods.filter { $0.uid.isEmpty && $0.podKeyed == true && !$0.namespace.isEmpty && !$0.name.isEmpty }
+        guard !holders.isEmpty || !named.isEmpty else { return .requeue(after: period) }
         var gone: [String] = []
+        var goneNames: [String] = []
         do {
-            let live = try await pods.podUIDs(onNode: node)
+            let live = holders.isEmpty ? [] : try await pods.podUIDs(onNode: node)
             for holder in holders where !live.contains(holder.uid) {
                 // Not on this node's list: confirm by name before deciding (a lagging field index must not cost a
                 // running pod its addresses).
                 if try await pods.podUID(namespace: holder.namespace, name: holder.name) != holder.uid { gone.append(holder.uid) }
+            }
+            for holder in named {
+                if try await pods.podUID(namespace: holder.namespace, name: holder.name) == nil {
+                    goneNames.append(holder.namespace + "/" + holder.name)
+                }
             }
         } catch {
             await onOutcome(node, .failed("pods of the node: \(error)"))
             return ReconcileLog.retry("leak sweep of \(node)", error, after: period)
         }
         // Leave a margin for the daemon's clock: a decision that took too long is dropped, not acted on.
-        guard !gone.isEmpty, clock.now - started < .seconds(Int(DaemonAPI.sweepWindowSeconds) / 2) else { return .requeue(after: period) }
+        guard !gone.isEmpty || !goneNames.isEmpty, clock.now - started < .seconds(Int(DaemonAPI.sweepWindowSeconds) / 2) else {
+            return .requeue(after: period)
+        }
         do {
-            let released = try await fleet.releasePods(node: node, PodReleaseRequest(snapshotTakenAt: snapshot.takenAt, podUIDs: gone))
+            let request = PodReleaseRequest(snapshotTakenAt: snapshot.takenAt, podUIDs: gone, podNames: goneNames.isEmpty ? nil : goneNames)
+            let released = try await fleet.releasePods(node: node, request)
             if !released.isEmpty { await onOutcome(node, .released(released)) }
         } catch {
             await onOutcome(node, .failed("release: \(error)"))

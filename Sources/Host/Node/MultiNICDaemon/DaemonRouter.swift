@@ -80,7 +80,8 @@ public enum DaemonRouter {
         router.get(RouterPath(DaemonAPI.podLeasesPath)) { _, _ in try json(services.podLeases()) }
         router.post(RouterPath(DaemonAPI.releasePodsPath)) { request, context in
             let wire = try await decode(PodReleaseRequest.self, request, context)
-            return try json(DaemonWire.allocations(try await services.releasePods(wire.podUIDs, snapshotTakenAt: wire.snapshotTakenAt)))
+            return try json(DaemonWire.allocations(try await services.releasePods(wire.podUIDs, podNames: wire.podNames ?? [],
+                                                                                      snapshotTakenAt: wire.snapshotTakenAt)))
         }
         router.post(RouterPath(DaemonAPI.gcPath)) { request, context in
             let wire = try await decode(GCRequest.self, request, context)

@@ -17,14 +17,15 @@ extension DaemonServices {
         let takenAt = Self.monotonicSeconds()
         let byPod = Dictionary(grouping: ipam.current.leases.values) { $0.pod }
         let pods = byPod.map { pod, leases in
-            PodLeases(namespace: pod.namespace, name: pod.name, uid: pod.uid, addresses: leases.map(\.address.description).sorted())
+            PodLeases(namespace: pod.namespace, name: pod.name, uid: pod.uid, addresses: leases.map(\.address.description).sorted(),
+                      podKeyed: leases.contains { $0.key.isPodKeyed } ? true : nil)
         }.sorted { ($0.namespace, $0.name, $0.uid) < ($1.namespace, $1.name, $1.uid) }
         return PodLeaseSnapshot(takenAt: takenAt, pods: pods)
     }
 
     /// `POST /releasepods`: releases the leases of pods the controller found gone. Refused when the snapshot the
     /// decision rests on is older than ``DaemonAPI/sweepWindowSeconds`` (or from the future: another boot).
-    public func releasePods(_ podUIDs: [String], snapshotTakenAt: Double) async throws(DaemonError) -> [Lease] {
+    public func releasePods(_ podUIDs: [String], podNames: [String] = [], snapshotTakenAt: Double) async throws(DaemonError) -> [Lease] {
         let age = Self.monotonicSeconds() - snapshotTakenAt
         // `snapshotTakenAt` is a number from the request: compared as a Double, converted only once known to be small.
         guard age.isFinite, age >= 0, age <= DaemonAPI.sweepWindowSeconds else {
@@ -32,7 +33,16 @@ extension DaemonServices {
             throw .conflict("the lease snapshot is \(shown) (at most \(Int(DaemonAPI.sweepWindowSeconds)) s): take a new one")
         }
         let uids = Set(podUIDs.filter { !$0.isEmpty })
-        guard !uids.isEmpty else { return [] }
-        return try await releasing { () async throws(IPAMError) -> [Lease] in try await self.ipam.release(podUIDs: uids) }
+        // Only `namespace/name` can match a pod-keyed lease; anything else names nothing.
+        let names = Set(podNames.filter { AllocationKey(network: "", containerID: $0, ifName: "").isPodKeyed })
+        guard !uids.isEmpty || !names.isEmpty else { return [] }
+        var released: [Lease] = []
+        if !uids.isEmpty {
+            released += try await releasing { () async throws(IPAMError) -> [Lease] in try await self.ipam.release(podUIDs: uids) }
+        }
+        if !names.isEmpty {
+            released += try await releasing { () async throws(IPAMError) -> [Lease] in try await self.ipam.release(podKeyedNames: names) }
+        }
+        return released
     }
 }

@@ -189,6 +189,11 @@ public final class IPAMService: Sendable {
         try await releasing { $0.keys(ofPods: podUIDs) }
     }
 
+    /// Releases the pod-keyed leases of the pods named `namespace/name` (found gone by the leak sweep).
+    public func release(podKeyedNames names: Set<String>) async throws(IPAMError) -> [Lease] {
+        try await releasing { $0.podKeyedKeys(ofPodNames: names) }
+    }
+
     private func releasing(_ keys: @escaping (IPAMState) -> [AllocationKey]) async throws(IPAMError) -> [Lease] {
         try await commit { state, now in
             let chosen = keys(state)

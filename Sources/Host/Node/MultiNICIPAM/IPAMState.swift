@@ -165,6 +165,11 @@ public struct IPAMState: Sendable, Hashable {
         return leases.keys.filter { $0.network == network && $0.containerID == containerID }.sorted()
     }
 
+    /// Keys of the pod-keyed leases (any network) of the pods named `namespace/name`.
+    public func podKeyedKeys(ofPodNames names: Set<String>) -> [AllocationKey] {
+        leases.keys.filter { $0.isPodKeyed && names.contains($0.containerID) }.sorted()
+    }
+
     /// Keys of every lease held by one of these pods (by UID; leases without a UID are never matched).
     public func keys(ofPods uids: Set<String>) -> [AllocationKey] {
         leases.values.filter { !$0.pod.uid.isEmpty && uids.contains($0.pod.uid) }.map(\.key).sorted()

@@ -28,12 +28,16 @@ public struct PodLeases: Codable, Sendable, Hashable {
     /// Kubernetes UID from CNI_ARGS (`K8S_POD_UID`); empty when the runtime did not pass one (never swept).
     public var uid: String
     public var addresses: [String]
+    /// Some of these leases are keyed by pod (adopted from the original Multi-NIC CNI, which knew no UID): the
+    /// sweep may release those by name (``PodReleaseRequest/podNames``). Absent from older daemons.
+    public var podKeyed: Bool?
 
-    public init(namespace: String, name: String, uid: String, addresses: [String]) {
+    public init(namespace: String, name: String, uid: String, addresses: [String], podKeyed: Bool? = nil) {
         self.namespace = namespace
         self.name = name
         self.uid = uid
         self.addresses = addresses
+        self.podKeyed = podKeyed
     }
 }
 
@@ -41,9 +45,13 @@ public struct PodLeases: Codable, Sendable, Hashable {
 public struct PodReleaseRequest: Codable, Sendable, Hashable {
     public var snapshotTakenAt: Double
     public var podUIDs: [String]
+    /// `namespace/name` of pods without a UID found gone by name (no pod of that name exists): only their pod-keyed
+    /// leases — adopted from the original Multi-NIC CNI — are released. Absent from older controllers.
+    public var podNames: [String]?
 
-    public init(snapshotTakenAt: Double, podUIDs: [String]) {
+    public init(snapshotTakenAt: Double, podUIDs: [String], podNames: [String]? = nil) {
         self.snapshotTakenAt = snapshotTakenAt
         self.podUIDs = podUIDs
+        self.podNames = podNames
     }
 }
