@@ -181,4 +181,41 @@ import Testing
         #expect(!restarted.ipam.current.leases.values.contains { $0.address.description == "192.168.0.1" })
         #expect(!restarted.ipam.current.leases.values.contains { $0.pod.name == "web-0" }, "a swept adoption stays released")
     }
+
+    @Test func aCheckHandsAPodKeyedLeaseToItsContainer() async throws {
+        let (server, client) = try await TakeoverApplyTests.cluster()
+        defer { server.stop() }
+        _ = try await TakeoverRunner(client: client, namespace: TakeoverApplyTests.namespace).apply()
+        let pools = try await client.list(IPPoolSpec.self, namespace: nil, labelSelector: "\(IPPoolSpec.hostLabel)=node-1").items
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-takeover-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let netlink = FakeNetlink(linkList: [LinkInfo(index: 2, name: "eth1", isUp: true, hasCarrier: true, mtu: 1500, kind: "")],
+                                  addressList: [AddressInfo(linkIndex: 2, address: IPNetwork("10.244.0.168/16")!)])
+        let configuration = DaemonConfiguration(nodeName: "node-1", stateDirectory: directory + "/state", sysfsRoot: directory + "/sys",
+                                                rtTablesPath: directory + "/rt_tables", quarantineSeconds: 30)
+        do {
+            let services = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
+            #expect(try await services.setPools(pools).isEmpty)
+            // A CHECK of web-0's container (its result: 192.168.0.2 on net1-0, 192.168.64.2 on net1-1) hands the
+            // leases it holds by name to the container, each to the interface the result names.
+            let web = PodRef(namespace: "team-a", name: "web-0")
+            let partial = try await services.leases(network: "multinic-ipvlanl3", containerID: "c-web", attachment: "net1", namespace: web.namespace,
+                                                    pod: web.name, claims: ["net1-0": "192.168.0.2", "net1-1": "192.168.64.9"])
+            #expect(partial.map(\.address.description) == ["192.168.0.2"], "only an address the result names is handed over")
+            let handed = try await services.leases(network: "multinic-ipvlanl3", containerID: "c-web", attachment: "net1", namespace: web.namespace,
+                                                   pod: web.name, claims: ["net1-0": "192.168.0.2", "net1-1": "192.168.64.2"])
+            #expect(handed.map(\.key.ifName).sorted() == ["net1-0", "net1-1"] && handed.allSatisfy { $0.pod.name == "web-0" })
+            #expect(services.podLeases().pods.first { $0.name == "web-0" }?.podKeyed == nil, "no longer keyed by pod")
+        }
+        // After a restart (the journal replayed), CNI GC judges them like any lease: kept while the container is valid.
+        let replayed = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
+        #expect(replayed.ipam.current.leases.keys.filter { $0.containerID == "c-web" }.count == 2, "the handover is journaled")
+        let valid: Set<AllocationKey> = [AllocationKey(network: "multinic-ipvlanl3", containerID: "c-web", ifName: "net1-0"),
+                                         AllocationKey(network: "multinic-ipvlanl3", containerID: "c-web", ifName: "net1-1")]
+        let collected = try await replayed.garbageCollect(network: "multinic-ipvlanl3", valid: valid)
+        #expect(!collected.contains { $0.key.containerID == "c-web" })
+        #expect(try await replayed.leases(network: "multinic-ipvlanl3", containerID: "c-web", attachment: "net1").count == 2)
+        let gone = try await replayed.garbageCollect(network: "multinic-ipvlanl3", valid: [])
+        #expect(gone.filter { $0.key.containerID == "c-web" }.count == 2, "a container no longer valid loses them")
+    }
 }

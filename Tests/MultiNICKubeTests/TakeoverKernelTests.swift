@@ -231,6 +231,24 @@ struct TakeoverKernelTests {
                     guard object.objectValue?["kind"]?.stringValue == NetworkAttachmentDefinitionSpec.kind else { return nil }
                     return object.objectValue?["spec"]?.objectValue?["config"]?.stringValue
                 }.first)
+                // A CHECK of old-1 (the original's NetConf at 0.4.0, the version CHECK needs; its cached result as
+                // prevResult): the interfaces are there and the daemon holds their addresses, which it now keys by
+                // the container.
+                var checked = try #require(try JSONValue.parse(original).objectValue)
+                checked["cniVersion"] = .string("0.4.0")
+                checked["prevResult"] = try JSONValue.parse("""
+                    {"cniVersion":"0.4.0","interfaces":[{"name":"net1-0","sandbox":"/var/run/netns/\(old[1])"},{"name":"net1-1","sandbox":"/var/run/netns/\(old[1])"}],
+                     "ips":[{"version":"4","address":"\(Self.oldAddress(host: 1, nic: 0))/18","interface":0},
+                            {"version":"4","address":"\(Self.oldAddress(host: 1, nic: 1))/18","interface":1}]}
+                    """)
+                let check = try Self.cni("CHECK", hostNamespace: hostNamespaces[1], directory: root + "/host-1",
+                                         config: JSONValue.object(checked).description, container: "5e6f7a8b",
+                                         netns: "/var/run/netns/\(old[1])", pod: "old-1")
+                #expect(check.0 == 0, "CHECK of old-1: \(check.1)")
+                let snapshot = try #require(UnixHTTPClient(path: daemons[1].socketPath)?.request("GET", DaemonAPI.podLeasesPath)?.body)
+                let holders = try JSONDecoder().decode(PodLeaseSnapshot.self, from: Data(snapshot.utf8)).pods
+                #expect(holders.first { $0.name == "old-1" }.map { $0.podKeyed == nil && $0.addresses.count == 2 } == true, "\(holders)")
+
                 let (code, result) = try Self.cni("DEL", hostNamespace: hostNamespaces[0], directory: root + "/host-0", config: original,
                                                   container: "0a1b2c3d", netns: "/var/run/netns/\(old[0])", pod: "old-0")
                 #expect(code == 0, "DEL of old-0: \(result)")

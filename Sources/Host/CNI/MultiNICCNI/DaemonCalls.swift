@@ -27,7 +27,16 @@ enum DaemonCalls {
                                 arguments: CNIArguments) throws(CNIError) -> [String] {
         let held: [IPAllocation]
         do {
-            held = try client.leases(LeaseQuery(network: network, containerID: arguments.containerID, ifName: arguments.ifName))
+            // The result's address per pod interface: a pod of the original holds its addresses by name until
+            // its first CHECK hands them to this container.
+            var claims: [String: String] = [:]
+            for ip in expected.ips {
+                guard let index = ip.interface, expected.interfaces.indices.contains(index) else { continue }
+                claims[expected.interfaces[index].name] = ip.address.address.description
+            }
+            held = try client.leases(LeaseQuery(network: network, containerID: arguments.containerID, ifName: arguments.ifName,
+                                                namespace: arguments.args["K8S_POD_NAMESPACE"], pod: arguments.args["K8S_POD_NAME"],
+                                                claims: claims.isEmpty ? nil : claims))
         } catch {
             throw error.cniError
         }

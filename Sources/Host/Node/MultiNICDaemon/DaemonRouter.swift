@@ -74,8 +74,9 @@ public enum DaemonRouter {
         }
         router.post(RouterPath(DaemonAPI.leasesPath)) { request, context in
             let query = try await decode(LeaseQuery.self, request, context)
-            return try json(DaemonWire.allocations(services.leases(network: query.network, containerID: query.containerID,
-                                                                   attachment: query.ifName)))
+            return try json(DaemonWire.allocations(try await services.leases(
+                network: query.network, containerID: query.containerID, attachment: query.ifName, namespace: query.namespace,
+                pod: query.pod, claims: query.claims ?? [:])))
         }
         router.get(RouterPath(DaemonAPI.podLeasesPath)) { _, _ in try json(services.podLeases()) }
         router.post(RouterPath(DaemonAPI.releasePodsPath)) { request, context in

@@ -206,8 +206,24 @@ public final class DaemonServices: Sendable {
         publisher.changed(Set(leases.map(\.pool))) { [ipam] in ipam.current }
     }
 
-    /// The leases of a container on a network (of one attachment when `attachment` names the pod interface).
-    public func leases(network: String, containerID: String, attachment: String? = nil) -> [Lease] {
+    /// The leases of a container on a network (of one attachment when `attachment` names the pod interface). With
+    /// `pod` and `claims` (pod interface → address, from the container's CNI result), the pod's pod-keyed leases
+    /// with those addresses are first handed to the container (``IPAMService/rekey(network:pod:containerID:claims:)``).
+    public func leases(network: String, containerID: String, attachment: String? = nil, namespace: String? = nil, pod: String? = nil,
+                       claims: [String: String] = [:]) async throws(DaemonError) -> [Lease] {
+        if let pod, !pod.isEmpty, !claims.isEmpty {
+            do {
+                _ = try await ipam.rekey(network: network, pod: PodRef(namespace: namespace ?? "", name: pod), containerID: containerID,
+                                         claims: claims)
+            } catch {
+                throw DaemonError(error)
+            }
+        }
+        return heldLeases(network: network, containerID: containerID, attachment: attachment)
+    }
+
+    /// The leases a container holds now.
+    func heldLeases(network: String, containerID: String, attachment: String?) -> [Lease] {
         let state = ipam.current
         let keys = attachment.map { state.keys(containerID: containerID, network: network, attachment: $0) }
             ?? state.keys(containerID: containerID, network: network)

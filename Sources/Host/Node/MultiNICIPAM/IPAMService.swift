@@ -85,6 +85,7 @@ public final class IPAMService: Sendable {
         case .adopted(let pools, let leases, let marks):
             state.setPools(pools)
             state.restoreAdoption(leases: leases, marks: marks)
+        case .rekeyed(let rekeys): state.apply(rekeys)
         }
     }
 
@@ -187,6 +188,16 @@ public final class IPAMService: Sendable {
     /// Releases every lease of these pods (the controller found them gone).
     public func release(podUIDs: Set<String>) async throws(IPAMError) -> [Lease] {
         try await releasing { $0.keys(ofPods: podUIDs) }
+    }
+
+    /// Hands `pod`'s pod-keyed leases on `network` to `containerID` (``IPAMState/rekeys(network:pod:containerID:claims:)``),
+    /// durably; returns the moves made.
+    public func rekey(network: String, pod: PodRef, containerID: String, claims: [String: String]) async throws(IPAMError) -> [Rekey] {
+        try await commit { state, _ in
+            let rekeys = state.rekeys(network: network, pod: pod, containerID: containerID, claims: claims)
+            state.apply(rekeys)
+            return (rekeys, rekeys.isEmpty ? nil : .rekeyed(rekeys))
+        }
     }
 
     /// Releases the pod-keyed leases of the pods named `namespace/name` (found gone by the leak sweep).

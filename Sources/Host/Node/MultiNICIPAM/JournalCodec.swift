@@ -8,13 +8,13 @@ import MultiNICCore
 /// Payload encoding of journal records. The hot records (allocated, released) are a compact binary form written
 /// under the IPAM lock, so it must be cheap; rare ones (pools, snapshot) are JSON.
 ///
-/// `0x01 <json>` snapshot/pools/adopted · `0x02 <u32 count> <lease>…` allocated · `0x03 <f64 at> <u32 count> <key>…` released;
+/// `0x01 <json>` snapshot/pools/adopted/rekeyed · `0x02 <u32 count> <lease>…` allocated · `0x03 <f64 at> <u32 count> <key>…` released;
 /// strings are `u16 length + UTF-8`, addresses `u8 family + 16 bytes`.
 enum JournalCodec {
     static func encode(_ record: JournalRecord) throws -> [UInt8] {
         var writer = ByteWriter()
         switch record {
-        case .snapshot, .pools, .adopted:
+        case .snapshot, .pools, .adopted, .rekeyed:
             writer.bytes.append(1)
             writer.bytes += Array(try JSONEncoder().encode(record))
         case .allocated(let leases):

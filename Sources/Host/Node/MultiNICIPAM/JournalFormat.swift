@@ -14,6 +14,8 @@ enum JournalRecord: Codable, Sendable, Hashable {
     /// A pool set and the allocations of a taken-over cluster adopted with it (one record: a pool is never served
     /// without its adopted addresses).
     case adopted(pools: [PoolBlock], leases: [Lease], marks: [String])
+    /// Pod-keyed leases handed to the containers that hold them.
+    case rekeyed([Rekey])
 }
 
 /// The on-disk framing: `length (u32 LE) | crc32 of payload (u32 LE) | payload` (see ``JournalCodec``). A frame that is short,

@@ -138,11 +138,20 @@ public struct LeaseQuery: Codable, Sendable, Hashable {
     public var network: String
     public var containerID: String
     public var ifName: String?
+    /// The pod (CNI_ARGS) and the addresses its result gives each pod interface (CHECK): leases the daemon holds
+    /// for the pod by name — adopted from the original Multi-NIC CNI — are handed to this container first.
+    public var namespace: String?
+    public var pod: String?
+    public var claims: [String: String]?
 
-    public init(network: String, containerID: String, ifName: String? = nil) {
+    public init(network: String, containerID: String, ifName: String? = nil, namespace: String? = nil, pod: String? = nil,
+                claims: [String: String]? = nil) {
         self.network = network
         self.containerID = containerID
         self.ifName = ifName
+        self.namespace = namespace
+        self.pod = pod
+        self.claims = claims
     }
 }
 
