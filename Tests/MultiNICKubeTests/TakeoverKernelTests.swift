@@ -53,10 +53,10 @@ struct TakeoverKernelTests {
             try process.run()
         }
 
-        /// Waits for the end (`kill`: SIGKILL first), then the output.
-        func finish(kill: Bool) -> String {
+        /// Waits for the end (`kill`: SIGKILL first) without holding a thread, then the output.
+        func finish(kill: Bool) async throws -> String {
             if kill && process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            while process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
             return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         }
 
@@ -66,7 +66,7 @@ struct TakeoverKernelTests {
     }
 
     /// How long the old pods ping (from before the takeover to after the new pods attached).
-    static let pingSeconds = 30
+    static let pingSeconds = 25
 
     /// Old pod `old-h`'s address on NIC k (the original's first address of host h's block).
     static func oldAddress(host: Int, nic: Int) -> String { "192.168.\(64 * nic).\(64 * host + 1)" }
@@ -189,8 +189,10 @@ struct TakeoverKernelTests {
                         return table.count == 2 && table.allSatisfy { $0.contains("proto 167") }
                     }
                 }
-                let network = try await client.get(MultiNicNetworkSpec.self, name: "net", namespace: nil)
-                #expect(network.status?.conditions?.first { $0.type == NetworkConditions.ready }?.status == .true, "\(String(describing: network.status))")
+                try await Self.waitFor("the network Ready with MultiNIC's routes") {
+                    let network = try await client.get(MultiNicNetworkSpec.self, name: "net", namespace: nil)
+                    return network.status?.conditions?.first { $0.type == NetworkConditions.ready }?.status == .true
+                }
 
                 // A new pod on each host through MultiNIC's NAD: never an old pod's address; it reaches the old pods.
                 let nad = try await client.get(NetworkAttachmentDefinitionSpec.self, name: "net", namespace: "default")
@@ -214,13 +216,13 @@ struct TakeoverKernelTests {
 
                 // Through all of it: at most one packet lost per NIC, and no route of the table deleted.
                 for (name, ping) in pings {
-                    let output = ping.finish(kill: false)
+                    let output = try await ping.finish(kill: false)
                     let numbers = output.split(separator: "\n").first { $0.contains("packets transmitted") }?
                         .split(separator: " ").compactMap { Int($0) } ?? []
                     #expect(numbers.count >= 2 && numbers[0] >= 100 && numbers[0] - numbers[1] <= 1, "\(name): \(output.suffix(300))")
                 }
                 for (host, monitor) in monitors.enumerated() {
-                    let events = monitor.finish(kill: true).split(separator: "\n")
+                    let events = try await monitor.finish(kill: true).split(separator: "\n")
                     let deleted = events.filter { $0.hasPrefix("Deleted") && $0.contains("table 100") }
                     #expect(deleted.isEmpty, "host-\(host): \(deleted)")
                 }

@@ -32,3 +32,23 @@ enum LegacyOwner {
             + "`multinicctl takeover apply --network \(network)` carries it out"
     }
 }
+
+/// ``LegacyOwner`` with its "no second owner" answers kept for a while per network: the check is two uncached
+/// LISTs, and a network is reconciled at every host change; clusters without the original (nearly all) ask once per
+/// `ttl`. A network the original manages is checked again at every reconcile, so its handover is seen at once.
+actor LegacyOwnerMemo {
+    private var clearUntil: [String: ContinuousClock.Instant] = [:]
+    private let ttl: Duration
+
+    init(ttl: Duration = .seconds(30)) {
+        self.ttl = ttl
+    }
+
+    func controller(managing network: String, in store: any ResourceStore) async throws(StoreError) -> String? {
+        let now = ContinuousClock.now
+        if let until = clearUntil[network], now < until { return nil }
+        let controller = try await LegacyOwner.controller(managing: network, in: store)
+        clearUntil[network] = controller == nil ? now + ttl : nil
+        return controller
+    }
+}

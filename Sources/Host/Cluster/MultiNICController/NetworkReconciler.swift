@@ -26,6 +26,8 @@ public struct NetworkReconciler: Reconciler {
     let resync: Duration
     /// Events on the network when a condition changes.
     let events: EventRecorder
+    /// Whether the original project still owns a network of the same name.
+    let legacyOwners = LegacyOwnerMemo()
 
     public init(store: any ResourceStore, renderer: NetworkRenderer, fleet: any DaemonFleet, ledger: RouteLedger,
                 resync: Duration = .seconds(600), desiredPools: DesiredPools, poolsChanged: @escaping @Sendable (Set<String>) async -> Void,
@@ -45,7 +47,7 @@ public struct NetworkReconciler: Reconciler {
     public func reconcile(_ name: String) async -> ReconcileResult {
         do {
             guard var network = try await store.get(MultiNicNetworkSpec.self, name: name) else { return .done }
-            let legacyController = try await LegacyOwner.controller(managing: name, in: store)
+            let legacyController = try await legacyOwners.controller(managing: name, in: store)
             if network.metadata.deletionTimestamp != nil { return try await cleanUp(network, leftToOriginal: legacyController != nil) }
             if !(network.metadata.finalizers ?? []).contains(Self.finalizer) {
                 network.metadata.finalizers = (network.metadata.finalizers ?? []) + [Self.finalizer]

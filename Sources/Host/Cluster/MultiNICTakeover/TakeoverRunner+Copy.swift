@@ -14,13 +14,16 @@ extension TakeoverRunner {
             for name in networks {
                 guard let network = cluster.networks.first(where: { $0.metadata.name == name }),
                       let networkPlan = plan.networks.first(where: { $0.name == name }) else { continue }
-                var copied = try await upsert(MultiNicNetwork(metadata: copiedMeta(network.metadata), spec: network.spec))
+                _ = try await upsert(MultiNicNetwork(metadata: copiedMeta(network.metadata), spec: network.spec))
                 // The status goes through its subresource (a create ignores it): what users and tools last saw.
-                let stored = try await client.get(MultiNicNetworkSpec.self, name: name, namespace: nil)
-                if let status = network.status, stored.status != status {
-                    copied = stored
-                    copied.status = status
-                    _ = try await client.replaceStatus(copied)
+                // MultiNIC's operator may write the network meanwhile (its finalizer): read again on a conflict.
+                if let status = network.status {
+                    try await retryingConflicts { () async throws(KubeError) in
+                        var stored = try await client.get(MultiNicNetworkSpec.self, name: name, namespace: nil)
+                        guard stored.status != status else { return }
+                        stored.status = status
+                        _ = try await client.replaceStatus(stored)
+                    }
                 }
                 if let cidr = cluster.cidrs.first(where: { $0.metadata.name == name }) {
                     _ = try await upsert(CIDR(metadata: copiedMeta(cidr.metadata), spec: cidr.spec))
@@ -53,6 +56,19 @@ extension TakeoverRunner {
         return metadata
     }
 
+    /// Runs `body` again (up to five times) while it fails with 409 Conflict: another writer — MultiNIC's operator
+    /// adding its finalizer or status — changed the object between the read and the write.
+    func retryingConflicts(_ body: () async throws(KubeError) -> Void) async throws(KubeError) {
+        for attempt in 1...5 {
+            do {
+                return try await body()
+            } catch {
+                guard error.code == 409, attempt < 5 else { throw error }
+                try? await Task.sleep(for: .milliseconds(20 * attempt))
+            }
+        }
+    }
+
     /// Creates the object, or replaces the spec (and merges labels and annotations) of the one already there.
     func upsert<S: ResourceSpec>(_ object: Resource<S>) async throws(KubeError) -> Resource<S> {
         let created: Resource<S>?
@@ -63,17 +79,23 @@ extension TakeoverRunner {
             created = nil
         }
         if let created { return created }
-        do {
-            var current = try await client.get(S.self, name: object.metadata.name, namespace: object.metadata.namespace)
-            let labels = (current.metadata.labels ?? [:]).merging(object.metadata.labels ?? [:]) { _, new in new }
-            let annotations = (current.metadata.annotations ?? [:]).merging(object.metadata.annotations ?? [:]) { _, new in new }
-            guard current.spec != object.spec || current.metadata.labels != labels || current.metadata.annotations != annotations else {
-                return current
-            }
-            current.spec = object.spec
-            current.metadata.labels = labels
-            current.metadata.annotations = annotations.isEmpty ? nil : annotations
-            return try await client.replace(current)
+        var result: Resource<S>?
+        try await retryingConflicts { () async throws(KubeError) in result = try await replaceExisting(object) }
+        guard let result else { throw KubeError.decoding("\(S.kind) \(object.metadata.name): no answer to the replace") }
+        return result
+    }
+
+    /// Replaces the spec (and merges labels and annotations) of the object already there.
+    private func replaceExisting<S: ResourceSpec>(_ object: Resource<S>) async throws(KubeError) -> Resource<S> {
+        var current = try await client.get(S.self, name: object.metadata.name, namespace: object.metadata.namespace)
+        let labels = (current.metadata.labels ?? [:]).merging(object.metadata.labels ?? [:]) { _, new in new }
+        let annotations = (current.metadata.annotations ?? [:]).merging(object.metadata.annotations ?? [:]) { _, new in new }
+        guard current.spec != object.spec || current.metadata.labels != labels || current.metadata.annotations != annotations else {
+            return current
         }
+        current.spec = object.spec
+        current.metadata.labels = labels
+        current.metadata.annotations = annotations.isEmpty ? nil : annotations
+        return try await client.replace(current)
     }
 }
