@@ -8,6 +8,9 @@ import PackageDescription
 /// job's quick lab build (examples/run). The daemon then learns a pod's GPUs from the device plugins' checkpoint only,
 /// and `lab up --gpus-per-host` is refused. CI and the images build everything.
 let withoutGRPC = ProcessInfo.processInfo.environment["MULTINIC_WITHOUT_GRPC"] == "1"
+/// `MULTINIC_WITHOUT_TLS=1`: multi-nicd without its TLS listener (swift-nio-ssl compiles BoringSSL: the largest part of
+/// the main job's build). The lab's daemons serve unix sockets only; `--tls-cert` is then refused with this reason.
+let withoutTLS = ProcessInfo.processInfo.environment["MULTINIC_WITHOUT_TLS"] == "1"
 
 let package = Package(
     name: "MultiNIC",
@@ -125,13 +128,16 @@ let package = Package(
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            path: "Sources/Host/Node/MultiNICDaemon"
+            ] + (withoutTLS ? [] : [
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
+            path: "Sources/Host/Node/MultiNICDaemon",
+            // A condition, not `canImport`: a module left in .build by an earlier full build must not switch TLS on.
+            swiftSettings: withoutTLS ? [] : [.define("MULTINIC_TLS")]
         ),
         .target(
             // HTTP over libcurl (unix socket or TCP/TLS, whole or streamed bodies): the daemon and Kubernetes clients.

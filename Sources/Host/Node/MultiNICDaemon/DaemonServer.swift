@@ -4,8 +4,10 @@ import Glibc
 import Foundation
 import Hummingbird
 import HummingbirdCore
+#if MULTINIC_TLS
 import HummingbirdTLS
 import NIOSSL
+#endif
 import Logging
 import MultiNICCore
 import MultiNICKube
@@ -104,6 +106,7 @@ public enum DaemonServer {
             return plain
         }
         try DaemonToken.requirePrivate(key, what: "TLS key")
+        #if MULTINIC_TLS
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
             // Loaded here as PEM: NIOSSL would guess the format of a `.key` file from its extension.
@@ -114,6 +117,10 @@ public enum DaemonServer {
         } catch {
             throw DaemonError.failure("cannot use --tls-cert \(certificate) / --tls-key \(key): \(error)")
         }
+        #else
+        throw DaemonError.failure("this multi-nicd was built without TLS (MULTINIC_WITHOUT_TLS=1, the main job's quick lab build): "
+                                  + "build it again without that variable to use --tls-cert")
+        #endif
     }
 
     /// Creates the socket's directory and removes a stale socket left by a previous run.
