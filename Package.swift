@@ -61,11 +61,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         // The kubelet's gRPC APIs (PodResources): grpc-swift 2 over NIO's HTTP/2 on unix sockets, swift-protobuf for the
         // messages. The generated code is committed (.ci/generate-protos regenerates it; the build never runs protoc).
+        // Without gRPC (the main job), not even checked out: fewer packages to clone and to load at every build.
+    ] + (withoutGRPC ? [] : [
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
-    ],
+    ]),
     targets: [
         .target(
             name: "MultiNICManifests",
@@ -335,10 +337,9 @@ let package = Package(
             name: "MultiNICDaemonTests",
             dependencies: [
                 "MultiNICDaemon", "MultiNICKubelet", "MultiNICLab", "MultiNICDiscovery", "MultiNICTestSupport", "MultiNICNetlink", "MultiNICIPAM", "multi-nicd",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ],
+            ] + (withoutGRPC ? [] : [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
             path: "Tests/MultiNICDaemonTests"
         ),
         .testTarget(
