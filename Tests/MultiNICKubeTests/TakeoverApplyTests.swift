@@ -199,6 +199,11 @@ import Testing
             // A CHECK of web-0's container (its result: 192.168.0.2 on net1-0, 192.168.64.2 on net1-1) hands the
             // leases it holds by name to the container, each to the interface the result names.
             let web = PodRef(namespace: "team-a", name: "web-0")
+            // Never to a container ID that looks like a pod key, nor to a name no interface can have.
+            #expect(try await services.leases(network: "multinic-ipvlanl3", containerID: "team-a/web-0", attachment: "net1",
+                                              namespace: web.namespace, pod: web.name, claims: ["net1-0": "192.168.0.2"]).isEmpty)
+            #expect(try await services.leases(network: "multinic-ipvlanl3", containerID: "c-web", attachment: "net1", namespace: web.namespace,
+                                              pod: web.name, claims: ["net1-0-with-a-long-name": "192.168.0.2"]).isEmpty)
             let partial = try await services.leases(network: "multinic-ipvlanl3", containerID: "c-web", attachment: "net1", namespace: web.namespace,
                                                     pod: web.name, claims: ["net1-0": "192.168.0.2", "net1-1": "192.168.64.9"])
             #expect(partial.map(\.address.description) == ["192.168.0.2"], "only an address the result names is handed over")

@@ -14,8 +14,11 @@ extension IPAMState {
     /// The re-keys that hand `pod`'s pod-keyed leases on `network` to `containerID`: each lease whose address a pod
     /// interface of `claims` (interface name → address, from the container's CNI result) carries goes to that
     /// interface. A lease no claim names, or a target key already held, stays as it is.
+    /// Nothing moves to a container ID that looks pod-keyed, or to a name that cannot be a Linux interface's.
     public func rekeys(network: String, pod: PodRef, containerID: String, claims: [String: String]) -> [Rekey] {
-        let byAddress = Dictionary(claims.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
+        guard !containerID.isEmpty, !AllocationKey(network: network, containerID: containerID, ifName: "").isPodKeyed else { return [] }
+        let usable = claims.filter { !$0.key.isEmpty && $0.key.utf8.count < 16 && !$0.key.contains("/") }
+        let byAddress = Dictionary(usable.map { ($0.value, $0.key) }, uniquingKeysWith: { first, second in min(first, second) })
         return podKeyedKeys(network: network, pod: pod).compactMap { key in
             guard let lease = leases[key], let ifName = byAddress[lease.address.description] else { return nil }
             let target = AllocationKey(network: network, containerID: containerID, ifName: ifName)
