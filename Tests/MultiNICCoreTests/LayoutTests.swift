@@ -25,7 +25,8 @@ import Testing
             guard let name = block.firstMatch(of: /name: "([^"]+)"/)?.1,
                   let path = block.firstMatch(of: /path: "([^"]+)"/)?.1 else { continue }
             var dependencies: [String] = []
-            if let list = block.firstMatch(of: /dependencies: \[([\s\S]*?)\]\s*,\s*\n\s*path:/)?.1 {
+            // Everything up to `path:`, conditional parts (`] + (flag ? [] : [...])`) included.
+            if let list = block.firstMatch(of: /dependencies: ([\s\S]*?)\n\s*path:/)?.1 {
                 // By-name dependencies only: products of other packages are `.product(name: …)`.
                 let withoutProducts = list.replacing(/\.product\([^)]*\)/, with: "")
                 dependencies = withoutProducts.matches(of: /"([^"]+)"/).map { String($0.1) }
