@@ -20,10 +20,7 @@ struct CNICluster {
     let pods: [String]
     let nics: Int
 
-    static var available: Bool {
-        TestNamespace.canCreate && FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/macvlan")
-            && FileManager.default.isExecutableFile(atPath: "/usr/bin/ping")
-    }
+    static var available: Bool { CNIRun.available }
 
     /// Pod address on NIC `nic` (0-based) for the `ordinal`-th address (1-based) of host `host` (0-based).
     static func podAddress(host: Int, nic: Int, ordinal: Int = 1) -> String {
@@ -79,27 +76,14 @@ struct CNICluster {
     /// returns (exit code, stdout).
     func run(_ command: String, binary: String = "multi-nic", host: Int, config: String, container: String? = nil,
              ifName: String = "net1", netns: String? = nil, path: String = "/usr/lib/cni") throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         let executable = binary.hasPrefix("/") ? binary : try BuiltPlugins.executable(binary).path
-        process.arguments = ["netns", "exec", hosts[host].namespace, executable]
-        process.environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": container ?? "c\(host)",
-                               "CNI_NETNS": netns ?? "/var/run/netns/\(pods[host])", "CNI_IFNAME": ifName, "CNI_PATH": path,
-                               "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod\(host);K8S_POD_UID=u\(host)",
-                               "MULTINIC_CNI_LOG": hosts[host].directory + "/cni.log",
-                               // The node's paths come from the runtime's environment (Multus passes its own on), never the NetConf.
-                               "MULTINIC_SOCKET": hosts[host].socket, "MULTINIC_CNI_STATE_DIR": hosts[host].stateDirectory]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        input.fileHandleForWriting.write(Data(config.utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
+        let environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": container ?? "c\(host)",
+                           "CNI_NETNS": netns ?? "/var/run/netns/\(pods[host])", "CNI_IFNAME": ifName, "CNI_PATH": path,
+                           "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod\(host);K8S_POD_UID=u\(host)",
+                           "MULTINIC_CNI_LOG": hosts[host].directory + "/cni.log",
+                           // The node's paths come from the runtime's environment (Multus passes its own on), never the NetConf.
+                           "MULTINIC_SOCKET": hosts[host].socket, "MULTINIC_CNI_STATE_DIR": hosts[host].stateDirectory]
+        return try CNIRun.run(in: hosts[host].namespace, executable: executable, environment: environment, config: config)
     }
 
     /// The daemon's /status body on `host`.

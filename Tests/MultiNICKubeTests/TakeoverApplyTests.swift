@@ -132,21 +132,38 @@ import Testing
 /// The seam between `takeover apply` and a node: the IPPools it wrote, pushed to node-1's daemon, give that daemon
 /// the original's live addresses before its first ADD; a new pod gets others; the old pod's DEL frees its own.
 @Suite struct TakeoverAdoptionSeamTests {
-    @Test func theCopiedPoolsSeedTheNodeBeforeItsFirstAdd() async throws {
-        let (server, client) = try await TakeoverApplyTests.cluster()
-        defer { server.stop() }
-        _ = try await TakeoverRunner(client: client, namespace: TakeoverApplyTests.namespace).apply()
-        let pools = try await client.list(IPPoolSpec.self, namespace: nil, labelSelector: "\(IPPoolSpec.hostLabel)=node-1").items
-
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-takeover-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    /// Node node-1 of the fixture after `takeover apply`: the IPPools the operator would push to it, and a daemon's
+    /// configuration and fake netlink (its two NICs) over a fresh state directory (`cleanUp` removes it).
+    struct NodeOne {
+        let pools: [IPPool]
+        let configuration: DaemonConfiguration
         let netlink = FakeNetlink(
             linkList: [LinkInfo(index: 2, name: "eth1", isUp: true, hasCarrier: true, mtu: 1500, kind: ""),
                        LinkInfo(index: 3, name: "eth2", isUp: true, hasCarrier: true, mtu: 1500, kind: "")],
             addressList: [AddressInfo(linkIndex: 2, address: IPNetwork("10.244.0.168/16")!), AddressInfo(linkIndex: 3, address: IPNetwork("10.0.0.168/16")!)])
-        let configuration = DaemonConfiguration(nodeName: "node-1", stateDirectory: directory + "/state", sysfsRoot: directory + "/sys",
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-takeover-\(UUID())").path
+
+        init(_ client: KubeClient) async throws {
+            _ = try await TakeoverRunner(client: client, namespace: TakeoverApplyTests.namespace).apply()
+            pools = try await client.list(IPPoolSpec.self, namespace: nil, labelSelector: "\(IPPoolSpec.hostLabel)=node-1").items
+            configuration = DaemonConfiguration(nodeName: "node-1", stateDirectory: directory + "/state", sysfsRoot: directory + "/sys",
                                                 rtTablesPath: directory + "/rt_tables", quarantineSeconds: 30)
-        let services = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
+        }
+
+        /// A daemon (re)started over the node's state.
+        func daemon() throws -> DaemonServices {
+            try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
+        }
+
+        func cleanUp() { try? FileManager.default.removeItem(atPath: directory) }
+    }
+    @Test func theCopiedPoolsSeedTheNodeBeforeItsFirstAdd() async throws {
+        let (server, client) = try await TakeoverApplyTests.cluster()
+        defer { server.stop() }
+        let node = try await NodeOne(client)
+        defer { node.cleanUp() }
+        let pools = node.pools
+        let services = try node.daemon()
         let refused = try await services.setPools(pools)
         #expect(refused.isEmpty)
         let held = Set(services.ipam.current.leases.values.map(\.address.description))
@@ -176,7 +193,7 @@ import Testing
         #expect(services.ipam.current.leases.values.contains { $0.pod.name == "new-0" }, "a container-keyed lease is not released by name")
 
         // The operator pushes the same pools again (and the daemon restarts): nothing released comes back.
-        let restarted = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
+        let restarted = try node.daemon()
         _ = try await restarted.setPools(pools)
         #expect(!restarted.ipam.current.leases.values.contains { $0.address.description == "192.168.0.1" })
         #expect(!restarted.ipam.current.leases.values.contains { $0.pod.name == "web-0" }, "a swept adoption stays released")
@@ -185,17 +202,11 @@ import Testing
     @Test func aCheckHandsAPodKeyedLeaseToItsContainer() async throws {
         let (server, client) = try await TakeoverApplyTests.cluster()
         defer { server.stop() }
-        _ = try await TakeoverRunner(client: client, namespace: TakeoverApplyTests.namespace).apply()
-        let pools = try await client.list(IPPoolSpec.self, namespace: nil, labelSelector: "\(IPPoolSpec.hostLabel)=node-1").items
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-takeover-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let netlink = FakeNetlink(linkList: [LinkInfo(index: 2, name: "eth1", isUp: true, hasCarrier: true, mtu: 1500, kind: "")],
-                                  addressList: [AddressInfo(linkIndex: 2, address: IPNetwork("10.244.0.168/16")!)])
-        let configuration = DaemonConfiguration(nodeName: "node-1", stateDirectory: directory + "/state", sysfsRoot: directory + "/sys",
-                                                rtTablesPath: directory + "/rt_tables", quarantineSeconds: 30)
+        let node = try await NodeOne(client)
+        defer { node.cleanUp() }
         do {
-            let services = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
-            #expect(try await services.setPools(pools).isEmpty)
+            let services = try node.daemon()
+            #expect(try await services.setPools(node.pools).isEmpty)
             // A CHECK of web-0's container (its result: 192.168.0.2 on net1-0, 192.168.64.2 on net1-1) hands the
             // leases it holds by name to the container, each to the interface the result names.
             let web = PodRef(namespace: "team-a", name: "web-0")
@@ -213,7 +224,7 @@ import Testing
             #expect(services.podLeases().pods.first { $0.name == "web-0" }?.podKeyed == nil, "no longer keyed by pod")
         }
         // After a restart (the journal replayed), CNI GC judges them like any lease: kept while the container is valid.
-        let replayed = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
+        let replayed = try node.daemon()
         #expect(replayed.ipam.current.leases.keys.filter { $0.containerID == "c-web" }.count == 2, "the handover is journaled")
         let valid: Set<AllocationKey> = [AllocationKey(network: "multinic-ipvlanl3", containerID: "c-web", ifName: "net1-0"),
                                          AllocationKey(network: "multinic-ipvlanl3", containerID: "c-web", ifName: "net1-1")]

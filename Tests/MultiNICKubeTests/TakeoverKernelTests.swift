@@ -10,14 +10,6 @@ import MultiNICTakeover
 import MultiNICTestSupport
 import Testing
 
-/// What a kernel end-to-end test needs here.
-enum KernelParts {
-    static var available: Bool {
-        TestNamespace.canCreate && FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/macvlan")
-            && FileManager.default.isExecutableFile(atPath: "/usr/bin/ping")
-    }
-}
-
 /// The takeover on real kernels: two hosts (network namespaces, veth NICs on a bridged fabric) programmed the
 /// original's way — its route table `net` (id 100 in `rt_tables`) with routes added without a protocol and its rule
 /// `from 192.168.0.0/16 lookup 100`, and a live pod per host on macvlan interfaces holding the addresses of the
@@ -25,7 +17,7 @@ enum KernelParts {
 /// copy, then resumed) hands the network over. Throughout, every old pod pings the other on every NIC; the route
 /// tables are watched with `ip monitor route`.
 @Suite(.ownThread, .serialized,
-       .enabled(if: KernelParts.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"))
+       .enabled(if: CNIRun.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"))
 struct TakeoverKernelTests {
     /// The daemons of the test's hosts, over their unix sockets.
     struct SocketFleet: DaemonClientFleet {
@@ -74,24 +66,10 @@ struct TakeoverKernelTests {
     /// Runs a CNI binary in host `host`'s namespace as Multus would; (exit code, stdout).
     static func cni(_ command: String, hostNamespace: String, directory: String, config: String, container: String,
                     netns: String, pod: String) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", hostNamespace, try BuiltPlugins.executable("multi-nic").path]
-        process.environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": container, "CNI_NETNS": netns, "CNI_IFNAME": "net1",
-                               "CNI_PATH": "/usr/lib/cni", "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=\(pod)",
-                               "MULTINIC_CNI_LOG": directory + "/cni.log", "MULTINIC_SOCKET": directory + "/d.sock",
-                               "MULTINIC_CNI_STATE_DIR": directory + "/state/cni"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        input.fileHandleForWriting.write(Data(config.utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try CNIRun.run(in: hostNamespace, executable: try BuiltPlugins.executable("multi-nic").path, environment: [
+            "CNI_COMMAND": command, "CNI_CONTAINERID": container, "CNI_NETNS": netns, "CNI_IFNAME": "net1", "CNI_PATH": "/usr/lib/cni",
+            "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=\(pod)", "MULTINIC_CNI_LOG": directory + "/cni.log",
+            "MULTINIC_SOCKET": directory + "/d.sock", "MULTINIC_CNI_STATE_DIR": directory + "/state/cni"], config: config)
     }
 
     static func waitFor(_ what: String, seconds: Int = 60, _ done: () async throws -> Bool) async throws {
