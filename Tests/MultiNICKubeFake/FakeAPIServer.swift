@@ -109,7 +109,9 @@ public final class FakeAPIServer: Sendable {
         }
         let app = Application(router: router, server: server, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in ready.continuation.yield(channel.localAddress?.port ?? 0) }, logger: quiet)
-        task.withLock { $0 = Task { try await app.runService() } }
+        // No signal handlers: Hummingbird's defaults (SIGTERM, SIGINT) would make a signal to the test process stop every
+        // in-test server at once, and leave those signals blocked on threads whose children then cannot be stopped.
+        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
         for await bound in ready.stream {
             port.withLock { $0 = bound }
             break
@@ -165,9 +167,6 @@ public final class FakeAPIServer: Sendable {
     /// `http://127.0.0.1:<port>` (or https).
     public var url: String { "\(scheme)://127.0.0.1:\(port.withLock { $0 })" }
 
-    /// Ends the open watches. The server itself keeps listening on its ephemeral port until the test process exits:
-    /// cancelling a Hummingbird server while responses are in flight can drop a response writer unfinished, which
-    /// NIO traps on (seen only when the suites run in parallel).
     /// Writes a kubeconfig for this server (its token, context namespace `namespace`) to `path`, for the programs a
     /// test runs against it.
     public func writeKubeconfig(to path: String, namespace: String) throws {
@@ -181,6 +180,9 @@ public final class FakeAPIServer: Sendable {
             """.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// Ends the open watches. The server itself keeps listening on its ephemeral port until the test process exits:
+    /// cancelling a Hummingbird server while responses are in flight can drop a response writer unfinished, which
+    /// NIO traps on (seen only when the suites run in parallel).
     public func stop() {
         closeWatches()
     }

@@ -290,6 +290,12 @@ actor SimpleFleet: DaemonFleet {
         #expect(!(await first.tryAcquireOrRenew(now: start.addingTimeInterval(17))), "the old holder lost it")
         let lease = try await client.get(LeaseSpec.self, name: "multi-nic-cni-operator", namespace: "ops")
         #expect(lease.spec.holderIdentity == "replica-b" && lease.spec.leaseTransitions == 1)
+        // Giving up meets a renewal that wrote in between (409): read again, still release; no renewal after that.
+        server.conflictOnce("multi-nic-cni-operator")
+        #expect(await second.release(), "released through a conflict")
+        #expect(try await client.get(LeaseSpec.self, name: "multi-nic-cni-operator", namespace: "ops").spec.holderIdentity == nil)
+        #expect(!(await second.tryAcquireOrRenew()), "a releasing replica does not take the lease back")
+        #expect(await first.tryAcquireOrRenew(), "another replica takes the released lease at once")
     }
 }
 

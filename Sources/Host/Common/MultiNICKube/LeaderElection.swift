@@ -36,6 +36,8 @@ public actor LeaderElector {
     let name: String
     public let identity: String
     let leaseDuration: Int
+    /// Set once `release` starts: no renewal writes after that, so a renewal cannot win back the lease just given up.
+    private var releasing = false
 
     public init(client: KubeClient, namespace: String, name: String = "multi-nic-cni-operator", identity: String,
                 leaseDurationSeconds: Int = 15) {
@@ -57,6 +59,7 @@ public actor LeaderElector {
 
     /// One round: true when this replica holds the lease afterwards.
     public func tryAcquireOrRenew(now: Date = Date()) async -> Bool {
+        guard !releasing else { return false }
         let stamp = Self.microTime(now)
         let current: Lease
         do {
@@ -80,6 +83,7 @@ public actor LeaderElector {
             next.spec = LeaseSpec(holderIdentity: identity, leaseDurationSeconds: leaseDuration, acquireTime: stamp, renewTime: stamp,
                                   leaseTransitions: (current.spec.leaseTransitions ?? 0) + 1)
         }
+        guard !releasing else { return false }
         return (try? await client.replace(next)) != nil
     }
 
@@ -87,12 +91,25 @@ public actor LeaderElector {
     /// after a whole lease duration. True when released (or not held).
     @discardableResult
     public func release(now: Date = Date()) async -> Bool {
-        guard var lease = try? await client.get(LeaseSpec.self, name: name, namespace: namespace) else { return false }
-        guard lease.spec.holderIdentity == identity else { return true }
-        lease.spec.holderIdentity = nil
-        lease.spec.leaseDurationSeconds = 1
-        lease.spec.renewTime = Self.microTime(now)
-        return (try? await client.replace(lease)) != nil
+        releasing = true
+        // A renewal already past its GET may still land its write after ours is read, so our write can meet a 409:
+        // read again and retry (renewals write nothing more once `releasing` is set).
+        for _ in 0..<5 {
+            guard var lease = try? await client.get(LeaseSpec.self, name: name, namespace: namespace) else { return false }
+            guard lease.spec.holderIdentity == identity else { return true }
+            lease.spec.holderIdentity = nil
+            lease.spec.leaseDurationSeconds = 1
+            lease.spec.renewTime = Self.microTime(now)
+            do {
+                _ = try await client.replace(lease)
+                return true
+            } catch .api(409, _) {
+                continue
+            } catch {
+                return false
+            }
+        }
+        return false
     }
 
     /// Campaigns until leading, then calls `lead` and keeps renewing; when a renewal fails for a whole lease

@@ -114,7 +114,7 @@ enum LabTopology {
     static func destroy(lab: String, record: LabRecord?) -> [String] {
         var removed: [String] = []
         // Daemons first, gracefully, then anything left in the namespaces is killed.
-        let daemons = (record?.hosts ?? []).compactMap(\.daemonPID)
+        let daemons = (record?.hosts ?? []).compactMap(\.daemonPID).filter { $0 > 1 }  // never 0 or -1: a group, or everyone
         for pid in daemons { kill(pid, SIGTERM) }
         for _ in 0..<100 where daemons.contains(where: { kill($0, 0) == 0 }) { usleep(20_000) }
         for pid in daemons where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
@@ -123,7 +123,7 @@ enum LabTopology {
             .filter { $0.hasPrefix(LabNames.prefix(lab: lab)) }
         let namespaces = Array(Set((record?.namespaces ?? []) + listed)).sorted()
         for namespace in namespaces {
-            let pids = ((try? LabShell.ip("netns", "pids", namespace)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+            let pids = ((try? LabShell.ip("netns", "pids", namespace)) ?? "").split(separator: "\n").compactMap { Int32($0) }.filter { $0 > 1 }
             for pid in pids { kill(pid, SIGKILL) }
         }
         usleep(100_000)
