@@ -404,3 +404,37 @@ let package = Package(
 func plugin(_ name: String, _ path: String) -> Target {
     .target(name: name, dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")], path: "Sources/" + path)
 }
+
+/// `MULTINIC_LAB_BUILD=1` (examples/run): only the lab's programs and the plugins, and the targets they need, so one
+/// `swift build` plans once and builds them all in parallel (instead of one planning pass per product).
+if ProcessInfo.processInfo.environment["MULTINIC_LAB_BUILD"] == "1" {
+    let programs: Set<String> = ["multinicctl", "multi-nicd", "multi-nic", "multi-nic-ipam"]
+    package.products = package.products.filter {
+        programs.contains($0.name) || $0.name.hasPrefix("multinic-backend-") || $0.name.hasPrefix("multinic-policy-")
+    }
+    var needed = Set(package.products.flatMap { ($0 as? Product.Executable)?.targets ?? ($0 as? Product.Library)?.targets ?? [] })
+    var pending = Array(needed)
+    while let name = pending.popLast() {
+        for dependency in package.targets.first(where: { $0.name == name })?.dependencies ?? [] {
+            switch dependency {
+            case .targetItem(let target, _), .byNameItem(let target, _):
+                if needed.insert(target).inserted { pending.append(target) }
+            default: break
+            }
+        }
+    }
+    package.targets = package.targets.filter { needed.contains($0.name) }
+    // Nor clone packages only the rest uses (swift-certificates, swift-crypto, …).
+    var used: Set<String> = []
+    for target in package.targets {
+        for case .productItem(_, let name?, _, _) in target.dependencies { used.insert(name.lowercased()) }
+    }
+    package.dependencies = package.dependencies.filter { dependency in
+        switch dependency.kind {
+        case .sourceControl(_, let location, _):
+            let last = location.split(separator: "/").last.map(String.init) ?? location
+            return used.contains((last.hasSuffix(".git") ? String(last.dropLast(4)) : last).lowercased())
+        default: return true
+        }
+    }
+}
