@@ -395,7 +395,8 @@ let package = Package(
                           path: "bench/Sources/ipam-bench"),
         .executableTarget(name: "topology-bench",
                           dependencies: ["MultiNICDaemon", "MultiNICIPAM", "MultiNICKubelet", "MultiNICLab", "MultiNICNetlink", "MultiNICPluginHost",
-                                         "MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")],
+                                         "MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")]
+                            + (withoutGRPC ? [] : [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
                           path: "bench/Sources/topology-bench"),
     ]
 )

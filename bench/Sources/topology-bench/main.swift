@@ -1,8 +1,12 @@
 // What asking the kubelet costs an attach: the daemon's /attach path in process (select, allocate, delegate configs,
-// then release) on the 8-GPU/8-NIC server layout with the topology policy, once with the pod's GPUs looked up through
-// PodResources (the lab's stand-in kubelet, another process, gRPC on a unix socket) and the sysfs tree, once with the GPUs given by hand
-// (no lookup). Prints both p50s and their difference.
-// Usage: topology-bench <plugins dir> <multinicctl> [attaches]
+// then release) on the 8-GPU/8-NIC server layout with the topology policy, once with the GPUs given by hand (no
+// lookup), then with the pod's GPUs looked up through PodResources (gRPC on a unix socket, another process) and the
+// sysfs tree, against two kubelets:
+//  - the lab's stand-in (`multinicctl lab kubelet`, grpc-swift), and
+//  - with --grpcio-python, a server on gRPC's C core (bench/tools/podresources-grpcio-server.py), closer to the real
+//    kubelet, whose PodResources server is native (Go) code: the stand-in's own per-call CPU is about the client's.
+// Prints every p50 and the difference each lookup makes.
+// Usage: topology-bench <plugins dir> <multinicctl> [attaches] [--grpcio-python <python with grpcio>]
 import Foundation
 import MultiNICCore
 import MultiNICDaemon
@@ -12,6 +16,7 @@ import MultiNICLab
 import MultiNICNetlink
 import MultiNICPluginHost
 import MultiNICTestSupport
+import SwiftProtobuf
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
@@ -19,6 +24,7 @@ guard arguments.count >= 3 else {
     exit(2)
 }
 let count = arguments.count > 3 ? Int(arguments[3]) ?? 2000 : 2000
+let python = arguments.firstIndex(of: "--grpcio-python").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
 let work = "/tmp/mn-topology-bench-\(UInt32.random(in: 0...UInt32.max))"
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
@@ -29,28 +35,60 @@ let nics = (1...8).map { "eth\($0)" }
 let netlink = FakeNetlink(
     linkList: nics.enumerated().map { LinkInfo(index: Int32($0.offset + 2), name: $0.element, isUp: true, hasCarrier: true, mtu: 1500, kind: "") },
     addressList: nics.enumerated().map { AddressInfo(linkIndex: Int32($0.offset + 2), address: IPNetwork("10.0.\($0.offset + 1).11/24")!) })
-var configuration = DaemonConfiguration(nodeName: "bench", stateDirectory: work + "/state", sysfsRoot: work + "/sys",
-                                        rtTablesPath: work + "/rt_tables", quarantineSeconds: 0, kubeletCheckpointPath: work + "/checkpoint")
-configuration.podResourcesSocket = work + "/kubelet.sock"
-configuration.nvidiaRoot = work + "/nvidia"
 let loaded = PluginRegistry.load(directory: arguments[1])
-let services = try DaemonServices(configuration: configuration, netlink: netlink, registry: loaded.registry)
-try await services.setPools(nics.enumerated().map { index, name in
-    IPPool(metadata: ObjectMeta(name: "net-10.\(100 + index).0.0-16"), spec: IPPoolSpec(
-        podCIDR: "10.\(100 + index).0.0/16", vlanCIDR: "10.\(100 + index).0.0/16", netAttachDef: "net", hostName: "bench", interfaceName: name))
-})
+func makeServices(socket: String, state: String) async throws -> DaemonServices {
+    var configuration = DaemonConfiguration(nodeName: "bench", stateDirectory: work + "/" + state, sysfsRoot: work + "/sys",
+                                            rtTablesPath: work + "/rt_tables", quarantineSeconds: 0, kubeletCheckpointPath: work + "/checkpoint")
+    configuration.podResourcesSocket = socket
+    configuration.nvidiaRoot = work + "/nvidia"
+    let services = try DaemonServices(configuration: configuration, netlink: netlink, registry: loaded.registry)
+    try await services.setPools(nics.enumerated().map { index, name in
+        IPPool(metadata: ObjectMeta(name: "net-10.\(100 + index).0.0-16"), spec: IPPoolSpec(
+            podCIDR: "10.\(100 + index).0.0/16", vlanCIDR: "10.\(100 + index).0.0/16", netAttachDef: "net", hostName: "bench", interfaceName: name))
+    })
+    return services
+}
+let standInSocket = work + "/kubelet.sock"
+let fastSocket = work + "/kubelet-grpcio.sock"
 let gpus = hardware.gpus
-// The kubelet is another process, as on a node: `multinicctl lab kubelet` (the lab's stand-in) serving the pod.
+// The kubelets are other processes, as on a node: `multinicctl lab kubelet` (the lab's stand-in) serving the pod.
+let pod = PodResourcesServer.Pod(namespace: "default", name: "trainer", containers: [.init(name: "main", devices: [
+    .init(resourceName: "nvidia.com/gpu", deviceIDs: [gpus[2].uuid, gpus[5].uuid])])])
 let podsFile = work + "/pods.json"
-try JSONEncoder().encode([PodResourcesServer.Pod(namespace: "default", name: "trainer", containers: [.init(name: "main", devices: [
-    .init(resourceName: "nvidia.com/gpu", deviceIDs: [gpus[2].uuid, gpus[5].uuid])])])]).write(to: URL(fileURLWithPath: podsFile))
-let kubelet = Process()
-kubelet.executableURL = URL(fileURLWithPath: arguments[2])
-kubelet.arguments = ["lab", "kubelet", "--socket", configuration.podResourcesSocket, "--pods-file", podsFile]
-kubelet.standardError = FileHandle.nullDevice
-try kubelet.run()
-defer { kubelet.terminate() }
-for _ in 0..<500 where !FileManager.default.fileExists(atPath: configuration.podResourcesSocket) { usleep(10_000) }
+try JSONEncoder().encode([pod]).write(to: URL(fileURLWithPath: podsFile))
+var children: [Process] = []
+defer { children.forEach { $0.terminate() } }
+@MainActor func start(_ executable: String, _ arguments: [String], socket: String) throws {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: executable)
+    child.arguments = arguments
+    child.standardError = FileHandle.nullDevice
+    try child.run()
+    children.append(child)
+    for _ in 0..<500 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
+}
+try start(arguments[2], ["lab", "kubelet", "--socket", standInSocket, "--pods-file", podsFile], socket: standInSocket)
+if let python {
+    // The same answer, serialized once here; the C-core server returns these bytes to every Get.
+    var answer = V1_GetPodResourcesResponse()
+    answer.podResources.namespace = pod.namespace
+    answer.podResources.name = pod.name
+    answer.podResources.containers = pod.containers.map { container in
+        var resources = V1_ContainerResources()
+        resources.name = container.name
+        resources.devices = container.devices.map { set in
+            var devices = V1_ContainerDevices()
+            devices.resourceName = set.resourceName
+            devices.deviceIds = set.deviceIDs
+            return devices
+        }
+        return resources
+    }
+    let responseFile = work + "/get-response.bin"
+    try Data(answer.serializedBytes() as [UInt8]).write(to: URL(fileURLWithPath: responseFile))
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/podresources-grpcio-server.py").path
+    try start(python, [script, fastSocket, responseFile], socket: fastSocket)
+}
 
 func request(_ index: Int, byHand: Bool) -> AttachmentRequest {
     let query = NICQuery(network: "net", pod: PodRef(namespace: "default", name: "trainer", uid: "u"),
@@ -60,7 +98,7 @@ func request(_ index: Int, byHand: Bool) -> AttachmentRequest {
                              plugin: ["cniVersion": .string("1.0.0"), "type": .string("macvlan"), "mode": .string("bridge")])
 }
 
-func measure(byHand: Bool) async throws -> [Double] {
+func measure(_ services: DaemonServices, byHand: Bool) async throws -> [Double] {
     var samples: [Double] = []
     let clock = ContinuousClock()
     for index in 0..<count {
@@ -78,8 +116,8 @@ func measure(byHand: Bool) async throws -> [Double] {
 func p50(_ sorted: [Double]) -> Double { sorted[sorted.count / 2] }
 
 /// The kubelet call alone (Get over the unix socket), for the breakdown.
-@MainActor func measureGet() async throws -> [Double] {
-    let client = try PodResourcesClient(socketPath: configuration.podResourcesSocket)
+func measureGet(socket: String) async throws -> [Double] {
+    let client = try PodResourcesClient(socketPath: socket)
     _ = try await client.devices(namespace: "default", name: "trainer")
     var samples: [Double] = []
     let clock = ContinuousClock()
@@ -91,11 +129,20 @@ func p50(_ sorted: [Double]) -> Double { sorted[sorted.count / 2] }
     }
     return samples.sorted()
 }
-_ = try await measure(byHand: false)  // warm up: connection to the kubelet, caches
-let without = try await measure(byHand: true)
-let with = try await measure(byHand: false)
+let standIn = try await makeServices(socket: standInSocket, state: "state")
+_ = try await measure(standIn, byHand: false)  // warm up: connection to the kubelet, caches
+let without = try await measure(standIn, byHand: true)
+let with = try await measure(standIn, byHand: false)
 print(String(format: "attach (select + allocate + delegates) on 8 NICs, topology policy, %d attaches each:", count))
-print(String(format: "  GPUs given by hand (no lookup):          p50 %.3f ms", p50(without)))
-print(String(format: "  GPUs from PodResources + sysfs (lookup): p50 %.3f ms", p50(with)))
-print(String(format: "  of which the PodResources Get alone:    p50 %.3f ms", p50(try await measureGet())))
-print(String(format: "  the lookup adds %.3f ms at p50 (ratio %.2f)", p50(with) - p50(without), p50(with) / p50(without)))
+print(String(format: "  GPUs given by hand (no lookup):                       p50 %.3f ms", p50(without)))
+print(String(format: "  GPUs from PodResources + sysfs, the lab's stand-in:   p50 %.3f ms", p50(with)))
+print(String(format: "    of which the Get alone:                             p50 %.3f ms", p50(try await measureGet(socket: standInSocket))))
+print(String(format: "    the lookup adds %.3f ms at p50 (ratio %.2f)", p50(with) - p50(without), p50(with) / p50(without)))
+if python != nil {
+    let fast = try await makeServices(socket: fastSocket, state: "state-grpcio")
+    _ = try await measure(fast, byHand: false)
+    let withFast = try await measure(fast, byHand: false)
+    print(String(format: "  GPUs from PodResources + sysfs, a C-core gRPC server: p50 %.3f ms", p50(withFast)))
+    print(String(format: "    of which the Get alone:                             p50 %.3f ms", p50(try await measureGet(socket: fastSocket))))
+    print(String(format: "    the lookup adds %.3f ms at p50 (ratio %.2f)", p50(withFast) - p50(without), p50(withFast) / p50(without)))
+}
