@@ -3,7 +3,7 @@ import MultiNICCore
 
 /// ``RouteNetlink`` over a real rtnetlink socket.
 public final class LinuxNetlink: RouteNetlink {
-    private let socket: NetlinkSocket
+    let socket: NetlinkSocket
 
     /// A socket in the calling thread's network namespace.
     public convenience init() throws(NetlinkError) {

@@ -85,15 +85,31 @@ enum NetlinkMessages {
         let attributes = attributes(message, headerSize: MemoryLayout<ifinfomsg>.size)
         guard let name = string(attributes[UInt16(IFLA_IFNAME)]) else { return nil }
         var kind = ""
+        var kindMode: UInt32?
         if let info = attributes[UInt16(IFLA_LINKINFO)] {
-            kind = string(nested(info)[UInt16(IFLA_INFO_KIND)]) ?? ""
+            let parts = nested(info)
+            kind = string(parts[UInt16(IFLA_INFO_KIND)]) ?? ""
+            if let data = parts[UInt16(IFLA_INFO_DATA)] {
+                let fields = nested(data)
+                switch kind {
+                case "macvlan", "macvtap": kindMode = u32(fields[UInt16(IFLA_MACVLAN_MODE)])
+                case "ipvlan", "ipvtap": kindMode = fields[UInt16(IFLA_IPVLAN_MODE)].map { UInt32(mnl_attr_get_u16($0)) }
+                default: break
+                }
+            }
+        }
+        var mac: String?
+        if let hardware = attributes[UInt16(IFLA_ADDRESS)], let payload = mnl_attr_get_payload(hardware),
+           mnl_attr_get_payload_len(hardware) == 6 {
+            mac = NewVirtualLink.format(mac: Array(UnsafeRawBufferPointer(start: payload, count: 6)))
         }
         let flags = Int32(bitPattern: header.ifi_flags)
         return LinkInfo(index: header.ifi_index, name: name, isUp: flags & multinic_iff_up() != 0,
                         hasCarrier: flags & multinic_iff_lower_up() != 0,
                         mtu: Int(u32(attributes[UInt16(IFLA_MTU)]) ?? 0), kind: kind,
                         parentIndex: u32(attributes[UInt16(IFLA_LINK)]).map { Int32(bitPattern: $0) },
-                        masterIndex: u32(attributes[UInt16(IFLA_MASTER)]).map { Int32(bitPattern: $0) })
+                        masterIndex: u32(attributes[UInt16(IFLA_MASTER)]).map { Int32(bitPattern: $0) },
+                        macAddress: mac, kindMode: kindMode)
     }
 
     // MARK: - Addresses

@@ -8,6 +8,8 @@ public enum NetlinkError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kernel answered a request with an error.
     case kernel(errno: Int32, request: String)
     case namespace(String)
+    /// A request the kernel would refuse, refused before it is sent (names the field).
+    case invalid(String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum NetlinkError: Error, Sendable, Hashable, CustomStringConvertible {
         case .receive(let code): "netlink receive: \(NetlinkError.text(code))"
         case .kernel(let code, let request): "\(request): \(NetlinkError.text(code))"
         case .namespace(let reason): "network namespace: \(reason)"
+        case .invalid(let reason): "invalid link request: \(reason)"
         }
     }
 
@@ -47,9 +50,13 @@ public struct LinkInfo: Sendable, Hashable {
     public var parentIndex: Int32?
     /// Index of the bridge/bond it is enslaved to.
     public var masterIndex: Int32?
+    /// The link-layer address, `aa:bb:cc:dd:ee:ff` (nil for links without one, e.g. loopback's is all zeros but set).
+    public var macAddress: String?
+    /// The kind's mode as the kernel reports it (`IFLA_MACVLAN_MODE`, `IFLA_IPVLAN_MODE`), when the kind has one.
+    public var kindMode: UInt32?
 
     public init(index: Int32, name: String, isUp: Bool, hasCarrier: Bool, mtu: Int, kind: String,
-                parentIndex: Int32? = nil, masterIndex: Int32? = nil) {
+                parentIndex: Int32? = nil, masterIndex: Int32? = nil, macAddress: String? = nil, kindMode: UInt32? = nil) {
         self.index = index
         self.name = name
         self.isUp = isUp
@@ -58,6 +65,8 @@ public struct LinkInfo: Sendable, Hashable {
         self.kind = kind
         self.parentIndex = parentIndex
         self.masterIndex = masterIndex
+        self.macAddress = macAddress
+        self.kindMode = kindMode
     }
 }
 
