@@ -344,7 +344,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiNICNetlinkTests",
-            dependencies: ["MultiNICNetlink", "MultiNICDiscovery", "MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICNetlink", "MultiNICDiscovery", "MultiNICPluginHost", "MultiNICTestSupport",
+                           .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICNetlinkTests"
         ),
         .testTarget(

@@ -1,7 +1,7 @@
 import MultiNICCore
 
 /// ipvlan: pod interfaces share the master NIC's MAC; mode l2, l3 (the seed's default) or l3s.
-struct IPVLANBackend: MainPlugin {
+struct IPVLANBackend: NativeAttaching {
     let link = LinkBackend(type: "ipvlan", modes: ["l2", "l3", "l3s"])
 
     func render(_ input: NetworkRenderInput) throws(PluginError) -> BackendRendering {
@@ -10,6 +10,18 @@ struct IPVLANBackend: MainPlugin {
 
     func delegateConfig(for attachment: NICAttachment) throws(PluginError) -> JSONValue {
         link.delegateConfig(for: attachment)
+    }
+
+    func attach(_ attachment: NICAttachment, ifName: String, links: any LinkOperations) throws(NativeAttachError) -> PodLinkState {
+        try link.attachNatively(attachment, ifName: ifName, links: links)
+    }
+
+    func detach(ifName: String, links: any LinkOperations) throws(NativeAttachError) {
+        try link.detachNatively(ifName: ifName, links: links)
+    }
+
+    func check(_ attachment: NICAttachment, ifName: String, links: any LinkOperations) throws(NativeAttachError) {
+        try link.checkNatively(attachment, ifName: ifName, links: links)
     }
 }
 

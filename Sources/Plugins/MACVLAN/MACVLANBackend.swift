@@ -1,7 +1,7 @@
 import MultiNICCore
 
 /// macvlan: each pod interface gets its own MAC on the master NIC; mode bridge, private, vepa or passthru.
-struct MACVLANBackend: MainPlugin {
+struct MACVLANBackend: NativeAttaching {
     let link = LinkBackend(type: "macvlan", modes: ["bridge", "private", "vepa", "passthru"])
 
     func render(_ input: NetworkRenderInput) throws(PluginError) -> BackendRendering {
@@ -10,6 +10,18 @@ struct MACVLANBackend: MainPlugin {
 
     func delegateConfig(for attachment: NICAttachment) throws(PluginError) -> JSONValue {
         link.delegateConfig(for: attachment)
+    }
+
+    func attach(_ attachment: NICAttachment, ifName: String, links: any LinkOperations) throws(NativeAttachError) -> PodLinkState {
+        try link.attachNatively(attachment, ifName: ifName, links: links)
+    }
+
+    func detach(ifName: String, links: any LinkOperations) throws(NativeAttachError) {
+        try link.detachNatively(ifName: ifName, links: links)
+    }
+
+    func check(_ attachment: NICAttachment, ifName: String, links: any LinkOperations) throws(NativeAttachError) {
+        try link.checkNatively(attachment, ifName: ifName, links: links)
     }
 }
 

@@ -7,6 +7,7 @@
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
 #include <linux/fib_rules.h>
+#include <linux/ip.h>
 #include <sys/socket.h>
 
 /// setns(2) without requiring _GNU_SOURCE across the module.

@@ -126,12 +126,20 @@ public enum LinkRequest: Sendable, Hashable, CustomStringConvertible {
     case setUp(index: Int32)
     /// `ip addr add <address> dev <index>` (IPv4 with its broadcast address below /31, as `ip addr add … brd +`).
     case addAddress(index: Int32, IPNetwork)
+    /// `ip route add <destination> [via <gateway>] dev <index> proto boot` in the main table, scope global (what a
+    /// delegate's static IPAM adds).
+    case addRoute(index: Int32, destination: IPNetwork, gateway: IPAddress?)
+    /// `sysctl net.ipv4.conf.<link>.arp_notify=1` through netlink: a gratuitous ARP when the link comes up.
+    case enableARPNotify(index: Int32)
 
     public var description: String {
         switch self {
         case .create(let link, _): link.description
         case .setUp(let index): "ip link set #\(index) up"
         case .addAddress(let index, let address): "ip addr add \(address) dev #\(index)"
+        case .addRoute(let index, let destination, let gateway):
+            "ip route add \(destination)" + (gateway.map { " via \($0)" } ?? "") + " dev #\(index)"
+        case .enableARPNotify(let index): "sysctl net.ipv4.conf.#\(index).arp_notify=1"
         }
     }
 
@@ -184,6 +192,40 @@ public enum LinkRequest: Sendable, Hashable, CustomStringConvertible {
                 let broadcast = IPAddress(family: .v4, value: (network.address.value | ~network.mask) & IPFamily.v4.allOnes)
                 NetlinkMessages.putAddress(message, type: UInt16(IFA_BROADCAST), broadcast)
             }
+        case .addRoute, .enableARPNotify:
+            buildMore(message)
+        }
+    }
+
+    private func buildMore(_ message: UnsafeMutablePointer<nlmsghdr>) {
+        switch self {
+        case .addRoute(let index, let destination, let gateway):
+            message.pointee.nlmsg_type = UInt16(RTM_NEWROUTE)
+            message.pointee.nlmsg_flags |= UInt16(NLM_F_CREATE | NLM_F_EXCL)
+            let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<rtmsg>.size)?.assumingMemoryBound(to: rtmsg.self)
+            header?.pointee.rtm_family = NetlinkMessages.family(destination.family)
+            header?.pointee.rtm_dst_len = UInt8(destination.prefixLength)
+            header?.pointee.rtm_table = UInt8(RT_TABLE_MAIN.rawValue)
+            header?.pointee.rtm_protocol = UInt8(RTPROT_BOOT)
+            header?.pointee.rtm_scope = UInt8(RT_SCOPE_UNIVERSE.rawValue)
+            header?.pointee.rtm_type = UInt8(RTN_UNICAST)
+            NetlinkMessages.putAddress(message, type: UInt16(RTA_DST.rawValue), destination.networkAddress)
+            if let gateway { NetlinkMessages.putAddress(message, type: UInt16(RTA_GATEWAY.rawValue), gateway) }
+            mnl_attr_put_u32(message, UInt16(RTA_OIF.rawValue), UInt32(bitPattern: index))
+        case .enableARPNotify(let index):
+            message.pointee.nlmsg_type = UInt16(RTM_NEWLINK)
+            let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<ifinfomsg>.size)?.assumingMemoryBound(to: ifinfomsg.self)
+            header?.pointee.ifi_family = UInt8(AF_UNSPEC)
+            header?.pointee.ifi_index = index
+            let spec = mnl_attr_nest_start(message, UInt16(IFLA_AF_SPEC))
+            let inet = mnl_attr_nest_start(message, UInt16(AF_INET))
+            let configuration = mnl_attr_nest_start(message, UInt16(IFLA_INET_CONF))
+            mnl_attr_put_u32(message, UInt16(IPV4_DEVCONF_ARP_NOTIFY), 1)
+            mnl_attr_nest_end(message, configuration)
+            mnl_attr_nest_end(message, inet)
+            mnl_attr_nest_end(message, spec)
+        case .create, .setUp, .addAddress:
+            break
         }
     }
 

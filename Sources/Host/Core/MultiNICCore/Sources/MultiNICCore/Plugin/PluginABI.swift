@@ -5,7 +5,8 @@
 /// registration only when the two match. The host compares the versions before it touches the returned pointer.
 public enum PluginABI {
     /// Bumped whenever a protocol, registration or model type that crosses the boundary changes incompatibly.
-    public static let version: UInt32 = 3
+    /// 4: backends may conform to ``NativeAttaching`` (the host casts to it), ``LinkOperations`` crosses the boundary.
+    public static let version: UInt32 = 4
     /// The one symbol every plugin exports.
     public static let entrySymbol = "multinic_plugin_entry"
 
