@@ -2,7 +2,8 @@ import Foundation
 
 /// A minimal HTTP/1.1 keep-alive client on a unix socket, for tests that talk to a real `multi-nicd`.
 public final class UnixHTTPClient {
-    private let descriptor: Int32
+    /// -1 once closed.
+    private var descriptor: Int32
 
     /// Connects; `nil` when nothing listens at `path`.
     public init?(path: String) {
@@ -16,12 +17,18 @@ public final class UnixHTTPClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         if connected != 0 {
+            // A failed init of a fully initialised object still runs deinit: close here, and mark it closed, or
+            // deinit closes the number again — by then perhaps another thread's socket or file (seen as NIO's
+            // selector assertion, EBADF on a journal, and refused connections to in-test servers).
             close(descriptor)
+            descriptor = -1
             return nil
         }
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
 
     /// Sends a request and returns (status, body); `nil` when the connection broke.
     public func request(_ method: String, _ path: String, body: String = "") -> (status: Int, body: String)? {
