@@ -12,8 +12,10 @@ extension MultiNICHandler {
         // The daemon's configs first (rebuilt now), then recorded ones for NICs it no longer knows.
         var nics: [String: AttachedNIC] = [:]
         for nic in (recorded?.nics ?? []) + released where nic.delegate != nil { nics[nic.ifName] = nic }
+        // NICs the daemon configured itself need no delegate: their links go with the per-NIC sweep below.
+        let native = Set((recorded?.nics ?? []).filter { $0.native == true }.map(\.ifName))
         let runner = DelegateRunner(searchPath: arguments.path)
-        for nic in nics.values.sorted(by: { $0.ifName < $1.ifName }) {
+        for nic in nics.values.sorted(by: { $0.ifName < $1.ifName }) where !native.contains(nic.ifName) {
             guard let delegate = nic.delegate, let type = delegate.objectValue?["type"]?.stringValue else { continue }
             // A link or netns that is already gone is not an error for DEL.
             _ = try? runner.run(type, command: .del, containerID: arguments.containerID,

@@ -7,7 +7,7 @@ import MultiNICCore
 import MultiNICDaemonClient
 
 /// The `multi-nic` CNI plugin: one round trip to the local daemon (`/attach`: NICs, addresses and delegate configs),
-/// then one delegate per NIC as `<ifname>-<k>`. ADD is all or nothing; DEL always succeeds once nothing is left.
+/// then one delegate per NIC as `<ifname>-<k>` — or none, for the NICs the daemon configured itself (native attach). ADD is all or nothing; DEL always succeeds once nothing is left.
 public struct MultiNICHandler: CNIHandler {
     /// The daemon's socket (from the binary's environment, never from the NetConf).
     public let defaultSocket: String
@@ -52,7 +52,8 @@ public struct MultiNICHandler: CNIHandler {
             args: SelectArgs(nics: podArgs.nics, masters: podArgs.masters.isEmpty ? nil : podArgs.masters,
                              target: podArgs.target, class: podArgs.deviceClass),
             routes: config.multiNICIPAM && !config.routes.isEmpty ? config.routes : nil,
-            delegatedIPAM: config.multiNICIPAM ? nil : config.ipam)
+            delegatedIPAM: config.multiNICIPAM ? nil : config.ipam,
+            netns: arguments.netns.isEmpty ? nil : arguments.netns, nativeAttach: config.nativeAttach)
         let nics: [AttachedNIC]
         do {
             nics = try client(config).attach(request)
@@ -70,6 +71,13 @@ public struct MultiNICHandler: CNIHandler {
                                                     ifName: arguments.ifName, nics: nics))
             var result = CNIResult()
             for nic in nics {
+                if nic.native == true, let address = nic.address {
+                    // The daemon configured it (native attach): the result a delegate would have printed.
+                    created.append(nic)
+                    result.append(CNIResult(interfaces: [.init(name: nic.ifName, mac: nic.mac, sandbox: arguments.netns)],
+                                            ips: [.init(address: address, interface: 0)]))
+                    continue
+                }
                 guard let delegate = nic.delegate, let type = delegate.objectValue?["type"]?.stringValue else {
                     throw CNIError(CNIError.invalidConfig, "no delegate config for \(nic.ifName) on \(nic.master)")
                 }

@@ -33,6 +33,12 @@ public struct MultiNICNetConf: Sendable, Hashable {
     /// The delegates' cniVersion: the `plugin` section's own (upstream's rule), else the NetConf's. Lets a 1.1.0
     /// NetConf drive plugins that speak 1.0.0.
     public var delegateVersion: String { plugin["cniVersion"]?.stringValue ?? cniVersion }
+    /// `nativeAttach: false` keeps the delegate path for this network (a backend that can attach natively otherwise
+    /// does, in the daemon). nil when the NetConf does not say.
+    public var nativeAttach: Bool? {
+        if case .bool(let value)? = nad.extra["nativeAttach"] { return value }
+        return nil
+    }
     /// Keys of the document this type does not model (`master`, `masters`, `cni.dev/valid-attachments`, …).
     public var extra: [String: JSONValue] { nad.extra }
 

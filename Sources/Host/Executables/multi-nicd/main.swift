@@ -13,6 +13,9 @@ struct MultiNICd: AsyncParsableCommand {
     @Option(help: "TCP port for the operator; 0 disables TCP (default: $DAEMON_PORT or 11000).") var port: Int?
     @Option(help: "TCP bind address: the node's own address (the DaemonSet passes status.hostIP).") var bind = "0.0.0.0"
     @Option(help: "Open connections each listener (unix socket, TCP) accepts; more wait in the backlog.") var maxConnections = 256
+    @Flag(inversion: .prefixedNo, help: "Configure pod interfaces in this process where the backend can (native attach); off: delegate plugins.")
+    var nativeAttach = true
+    @Option(help: "Native attaches in progress at once; one more is answered 503 and the CNI retries.") var maxConcurrentAttaches = 8
     @Option(help: "Seconds a connection may go without a complete request head, or idle between requests.") var idleTimeout = 15
     @Option(help: "Seconds a request body may take to arrive.") var bodyTimeout = 10
     @Option(help: "Unix socket for the CNI binary.") var socket = DaemonAPI.nodeSocket
@@ -55,6 +58,11 @@ struct MultiNICd: AsyncParsableCommand {
             throw ValidationError("--max-connections must be 1…65536, --idle-timeout and --body-timeout 1…3600 seconds")
         }
         configuration.maxConnections = maxConnections
+        guard (1...1024).contains(maxConcurrentAttaches) else {
+            throw ValidationError("--max-concurrent-attaches must be within 1...1024")
+        }
+        configuration.nativeAttach = nativeAttach
+        configuration.maxConcurrentAttaches = maxConcurrentAttaches
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.bodyTimeoutSeconds = bodyTimeout
         configuration.socketPath = socket

@@ -59,6 +59,11 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var bodyTimeoutSeconds: Int = 10
     /// Largest request body accepted; larger ones are answered 413.
     public var maxBodyBytes: Int = 16 << 20
+    /// Configure pod interfaces in this process (native attach) where the backend can and the CNI passes the pod's
+    /// namespace; off, every NIC gets its delegate plugin as before. multi-nicd turns it on (`--native-attach`).
+    public var nativeAttach = false
+    /// Native attaches in progress at once; one more is answered 503 (the CNI retries).
+    public var maxConcurrentAttaches = 8
 
     public init(nodeName: String = ProcessInfo.processInfo.environment["K8S_NODENAME"] ?? ProcessInfo.processInfo.hostName,
                 port: Int = 11000, bindAddress: String = "0.0.0.0", socketPath: String = DaemonAPI.nodeSocket,

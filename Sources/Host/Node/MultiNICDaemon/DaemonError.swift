@@ -21,6 +21,8 @@ public enum DaemonError: Error, Sendable, Hashable, CustomStringConvertible {
     case conflict(String)
     /// Storage or kernel failure (500).
     case failure(String)
+    /// Too busy now (503): the caller retries (CNI error 11, "try again later").
+    case unavailable(String)
 
     public var status: Int {
         switch self {
@@ -32,13 +34,14 @@ public enum DaemonError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notFound: 404
         case .conflict: 409
         case .failure: 500
+        case .unavailable: 503
         }
     }
 
     public var description: String {
         switch self {
         case .badRequest(let message), .forbidden(let message), .requestTimeout(let message), .payloadTooLarge(let message),
-             .notFound(let message), .conflict(let message), .failure(let message):
+             .notFound(let message), .conflict(let message), .failure(let message), .unavailable(let message):
             message
         case .unauthorized: "missing or wrong bearer token: requests over TCP need Authorization: Bearer <token>"
         }

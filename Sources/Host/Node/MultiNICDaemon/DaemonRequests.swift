@@ -88,9 +88,13 @@ public struct AttachmentRequest: Sendable, Hashable {
     public var routes: [PodRoute]
     /// The network's own IPAM section when the daemon allocates nothing (`multiNICIPAM: false`).
     public var delegatedIPAM: JSONValue?
+    /// The pod's network namespace, validated (``NetworkNamespacePath``): when set (and the network allows it), the
+    /// daemon attaches natively where the backend can.
+    public var netns: String?
 
     public init(query: NICQuery, containerID: String, ifName: String, cniVersion: String, plugin: [String: JSONValue],
-                routes: [PodRoute] = [], delegatedIPAM: JSONValue? = nil) {
+                routes: [PodRoute] = [], delegatedIPAM: JSONValue? = nil, netns: String? = nil) {
+        self.netns = netns
         self.query = query
         self.containerID = containerID
         self.ifName = ifName

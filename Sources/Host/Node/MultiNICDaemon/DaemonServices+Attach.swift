@@ -54,6 +54,9 @@ extension DaemonServices {
                     + ": the gateway is on none of the pod's interfaces ("
                     + nics.compactMap { $0.address?.description }.joined(separator: ", ") + ")")
             }
+            if let native = nativeAttacher(backend, request) {
+                return try attachNatively(nics, with: native.backend, in: native.netns, request: request)
+            }
             return nics
         } catch {
             _ = try? await release(network: query.network, containerID: request.containerID, ifNames: ifNames)

@@ -23,6 +23,10 @@ public final class DaemonServices: Sendable {
     public let podDevices: PodDeviceLookup
     let deviceClasses = Mutex<[String: DeviceClassSpec]>([:])
     let publisher: MirrorPublisher
+    /// Opens the link operations for one pod namespace (native attach); nil when native attach is off.
+    let linkOperations: (@Sendable (String) throws(LinkOperationError) -> any LinkOperations)?
+    /// Native attaches in progress (capped by ``DaemonConfiguration/maxConcurrentAttaches``).
+    let attachesInFlight = Mutex<Int>(0)
     private let interfaceCache = Mutex<(at: ContinuousClock.Instant, interfaces: [InterfaceInfo])?>(nil)
 
     public init(configuration: DaemonConfiguration, netlink: any RouteNetlink, registry: PluginRegistry,
@@ -53,6 +57,17 @@ public final class DaemonServices: Sendable {
         lookup.timeout = configuration.podResourcesTimeout
         podDevices = PodDeviceLookup(configuration: lookup)
         publisher = MirrorPublisher(mirror: mirror ?? FileAllocationMirror(directory: configuration.stateDirectory + "/ippools"))
+        if configuration.nativeAttach, let host = netlink as? LinuxNetlink {
+            linkOperations = { path throws(LinkOperationError) in
+                do throws(NetlinkError) {
+                    return try NetlinkLinkOperations(host: host, podNamespacePath: path)
+                } catch {
+                    throw LinkOperationError(error.description)
+                }
+            }
+        } else {
+            linkOperations = nil
+        }
     }
 
     // MARK: - Interfaces

@@ -28,8 +28,10 @@ enum DaemonWire {
         let query = try query(network: wire.network, pod: PodRef(namespace: wire.namespace, name: wire.pod, uid: wire.podUID ?? ""),
                               masterNets: wire.masterNets, args: wire.args, policy: wire.attachPolicy,
                               resourceNames: wire.resourceNames, gpusPerNUMA: wire.gpusPerNUMA)
+        // A path the daemon will not open keeps the delegate path (the reference plugins judge it themselves).
+        let netns = wire.netns.flatMap { wire.nativeAttach != false && NetworkNamespacePath.isAcceptable($0) ? $0 : nil }
         return AttachmentRequest(query: query, containerID: wire.containerID, ifName: wire.ifName, cniVersion: wire.cniVersion,
-                                 plugin: wire.plugin, routes: wire.routes ?? [], delegatedIPAM: wire.delegatedIPAM)
+                                 plugin: wire.plugin, routes: wire.routes ?? [], delegatedIPAM: wire.delegatedIPAM, netns: netns)
     }
 
     static func detachment(_ wire: DetachRequest) -> DetachmentRequest {

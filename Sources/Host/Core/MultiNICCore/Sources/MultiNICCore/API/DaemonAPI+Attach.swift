@@ -26,12 +26,20 @@ public struct AttachRequest: Codable, Sendable, Hashable {
     public var delegatedIPAM: JSONValue?
     /// GPUs of the pod per NUMA node (`"0": 2`), for the topology policy; `nil` when the caller does not know.
     public var gpusPerNUMA: [String: Int]?
+    /// The pod's network namespace (`CNI_NETNS`): when given, the daemon configures every NIC itself (native attach)
+    /// if the backend can and the network allows it; the NICs it configured come back with ``AttachedNIC/native``.
+    public var netns: String?
+    /// The network's `nativeAttach` (false keeps the delegate path even where the backend could attach natively).
+    public var nativeAttach: Bool?
 
     public init(pod: String, namespace: String, podUID: String? = nil, containerID: String, ifName: String, network: String,
                 cniVersion: String, plugin: [String: JSONValue], masterNets: [String]? = nil,
                 attachPolicy: AttachPolicySpec? = nil, resourceNames: [String]? = nil, args: SelectArgs? = nil,
-                routes: [PodRoute]? = nil, delegatedIPAM: JSONValue? = nil, gpusPerNUMA: [String: Int]? = nil) {
+                routes: [PodRoute]? = nil, delegatedIPAM: JSONValue? = nil, gpusPerNUMA: [String: Int]? = nil,
+                netns: String? = nil, nativeAttach: Bool? = nil) {
         self.gpusPerNUMA = gpusPerNUMA
+        self.netns = netns
+        self.nativeAttach = nativeAttach
         self.pod = pod
         self.namespace = namespace
         self.podUID = podUID
@@ -62,10 +70,16 @@ public struct AttachedNIC: Codable, Sendable, Hashable {
     public var delegate: JSONValue?
     /// The static routes this interface carries in the pod, with their metric (``PodRoute/metric(position:)``).
     public var routes: [NICRoute]?
+    /// True when the daemon configured this interface itself (native attach): no delegate runs for it.
+    public var native: Bool?
+    /// The MAC of a natively configured interface (for the CNI result).
+    public var mac: String?
 
     public init(master: String, deviceID: String? = nil, ifName: String, address: IPNetwork?, delegate: JSONValue?,
-                routes: [NICRoute]? = nil) {
+                routes: [NICRoute]? = nil, native: Bool? = nil, mac: String? = nil) {
         self.routes = routes
+        self.native = native
+        self.mac = mac
         self.master = master
         self.deviceID = deviceID
         self.ifName = ifName
@@ -74,7 +88,7 @@ public struct AttachedNIC: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case master, deviceID, ifName, address, delegate, routes
+        case master, deviceID, ifName, address, delegate, routes, native, mac
     }
 
     public init(from decoder: any Decoder) throws {
@@ -93,6 +107,8 @@ public struct AttachedNIC: Codable, Sendable, Hashable {
         }
         delegate = try container.decodeIfPresent(JSONValue.self, forKey: .delegate)
         routes = try container.decodeIfPresent([NICRoute].self, forKey: .routes)
+        native = try container.decodeIfPresent(Bool.self, forKey: .native)
+        mac = try container.decodeIfPresent(String.self, forKey: .mac)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -103,6 +119,8 @@ public struct AttachedNIC: Codable, Sendable, Hashable {
         try container.encode(address?.description ?? "", forKey: .address)
         try container.encodeIfPresent(delegate, forKey: .delegate)
         try container.encodeIfPresent(routes, forKey: .routes)
+        try container.encodeIfPresent(native, forKey: .native)
+        try container.encodeIfPresent(mac, forKey: .mac)
     }
 }
 
