@@ -1,5 +1,6 @@
-// CNI latency: `multi-nic` ADD/DEL for 1, 2 and 4 NICs (one /attach to a real multi-nicd + one macvlan per NIC)
-// against the same macvlan ADDs/DELs run directly with static IPAM, in the same run; and the cold start of
+// CNI latency: `multi-nic` ADD/DEL for 1, 2 and 4 NICs — native (one /attach to a real multi-nicd, which configures
+// the macvlans itself) and delegate (`nativeAttach: false`: /attach + one macvlan exec per NIC) — against the same
+// macvlan ADDs/DELs run directly with static IPAM, in the same run; and the cold start of
 // `multi-nic VERSION` against Debian's `macvlan VERSION`. Needs root (namespaces).
 // Usage: cni-bench <CNI bin dir (.ci/build-cni)> <multi-nicd> <plugins dir> [iterations]
 import Foundation
@@ -96,11 +97,12 @@ let runner = DelegateRunner(searchPath: [binaries, "/usr/lib/cni"],
 let netns = "/var/run/netns/\(podNS)"
 let podArgs = "IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=p;K8S_POD_UID=u"
 
-func multiNICConfig(nics: Int) throws -> JSONValue {
+/// `native`: the daemon configures the NICs (the default); otherwise `nativeAttach: false`, one delegate per NIC.
+func multiNICConfig(nics: Int, native: Bool) throws -> JSONValue {
     let masterNets = (1...nics).map { "\"10.0.\($0).0/24\"" }.joined(separator: ",")
     return try JSONValue.parse(#"{"cniVersion":"1.0.0","name":"net","type":"multi-nic","ipam":{"type":"multi-nic-ipam"},"#
         + #""plugin":{"cniVersion":"1.0.0","type":"macvlan","mode":"bridge"},"masterNets":[\#(masterNets)],"multiNICIPAM":true,"#
-        + #""x":0}"#)
+        + #""nativeAttach":\#(native)}"#)
 }
 
 func macvlanConfig(nic: Int, host: Int) throws -> JSONValue {
@@ -109,12 +111,13 @@ func macvlanConfig(nic: Int, host: Int) throws -> JSONValue {
 }
 
 print("CNI latency, \(iterations) pods per case (ms; ADD and DEL of one pod)")
-print("NICs  multi-nic ADD p50/p99   direct ADD p50/p99   ratio p50 | multi-nic DEL p50/p99   direct DEL p50/p99   ratio p50")
+print("NICs  path      multi-nic ADD p50/p99   direct ADD p50/p99   ratio p50 | multi-nic DEL p50/p99   direct DEL p50/p99   ratio p50")
 for nics in [1, 2, 4] {
-    let config = try multiNICConfig(nics: nics)
+  for native in [true, false] {
+    let config = try multiNICConfig(nics: nics, native: native)
     var (ours, direct, oursDel, directDel) = ([Double](), [Double](), [Double](), [Double]())
     for iteration in 0..<(iterations + 10) {
-        let container = "b\(nics)-\(iteration)"
+        let container = "b\(nics)-\(native)-\(iteration)"
         var start = milliseconds()
         _ = try runner.run("multi-nic", command: .add, containerID: container, netns: netns, ifName: "net1", args: podArgs, config: config)
         let add = milliseconds() - start
@@ -141,12 +144,13 @@ for nics in [1, 2, 4] {
             directDel.append(directDelete)
         }
     }
-    print("\(nics)     \(format(percentile(ours, 0.5)))/\(format(percentile(ours, 0.99)))"
+    print("\(nics)     \(native ? "native  " : "delegate")  \(format(percentile(ours, 0.5)))/\(format(percentile(ours, 0.99)))"
         + "             \(format(percentile(direct, 0.5)))/\(format(percentile(direct, 0.99)))"
         + "          \(format(percentile(ours, 0.5) / percentile(direct, 0.5)))"
         + "      | \(format(percentile(oursDel, 0.5)))/\(format(percentile(oursDel, 0.99)))"
         + "             \(format(percentile(directDel, 0.5)))/\(format(percentile(directDel, 0.99)))"
         + "          \(format(percentile(oursDel, 0.5) / percentile(directDel, 0.5)))")
+  }
 }
 
 var cold: [String: [Double]] = [:]

@@ -23,7 +23,9 @@ extension DaemonServices {
         do {
             links = try open(netns)
         } catch {
-            throw .failure("native attach: \(error)")
+            // The daemon cannot enter the pod's namespace (its path not mounted here, no CAP_SYS_ADMIN for setns):
+            // nothing was made, so the delegates do it as before.
+            return nics
         }
         var configured: [AttachedNIC] = []
         for nic in nics {
