@@ -37,7 +37,7 @@ struct CNICluster {
         return "[" + items.joined(separator: ",") + "]"
     }
 
-    static func with(hosts hostCount: Int = 2, nics: Int = 2, _ body: (CNICluster) throws -> Void) throws {
+    static func with(hosts hostCount: Int = 2, nics: Int = 2, daemonArguments: [String] = [], _ body: (CNICluster) throws -> Void) throws {
         try TestNamespace.withMany(1 + 2 * hostCount) { names in
             let fabric = names[0]
             let hostNames = Array(names[1...hostCount])
@@ -55,7 +55,7 @@ struct CNICluster {
                     let directory = root + "/host-\(index)"
                     let daemon = try RunningDaemon(directory: directory, pluginsDirectory: plugins, pools: pools(host: index, nics: nics),
                                                    namespace: namespace,
-                                                   arguments: ["--node-name", "host-\(index)", "--virtual-kinds", "veth"])
+                                                   arguments: ["--node-name", "host-\(index)", "--virtual-kinds", "veth"] + daemonArguments)
                     hosts.append(Host(namespace: namespace, directory: directory, daemon: daemon))
                 }
                 try body(CNICluster(fabric: fabric, hosts: hosts, pods: pods, nics: nics))

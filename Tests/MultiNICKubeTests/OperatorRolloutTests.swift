@@ -67,7 +67,8 @@ import Testing
 
         let old = try Replica(name: "operator-old", kubeconfig: directory + "/kubeconfig", plugins: plugins, log: directory + "/old.log")
         defer { old.stop() }
-        try await wait("the old replica leading and ready") { await holder() == "operator-old" && old.readiness()?.status == 200 }
+        // "leading", not just 200: a replica that holds the Lease but has not started leading yet is a Ready standby.
+        try await wait("the old replica leading and ready") { await holder() == "operator-old" && old.readiness()?.body == "leading\n" }
         #expect(old.readiness()?.body == "leading\n")
 
         // The surge replica: the Deployment controller stops the old one only once this one is Ready.

@@ -3,6 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import MultiNICCore
 import MultiNICDaemonClient
 
@@ -54,12 +57,7 @@ public struct MultiNICHandler: CNIHandler {
             routes: config.multiNICIPAM && !config.routes.isEmpty ? config.routes : nil,
             delegatedIPAM: config.multiNICIPAM ? nil : config.ipam,
             netns: arguments.netns.isEmpty ? nil : arguments.netns, nativeAttach: config.nativeAttach)
-        let nics: [AttachedNIC]
-        do {
-            nics = try client(config).attach(request)
-        } catch {
-            throw error.cniError
-        }
+        let nics = try Self.attachRetryingWhenBusy(client(config), request)
         let runner = DelegateRunner(searchPath: arguments.path)
         var created: [AttachedNIC] = []
         do {
@@ -99,6 +97,25 @@ public struct MultiNICHandler: CNIHandler {
             // All or nothing: remove what exists, release every address, report the original failure.
             rollback(created, arguments: arguments, runner: runner, config: config)
             throw error
+        }
+    }
+
+    /// `/attach`, again while the daemon answers 503 (its native attaches are all in use): up to ~4 s with doubling
+    /// pauses from 10 ms (with jitter), then CNI error 11 — the runtime retries the sandbox later.
+    static func attachRetryingWhenBusy(_ client: DaemonClient, _ request: AttachRequest) throws(CNIError) -> [AttachedNIC] {
+        var pause = 10_000.0  // µs
+        var waited = 0.0
+        while true {
+            do {
+                return try client.attach(request)
+            } catch .rejected(status: 503, message: _) where waited < 4_000_000 {
+                let delay = pause * Double.random(in: 0.5...1.5)
+                usleep(UInt32(delay))
+                waited += delay
+                pause = min(pause * 2, 500_000)
+            } catch {
+                throw error.cniError
+            }
         }
     }
 
