@@ -71,19 +71,7 @@ try start(arguments[2], ["lab", "kubelet", "--socket", standInSocket, "--pods-fi
 if let python {
     // The same answer, serialized once here; the C-core server returns these bytes to every Get.
     var answer = V1_GetPodResourcesResponse()
-    answer.podResources.namespace = pod.namespace
-    answer.podResources.name = pod.name
-    answer.podResources.containers = pod.containers.map { container in
-        var resources = V1_ContainerResources()
-        resources.name = container.name
-        resources.devices = container.devices.map { set in
-            var devices = V1_ContainerDevices()
-            devices.resourceName = set.resourceName
-            devices.deviceIds = set.deviceIDs
-            return devices
-        }
-        return resources
-    }
+    answer.podResources = PodResourcesServer.message(pod)
     let responseFile = work + "/get-response.bin"
     try Data(answer.serializedBytes() as [UInt8]).write(to: URL(fileURLWithPath: responseFile))
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/podresources-grpcio-server.py").path

@@ -94,22 +94,14 @@ public actor LeaderElector {
         releasing = true
         // A renewal already past its GET may still land its write after ours is read, so our write can meet a 409:
         // read again and retry (renewals write nothing more once `releasing` is set).
-        for _ in 0..<5 {
-            guard var lease = try? await client.get(LeaseSpec.self, name: name, namespace: namespace) else { return false }
-            guard lease.spec.holderIdentity == identity else { return true }
+        let (identity, stamp) = (identity, Self.microTime(now))
+        return await client.modify(LeaseSpec.self, name: name, namespace: namespace) { lease in
+            guard lease.spec.holderIdentity == identity else { return false }
             lease.spec.holderIdentity = nil
             lease.spec.leaseDurationSeconds = 1
-            lease.spec.renewTime = Self.microTime(now)
-            do {
-                _ = try await client.replace(lease)
-                return true
-            } catch .api(409, _) {
-                continue
-            } catch {
-                return false
-            }
+            lease.spec.renewTime = stamp
+            return true
         }
-        return false
     }
 
     /// Campaigns until leading, then calls `lead` and keeps renewing; when a renewal fails for a whole lease

@@ -22,19 +22,10 @@ public struct KubeAllocationMirror: AllocationMirror {
 
     /// True when the pool now holds `entries`.
     func write(pool: String, _ entries: [Allocation]) async -> Bool {
-        for _ in 0..<attempts {
-            guard var current = try? await client.get(IPPoolSpec.self, name: pool, namespace: nil) else { return false }
-            if current.spec.allocations == entries { return true }
+        await client.modify(IPPoolSpec.self, name: pool, namespace: nil, attempts: attempts) { current in
+            guard current.spec.allocations != entries else { return false }
             current.spec.allocations = entries
-            do {
-                _ = try await client.replace(current)
-                return true
-            } catch .api(409, _) {
-                continue
-            } catch {
-                return false
-            }
+            return true
         }
-        return false
     }
 }

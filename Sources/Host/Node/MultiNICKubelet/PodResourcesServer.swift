@@ -63,7 +63,8 @@ public final class PodResourcesServer: Sendable {
     /// The methods called, in order (`Get`, `List`).
     public var calls: [String] { state.withLock { $0.calls } }
 
-    static func message(_ pod: Pod) -> V1_PodResources {
+    /// One stand-in pod as the PodResources message the kubelet would send.
+    public static func message(_ pod: Pod) -> V1_PodResources {
         var message = V1_PodResources()
         message.namespace = pod.namespace
         message.name = pod.name

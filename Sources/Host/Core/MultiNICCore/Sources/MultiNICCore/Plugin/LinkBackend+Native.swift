@@ -98,3 +98,31 @@ extension LinkBackend {
         for route in routes where !state.routes.contains(route) { throw .mismatch("\(ifName) lacks the route \(route)") }
     }
 }
+
+/// A backend that is a ``LinkBackend`` under its own type name and modes (ipvlan, macvlan): rendering, delegate
+/// configs and native attach all come from `link`.
+public protocol LinkBackedPlugin: NativeAttaching {
+    var link: LinkBackend { get }
+}
+
+extension LinkBackedPlugin {
+    public func render(_ input: NetworkRenderInput) throws(PluginError) -> BackendRendering {
+        try link.render(input)
+    }
+
+    public func delegateConfig(for attachment: NICAttachment) throws(PluginError) -> JSONValue {
+        link.delegateConfig(for: attachment)
+    }
+
+    public func attach(_ attachment: NICAttachment, ifName: String, links: any LinkOperations) throws(NativeAttachError) -> PodLinkState {
+        try link.attachNatively(attachment, ifName: ifName, links: links)
+    }
+
+    public func detach(ifName: String, links: any LinkOperations) throws(NativeAttachError) {
+        try link.detachNatively(ifName: ifName, links: links)
+    }
+
+    public func check(_ attachment: NICAttachment, ifName: String, links: any LinkOperations) throws(NativeAttachError) {
+        try link.checkNatively(attachment, ifName: ifName, links: links)
+    }
+}
