@@ -10,7 +10,8 @@ import MultiNICCore
 import MultiNICDaemonClient
 
 /// The `multi-nic` CNI plugin: one round trip to the local daemon (`/attach`: NICs, addresses and delegate configs),
-/// then one delegate per NIC as `<ifname>-<k>` — or none, for the NICs the daemon configured itself (native attach). ADD is all or nothing; DEL always succeeds once nothing is left.
+/// then one delegate per NIC as `<ifname>-<k>` — or none, for the NICs the daemon configured itself (native attach).
+/// ADD is all or nothing; DEL always succeeds once nothing is left.
 public struct MultiNICHandler: CNIHandler {
     /// The daemon's socket (from the binary's environment, never from the NetConf).
     public let defaultSocket: String

@@ -41,6 +41,7 @@ extension DaemonServices {
             } catch {
                 for made in configured.reversed() { try? native.detach(ifName: made.ifName, links: links) }
                 switch error {
+                case .unsupported: return nics  // the backend declines this attachment: all of it goes to the delegates
                 case .invalidConfig(let reason): throw .badRequest("\(nic.ifName) on \(nic.master): \(reason)")
                 default: throw .failure("\(nic.ifName) on \(nic.master): \(error)")
                 }
