@@ -69,7 +69,7 @@ public struct NewVirtualLink: Sendable, Hashable, CustomStringConvertible {
     /// Refuses what the kernel would (a name Linux cannot have, an MTU out of range, a MAC that is not six bytes) with
     /// the field in the message.
     public init(name: String, masterIndex: Int32, kind: Kind, mtu: Int? = nil, macAddress: [UInt8]? = nil) throws(NetlinkError) {
-        guard Self.isValidName(name) else {
+        guard LinuxInterfaceName.isValid(name) else {
             throw .invalid("interface name \"\(name)\": 1 to 15 bytes, no '/', ':' or whitespace, not '.' or '..'")
         }
         guard masterIndex > 0 else { throw .invalid("master index \(masterIndex): must be positive") }
@@ -82,13 +82,6 @@ public struct NewVirtualLink: Sendable, Hashable, CustomStringConvertible {
         self.kind = kind
         self.mtu = mtu
         self.macAddress = macAddress
-    }
-
-    /// A name `ip link` accepts (`dev_valid_name`).
-    public static func isValidName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (1...15).contains(bytes.count), name != ".", name != ".." else { return false }
-        return !bytes.contains { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") || $0 <= 32 || $0 == 127 }
     }
 
     /// `aa:bb:cc:dd:ee:ff` → six bytes; nil when it is not that.
@@ -146,77 +139,16 @@ public enum LinkRequest: Sendable, Hashable, CustomStringConvertible {
     /// Fills `message` (a header from `mnl_nlmsg_put_header`, flags `NLM_F_REQUEST | NLM_F_ACK` already set).
     func build(_ message: UnsafeMutablePointer<nlmsghdr>) {
         switch self {
-        case .create(let link, let namespaceFD):
-            message.pointee.nlmsg_type = UInt16(RTM_NEWLINK)
-            message.pointee.nlmsg_flags |= UInt16(NLM_F_CREATE | NLM_F_EXCL)
-            let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<ifinfomsg>.size)?.assumingMemoryBound(to: ifinfomsg.self)
-            header?.pointee.ifi_family = UInt8(AF_UNSPEC)
-            mnl_attr_put_strz(message, UInt16(IFLA_IFNAME), link.name)
-            mnl_attr_put_u32(message, UInt16(IFLA_LINK), UInt32(bitPattern: link.masterIndex))
-            if let mtu = link.mtu { mnl_attr_put_u32(message, UInt16(IFLA_MTU), UInt32(mtu)) }
-            if let mac = link.macAddress { mac.withUnsafeBytes { mnl_attr_put(message, UInt16(IFLA_ADDRESS), 6, $0.baseAddress) } }
-            if let namespaceFD { mnl_attr_put_u32(message, UInt16(IFLA_NET_NS_FD), UInt32(bitPattern: namespaceFD)) }
-            let info = mnl_attr_nest_start(message, UInt16(IFLA_LINKINFO))
-            switch link.kind {
-            case .macvlan(let mode):
-                mnl_attr_put_strz(message, UInt16(IFLA_INFO_KIND), "macvlan")
-                let data = mnl_attr_nest_start(message, UInt16(IFLA_INFO_DATA))
-                mnl_attr_put_u32(message, UInt16(IFLA_MACVLAN_MODE), mode.kernelValue)
-                mnl_attr_nest_end(message, data)
-            case .ipvlan(let mode, let flag):
-                mnl_attr_put_strz(message, UInt16(IFLA_INFO_KIND), "ipvlan")
-                let data = mnl_attr_nest_start(message, UInt16(IFLA_INFO_DATA))
-                mnl_attr_put_u16(message, UInt16(IFLA_IPVLAN_MODE), mode.kernelValue)
-                mnl_attr_put_u16(message, UInt16(IFLA_IPVLAN_FLAGS), flag.kernelValue)
-                mnl_attr_nest_end(message, data)
-            }
-            mnl_attr_nest_end(message, info)
+        case .create(let link, let namespaceFD): Self.buildCreate(message, link, namespaceFD: namespaceFD)
         case .setUp(let index):
-            message.pointee.nlmsg_type = UInt16(RTM_NEWLINK)
-            let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<ifinfomsg>.size)?.assumingMemoryBound(to: ifinfomsg.self)
-            header?.pointee.ifi_family = UInt8(AF_UNSPEC)
-            header?.pointee.ifi_index = index
+            let header = Self.putLinkHeader(message, index: index)
             header?.pointee.ifi_flags = UInt32(multinic_iff_up())
             header?.pointee.ifi_change = UInt32(multinic_iff_up())
-        case .addAddress(let index, let network):
-            message.pointee.nlmsg_type = UInt16(RTM_NEWADDR)
-            message.pointee.nlmsg_flags |= UInt16(NLM_F_CREATE | NLM_F_EXCL)
-            let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<ifaddrmsg>.size)?.assumingMemoryBound(to: ifaddrmsg.self)
-            header?.pointee.ifa_family = NetlinkMessages.family(network.family)
-            header?.pointee.ifa_prefixlen = UInt8(network.prefixLength)
-            header?.pointee.ifa_scope = UInt8(RT_SCOPE_UNIVERSE.rawValue)
-            header?.pointee.ifa_index = UInt32(bitPattern: index)
-            NetlinkMessages.putAddress(message, type: UInt16(IFA_LOCAL), network.address)
-            NetlinkMessages.putAddress(message, type: UInt16(IFA_ADDRESS), network.address)
-            if network.family == .v4 && network.prefixLength < 31 {
-                let broadcast = IPAddress(family: .v4, value: (network.address.value | ~network.mask) & IPFamily.v4.allOnes)
-                NetlinkMessages.putAddress(message, type: UInt16(IFA_BROADCAST), broadcast)
-            }
-        case .addRoute, .enableARPNotify:
-            buildMore(message)
-        }
-    }
-
-    private func buildMore(_ message: UnsafeMutablePointer<nlmsghdr>) {
-        switch self {
+        case .addAddress(let index, let network): Self.buildAddress(message, index: index, network)
         case .addRoute(let index, let destination, let gateway):
-            message.pointee.nlmsg_type = UInt16(RTM_NEWROUTE)
-            message.pointee.nlmsg_flags |= UInt16(NLM_F_CREATE | NLM_F_EXCL)
-            let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<rtmsg>.size)?.assumingMemoryBound(to: rtmsg.self)
-            header?.pointee.rtm_family = NetlinkMessages.family(destination.family)
-            header?.pointee.rtm_dst_len = UInt8(destination.prefixLength)
-            header?.pointee.rtm_table = UInt8(RT_TABLE_MAIN.rawValue)
-            header?.pointee.rtm_protocol = UInt8(RTPROT_BOOT)
-            header?.pointee.rtm_scope = UInt8(RT_SCOPE_UNIVERSE.rawValue)
-            header?.pointee.rtm_type = UInt8(RTN_UNICAST)
-            NetlinkMessages.putAddress(message, type: UInt16(RTA_DST.rawValue), destination.networkAddress)
-            if let gateway { NetlinkMessages.putAddress(message, type: UInt16(RTA_GATEWAY.rawValue), gateway) }
-            mnl_attr_put_u32(message, UInt16(RTA_OIF.rawValue), UInt32(bitPattern: index))
+            Self.buildRoute(message, index: index, destination: destination, gateway: gateway)
         case .enableARPNotify(let index):
-            message.pointee.nlmsg_type = UInt16(RTM_NEWLINK)
-            let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<ifinfomsg>.size)?.assumingMemoryBound(to: ifinfomsg.self)
-            header?.pointee.ifi_family = UInt8(AF_UNSPEC)
-            header?.pointee.ifi_index = index
+            Self.putLinkHeader(message, index: index)
             let spec = mnl_attr_nest_start(message, UInt16(IFLA_AF_SPEC))
             let inet = mnl_attr_nest_start(message, UInt16(AF_INET))
             let configuration = mnl_attr_nest_start(message, UInt16(IFLA_INET_CONF))
@@ -224,9 +156,72 @@ public enum LinkRequest: Sendable, Hashable, CustomStringConvertible {
             mnl_attr_nest_end(message, configuration)
             mnl_attr_nest_end(message, inet)
             mnl_attr_nest_end(message, spec)
-        case .create, .setUp, .addAddress:
-            break
         }
+    }
+
+    /// `RTM_NEWLINK` with an `ifinfomsg` for link `index` (0: a new link).
+    @discardableResult
+    private static func putLinkHeader(_ message: UnsafeMutablePointer<nlmsghdr>, index: Int32) -> UnsafeMutablePointer<ifinfomsg>? {
+        message.pointee.nlmsg_type = UInt16(RTM_NEWLINK)
+        let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<ifinfomsg>.size)?.assumingMemoryBound(to: ifinfomsg.self)
+        header?.pointee.ifi_family = UInt8(AF_UNSPEC)
+        header?.pointee.ifi_index = index
+        return header
+    }
+
+    private static func buildCreate(_ message: UnsafeMutablePointer<nlmsghdr>, _ link: NewVirtualLink, namespaceFD: Int32?) {
+        putLinkHeader(message, index: 0)
+        message.pointee.nlmsg_flags |= UInt16(NLM_F_CREATE | NLM_F_EXCL)
+        mnl_attr_put_strz(message, UInt16(IFLA_IFNAME), link.name)
+        mnl_attr_put_u32(message, UInt16(IFLA_LINK), UInt32(bitPattern: link.masterIndex))
+        if let mtu = link.mtu { mnl_attr_put_u32(message, UInt16(IFLA_MTU), UInt32(mtu)) }
+        if let mac = link.macAddress { mac.withUnsafeBytes { mnl_attr_put(message, UInt16(IFLA_ADDRESS), 6, $0.baseAddress) } }
+        if let namespaceFD { mnl_attr_put_u32(message, UInt16(IFLA_NET_NS_FD), UInt32(bitPattern: namespaceFD)) }
+        let info = mnl_attr_nest_start(message, UInt16(IFLA_LINKINFO))
+        switch link.kind {
+        case .macvlan(let mode):
+            mnl_attr_put_strz(message, UInt16(IFLA_INFO_KIND), "macvlan")
+            let data = mnl_attr_nest_start(message, UInt16(IFLA_INFO_DATA))
+            mnl_attr_put_u32(message, UInt16(IFLA_MACVLAN_MODE), mode.kernelValue)
+            mnl_attr_nest_end(message, data)
+        case .ipvlan(let mode, let flag):
+            mnl_attr_put_strz(message, UInt16(IFLA_INFO_KIND), "ipvlan")
+            let data = mnl_attr_nest_start(message, UInt16(IFLA_INFO_DATA))
+            mnl_attr_put_u16(message, UInt16(IFLA_IPVLAN_MODE), mode.kernelValue)
+            mnl_attr_put_u16(message, UInt16(IFLA_IPVLAN_FLAGS), flag.kernelValue)
+            mnl_attr_nest_end(message, data)
+        }
+        mnl_attr_nest_end(message, info)
+    }
+
+    private static func buildAddress(_ message: UnsafeMutablePointer<nlmsghdr>, index: Int32, _ network: IPNetwork) {
+        message.pointee.nlmsg_type = UInt16(RTM_NEWADDR)
+        message.pointee.nlmsg_flags |= UInt16(NLM_F_CREATE | NLM_F_EXCL)
+        let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<ifaddrmsg>.size)?.assumingMemoryBound(to: ifaddrmsg.self)
+        header?.pointee.ifa_family = NetlinkMessages.family(network.family)
+        header?.pointee.ifa_prefixlen = UInt8(network.prefixLength)
+        header?.pointee.ifa_scope = UInt8(RT_SCOPE_UNIVERSE.rawValue)
+        header?.pointee.ifa_index = UInt32(bitPattern: index)
+        NetlinkMessages.putAddress(message, type: UInt16(IFA_LOCAL), network.address)
+        NetlinkMessages.putAddress(message, type: UInt16(IFA_ADDRESS), network.address)
+        if network.family == .v4 && network.prefixLength < 31 {
+            NetlinkMessages.putAddress(message, type: UInt16(IFA_BROADCAST), network.lastAddress)
+        }
+    }
+
+    private static func buildRoute(_ message: UnsafeMutablePointer<nlmsghdr>, index: Int32, destination: IPNetwork, gateway: IPAddress?) {
+        message.pointee.nlmsg_type = UInt16(RTM_NEWROUTE)
+        message.pointee.nlmsg_flags |= UInt16(NLM_F_CREATE | NLM_F_EXCL)
+        let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<rtmsg>.size)?.assumingMemoryBound(to: rtmsg.self)
+        header?.pointee.rtm_family = NetlinkMessages.family(destination.family)
+        header?.pointee.rtm_dst_len = UInt8(destination.prefixLength)
+        header?.pointee.rtm_table = UInt8(RT_TABLE_MAIN.rawValue)
+        header?.pointee.rtm_protocol = UInt8(RTPROT_BOOT)
+        header?.pointee.rtm_scope = UInt8(RT_SCOPE_UNIVERSE.rawValue)
+        header?.pointee.rtm_type = UInt8(RTN_UNICAST)
+        NetlinkMessages.putAddress(message, type: UInt16(RTA_DST.rawValue), destination.networkAddress)
+        if let gateway { NetlinkMessages.putAddress(message, type: UInt16(RTA_GATEWAY.rawValue), gateway) }
+        mnl_attr_put_u32(message, UInt16(RTA_OIF.rawValue), UInt32(bitPattern: index))
     }
 
     /// The request's bytes as sent (sequence number `sequence`), for tests that pin the wire format.

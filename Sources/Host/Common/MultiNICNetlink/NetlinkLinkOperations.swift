@@ -1,4 +1,5 @@
 import MultiNICCore
+import Synchronization
 
 /// The host's ``LinkOperations`` for one pod: masters are found and links created through a socket in the host's
 /// namespace (where the NICs are), straight into the pod's namespace; everything after that goes through a socket
@@ -7,6 +8,8 @@ public final class NetlinkLinkOperations: LinkOperations {
     let host: LinuxNetlink
     let pod: LinuxNetlink
     let podNamespacePath: String
+    /// Pod interface name → index, learnt once per interface (an attach addresses, routes and sets up the same link).
+    private let indices = Mutex<[String: Int32]>([:])
 
     /// `podNamespacePath`: the runtime's `CNI_NETNS` (`/var/run/netns/<name>`, `/proc/<pid>/ns/net`).
     public init(host: LinuxNetlink, podNamespacePath: String) throws(NetlinkError) {
@@ -17,21 +20,29 @@ public final class NetlinkLinkOperations: LinkOperations {
 
     static func failure(_ error: NetlinkError) -> LinkOperationError { LinkOperationError(error.description) }
 
-    private func podLink(_ ifName: String) throws(LinkOperationError) -> LinkInfo {
-        guard NewVirtualLink.isValidName(ifName) else { throw LinkOperationError("interface name \"\(ifName)\" is not a Linux interface name") }
+    private static func validated(_ ifName: String) throws(LinkOperationError) -> String {
+        guard LinuxInterfaceName.isValid(ifName) else { throw LinkOperationError("interface name \"\(ifName)\" is not a Linux interface name") }
+        return ifName
+    }
+
+    /// The index of pod interface `ifName`: looked up once, then remembered.
+    private func podIndex(_ ifName: String) throws(LinkOperationError) -> Int32 {
+        let name = try Self.validated(ifName)
+        if let known = indices.withLock({ $0[name] }) { return known }
         let found: LinkInfo?
         do {
-            found = try pod.link(named: ifName)
+            found = try pod.link(named: name)
         } catch {
             throw Self.failure(error)
         }
-        guard let found else { throw LinkOperationError("no interface \(ifName) in \(podNamespacePath)") }
-        return found
+        guard let found else { throw LinkOperationError("no interface \(name) in \(podNamespacePath)") }
+        indices.withLock { $0[name] = found.index }
+        return found.index
     }
 
     public func createLink(_ request: VirtualLinkRequest, master: String, ifName: String) throws(LinkOperationError) {
         do throws(NetlinkError) {
-            guard NewVirtualLink.isValidName(master), let masterLink = try host.link(named: master) else {
+            guard LinuxInterfaceName.isValid(master), let masterLink = try host.link(named: master) else {
                 throw .invalid("master \"\(master)\": no such host interface")
             }
             let kind: NewVirtualLink.Kind
@@ -58,37 +69,38 @@ public final class NetlinkLinkOperations: LinkOperations {
     }
 
     public func addAddress(_ address: IPNetwork, ifName: String) throws(LinkOperationError) {
-        let link = try podLink(ifName)
+        let index = try podIndex(ifName)
         do {
-            try pod.perform([.addAddress(index: link.index, address)])
+            try pod.perform([.addAddress(index: index, address)])
         } catch {
             throw Self.failure(error)
         }
     }
 
     public func addRoute(_ route: PodRoute, ifName: String) throws(LinkOperationError) {
-        let link = try podLink(ifName)
+        let index = try podIndex(ifName)
         do {
-            try pod.perform([.addRoute(index: link.index, destination: route.destination, gateway: route.gateway)])
+            try pod.perform([.addRoute(index: index, destination: route.destination, gateway: route.gateway)])
         } catch {
             throw Self.failure(error)
         }
     }
 
     public func setUp(ifName: String) throws(LinkOperationError) {
-        let link = try podLink(ifName)
+        let index = try podIndex(ifName)
         do {
-            try pod.perform([.enableARPNotify(index: link.index)])
-            try pod.perform([.setUp(index: link.index)])
+            // One round trip: both stand on their own (arp_notify is read when the link comes up).
+            try pod.perform([.enableARPNotify(index: index), .setUp(index: index)])
         } catch {
             throw Self.failure(error)
         }
     }
 
     public func deleteLink(ifName: String) throws(LinkOperationError) {
-        guard NewVirtualLink.isValidName(ifName) else { throw LinkOperationError("interface name \"\(ifName)\" is not a Linux interface name") }
+        let name = try Self.validated(ifName)
+        indices.withLock { $0[name] = nil }
         do {
-            guard let link = try pod.link(named: ifName) else { return }
+            guard let link = try pod.link(named: name) else { return }
             try pod.deleteLink(link)
         } catch .kernel(errno: 19, _) {
             return  // gone meanwhile
@@ -98,9 +110,9 @@ public final class NetlinkLinkOperations: LinkOperations {
     }
 
     public func state(ifName: String) throws(LinkOperationError) -> PodLinkState? {
-        guard NewVirtualLink.isValidName(ifName) else { throw LinkOperationError("interface name \"\(ifName)\" is not a Linux interface name") }
+        let name = try Self.validated(ifName)
         do {
-            guard let link = try pod.link(named: ifName) else { return nil }
+            guard let link = try pod.link(named: name) else { return nil }
             let addresses = try pod.addresses().filter { $0.linkIndex == link.index }.map(\.address)
             let routes = try pod.routes(table: 254)
                 .filter { $0.outputIndex == link.index && $0.routingProtocol == UInt8(3) }  // proto boot: the attach's

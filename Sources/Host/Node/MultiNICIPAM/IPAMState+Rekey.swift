@@ -1,3 +1,5 @@
+import MultiNICCore
+
 /// A pod-keyed lease (adopted from the original Multi-NIC CNI) taken over by the container that holds it: from then on
 /// it is an ordinary CNI lease, `(network, containerID, pod interface)`, which CNI GC and CHECK judge like any other.
 public struct Rekey: Codable, Sendable, Hashable {
@@ -17,7 +19,7 @@ extension IPAMState {
     /// Nothing moves to a container ID that looks pod-keyed, or to a name that cannot be a Linux interface's.
     public func rekeys(network: String, pod: PodRef, containerID: String, claims: [String: String]) -> [Rekey] {
         guard !containerID.isEmpty, !AllocationKey(network: network, containerID: containerID, ifName: "").isPodKeyed else { return [] }
-        let usable = claims.filter { !$0.key.isEmpty && $0.key.utf8.count < 16 && !$0.key.contains("/") }
+        let usable = claims.filter { LinuxInterfaceName.isValid($0.key) }
         let byAddress = Dictionary(usable.map { ($0.value, $0.key) }, uniquingKeysWith: { first, second in min(first, second) })
         return podKeyedKeys(network: network, pod: pod).compactMap { key in
             guard let lease = leases[key], let ifName = byAddress[lease.address.description] else { return nil }
