@@ -30,13 +30,10 @@ extension LinkBackend {
         }
         var podRoutes: [PodRoute] = []
         for route in routes {
-            guard let destination = IPNetwork(route.dst) else { throw .invalidConfig("ipam route dst \"\(route.dst)\": not a CIDR") }
-            var gateway: IPAddress?
-            if let text = route.gw, !text.isEmpty {
-                guard let parsed = IPAddress(text) else { throw .invalidConfig("ipam route gw \"\(text)\": not an IP address") }
-                gateway = parsed
+            guard let typed = PodRoute(dst: route.dst, gw: route.gw) else {
+                throw .invalidConfig("ipam route {dst: \"\(route.dst)\", gw: \"\(route.gw ?? "")\"}: dst must be a CIDR, gw an IP address")
             }
-            podRoutes.append(PodRoute(destination: destination.normalized, gateway: gateway))
+            podRoutes.append(typed)
         }
         return (address, podRoutes)
     }
