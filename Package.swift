@@ -144,21 +144,21 @@ let package = Package(
         .target(
             // HTTP over libcurl (unix socket or TCP/TLS, whole or streamed bodies): the daemon and Kubernetes clients.
             name: "MultiNICHTTP",
-            dependencies: ["CCurl", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["CCurl", "MultiNICDaemonClient", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/Common/MultiNICHTTP"
         ),
         .target(
-            // The one client of the daemon's API (unix socket, or TCP with a token and the operator's CA): used by the CNI
-            // binaries, the lab and the operator's fleet.
+            // The one client of the daemon's API: used by the CNI binaries, the lab and the operator's fleet. Its unix-socket
+            // transport is a small HTTP/1.1 client without libcurl; the TCP/TLS transport is in MultiNICHTTP.
             name: "MultiNICDaemonClient",
-            dependencies: ["MultiNICHTTP", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/Common/MultiNICDaemonClient"
         ),
         .target(
-            // The CNI binaries' library: spec types and the dispatcher. Core, libcurl and the Foundation-free netlink
-            // module (CHECK, DEL clean-up): no Hummingbird, no plugin host.
+            // The CNI binaries' library: spec types and the dispatcher. Core, the daemon client's unix-socket transport and
+            // the Foundation-free netlink module (CHECK, DEL clean-up): no libcurl, no Hummingbird, no plugin host.
             name: "MultiNICCNI",
-            dependencies: ["MultiNICHTTP", "MultiNICDaemonClient", "MultiNICNetlink",
+            dependencies: ["MultiNICDaemonClient", "MultiNICNetlink",
                            .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/CNI/MultiNICCNI"
         ),

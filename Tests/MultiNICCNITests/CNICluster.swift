@@ -7,12 +7,27 @@ import MultiNICTestSupport
 /// per host with this host's IPPools of network `net` (192.168.0.0/16, NIC k → vlan 192.168.(64·(k-1)).0/18, host h
 /// → the h-th /26 of it), and one pod namespace per host. Everything is removed afterwards.
 struct CNICluster {
-    struct Host {
+    final class Host {
         let namespace: String
         let directory: String
-        let daemon: RunningDaemon
+        private(set) var daemon: RunningDaemon
+        private let start: ([String: String]) throws -> RunningDaemon
         var socket: String { directory + "/d.sock" }
         var stateDirectory: String { directory + "/state/cni" }
+
+        init(namespace: String, directory: String, start: @escaping ([String: String]) throws -> RunningDaemon) throws {
+            self.namespace = namespace
+            self.directory = directory
+            self.start = start
+            daemon = try start([:])
+        }
+
+        /// A new multi-nicd over the same state (journal, pools), after a SIGKILL of the running one; `environment`
+        /// for the new process.
+        func restartDaemon(environment: [String: String] = [:]) throws {
+            daemon.kill()
+            daemon = try start(environment)
+        }
     }
 
     let fabric: String
@@ -53,10 +68,12 @@ struct CNICluster {
                                                         fabric: fabric, bridge: "br\(nic + 1)")
                     }
                     let directory = root + "/host-\(index)"
-                    let daemon = try RunningDaemon(directory: directory, pluginsDirectory: plugins, pools: pools(host: index, nics: nics),
-                                                   namespace: namespace,
-                                                   arguments: ["--node-name", "host-\(index)", "--virtual-kinds", "veth"] + daemonArguments)
-                    hosts.append(Host(namespace: namespace, directory: directory, daemon: daemon))
+                    hosts.append(try Host(namespace: namespace, directory: directory) { environment in
+                        try RunningDaemon(directory: directory, pluginsDirectory: plugins, pools: pools(host: index, nics: nics),
+                                          namespace: namespace,
+                                          arguments: ["--node-name", "host-\(index)", "--virtual-kinds", "veth"] + daemonArguments,
+                                          environment: environment)
+                    })
                 }
                 try body(CNICluster(fabric: fabric, hosts: hosts, pods: pods, nics: nics))
             }

@@ -6,14 +6,14 @@ import Testing
 struct RecordingHandler: CNIHandler {
     var failure: (any Error)?
 
-    func add(_ arguments: CNIArguments, stdin: [UInt8]) async throws -> String {
+    func add(_ arguments: CNIArguments, stdin: [UInt8]) throws -> String {
         if let failure { throw failure }
         return "{\"added\":\"\(arguments.ifName)\"}"
     }
-    func delete(_ arguments: CNIArguments, stdin: [UInt8]) async throws { if let failure { throw failure } }
-    func check(_ arguments: CNIArguments, stdin: [UInt8]) async throws {}
-    func status(_ arguments: CNIArguments, stdin: [UInt8]) async throws {}
-    func gc(_ arguments: CNIArguments, stdin: [UInt8]) async throws {}
+    func delete(_ arguments: CNIArguments, stdin: [UInt8]) throws { if let failure { throw failure } }
+    func check(_ arguments: CNIArguments, stdin: [UInt8]) throws {}
+    func status(_ arguments: CNIArguments, stdin: [UInt8]) throws {}
+    func gc(_ arguments: CNIArguments, stdin: [UInt8]) throws {}
 }
 
 @Suite struct CNIDispatcherTests {
@@ -21,7 +21,7 @@ struct RecordingHandler: CNIHandler {
 
     func run(_ variables: [String: String], stdin: String = CNIDispatcherTests.config,
              handler: RecordingHandler = RecordingHandler()) async -> (stdout: String, exitCode: Int32) {
-        await CNIDispatcher.run(CNIEnvironment(variables: variables, stdin: Array(stdin.utf8)), handler: handler)
+        CNIDispatcher.run(CNIEnvironment(variables: variables, stdin: Array(stdin.utf8)), handler: handler)
     }
 
     static let add = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "c1", "CNI_NETNS": "/var/run/netns/x", "CNI_IFNAME": "net1",

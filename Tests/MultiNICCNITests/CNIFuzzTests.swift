@@ -76,8 +76,8 @@ import Testing
         for iteration in 0..<Self.cases {
             // A generated `daemonSocket`/`cniStateDir` is left in: the handlers take neither from a NetConf.
             let environment = Self.generate(&random)
-            let (output, code) = iteration % 2 == 0 ? await CNIDispatcher.run(environment, handler: multiNIC)
-                                                    : await CNIDispatcher.run(environment, handler: ipam)
+            let (output, code) = iteration % 2 == 0 ? CNIDispatcher.run(environment, handler: multiNIC)
+                                                    : CNIDispatcher.run(environment, handler: ipam)
             codes[code, default: 0] += 1
             // Each call blocks its thread (libcurl); let the other suites' tasks run now and then.
             if iteration % 64 == 0 { await Task.yield() }

@@ -83,7 +83,7 @@ import Testing
             let conf = #"{"cniVersion":"1.0.0","name":"net","type":"multi-nic","plugin":{"type":"macvlan"},"cniStateDir":"\#(evilState)","daemonSocket":"\#(directory)/x.sock"}"#
             let arguments = try CNIArguments(CNIEnvironment(variables: ["CNI_COMMAND": "DEL", "CNI_CONTAINERID": "c1", "CNI_IFNAME": "net1",
                                                                         "CNI_PATH": bin], stdin: []))
-            try await handler.delete(arguments, stdin: Array(conf.utf8))
+            try handler.delete(arguments, stdin: Array(conf.utf8))
             #expect(!FileManager.default.fileExists(atPath: directory + "/ran"), "the planted delegate type ran")
             #expect(AttachmentStore(directory: evilState).load(network: "net", containerID: "c1", ifName: "net1") != nil,
                     "the NetConf's state directory was used")

@@ -51,12 +51,12 @@ import Testing
     }
 
     @Test func perNICNamesAreTheInterfaceWithANumber() {
-        #expect(PodNamespace.isPerNICName("net1-0", of: "net1"))
-        #expect(PodNamespace.isPerNICName("net1-17", of: "net1"))
-        #expect(!PodNamespace.isPerNICName("net1-", of: "net1"))
-        #expect(!PodNamespace.isPerNICName("net1-x", of: "net1"))
-        #expect(!PodNamespace.isPerNICName("net10-0", of: "net1"))
-        #expect(!PodNamespace.isPerNICName("net1", of: "net1"))
+        #expect(LinuxInterfaceName.isPerNIC("net1-0", of: "net1"))
+        #expect(LinuxInterfaceName.isPerNIC("net1-17", of: "net1"))
+        #expect(!LinuxInterfaceName.isPerNIC("net1-", of: "net1"))
+        #expect(!LinuxInterfaceName.isPerNIC("net1-x", of: "net1"))
+        #expect(!LinuxInterfaceName.isPerNIC("net10-0", of: "net1"))
+        #expect(!LinuxInterfaceName.isPerNIC("net1", of: "net1"))
     }
 
     @Test func checkProblemsNameTheInterfaceAndTheAddress() throws {
@@ -122,7 +122,7 @@ import Testing
         let variables = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "c1", "CNI_NETNS": "/x", "CNI_IFNAME": "eth0", "CNI_PATH": "/x"]
         for text in [#"{"cniVersion":"1.0.0","name":"n","type":"macvlan","ipam":{"type":"multi-nic-ipam"}}"#,
                      #"{"cniVersion":"1.0.0","name":"n","type":"macvlan","master":"","ipam":{"type":"multi-nic-ipam"}}"#] {
-            let (output, code) = await CNIDispatcher.run(CNIEnvironment(variables: variables, stdin: Array(text.utf8)),
+            let (output, code) = CNIDispatcher.run(CNIEnvironment(variables: variables, stdin: Array(text.utf8)),
                                                          handler: MultiNICIPAMHandler(defaultSocket: "/nonexistent.sock"))
             #expect(code == 1 && output.contains(#""code":7"#) && output.contains("master"), "\(output)")
         }

@@ -5,7 +5,7 @@ import MultiNICDaemonClient
 import MultiNICTestSupport
 import Testing
 
-/// The CNI binary's libcurl client against a real multi-nicd over its unix socket.
+/// The CNI binary's daemon client (its own HTTP/1.1 over the unix socket, no libcurl) against a real multi-nicd.
 @Suite(.ownThread) struct DaemonClientTests {
     @Test func allocatesReleasesAndReportsErrors() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-client-\(UUID())").path

@@ -4,14 +4,15 @@ import MultiNICTestSupport
 import Synchronization
 import Testing
 
-/// Many pods attaching at once on one node while the daemon admits one native attach at a time: the others are
-/// answered 503 and `multi-nic` retries them, so every ADD succeeds, and DEL removes everything again.
+/// Many pods attaching at once on one node while the daemon admits few native attaches at a time (1 of 16, 8 of
+/// 32): the others are answered 503 and `multi-nic` retries them, so every ADD succeeds, and DEL removes everything
+/// again.
 @Suite(.ownThread, .enabled(if: CNICluster.available, "needs root, iproute2, iputils-ping and containernetworking-plugins (CI installs them and runs as root)"),
        .serialized)
 struct NativeAttachConcurrencyTests {
-    @Test func sixteenPodsAtOnceThroughOneAttachSlotAllAttach() throws {
-        try CNICluster.with(hosts: 1, daemonArguments: ["--max-concurrent-attaches", "1"]) { cluster in
-            let count = 16
+    @Test(arguments: [(16, 1), (32, 8)])
+    func podsAtOnceThroughFewAttachSlotsAllAttach(count: Int, slots: Int) throws {
+        try CNICluster.with(hosts: 1, daemonArguments: ["--max-concurrent-attaches", "\(slots)"]) { cluster in
             let outcomes = Mutex<[Int: (Int32, String)]>([:])
             let group = DispatchGroup()
             nonisolated(unsafe) let shared = cluster

@@ -118,6 +118,20 @@ struct RouteKeeperTests {
             }
             #expect(seen.events.contains(.link("veth1")))
             #expect(seen.events.contains { if case .address = $0 { true } else { false } })
+            // A macvlan added on veth1 and removed again (what every pod attach does to its master) repeats veth1's
+            // RTM_NEWLINK unchanged: no event for veth1, so discovery is not thrown away on every attach.
+            let before = seen.events.filter { $0 == .link("veth1") }.count
+            try TestNamespace.ip("-n", name, "link", "add", "link", "veth1", "name", "mvq", "type", "macvlan", "mode", "bridge")
+            try TestNamespace.ip("-n", name, "link", "del", "mvq")
+            for _ in 0..<50 where !seen.events.contains(.link("mvq")) { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(seen.events.contains(.link("mvq")))
+            #expect(seen.events.filter { $0 == .link("veth1") }.count == before)
+            try TestNamespace.ip("-n", name, "link", "set", "veth1", "mtu", "1300")
+            for _ in 0..<50 where seen.events.filter({ $0 == .link("veth1") }).count == before {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(seen.events.filter { $0 == .link("veth1") }.count > before, "a real change is still an event")
         }
     }
 }

@@ -14,9 +14,9 @@ public final class RunningDaemon {
 
     /// Starts the daemon with `pools` over `directory` (state kept there) and waits until it answers. With a
     /// `namespace` it runs inside it (`ip netns exec`); `arguments` override or add flags (e.g. `--node-name`,
-    /// `--port`, `--virtual-kinds`).
+    /// `--port`, `--virtual-kinds`); `environment` is added to the test process's.
     public init(directory: String, pluginsDirectory: String, pools: String = RunningDaemon.loopbackPools,
-                namespace: String? = nil, arguments: [String] = []) throws {
+                namespace: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
         self.directory = directory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try pools.write(toFile: directory + "/pools.json", atomically: true, encoding: .utf8)
@@ -38,6 +38,9 @@ public final class RunningDaemon {
         } else {
             process.executableURL = URL(fileURLWithPath: daemon)
             process.arguments = commandLine
+        }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         FileManager.default.createFile(atPath: directory + "/stderr.log", contents: nil)
         process.standardError = FileHandle(forWritingAtPath: directory + "/stderr.log")

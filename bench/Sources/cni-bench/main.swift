@@ -110,8 +110,26 @@ func macvlanConfig(nic: Int, host: Int) throws -> JSONValue {
         + #""ipam":{"type":"static","addresses":[{"address":"192.168.\#(64 * nic + 32).\#(host)/18"}]}}"#)
 }
 
+/// The daemon's own time per request on `path` since the last call (its request histogram's sum and count): the part
+/// of a CNI call spent inside multi-nicd, the rest being the CNI process and the transport.
+var lastDaemonTotals: [String: (sum: Double, count: Double)] = [:]
+@MainActor func daemonMilliseconds(_ path: String) -> Double {
+    guard let answer = try? UnixHTTPExchange.perform(socketPath: work + "/d.sock", method: "GET", path: "/metrics", body: nil,
+                                                     timeoutSeconds: 5) else { return .nan }
+    var sum = 0.0, count = 0.0
+    for line in String(decoding: answer.body, as: UTF8.self).split(separator: "\n") where line.contains("path=\"\(path)\"") {
+        let value = Double(line.split(separator: " ").last ?? "") ?? 0
+        if line.hasPrefix("multinic_request_duration_seconds_sum") { sum = value }
+        if line.hasPrefix("multinic_request_duration_seconds_count") { count = value }
+    }
+    let previous = lastDaemonTotals[path] ?? (0, 0)
+    lastDaemonTotals[path] = (sum, count)
+    return count > previous.count ? (sum - previous.sum) / (count - previous.count) * 1000 : .nan
+}
+
 print("CNI latency, \(iterations) pods per case (ms; ADD and DEL of one pod)")
-print("NICs  path      multi-nic ADD p50/p99   direct ADD p50/p99   ratio p50 | multi-nic DEL p50/p99   direct DEL p50/p99   ratio p50")
+print("NICs  path      multi-nic ADD p50/p99   direct ADD p50/p99   ratio p50 | multi-nic DEL p50/p99   direct DEL p50/p99   ratio p50"
+      + " | in multi-nicd ADD/DEL (mean)")
 for nics in [1, 2, 4] {
   for native in [true, false] {
     let config = try multiNICConfig(nics: nics, native: native)
@@ -137,6 +155,10 @@ for nics in [1, 2, 4] {
                                config: macvlanConfig(nic: nic, host: 2 + iteration % 200))
         }
         let directDelete = milliseconds() - start
+        if iteration == 9 {
+            _ = daemonMilliseconds("/attach")
+            _ = daemonMilliseconds("/detach")
+        }
         if iteration >= 10 {
             ours.append(add)
             oursDel.append(del)
@@ -149,7 +171,8 @@ for nics in [1, 2, 4] {
         + "          \(format(percentile(ours, 0.5) / percentile(direct, 0.5)))"
         + "      | \(format(percentile(oursDel, 0.5)))/\(format(percentile(oursDel, 0.99)))"
         + "             \(format(percentile(directDel, 0.5)))/\(format(percentile(directDel, 0.99)))"
-        + "          \(format(percentile(oursDel, 0.5) / percentile(directDel, 0.5)))")
+        + "          \(format(percentile(oursDel, 0.5) / percentile(directDel, 0.5)))"
+        + "      | \(format(daemonMilliseconds("/attach")))/\(format(daemonMilliseconds("/detach")))")
   }
 }
 

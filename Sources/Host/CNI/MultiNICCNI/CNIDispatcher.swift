@@ -6,27 +6,27 @@ import MultiNICCore
 /// What a CNI binary does per verb; VERSION is answered by the dispatcher itself.
 public protocol CNIHandler: Sendable {
     /// ADD: returns the result to print (in the NetConf's version).
-    func add(_ arguments: CNIArguments, stdin: [UInt8]) async throws -> String
+    func add(_ arguments: CNIArguments, stdin: [UInt8]) throws -> String
     /// DEL: nothing to print.
-    func delete(_ arguments: CNIArguments, stdin: [UInt8]) async throws
-    func check(_ arguments: CNIArguments, stdin: [UInt8]) async throws
-    func status(_ arguments: CNIArguments, stdin: [UInt8]) async throws
-    func gc(_ arguments: CNIArguments, stdin: [UInt8]) async throws
+    func delete(_ arguments: CNIArguments, stdin: [UInt8]) throws
+    func check(_ arguments: CNIArguments, stdin: [UInt8]) throws
+    func status(_ arguments: CNIArguments, stdin: [UInt8]) throws
+    func gc(_ arguments: CNIArguments, stdin: [UInt8]) throws
 }
 
 /// The one place where a CNI invocation turns into stdout text and an exit code: results on success, the spec's
 /// error JSON (with the NetConf's cniVersion when readable) and exit 1 on failure. Nothing else writes stdout.
 public enum CNIDispatcher {
-    public static func run(_ environment: CNIEnvironment, handler: some CNIHandler) async -> (stdout: String, exitCode: Int32) {
+    public static func run(_ environment: CNIEnvironment, handler: some CNIHandler) -> (stdout: String, exitCode: Int32) {
         do {
             let arguments = try CNIArguments(environment)
             switch arguments.command {
             case .version: return (CNIVersion.versionInfo, 0)
-            case .add: return (try await handler.add(arguments, stdin: environment.stdin), 0)
-            case .del: try await handler.delete(arguments, stdin: environment.stdin)
-            case .check: try await handler.check(arguments, stdin: environment.stdin)
-            case .status: try await handler.status(arguments, stdin: environment.stdin)
-            case .gc: try await handler.gc(arguments, stdin: environment.stdin)
+            case .add: return (try handler.add(arguments, stdin: environment.stdin), 0)
+            case .del: try handler.delete(arguments, stdin: environment.stdin)
+            case .check: try handler.check(arguments, stdin: environment.stdin)
+            case .status: try handler.status(arguments, stdin: environment.stdin)
+            case .gc: try handler.gc(arguments, stdin: environment.stdin)
             }
             return ("", 0)
         } catch let error as CNIError {
@@ -50,13 +50,13 @@ public enum CNIProcess {
     /// `makeHandler` gets the daemon socket and the CNI state directory: `MULTINIC_SOCKET` and
     /// `MULTINIC_CNI_STATE_DIR` when set (several lab nodes on one machine), else the defaults.
     public static func main<Handler: CNIHandler>(binary: String, defaultLogFile: String,
-                                                 handler makeHandler: (_ socket: String, _ stateDirectory: String) -> Handler) async -> Never {
+                                                 handler makeHandler: (_ socket: String, _ stateDirectory: String) -> Handler) -> Never {
         signal(SIGPIPE, SIG_IGN)
         let started = InvocationLog.milliseconds()
         let environment = CNIEnvironment(variables: CNIProcessEnvironment.variables(), stdin: CNIProcessEnvironment.standardInput())
         let handler = makeHandler(environment.variables["MULTINIC_SOCKET"] ?? DaemonAPI.nodeSocket,
                                   environment.variables["MULTINIC_CNI_STATE_DIR"] ?? PendingReleases.defaultCNIStateDirectory)
-        let (output, code) = await CNIDispatcher.run(environment, handler: handler)
+        let (output, code) = CNIDispatcher.run(environment, handler: handler)
         if !output.isEmpty { print(output) }
         if environment.variables["CNI_COMMAND"] != CNICommand.version.rawValue {
             InvocationLog(binary: binary, defaultPath: defaultLogFile)

@@ -6,7 +6,7 @@ extension MultiNICHandler {
 
     /// CHECK (0.4.0+): every interface of `prevResult` exists in the netns, is up and carries its addresses. The
     /// reference plugins' own CHECK is not relied on.
-    public func check(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
+    public func check(_ arguments: CNIArguments, stdin: [UInt8]) throws {
         let config = try MultiNICNetConf(stdin: stdin)
         guard CNIVersion.hasCheck(config.cniVersion) else {
             throw CNIError(CNIError.incompatibleVersion, "CHECK needs cniVersion 0.4.0 or later, not \(config.cniVersion)")
@@ -42,7 +42,7 @@ extension MultiNICHandler {
 
     /// STATUS (1.1): 0 when the daemon answers and the network has a free address here; 50 when the daemon is
     /// unavailable or the pools are exhausted; 51 when the daemon reports itself degraded.
-    public func status(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
+    public func status(_ arguments: CNIArguments, stdin: [UInt8]) throws {
         let config = try MultiNICNetConf(stdin: stdin)
         let status: DaemonStatus
         do {

@@ -1,10 +1,11 @@
 import MultiNICCore
 
 extension MultiNICHandler {
-    /// DEL: release at the daemon (queued when it is down), the delegates' DEL for every NIC the daemon or the
+    /// DEL: release at the daemon (queued when it is down) — with native attach the daemon removes the pod's per-NIC
+    /// links itself before releasing their addresses — then the delegates' DEL for every other NIC the daemon or the
     /// attachment record knows, then any `<ifname>-<k>` link still in the pod. Never fails for lack of anything to
     /// delete: not after a previous DEL, not without an ADD, not with an empty or missing netns.
-    public func delete(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
+    public func delete(_ arguments: CNIArguments, stdin: [UInt8]) throws {
         let config = try MultiNICNetConf(stdin: stdin)
         let store = store(config)
         let recorded = store.load(network: config.name, containerID: arguments.containerID, ifName: arguments.ifName)
@@ -12,8 +13,8 @@ extension MultiNICHandler {
         // The daemon's configs first (rebuilt now), then recorded ones for NICs it no longer knows.
         var nics: [String: AttachedNIC] = [:]
         for nic in (recorded?.nics ?? []) + released where nic.delegate != nil { nics[nic.ifName] = nic }
-        // NICs the daemon configured itself need no delegate: their links go with the per-NIC sweep below.
-        let native = Set((recorded?.nics ?? []).filter { $0.native == true }.map(\.ifName))
+        // NICs the daemon configured or removed itself need no delegate: what is left of them goes with the sweep.
+        let native = Set(((recorded?.nics ?? []) + released).filter { $0.native == true }.map(\.ifName))
         let runner = DelegateRunner(searchPath: arguments.path)
         for nic in nics.values.sorted(by: { $0.ifName < $1.ifName }) where !native.contains(nic.ifName) {
             guard let delegate = nic.delegate, let type = delegate.objectValue?["type"]?.stringValue else { continue }
@@ -21,14 +22,17 @@ extension MultiNICHandler {
             _ = try? runner.run(type, command: .del, containerID: arguments.containerID,
                                 netns: arguments.netns, ifName: nic.ifName, args: Self.cniArgs(arguments), config: delegate)
         }
-        if !arguments.netns.isEmpty { PodNamespace.removePerNICLinks(arguments.netns, ifName: arguments.ifName) }
+        let delegated = (recorded?.nics ?? []).contains { $0.native != true }
+        if !arguments.netns.isEmpty && (delegated || !Self.allRemovedNatively(released)) {
+            PodNamespace.removePerNICLinks(arguments.netns, ifName: arguments.ifName)
+        }
         store.remove(network: config.name, containerID: arguments.containerID, ifName: arguments.ifName)
     }
 
     /// GC (1.1): the daemon releases every address of this network outside `cni.dev/valid-attachments`; the GC is
     /// forwarded to the delegate plugin (when it speaks 1.1) with the per-NIC attachments; records of attachments
     /// that are no longer valid are dropped.
-    public func gc(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
+    public func gc(_ arguments: CNIArguments, stdin: [UInt8]) throws {
         let config = try MultiNICNetConf(stdin: stdin)
         // The daemon keeps every per-NIC key (`<ifname>-<k>`) of a valid attachment.
         let valid = try DaemonCalls.garbageCollect(client(config), network: config.name, conf: config.extra)

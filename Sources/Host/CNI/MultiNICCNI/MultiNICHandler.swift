@@ -42,10 +42,11 @@ public struct MultiNICHandler: CNIHandler {
     static func detachRequest(_ arguments: CNIArguments, _ config: MultiNICNetConf) -> DetachRequest {
         DetachRequest(containerID: arguments.containerID, network: config.name, ifName: arguments.ifName,
                       cniVersion: config.delegateVersion, plugin: config.plugin,
-                      namespace: arguments.args["K8S_POD_NAMESPACE"], pod: arguments.args["K8S_POD_NAME"])
+                      namespace: arguments.args["K8S_POD_NAMESPACE"], pod: arguments.args["K8S_POD_NAME"],
+                      netns: arguments.netns.isEmpty ? nil : arguments.netns, nativeAttach: config.nativeAttach)
     }
 
-    public func add(_ arguments: CNIArguments, stdin: [UInt8]) async throws -> String {
+    public func add(_ arguments: CNIArguments, stdin: [UInt8]) throws -> String {
         let config = try MultiNICNetConf(stdin: stdin)
         let podArgs = config.podArgs
         let request = AttachRequest(
@@ -65,9 +66,13 @@ public struct MultiNICHandler: CNIHandler {
             guard !nics.isEmpty else {
                 throw CNIError(CNIError.invalidConfig, "multi-nicd selected no NIC for network \(config.name)")
             }
-            // Recorded before the first delegate runs: a DEL after a crash here still knows what to undo.
-            try store(config).save(CachedAttachment(network: config.name, containerID: arguments.containerID,
-                                                    ifName: arguments.ifName, nics: nics))
+            // Recorded before the first delegate runs: a DEL after a crash here still knows what to undo. NICs the
+            // daemon configured itself are in its journal (written before their links were made) and need no
+            // delegate at DEL: an all-native attachment has nothing to record here.
+            if nics.contains(where: { $0.native != true }) {
+                try store(config).save(CachedAttachment(network: config.name, containerID: arguments.containerID,
+                                                        ifName: arguments.ifName, nics: nics))
+            }
             var result = CNIResult()
             for nic in nics {
                 if nic.native == true, let address = nic.address {
@@ -121,13 +126,23 @@ public struct MultiNICHandler: CNIHandler {
     }
 
     private func rollback(_ created: [AttachedNIC], arguments: CNIArguments, runner: DelegateRunner, config: MultiNICNetConf) {
-        for nic in created.reversed() {
+        for nic in created.reversed() where nic.native != true {
             guard let delegate = nic.delegate, let type = delegate.objectValue?["type"]?.stringValue else { continue }
             _ = try? runner.run(type, command: .del, containerID: arguments.containerID, netns: arguments.netns,
                                 ifName: nic.ifName, args: Self.cniArgs(arguments), config: delegate)
         }
-        release(arguments, config)
+        // The daemon removes the native NICs' links before it releases their addresses; whatever it could not remove
+        // goes with the sweep.
+        let released = release(arguments, config)
+        if !arguments.netns.isEmpty && !Self.allRemovedNatively(released) {
+            PodNamespace.removePerNICLinks(arguments.netns, ifName: arguments.ifName)
+        }
         store(config).remove(network: config.name, containerID: arguments.containerID, ifName: arguments.ifName)
+    }
+
+    /// Whether the daemon's detach answer says it removed every per-NIC link itself (native attach).
+    static func allRemovedNatively(_ released: [AttachedNIC]) -> Bool {
+        !released.isEmpty && released.allSatisfy { $0.native == true }
     }
 
     /// Releases the attachment's addresses at the daemon, or queues the release when it does not answer.

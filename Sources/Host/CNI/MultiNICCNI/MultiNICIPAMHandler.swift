@@ -47,7 +47,7 @@ public struct MultiNICIPAMHandler: CNIHandler {
         masters.count == 1 ? [arguments.ifName] : masters.indices.map { "\(arguments.ifName)-\($0)" }
     }
 
-    public func add(_ arguments: CNIArguments, stdin: [UInt8]) async throws -> String {
+    public func add(_ arguments: CNIArguments, stdin: [UInt8]) throws -> String {
         let config = try Config(stdin)
         guard !config.masters.isEmpty else {
             throw CNIError(CNIError.invalidConfig, "network config: multi-nic-ipam needs the plugin's master (or masters)")
@@ -79,7 +79,7 @@ public struct MultiNICIPAMHandler: CNIHandler {
         return result.json(version: config.cniVersion).description
     }
 
-    public func delete(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
+    public func delete(_ arguments: CNIArguments, stdin: [UInt8]) throws {
         let config = try Config(stdin)
         let request = DetachRequest(containerID: arguments.containerID, network: config.network, ifName: arguments.ifName,
                                     cniVersion: config.cniVersion, plugin: [:],
@@ -93,7 +93,7 @@ public struct MultiNICIPAMHandler: CNIHandler {
     }
 
     /// CHECK: every address of `prevResult` is still held by the daemon for this container and interface.
-    public func check(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
+    public func check(_ arguments: CNIArguments, stdin: [UInt8]) throws {
         let config = try Config(stdin)
         guard CNIVersion.hasCheck(config.cniVersion) else {
             throw CNIError(CNIError.incompatibleVersion, "CHECK needs cniVersion 0.4.0 or later, not \(config.cniVersion)")
@@ -109,13 +109,13 @@ public struct MultiNICIPAMHandler: CNIHandler {
     }
 
     /// STATUS: the daemon answers and has a pool of this network with a free address.
-    public func status(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
-        try await node.status(
+    public func status(_ arguments: CNIArguments, stdin: [UInt8]) throws {
+        try node.status(
             arguments, stdin: Self.asMultiNIC(try Config(stdin), stdin: stdin))
     }
 
     /// GC: the daemon releases every address of this network outside the valid attachments.
-    public func gc(_ arguments: CNIArguments, stdin: [UInt8]) async throws {
+    public func gc(_ arguments: CNIArguments, stdin: [UInt8]) throws {
         let config = try Config(stdin)
         _ = try DaemonCalls.garbageCollect(client(config), network: config.network, conf: (try MultiNICNetConf(stdin: stdin)).extra)
     }

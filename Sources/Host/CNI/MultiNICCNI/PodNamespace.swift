@@ -23,7 +23,7 @@ enum PodNamespace {
     static func removePerNICLinks(_ path: String, ifName: String) -> [String] {
         guard access(path, F_OK) == 0, let netlink = try? NetworkNamespace.netlink(path: path),
               let links = try? netlink.links() else { return [] }
-        return links.filter { isPerNICName($0.name, of: ifName) }.compactMap { link in
+        return links.filter { LinuxInterfaceName.isPerNIC($0.name, of: ifName) }.compactMap { link in
             (try? netlink.deleteLink(link)) == nil ? nil : link.name
         }
     }
@@ -58,13 +58,6 @@ enum PodNamespace {
             throw CNIError(CNIError.ioFailure, "cannot add the pod routes in \(path)", details: "\(error)")
         }
         return added
-    }
-
-    /// `net1-0`, `net1-12` for `net1`.
-    static func isPerNICName(_ name: String, of ifName: String) -> Bool {
-        guard name.hasPrefix(ifName + "-") else { return false }
-        let suffix = name.dropFirst(ifName.count + 1)
-        return !suffix.isEmpty && suffix.allSatisfy(\.isNumber)
     }
 
     /// What is wrong with the namespace compared with an ADD result: every interface with a sandbox must exist and

@@ -3,6 +3,7 @@ import MultiNICController
 import MultiNICCore
 import MultiNICKube
 import MultiNICDaemonClient
+import MultiNICHTTP
 
 /// The node daemons of a real cluster: found through the DaemonSet's pods (label selector, never an unfiltered
 /// list of all pods), reached over TCP at the pod's IP (host network) and the Config's port — over TLS verified against
@@ -82,7 +83,7 @@ public actor KubeDaemonFleet: DaemonClientFleet {
 
     public func client(for node: String) async throws(FleetError) -> DaemonClient {
         guard let address = await currentEndpoints()[node] else { throw .unreachable(node: node, reason: "no running multi-nicd pod") }
-        return DaemonClient(endpoint: .tcp(host: address, port: port, trust: trust), token: try await credentials.token(for: node),
+        return DaemonClient(transport: DaemonTCPTransport(host: address, port: port, trust: trust), token: try await credentials.token(for: node),
                             timeoutSeconds: 120)
     }
 

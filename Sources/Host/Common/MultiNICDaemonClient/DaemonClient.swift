@@ -3,23 +3,33 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import MultiNICHTTP
 import MultiNICCore
 
-/// Where a daemon answers: its root-only unix socket on the node, or TCP (the operator's channel: a bearer token, and
-/// TLS verified against the operator's CA when `trust` is set).
-public enum DaemonEndpoint: Sendable, Hashable, CustomStringConvertible {
-    case unix(path: String)
-    case tcp(host: String, port: Int, trust: DaemonTrust?)
+/// How a ``DaemonClient`` reaches a daemon: one request, the status and the whole answer back, blocking.
+/// The node's unix socket is ``UnixSocketDaemonTransport`` (no libcurl, for the CNI binaries); the operator's TCP/TLS
+/// channel lives with libcurl in `MultiNICHTTP`.
+public protocol DaemonTransport: Sendable, CustomStringConvertible {
+    func exchange(method: String, path: String, headers: [String], body: [UInt8]?,
+                  timeoutSeconds: Int) throws(DaemonClientError) -> (status: Int, body: [UInt8])
+}
 
-    public var description: String {
-        switch self {
-        case .unix(let path): path
-        case .tcp(let host, let port, let trust): (trust == nil ? "http://" : "https://") + Self.bracketed(host) + ":\(port)"
+/// The daemon's root-only unix socket on the node.
+public struct UnixSocketDaemonTransport: DaemonTransport {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public var description: String { path }
+
+    public func exchange(method: String, path requestPath: String, headers: [String], body: [UInt8]?,
+                         timeoutSeconds: Int) throws(DaemonClientError) -> (status: Int, body: [UInt8]) {
+        do {
+            return try UnixHTTPExchange.perform(socketPath: path, method: method, path: requestPath, headers: headers,
+                                                body: body, timeoutSeconds: timeoutSeconds)
+        } catch {
+            throw .unreachable(socket: path, reason: error.description)
         }
     }
-
-    static func bracketed(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
 }
 
 /// How the operator verifies daemons over TLS: this CA bundle only, and the name every daemon's certificate carries.
@@ -52,23 +62,23 @@ public enum DaemonClientError: Error, Sendable, Hashable, CustomStringConvertibl
 }
 
 /// The one daemon client: the CNI binaries (unix socket), the lab and the operator's fleet (TCP with a token) make
-/// their calls through it. One request per call, JSON in and out; blocking calls, or `async` ones run on a
-/// dedicated thread.
+/// their calls through it, each over its ``DaemonTransport``. One request per call, JSON in and out; blocking calls,
+/// or `async` ones run on a dedicated thread.
 public struct DaemonClient: Sendable {
-    public let endpoint: DaemonEndpoint
-    /// `Authorization: Bearer` for TCP endpoints.
+    public let transport: any DaemonTransport
+    /// `Authorization: Bearer` for TCP transports.
     public let token: String?
     public let timeoutSeconds: Int
 
-    public init(endpoint: DaemonEndpoint, token: String? = nil, timeoutSeconds: Int = 30) {
-        self.endpoint = endpoint
+    public init(transport: any DaemonTransport, token: String? = nil, timeoutSeconds: Int = 30) {
+        self.transport = transport
         self.token = token
         self.timeoutSeconds = timeoutSeconds
     }
 
     /// A client of the daemon's unix socket.
     public init(socketPath: String = DaemonAPI.nodeSocket, timeoutSeconds: Int = 30) {
-        self.init(endpoint: .unix(path: socketPath), timeoutSeconds: timeoutSeconds)
+        self.init(transport: UnixSocketDaemonTransport(path: socketPath), timeoutSeconds: timeoutSeconds)
     }
 
     /// POSTs `body` to `path` and decodes the answer.
@@ -133,26 +143,8 @@ public struct DaemonClient: Sendable {
     private func perform(method: String, path: String, body: Data?) throws(DaemonClientError) -> (Int, [UInt8]) {
         var headers = ["Content-Type: application/json"]
         if let token { headers.append("Authorization: Bearer \(token)") }
-        var request: HTTPRequest
-        switch endpoint {
-        case .unix(let socket):
-            request = HTTPRequest(endpoint: .unixSocket(path: socket), method: method, path: path, headers: headers,
-                                  body: body.map { Array($0) }, timeoutSeconds: timeoutSeconds)
-        case .tcp(let host, let port, let trust?):
-            // The URL names the certificate's name; libcurl connects to the node's address.
-            request = HTTPRequest(endpoint: .url("https://\(trust.serverName):\(port)"), method: method, path: path,
-                                  headers: headers, body: body.map { Array($0) }, tls: .init(caFile: trust.caFile),
-                                  timeoutSeconds: timeoutSeconds)
-            request.connectTo = ["\(trust.serverName):\(port):\(DaemonEndpoint.bracketed(host)):\(port)"]
-        case .tcp(let host, let port, nil):
-            request = HTTPRequest(endpoint: .url("http://\(DaemonEndpoint.bracketed(host)):\(port)"), method: method, path: path,
-                                  headers: headers, body: body.map { Array($0) }, timeoutSeconds: timeoutSeconds)
-        }
-        do {
-            return try CurlTransport.perform(request)
-        } catch {
-            throw .unreachable(socket: endpoint.description, reason: error.description)
-        }
+        return try transport.exchange(method: method, path: path, headers: headers, body: body.map { Array($0) },
+                                      timeoutSeconds: timeoutSeconds)
     }
 }
 

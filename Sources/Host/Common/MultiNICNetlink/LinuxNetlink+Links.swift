@@ -26,8 +26,23 @@ extension LinuxNetlink {
         try perform([.create(link, namespaceFD: descriptor)])
     }
 
-    /// The link called `name` in this socket's namespace, if there is one.
+    /// The link called `name` in this socket's namespace, if there is one: one `RTM_GETLINK` by name, not a dump
+    /// of every link (a native attach asks once per NIC for its master).
     public func link(named name: String) throws(NetlinkError) -> LinkInfo? {
-        try links().first { $0.name == name }
+        guard LinuxInterfaceName.isValid(name) else { return nil }
+        var found: LinkInfo?
+        do {
+            try socket.dump({ message in
+                message.pointee.nlmsg_type = UInt16(RTM_GETLINK)
+                let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<ifinfomsg>.size)?.assumingMemoryBound(to: ifinfomsg.self)
+                header?.pointee.ifi_family = UInt8(AF_UNSPEC)
+                mnl_attr_put_strz(message, UInt16(IFLA_IFNAME), name)
+            }, dump: false, handle: { message in
+                if let link = NetlinkMessages.parseLink(message), link.name == name { found = link }
+            })
+        } catch .kernel(errno: ENODEV, request: _) {
+            return nil
+        }
+        return found
     }
 }

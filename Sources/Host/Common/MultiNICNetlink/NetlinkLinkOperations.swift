@@ -109,6 +109,14 @@ public final class NetlinkLinkOperations: LinkOperations {
         }
     }
 
+    public func linkKinds() throws(LinkOperationError) -> [String: String] {
+        do {
+            return Dictionary(try pod.links().map { ($0.name, $0.kind) }) { first, _ in first }
+        } catch {
+            throw Self.failure(error)
+        }
+    }
+
     public func state(ifName: String) throws(LinkOperationError) -> PodLinkState? {
         let name = try Self.validated(ifName)
         do {

@@ -36,8 +36,9 @@ final class NetlinkSocket: @unchecked Sendable {
     /// The file descriptor (for poll in event loops).
     var fileDescriptor: Int32 { mnl_socket_get_fd(socket) }
 
-    /// Sends a dump request built by `build` and hands every answer message to `handle`.
-    func dump(_ build: (UnsafeMutablePointer<nlmsghdr>) -> Void,
+    /// Sends a dump request built by `build` and hands every answer message to `handle`. With `dump: false` it is a
+    /// plain get (one object named by the request's attributes): one answer, or the kernel's error.
+    func dump(_ build: (UnsafeMutablePointer<nlmsghdr>) -> Void, dump: Bool = true,
               handle: (UnsafePointer<nlmsghdr>) -> Void) throws(NetlinkError) {
         try lock.withLock { (sequence: inout UInt32) throws(NetlinkError) in
             sequence &+= 1
@@ -45,7 +46,7 @@ final class NetlinkSocket: @unchecked Sendable {
             var request = [UInt8](repeating: 0, count: 1024)
             let sent = request.withUnsafeMutableBytes { raw -> Int in
                 guard let header = mnl_nlmsg_put_header(raw.baseAddress) else { return -1 }
-                header.pointee.nlmsg_flags = UInt16(NLM_F_REQUEST | NLM_F_DUMP)
+                header.pointee.nlmsg_flags = UInt16(dump ? NLM_F_REQUEST | NLM_F_DUMP : NLM_F_REQUEST)
                 header.pointee.nlmsg_seq = current
                 build(header)
                 return mnl_socket_sendto(socket, header, Int(header.pointee.nlmsg_len))
@@ -71,6 +72,8 @@ final class NetlinkSocket: @unchecked Sendable {
                             return false
                         default:
                             handle(message)
+                            // A get's answer is one message, not part of a multipart dump.
+                            if Int32(message.pointee.nlmsg_flags) & NLM_F_MULTI == 0 { done = true }
                             return true
                         }
                     }

@@ -36,6 +36,9 @@ public final class RouteEvents: Sendable {
     public func start(_ onEvent: @escaping @Sendable (NetlinkEvent) -> Void) {
         guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
         OSThread.detach { [self] in
+            // A master's RTM_NEWLINK repeats unchanged whenever a macvlan/ipvlan is added on it or removed (each pod
+            // attach): only a link whose state differs from the last report for its index is an event.
+            var lastSeen: [Int32: LinkInfo] = [:]
             while running.load(ordering: .acquiring) {
                 _ = try? socket.receive(timeoutMilliseconds: 250) { message in
                     switch Int32(message.pointee.nlmsg_type) {
@@ -43,8 +46,15 @@ public final class RouteEvents: Sendable {
                         if let route = NetlinkMessages.parseRoute(message) { onEvent(.table(route.table)) }
                     case Int32(RTM_NEWRULE), Int32(RTM_DELRULE):
                         if let rule = NetlinkMessages.parseRule(message) { onEvent(.table(rule.table)) }
-                    case Int32(RTM_NEWLINK), Int32(RTM_DELLINK):
-                        if let link = NetlinkMessages.parseLink(message) { onEvent(.link(link.name)) }
+                    case Int32(RTM_NEWLINK):
+                        if let link = NetlinkMessages.parseLink(message), lastSeen.updateValue(link, forKey: link.index) != link {
+                            onEvent(.link(link.name))
+                        }
+                    case Int32(RTM_DELLINK):
+                        if let link = NetlinkMessages.parseLink(message) {
+                            lastSeen[link.index] = nil
+                            onEvent(.link(link.name))
+                        }
                     case Int32(RTM_NEWADDR), Int32(RTM_DELADDR):
                         if let address = NetlinkMessages.parseAddress(message) { onEvent(.address(linkIndex: address.linkIndex)) }
                     default:

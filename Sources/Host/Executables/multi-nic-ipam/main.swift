@@ -2,6 +2,6 @@
 // Thin: everything is in MultiNICCNI. Logs go to /var/log/multi-nic-ipam.log (or MULTINIC_CNI_LOG), never to stdout.
 import MultiNICCNI
 
-await CNIProcess.main(binary: "multi-nic-ipam", defaultLogFile: "/var/log/multi-nic-ipam.log") {
+CNIProcess.main(binary: "multi-nic-ipam", defaultLogFile: "/var/log/multi-nic-ipam.log") {
     MultiNICIPAMHandler(defaultSocket: $0, defaultStateDirectory: $1)
 }

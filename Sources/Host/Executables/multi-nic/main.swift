@@ -2,6 +2,6 @@
 // Logs go to /var/log/multi-nic-cni.log (or MULTINIC_CNI_LOG from the environment; never a path from the NetConf), never to stdout.
 import MultiNICCNI
 
-await CNIProcess.main(binary: "multi-nic", defaultLogFile: "/var/log/multi-nic-cni.log") {
+CNIProcess.main(binary: "multi-nic", defaultLogFile: "/var/log/multi-nic-cni.log") {
     MultiNICHandler(defaultSocket: $0, defaultStateDirectory: $1)
 }

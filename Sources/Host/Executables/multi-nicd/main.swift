@@ -63,6 +63,7 @@ struct MultiNICd: AsyncParsableCommand {
         }
         configuration.nativeAttach = nativeAttach
         configuration.maxConcurrentAttaches = maxConcurrentAttaches
+        configuration.pauseNativeAttachAfterLinks = environment["MULTINIC_TEST_PAUSE_NATIVE_ATTACH_AFTER"].flatMap(Int.init)
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.bodyTimeoutSeconds = bodyTimeout
         configuration.socketPath = socket

@@ -64,6 +64,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var nativeAttach = false
     /// Native attaches in progress at once; one more is answered 503 (the CNI retries).
     public var maxConcurrentAttaches = 8
+    /// Crash tests only (`MULTINIC_TEST_PAUSE_NATIVE_ATTACH_AFTER`): a native attach stops for a minute once this many
+    /// of its links are configured, so a test can kill the daemon in the middle of an ADD.
+    public var pauseNativeAttachAfterLinks: Int?
 
     public init(nodeName: String = ProcessInfo.processInfo.environment["K8S_NODENAME"] ?? ProcessInfo.processInfo.hostName,
                 port: Int = 11000, bindAddress: String = "0.0.0.0", socketPath: String = DaemonAPI.nodeSocket,

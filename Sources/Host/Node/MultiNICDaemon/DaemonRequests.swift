@@ -116,14 +116,17 @@ public struct DetachmentRequest: Sendable, Hashable {
     public var plugin: [String: JSONValue]
     /// The pod (from the runtime's CNI_ARGS): releases its pod-keyed leases when the container holds none.
     public var pod: PodRef?
+    /// The pod's network namespace when its per-NIC links are the daemon's to remove (native attach).
+    public var netns: String?
 
     public init(network: String, containerID: String, attachment: String?, cniVersion: String, plugin: [String: JSONValue],
-                pod: PodRef? = nil) {
+                pod: PodRef? = nil, netns: String? = nil) {
         self.network = network
         self.containerID = containerID
         self.attachment = attachment
         self.cniVersion = cniVersion
         self.plugin = plugin
         self.pod = pod
+        self.netns = netns
     }
 }

@@ -55,7 +55,7 @@ extension DaemonServices {
                     + nics.compactMap { $0.address?.description }.joined(separator: ", ") + ")")
             }
             if let native = nativeAttacher(backend, request) {
-                return try attachNatively(nics, with: native.backend, in: native.netns, request: request)
+                return try await attachNatively(nics, with: native.backend, in: native.netns, request: request)
             }
             return nics
         } catch {
@@ -66,11 +66,18 @@ extension DaemonServices {
 
     /// Releases what a detach names and returns the NICs to remove, with their delegate configs when the backend can
     /// rebuild them.
+    /// With native attach (``DetachmentRequest/netns``) the daemon removes the per-NIC links itself first; those
+    /// come back marked native, without a delegate config.
     public func detach(_ request: DetachmentRequest) async throws(DaemonError) -> [AttachedNIC] {
         let backend = try? backend(for: request.plugin)
+        let removed = await detachNatively(request, backend: backend) ?? []
         let released = try await release(request)
         let context = DelegateContext(network: request.network, cniVersion: request.cniVersion, plugin: request.plugin)
         return released.sorted { $0.key.ifName < $1.key.ifName }.map { lease in
+            if !lease.key.isPodKeyed && removed.contains(lease.key.ifName) {
+                return AttachedNIC(master: lease.interfaceName, ifName: lease.key.ifName, address: lease.podAddress,
+                                   delegate: nil, native: true)
+            }
             // A pod-keyed lease knows the host NIC, not the pod interface: the CNI removes the pod's per-NIC links.
             let delegate = lease.key.isPodKeyed ? nil : backend.flatMap {
                 try? delegateConfig($0, context, master: lease.interfaceName, deviceID: nil,

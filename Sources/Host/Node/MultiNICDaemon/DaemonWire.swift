@@ -37,7 +37,8 @@ enum DaemonWire {
     static func detachment(_ wire: DetachRequest) -> DetachmentRequest {
         DetachmentRequest(network: wire.network, containerID: wire.containerID, attachment: wire.ifName,
                           cniVersion: wire.cniVersion, plugin: wire.plugin,
-                          pod: wire.pod.map { PodRef(namespace: wire.namespace ?? "", name: $0) })
+                          pod: wire.pod.map { PodRef(namespace: wire.namespace ?? "", name: $0) },
+                          netns: wire.netns.flatMap { wire.nativeAttach != false && NetworkNamespacePath.isAcceptable($0) ? $0 : nil })
     }
 
     /// Upstream's `/allocate`: one address per master; the pod interfaces default to the masters' names, the

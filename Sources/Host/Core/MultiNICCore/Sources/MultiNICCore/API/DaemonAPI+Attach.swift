@@ -137,9 +137,14 @@ public struct DetachRequest: Codable, Sendable, Hashable {
     /// container.
     public var namespace: String?
     public var pod: String?
+    /// The pod's network namespace (`CNI_NETNS`): with native attach the daemon removes the pod's per-NIC links
+    /// itself, before it releases their addresses.
+    public var netns: String?
+    /// The network's `nativeAttach` (false: the CNI binary runs the delegates' DEL as before).
+    public var nativeAttach: Bool?
 
     public init(containerID: String, network: String, ifName: String? = nil, cniVersion: String, plugin: [String: JSONValue],
-                namespace: String? = nil, pod: String? = nil) {
+                namespace: String? = nil, pod: String? = nil, netns: String? = nil, nativeAttach: Bool? = nil) {
         self.containerID = containerID
         self.network = network
         self.ifName = ifName
@@ -147,6 +152,8 @@ public struct DetachRequest: Codable, Sendable, Hashable {
         self.plugin = plugin
         self.namespace = namespace
         self.pod = pod
+        self.netns = netns
+        self.nativeAttach = nativeAttach
     }
 }
 

@@ -11,6 +11,10 @@ public struct VirtualLinkRequest: Sendable, Hashable {
         case ipvlan(mode: String, flag: String)
     }
 
+    /// The kernel's names of the kinds a native attach creates: only links of these kinds are ever removed as left
+    /// over (a pod's own veth that happens to be called `net1-1` is not ours).
+    public static let kernelKinds: Set<String> = ["macvlan", "ipvlan"]
+
     public var kind: Kind
     /// nil: the master's MTU (the kernel's default for both kinds).
     public var mtu: Int?
@@ -76,6 +80,9 @@ public protocol LinkOperations: Sendable {
     func deleteLink(ifName: String) throws(LinkOperationError)
     /// The pod interface now; nil when there is none.
     func state(ifName: String) throws(LinkOperationError) -> PodLinkState?
+    /// Every link in the pod's namespace, name → kind (`macvlan`, `veth`, empty for a physical device), in one
+    /// dump: what an interrupted attach may have left.
+    func linkKinds() throws(LinkOperationError) -> [String: String]
 }
 
 /// Why a native attach, detach or check failed.
