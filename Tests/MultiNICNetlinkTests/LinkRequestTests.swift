@@ -27,13 +27,14 @@ struct LinkRequestBytesTests {
     static let request: UInt16 = 0x1, ack: UInt16 = 0x4, excl: UInt16 = 0x200, create: UInt16 = 0x400
 
     @Test func anIPVLANIsCreatedInThePodNamespaceByTheseBytes() throws {
-        let link = try NewVirtualLink(name: "net1-0", masterIndex: 7, kind: .ipvlan(.l3, .private), mtu: 9000)
+        let link = try NewVirtualLink(name: "net1-0", masterIndex: 7, kind: .ipvlan(.l3, .private), mtu: 9000, group: 0x4000_0007)
         let ifinfo = [UInt8](repeating: 0, count: 16)  // AF_UNSPEC, no index, no flags
         let expected = Self.message(type: 16, flags: Self.request | Self.ack | Self.create | Self.excl, sequence: 42, ifinfo
             + Self.attribute(3, Self.text("net1-0"))
             + Self.attribute(5, Self.le32(7))
             + Self.attribute(4, Self.le32(9000))
             + Self.attribute(28, Self.le32(11))
+            + Self.attribute(27, Self.le32(0x4000_0007))
             + Self.nested(18, Self.attribute(1, Self.text("ipvlan")),
                           Self.nested(2, Self.attribute(1, Self.le16(1)), Self.attribute(2, Self.le16(1)))))
         #expect(LinkRequest.create(link, namespaceFD: 11).bytes(sequence: 42) == expected)

@@ -1,6 +1,6 @@
 import Foundation
 import MultiNICCore
-import MultiNICNetlink
+@testable import MultiNICNetlink
 import MultiNICPluginHost
 import MultiNICTestSupport
 import Testing
@@ -104,6 +104,32 @@ struct NativeAttachParityTests {
             #expect(throws: NativeAttachError.unsupported("the network's own IPAM section runs as a delegate")) {
                 try native.attach(elsewhere, ifName: "net1-0", links: links)
             }
+        }
+    }
+
+    /// An attachment's links share a link group of their own, and DEL removes them in one kernel batch; a group that
+    /// also holds a link not being deleted is never deleted whole (one by one instead), and a foreign link stays.
+    @Test func anAttachmentsLinksGoTogetherAndNothingElseGoesWithThem() throws {
+        let request = VirtualLinkRequest(kind: .macvlan(mode: "bridge"))
+        try TestNamespace.withMany(2) { names in
+            try TestNamespace.ip("-n", names[0], "link", "add", "eth1", "type", "veth", "peer", "name", "eth1-peer")
+            let links = try NetlinkLinkOperations(host: try NetworkNamespace.netlink(path: "/var/run/netns/" + names[0]),
+                                                  podNamespacePath: "/var/run/netns/" + names[1])
+            let group = NetlinkLinkOperations.group(ofPerNIC: "net1-0")
+            #expect(group == NetlinkLinkOperations.group(ofPerNIC: "net1-3") && group != NetlinkLinkOperations.group(ofPerNIC: "net2-0"))
+            for ifName in ["net1-0", "net1-1", "net1-2", "net2-0"] { try links.createLink(request, master: "eth1", ifName: ifName) }
+            let grouped = try TestNamespace.ip("-n", names[1], "-o", "link", "show", "group", String(group))
+            #expect(grouped.split(separator: "\n").count == 3, "net1-0…2 share their group: \(grouped)")
+            try links.deleteLinks(ifNames: ["net1-0", "net1-1", "net1-2"])
+            #expect(try links.linkKinds().keys.sorted() == ["lo", "net2-0"])
+
+            // A foreign link moved into net3's group: deleting net3-0 and net3-1 must not take it along.
+            for ifName in ["net3-0", "net3-1"] { try links.createLink(request, master: "eth1", ifName: ifName) }
+            try TestNamespace.ip("-n", names[1], "link", "add", "theirs", "type", "veth", "peer", "name", "theirs-peer")
+            try TestNamespace.ip("-n", names[1], "link", "set", "theirs", "group",
+                                 String(NetlinkLinkOperations.group(ofPerNIC: "net3-0")))
+            try links.deleteLinks(ifNames: ["net3-0", "net3-1"])
+            #expect(try links.linkKinds().keys.sorted() == ["lo", "net2-0", "theirs", "theirs-peer"])
         }
     }
 }

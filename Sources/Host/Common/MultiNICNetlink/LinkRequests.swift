@@ -65,10 +65,14 @@ public struct NewVirtualLink: Sendable, Hashable, CustomStringConvertible {
     public let mtu: Int?
     /// Six bytes, or nil for one the kernel picks.
     public let macAddress: [UInt8]?
+    /// The link group (`ip link set group`), nil for the default 0: a native attach puts one attachment's links in a
+    /// group of their own so DEL removes them in one kernel batch.
+    public let group: UInt32?
 
     /// Refuses what the kernel would (a name Linux cannot have, an MTU out of range, a MAC that is not six bytes) with
     /// the field in the message.
-    public init(name: String, masterIndex: Int32, kind: Kind, mtu: Int? = nil, macAddress: [UInt8]? = nil) throws(NetlinkError) {
+    public init(name: String, masterIndex: Int32, kind: Kind, mtu: Int? = nil, macAddress: [UInt8]? = nil,
+                group: UInt32? = nil) throws(NetlinkError) {
         guard LinuxInterfaceName.isValid(name) else {
             throw .invalid("interface name \"\(name)\": 1 to 15 bytes, no '/', ':' or whitespace, not '.' or '..'")
         }
@@ -82,6 +86,7 @@ public struct NewVirtualLink: Sendable, Hashable, CustomStringConvertible {
         self.kind = kind
         self.mtu = mtu
         self.macAddress = macAddress
+        self.group = group
     }
 
     /// `aa:bb:cc:dd:ee:ff` → six bytes; nil when it is not that.
@@ -107,6 +112,7 @@ public struct NewVirtualLink: Sendable, Hashable, CustomStringConvertible {
         }
         if let mtu { text += " mtu \(mtu)" }
         if let macAddress { text += " address \(Self.format(mac: macAddress))" }
+        if let group { text += " group \(group)" }
         return text
     }
 }
@@ -177,6 +183,7 @@ public enum LinkRequest: Sendable, Hashable, CustomStringConvertible {
         if let mtu = link.mtu { mnl_attr_put_u32(message, UInt16(IFLA_MTU), UInt32(mtu)) }
         if let mac = link.macAddress { mac.withUnsafeBytes { mnl_attr_put(message, UInt16(IFLA_ADDRESS), 6, $0.baseAddress) } }
         if let namespaceFD { mnl_attr_put_u32(message, UInt16(IFLA_NET_NS_FD), UInt32(bitPattern: namespaceFD)) }
+        if let group = link.group { mnl_attr_put_u32(message, UInt16(IFLA_GROUP), group) }
         let info = mnl_attr_nest_start(message, UInt16(IFLA_LINKINFO))
         switch link.kind {
         case .macvlan(let mode):

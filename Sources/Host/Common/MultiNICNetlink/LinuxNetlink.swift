@@ -86,6 +86,19 @@ public final class LinuxNetlink: RouteNetlink {
         if let code = failures[0] { throw .kernel(errno: code, request: "ip link del \(link.name)") }
     }
 
+    /// `ip link del group <group>`: every link of the group in this namespace, in one kernel batch (one RCU grace
+    /// period for all of them, where deleting them one by one waits for one each). Virtual links only: the kernel
+    /// refuses the whole batch (EOPNOTSUPP) when the group holds a device it cannot delete.
+    public func deleteLinks(group: UInt32) throws(NetlinkError) {
+        let failures = try socket.transact([{ message in
+            message.pointee.nlmsg_type = UInt16(RTM_DELLINK)
+            let header = mnl_nlmsg_put_extra_header(message, MemoryLayout<ifinfomsg>.size)?.assumingMemoryBound(to: ifinfomsg.self)
+            header?.pointee.ifi_family = UInt8(AF_UNSPEC)
+            mnl_attr_put_u32(message, UInt16(IFLA_GROUP), group)
+        }])
+        if let code = failures[0] { throw .kernel(errno: code, request: "ip link del group \(group)") }
+    }
+
     // ip rule show
     public func rules() throws(NetlinkError) -> [RuleInfo] {
         var rules: [RuleInfo] = []

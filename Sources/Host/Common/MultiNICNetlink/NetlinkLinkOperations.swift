@@ -61,7 +61,8 @@ public final class NetlinkLinkOperations: LinkOperations {
                 guard let parsed = NewVirtualLink.parse(mac: text) else { throw .invalid("mac \"\(text)\": not aa:bb:cc:dd:ee:ff") }
                 mac = parsed
             }
-            let link = try NewVirtualLink(name: ifName, masterIndex: masterLink.index, kind: kind, mtu: request.mtu, macAddress: mac)
+            let link = try NewVirtualLink(name: ifName, masterIndex: masterLink.index, kind: kind, mtu: request.mtu, macAddress: mac,
+                                          group: Self.group(ofPerNIC: ifName))
             try host.create(link, inNamespaceAt: podNamespacePath)
         } catch {
             throw Self.failure(error)
@@ -107,6 +108,46 @@ public final class NetlinkLinkOperations: LinkOperations {
         } catch {
             throw Self.failure(error)
         }
+    }
+
+    /// One kernel batch (`ip link del group`) when the links are exactly their attachment's group; else one by one.
+    public func deleteLinks(ifNames: [String]) throws(LinkOperationError) {
+        let names = Set(try ifNames.map { (name) throws(LinkOperationError) -> String in try Self.validated(name) })
+        guard !names.isEmpty else { return }
+        indices.withLock { known in names.forEach { known[$0] = nil } }
+        do {
+            let all = try pod.links()
+            let present = all.filter { names.contains($0.name) }
+            let groups = Set(present.map(\.group))
+            if present.count > 1, groups.count == 1, let group = groups.first, group != 0,
+               all.filter({ $0.group == group }).count == present.count {
+                try pod.deleteLinks(group: group)
+                return
+            }
+            for link in present {
+                do {
+                    try pod.deleteLink(link)
+                } catch .kernel(errno: 19, _) {
+                    continue  // gone meanwhile
+                }
+            }
+        } catch {
+            throw Self.failure(error)
+        }
+    }
+
+    /// The link group of per-NIC interface `ifName` (`net1-0` → the group of `net1`): FNV-1a of the attachment's
+    /// name in 2^30…2^31-1, away from the small numbers people pick by hand and within what `ip link … group N`
+    /// accepts (a signed 32-bit number). A group is only ever deleted whole when it holds exactly the links being
+    /// deleted, so a collision costs speed, never a foreign link.
+    static func group(ofPerNIC ifName: String) -> UInt32 {
+        let attachment = ifName.lastIndex(of: "-").map { String(ifName[..<$0]) } ?? ifName
+        var hash: UInt32 = 2_166_136_261
+        for byte in attachment.utf8 {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        return (hash & 0x3fff_ffff) | 0x4000_0000
     }
 
     public func linkKinds() throws(LinkOperationError) -> [String: String] {

@@ -109,7 +109,7 @@ enum NetlinkMessages {
                         mtu: Int(u32(attributes[UInt16(IFLA_MTU)]) ?? 0), kind: kind,
                         parentIndex: u32(attributes[UInt16(IFLA_LINK)]).map { Int32(bitPattern: $0) },
                         masterIndex: u32(attributes[UInt16(IFLA_MASTER)]).map { Int32(bitPattern: $0) },
-                        macAddress: mac, kindMode: kindMode)
+                        macAddress: mac, kindMode: kindMode, group: u32(attributes[UInt16(IFLA_GROUP)]) ?? 0)
     }
 
     // MARK: - Addresses

@@ -54,9 +54,12 @@ public struct LinkInfo: Sendable, Hashable {
     public var macAddress: String?
     /// The kind's mode as the kernel reports it (`IFLA_MACVLAN_MODE`, `IFLA_IPVLAN_MODE`), when the kind has one.
     public var kindMode: UInt32?
+    /// The link group (`IFLA_GROUP`; 0 is the default group).
+    public var group: UInt32
 
     public init(index: Int32, name: String, isUp: Bool, hasCarrier: Bool, mtu: Int, kind: String,
-                parentIndex: Int32? = nil, masterIndex: Int32? = nil, macAddress: String? = nil, kindMode: UInt32? = nil) {
+                parentIndex: Int32? = nil, masterIndex: Int32? = nil, macAddress: String? = nil, kindMode: UInt32? = nil,
+                group: UInt32 = 0) {
         self.index = index
         self.name = name
         self.isUp = isUp
@@ -67,6 +70,7 @@ public struct LinkInfo: Sendable, Hashable {
         self.masterIndex = masterIndex
         self.macAddress = macAddress
         self.kindMode = kindMode
+        self.group = group
     }
 }
 

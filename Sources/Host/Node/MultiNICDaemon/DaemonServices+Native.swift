@@ -33,9 +33,8 @@ extension DaemonServices {
                 // setns): nothing was made, so the delegates do it as before.
                 return nics
             }
-            for stale in Self.leftOver(of: ifName, in: (try? links.linkKinds()) ?? [:]) {
-                try? native.detach(ifName: stale, links: links)
-            }
+            let stale = Self.leftOver(of: ifName, in: (try? links.linkKinds()) ?? [:])
+            if !stale.isEmpty { try? links.deleteLinks(ifNames: stale) }
             var configured: [AttachedNIC] = []
             for nic in nics {
                 guard let address = nic.address else { continue }
@@ -68,16 +67,15 @@ extension DaemonServices {
     /// without it, the namespace not reachable, all native slots busy): then the CNI binary removes them as before.
     func detachNatively(_ request: DetachmentRequest, backend: (any MainPlugin)?) async -> Set<String>? {
         guard let open = linkOperations, let netns = request.netns, let attachment = request.attachment,
-              let native = backend as? any NativeAttaching, (try? enterAttachGate()) != nil else { return nil }
+              backend is any NativeAttaching, (try? enterAttachGate()) != nil else { return nil }
         defer { attachesInFlight.withLock { $0 -= 1 } }
         let outcome: Result<Set<String>?, DaemonError> = await Self.onOwnThread { () throws(DaemonError) -> Set<String>? in
             guard let links = try? open(netns), let kinds = try? links.linkKinds() else { return nil }
-            var removed: Set<String> = []
-            for name in Self.leftOver(of: attachment, in: kinds) {
-                guard (try? native.detach(ifName: name, links: links)) != nil else { return nil }
-                removed.insert(name)
-            }
-            return removed
+            // The links go together (the host deletes an attachment's link group in one kernel batch): DEL of a
+            // 4-NIC pod waits for one RCU grace period, not four.
+            let names = Self.leftOver(of: attachment, in: kinds)
+            guard (try? links.deleteLinks(ifNames: names)) != nil else { return nil }
+            return Set(names)
         }
         return (try? outcome.get()) ?? nil
     }

@@ -78,6 +78,9 @@ public protocol LinkOperations: Sendable {
     func setUp(ifName: String) throws(LinkOperationError)
     /// Deletes the pod interface; succeeds when there is none.
     func deleteLink(ifName: String) throws(LinkOperationError)
+    /// Deletes these pod interfaces together (DEL of a whole attachment): in one kernel batch where the host can,
+    /// else one by one; succeeds for those already gone.
+    func deleteLinks(ifNames: [String]) throws(LinkOperationError)
     /// The pod interface now; nil when there is none.
     func state(ifName: String) throws(LinkOperationError) -> PodLinkState?
     /// Every link in the pod's namespace, name → kind (`macvlan`, `veth`, empty for a physical device), in one
