@@ -66,4 +66,31 @@ struct SeamEndToEndTests {
             #expect(cluster.inUse(host: 0) == 0)
         }
     }
+
+    /// `spec.nativeAttach` crosses every seam: validated, rendered into the NAD (only when set), read by `multi-nic`
+    /// and honoured by the daemon. Unset: the daemon makes the links (in their attachment's link group, no record in
+    /// the CNI state directory). `false`: Debian's macvlan makes them (default group, the delegate configs recorded).
+    @Test(arguments: [nil, false] as [Bool?])
+    func theNetworksNativeAttachChoosesWhoConfiguresTheNICs(native: Bool?) throws {
+        var network = Self.network()
+        network.spec.nativeAttach = native
+        _ = try NetworkValidator.check(network)
+        let config = try Self.nadConfig(network)
+        let rendered = try #require(try JSONValue.parse(config).objectValue)
+        #expect(rendered["nativeAttach"] == native.map(JSONValue.bool), "\(config)")
+        try CNICluster.with(hosts: 1) { cluster in
+            let (code, result) = try cluster.run("ADD", host: 0, config: config)
+            try #require(code == 0, "ADD: \(result)")
+            let links = try TestNamespace.ip("-n", cluster.pods[0], "-o", "link", "show")
+            let ours = links.split(separator: "\n").filter { $0.contains(": net1-") }
+            #expect(ours.count == 2, "\(links)")
+            #expect(ours.allSatisfy { $0.contains("group default") } == (native == false), "\(links)")
+            let records = (try? FileManager.default.contentsOfDirectory(atPath: cluster.hosts[0].stateDirectory + "/attachments")) ?? []
+            #expect(records.count == (native == false ? 1 : 0), "\(records)")
+            let (deleted, output) = try cluster.run("DEL", host: 0, config: config)
+            #expect(deleted == 0, "\(output)")
+            #expect(!(try TestNamespace.ip("-n", cluster.pods[0], "-o", "link", "show")).contains("net1-"))
+            #expect(cluster.inUse(host: 0) == 0)
+        }
+    }
 }

@@ -35,10 +35,7 @@ public struct MultiNICNetConf: Sendable, Hashable {
     public var delegateVersion: String { plugin["cniVersion"]?.stringValue ?? cniVersion }
     /// `nativeAttach: false` keeps the delegate path for this network (a backend that can attach natively otherwise
     /// does, in the daemon). nil when the NetConf does not say.
-    public var nativeAttach: Bool? {
-        if case .bool(let value)? = nad.extra["nativeAttach"] { return value }
-        return nil
-    }
+    public var nativeAttach: Bool? { nad.nativeAttach }
     /// Keys of the document this type does not model (`master`, `masters`, `cni.dev/valid-attachments`, …).
     public var extra: [String: JSONValue] { nad.extra }
 

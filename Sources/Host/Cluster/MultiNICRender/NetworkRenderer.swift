@@ -106,7 +106,8 @@ public struct NetworkRenderer: Sendable {
 
     /// The NAD's CNI config (``NADConfig``): `{cniVersion, name, type: multi-nic, ipam, dns, plugin, subnet,
     /// masterNets, multiNICIPAM, daemonIP, daemonPort}`, plus what the CNI binary hands the daemon at ADD:
-    /// `attachPolicy` when the network has one and `resourceNames` (the device-plugin resource of SR-IOV VFs).
+    /// `attachPolicy` when the network has one, `resourceNames` (the device-plugin resource of SR-IOV VFs) and
+    /// `nativeAttach` when the network sets it.
     func nadConfig(_ network: ValidatedNetwork, plugin: [String: JSONValue], masterNets: [String], resourceName: String?)
         throws(RenderError) -> NADConfig
     {
@@ -116,7 +117,7 @@ public struct NetworkRenderer: Sendable {
                 dns: network.plugin.dns ?? DNSConfig(), plugin: plugin, subnet: network.resource.spec.subnet,
                 masterNets: masterNets, multiNICIPAM: network.usesMultiNICIPAM, daemonIP: "",
                 daemonPort: network.multiNICIPAM?.daemonPort ?? config.daemon.port, attachPolicy: network.attachPolicy,
-                resourceNames: resourceName.map { [$0] } ?? [])
+                resourceNames: resourceName.map { [$0] } ?? [], nativeAttach: network.resource.spec.nativeAttach)
         } catch {
             throw .invalidNetwork([FieldIssue("spec." + error.path, error.message)])
         }

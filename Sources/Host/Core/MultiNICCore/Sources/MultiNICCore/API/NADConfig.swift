@@ -25,19 +25,22 @@ public struct NADConfig: Codable, Sendable, Hashable {
     public var attachPolicy: AttachPolicySpec?
     /// Device-plugin resource names of the devices the pod is given (SR-IOV VFs).
     public var resourceNames: [String]
+    /// `false`: the network keeps the delegate path (one delegate plugin exec per NIC) even where the daemon could
+    /// configure the NICs itself; nil or true: native attach where the backend and the node can.
+    public var nativeAttach: Bool?
     /// Every key this type does not model, carried through.
     public var extra: [String: JSONValue]
 
     /// The keys this type reads and writes itself.
     public static let modelledKeys: Set<String> = [
         "cniVersion", "name", "type", "ipam", "dns", "plugin", "subnet", "masterNets", "multiNICIPAM", "daemonIP",
-        "daemonPort", "attachPolicy", "resourceNames",
+        "daemonPort", "attachPolicy", "resourceNames", "nativeAttach",
     ]
 
     public init(cniVersion: String, name: String, type: String = "multi-nic", ipam: JSONValue? = nil,
                 dns: DNSConfig? = nil, plugin: [String: JSONValue] = [:], subnet: String = "", masterNets: [String] = [],
                 multiNICIPAM: Bool = true, daemonIP: String? = nil, daemonPort: Int? = nil,
-                attachPolicy: AttachPolicySpec? = nil, resourceNames: [String] = [],
+                attachPolicy: AttachPolicySpec? = nil, resourceNames: [String] = [], nativeAttach: Bool? = nil,
                 extra: [String: JSONValue] = [:]) throws(FieldIssue) {
         self.cniVersion = cniVersion
         self.name = name
@@ -53,6 +56,7 @@ public struct NADConfig: Codable, Sendable, Hashable {
         self.daemonPort = daemonPort
         self.attachPolicy = attachPolicy
         self.resourceNames = resourceNames
+        self.nativeAttach = nativeAttach
         self.extra = extra.filter { !Self.modelledKeys.contains($0.key) }
     }
 
@@ -88,7 +92,7 @@ public struct NADConfig: Codable, Sendable, Hashable {
             plugin: try reader.object("plugin") ?? [:], subnet: try reader.string("subnet") ?? "",
             masterNets: try reader.strings("masterNets"), multiNICIPAM: multiNICIPAM,
             daemonIP: try reader.string("daemonIP"), daemonPort: port, attachPolicy: policy,
-            resourceNames: try reader.strings("resourceNames"), extra: object)
+            resourceNames: try reader.strings("resourceNames"), nativeAttach: try reader.bool("nativeAttach"), extra: object)
     }
 
     /// The NetConf as a JSON object (keys sorted when printed).
@@ -111,6 +115,7 @@ public struct NADConfig: Codable, Sendable, Hashable {
             object["attachPolicy"] = .object(fields)
         }
         if !resourceNames.isEmpty { object["resourceNames"] = .array(resourceNames.map(JSONValue.string)) }
+        if let nativeAttach { object["nativeAttach"] = .bool(nativeAttach) }
         return .object(object)
     }
 

@@ -22,9 +22,13 @@ public struct MultiNicNetworkSpec: ResourceSpec {
     public var masterNets: [String]?
     /// Namespaces that get the NetworkAttachmentDefinition; empty means all.
     public var namespaces: [String]?
+    /// `false` keeps the delegate path for this network (a delegate plugin exec per NIC); unset or true lets the
+    /// node daemon configure the NICs itself where the backend can (macvlan, ipvlan).
+    public var nativeAttach: Bool?
 
     public init(subnet: String, ipam: String, multiNICIPAM: Bool? = nil, plugin: PluginSpec,
-                attachPolicy: AttachPolicySpec? = nil, masterNets: [String]? = nil, namespaces: [String]? = nil) {
+                attachPolicy: AttachPolicySpec? = nil, masterNets: [String]? = nil, namespaces: [String]? = nil,
+                nativeAttach: Bool? = nil) {
         self.subnet = subnet
         self.ipam = ipam
         self.multiNICIPAM = multiNICIPAM
@@ -32,15 +36,17 @@ public struct MultiNicNetworkSpec: ResourceSpec {
         self.attachPolicy = attachPolicy
         self.masterNets = masterNets
         self.namespaces = namespaces
+        self.nativeAttach = nativeAttach
     }
 
     /// The keys a document may use in `spec`; others are reported as unknown.
     public static let knownKeys: Set<String> = [
         "subnet", "ipam", "multiNICIPAM", "multiNicIPAM", "plugin", "attachPolicy", "masterNets", "namespaces",
+        "nativeAttach",
     ]
 
     private enum CodingKeys: String, CodingKey {
-        case subnet, ipam, multiNICIPAM, multiNicIPAM, plugin, attachPolicy, masterNets, namespaces
+        case subnet, ipam, multiNICIPAM, multiNicIPAM, plugin, attachPolicy, masterNets, namespaces, nativeAttach
     }
 
     public init(from decoder: any Decoder) throws {
@@ -60,6 +66,7 @@ public struct MultiNicNetworkSpec: ResourceSpec {
         attachPolicy = try container.decodeIfPresent(AttachPolicySpec.self, forKey: .attachPolicy)
         masterNets = try container.decodeIfPresent([String].self, forKey: .masterNets)
         namespaces = try container.decodeIfPresent([String].self, forKey: .namespaces)
+        nativeAttach = try container.decodeIfPresent(Bool.self, forKey: .nativeAttach)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -71,6 +78,7 @@ public struct MultiNicNetworkSpec: ResourceSpec {
         try container.encodeIfPresent(attachPolicy, forKey: .attachPolicy)
         try container.encodeIfPresent(masterNets, forKey: .masterNets)
         try container.encodeIfPresent(namespaces, forKey: .namespaces)
+        try container.encodeIfPresent(nativeAttach, forKey: .nativeAttach)
     }
 }
 
