@@ -2,6 +2,7 @@ import Foundation
 import MultiNICCore
 import MultiNICDaemonClient
 import MultiNICKubelet
+import Synchronization
 
 /// Pods of the lab: a network namespace each, attached through the real CNI path — the `multi-nic` binary run in
 /// its host's namespace with the generated NAD's config on stdin and the CNI_* environment, as Multus runs it.
@@ -21,25 +22,43 @@ enum LabPods {
                                                     containerID: "\(name)-\(UUID().uuidString.prefix(8).lowercased())", addresses: [])))
             }
         }
-        // One pod after the other: attaching on several hosts at once was measured slower here (the kernel's
-        // rtnl lock serialises link creation anyway, and 2 cores).
-        for (host, pod) in planned {
-            var attached = pod
-            if let gpus = host.gpus, gpus > 0 {
-                // The stand-in kubelet gives the host's k-th pod GPU k (round robin) before the CNI ADD asks.
-                let index = record.pods.filter { $0.host == host.node }.count % gpus
-                let gpu = LabHardware.lab(nics: host.nics.count, gpus: gpus).gpus[index]
-                try give(gpu, to: pod, on: host, record: record)
-                attached.gpu = gpu.address
+        // Every host at once (a node's kubelet starts its pods independently of the others), each host's pods one
+        // after the other (as one node's runtime mostly does; its multi-nicd caps concurrent attaches anyway).
+        let hosts = record.hosts
+        let snapshot = record
+        let plan = planned
+        let attached = Mutex<[String: LabRecord.Pod]>([:])
+        let failure = Mutex<LabError?>(nil)
+        DispatchQueue.concurrentPerform(iterations: hosts.count) { hostIndex in
+            let host = hosts[hostIndex]
+            // GPU k for the host's k-th pod, counting the pods it already has.
+            var given = snapshot.pods.filter { $0.host == host.node }.count
+            for (_, pod) in plan where pod.host == host.node && failure.withLock({ $0 }) == nil {
+                do throws(LabError) {
+                    var done = pod
+                    if let gpus = host.gpus, gpus > 0 {
+                        // The stand-in kubelet gives the host's k-th pod GPU k (round robin) before the CNI ADD asks.
+                        let gpu = LabHardware.lab(nics: host.nics.count, gpus: gpus).gpus[given % gpus]
+                        try give(gpu, to: pod, on: host, record: snapshot)
+                        done.gpu = gpu.address
+                        given += 1
+                    }
+                    let output = try run("ADD", host: host, namespace: pod.namespace, pod: pod.name,
+                                         containerID: pod.containerID, config: config, binaries: binaries)
+                    done.addresses = try addresses(in: output, pod: pod.name)
+                    done.masters = masters(of: done, on: host, network: snapshot.network)
+                    attached.withLock { $0[pod.name] = done }
+                    progress("  pod \(pod.name): " + describe(done))
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                }
             }
-            let output = try run("ADD", host: host, namespace: pod.namespace, pod: pod.name, containerID: pod.containerID,
-                                 config: config, binaries: binaries)
-            attached.addresses = try addresses(in: output, pod: pod.name)
-            attached.masters = masters(of: attached, on: host, network: record.network)
-            record.pods.append(attached)
-            try record.save()
-            progress("  pod \(pod.name): " + describe(attached))
         }
+        // Recorded in plan order, including what attached before a failure (so `lab down` finds it).
+        let done = attached.withLock { $0 }
+        record.pods += planned.compactMap { done[$0.pod.name] }
+        try record.save()
+        if let error = failure.withLock({ $0 }) { throw error }
         try record.save()
         let nics = record.pods.first?.addresses.count ?? 0
         progress(String(format: "attached %d pods × %d NICs in %.1f s", record.pods.count, nics, Date().timeIntervalSince(start)))
