@@ -210,6 +210,13 @@ let package = Package(
             path: "Sources/Host/Tools/MultiNICLab"
         ),
         .target(
+            // `multinicctl plugins verify`: what a third-party plugin must get right, checked against its library.
+            name: "MultiNICConformance",
+            dependencies: ["MultiNICPluginHost", "MultiNICRender", "MultiNICNetlink",
+                           .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/Tools/MultiNICConformance"
+        ),
+        .target(
             // Taking over a cluster of the original Multi-NIC CNI (multinic.fms.io): plan, apply, rollback.
             name: "MultiNICTakeover",
             dependencies: ["MultiNICKube", .product(name: "MultiNICCore", package: "MultiNICCore")],
@@ -219,7 +226,7 @@ let package = Package(
             name: "MultiNICCLI",
             dependencies: [
                 "MultiNICManifests", "MultiNICPluginHost", "MultiNICRender", "MultiNICLab", "MultiNICKube", "MultiNICOperator",
-                "MultiNICDiscovery", "MultiNICKubelet", "MultiNICTakeover",
+                "MultiNICDiscovery", "MultiNICKubelet", "MultiNICTakeover", "MultiNICConformance",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -274,7 +281,7 @@ let package = Package(
         .testTarget(
             name: "MultiNICPluginTests",
             dependencies: [
-                "MultiNICTestSupport", "MultiNICPluginHost", "MultiNICRender", "MultiNICManifests",
+                "MultiNICTestSupport", "MultiNICPluginHost", "MultiNICRender", "MultiNICManifests", "MultiNICConformance",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
             ],
             path: "Tests/MultiNICPluginTests",

@@ -36,9 +36,32 @@ import Testing
         let fixture = try #require(try BuiltPlugins.libraries(prefix: "libmultinic-fixture-otherabi").first)
         try BuiltPlugins.withDirectory([("old.so", fixture)]) { directory in
             let (_, errors) = PluginRegistry.load(directory: directory)
-            #expect(errors == [.abiMismatch(path: directory + "/old.so", plugin: 999, host: PluginABI.version)])
-            #expect(errors.first?.description == "\(directory)/old.so: built for plugin ABI 999, this host speaks ABI"
+            #expect(errors == [.abiMismatch(path: directory + "/old.so", plugin: 3 << 24 | 0x00c0ffee, host: PluginABI.stamp)])
+            #expect(errors.first?.description == "\(directory)/old.so: built for plugin ABI 3, this host speaks ABI"
                 + " \(PluginABI.version); rebuild the plugin against this SDK")
+        }
+    }
+
+    /// A plugin of the same ABI version built before a boundary type changed (a field added to a spec) reports
+    /// another layout stamp: refused by name, where loading it would read the host's values at wrong offsets.
+    @Test func aPluginBuiltAgainstAnotherLayoutIsRefused() {
+        #expect(PluginABI.version(of: PluginABI.stamp) == PluginABI.version)
+        let stale = PluginABI.stamp ^ 0x0000_0101
+        let error = PluginHostError.abiMismatch(path: "/p/stale.so", plugin: stale, host: PluginABI.stamp)
+        #expect(error.description.hasPrefix("/p/stale.so: built against another MultiNIC core (ABI \(PluginABI.version), layout stamp"))
+        // The stamp is computed as each side was compiled: a registration is handed over only on an exact match.
+        let registration = PluginRegistration(policy: NoPolicy(), names: ["x"], version: "1")
+        var reported: UInt32 = 0
+        #expect(PluginABI.export(registration, hostABI: stale, pluginABI: &reported) == nil)
+        #expect(reported == PluginABI.stamp)
+        let handed = PluginABI.export(registration, hostABI: PluginABI.stamp, pluginABI: &reported)
+        #expect(handed != nil)
+        if let handed { Unmanaged<AnyObject>.fromOpaque(handed).release() }
+    }
+
+    struct NoPolicy: AttachPolicy {
+        func select(_ candidates: [NICCandidate], request: PodRequest, context: SelectionContext) throws(PolicyError) -> Selection {
+            Selection()
         }
     }
 

@@ -30,7 +30,11 @@ public enum PluginHostError: Error, Sendable, Hashable, CustomStringConvertible 
         case .untrusted(let path, let reason): "\(path): not loaded: \(reason)"
         case .notAPlugin(let path): "\(path): not a MultiNIC plugin (no \(PluginABI.entrySymbol) symbol)"
         case .abiMismatch(let path, let plugin, let host):
-            "\(path): built for plugin ABI \(plugin), this host speaks ABI \(host); rebuild the plugin against this SDK"
+            PluginABI.version(of: plugin) == PluginABI.version(of: host)
+                ? "\(path): built against another MultiNIC core (ABI \(PluginABI.version(of: host)), layout stamp "
+                    + "\(Self.hex(plugin)) here \(Self.hex(host))); rebuild the plugin against this SDK"
+                : "\(path): built for plugin ABI \(PluginABI.version(of: plugin)), this host speaks ABI "
+                    + "\(PluginABI.version(of: host)); rebuild the plugin against this SDK"
         case .badRegistration(let path): "\(path): \(PluginABI.entrySymbol) returned no registration"
         case .duplicateName(let kind, let name, let first, let second):
             "\(kind) \"\(name)\" is registered twice: by \(first) and by \(second); remove one"
@@ -40,4 +44,6 @@ public enum PluginHostError: Error, Sendable, Hashable, CustomStringConvertible 
             "no attach policy \"\(name)\" (spec.attachPolicy.strategy); loaded: \(available.isEmpty ? "none" : available.joined(separator: ", "))"
         }
     }
+
+    static func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
 }

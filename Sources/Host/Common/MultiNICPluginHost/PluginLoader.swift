@@ -81,9 +81,9 @@ public enum PluginLoader {
         guard let symbol = dlsym(handle, PluginABI.entrySymbol) else { throw .notAPlugin(path: path) }
         let entry = unsafeBitCast(symbol, to: PluginEntryFunction.self)
         var pluginABI: UInt32 = 0
-        let result = entry(PluginABI.version, &pluginABI)
-        guard pluginABI == PluginABI.version else {
-            throw .abiMismatch(path: path, plugin: pluginABI, host: PluginABI.version)
+        let result = entry(PluginABI.stamp, &pluginABI)
+        guard pluginABI == PluginABI.stamp else {
+            throw .abiMismatch(path: path, plugin: pluginABI, host: PluginABI.stamp)
         }
         guard let result else { throw .badRegistration(path: path) }
         // Same ABI: the pointer is a retained PluginRegistration from the shared core library.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MultiNICConformance
 import MultiNICCore
 import MultiNICPluginHost
 
@@ -14,10 +15,31 @@ struct PluginOptions: ParsableArguments {
     }
 }
 
-/// `multinicctl plugins list`.
+/// `multinicctl plugins list` and `multinicctl plugins verify`.
 struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "plugins", abstract: "Inspect the backend and policy plugins.", subcommands: [List.self])
+        commandName: "plugins", abstract: "Inspect the backend and policy plugins.", subcommands: [List.self, Verify.self])
+
+    struct Verify: OutputProducing {
+        static let configuration = CommandConfiguration(
+            commandName: "verify",
+            abstract: "Check one plugin library against what MultiNIC needs from it; exit 1 when a check fails.",
+            discussion: "Native attach is exercised in two scratch network namespaces (as root; TEST-NET-1 addresses, no traffic).")
+
+        @Argument(help: "The plugin library (lib….so).") var library: String
+        @Flag(help: "Skip the checks that need scratch network namespaces.") var noNamespaces = false
+
+        func execute() -> CommandOutput {
+            var output = CommandOutput()
+            let checks = PluginConformance.verify(path: library, scratchNamespaces: !noNamespaces && getuid() == 0)
+            output.stdout = checks.map(\.description).joined(separator: "\n") + "\n"
+            let failed = checks.filter { $0.outcome == .failed }.count
+            let skipped = checks.filter { $0.outcome == .skipped }.count
+            output.note("\(checks.count) checks: \(failed) failed, \(skipped) skipped")
+            if failed > 0 { output.exitCode = 1 }
+            return output
+        }
+    }
 
     struct List: OutputProducing {
         static let configuration = CommandConfiguration(

@@ -6,18 +6,46 @@
 public enum PluginABI {
     /// Bumped whenever a protocol, registration or model type that crosses the boundary changes incompatibly.
     /// 4: backends may conform to ``NativeAttaching`` (the host casts to it), ``LinkOperations`` crosses the boundary.
-    public static let version: UInt32 = 4
+    /// Emitted into the caller, like ``stamp``: each side reports the version it was compiled with, not the shared
+    /// core's (the core is one library in the process, so a value read from it would always agree with itself).
+    @_alwaysEmitIntoClient public static var version: UInt32 { 4 }
+
+    /// What the entry function exchanges: ``version`` in the top byte and, below, a fingerprint of the memory layouts
+    /// of the value types that cross the boundary — as the code asking was compiled. Swift lays these structs out at
+    /// compile time in every client, so a plugin built before a field was added or removed has another fingerprint
+    /// and is refused instead of reading the host's values with the wrong offsets. (Fields reordered within the same
+    /// sizes, or a protocol's new requirement, still need ``version`` bumped.)
+    @_alwaysEmitIntoClient public static var stamp: UInt32 {
+        let sizes = [
+            MemoryLayout<MultiNicNetwork>.size, MemoryLayout<HostInterface>.size, MemoryLayout<InterfaceInfo>.size,
+            MemoryLayout<NetworkRenderInput>.size, MemoryLayout<BackendRendering>.size, MemoryLayout<NICAttachment>.size,
+            MemoryLayout<PodIPAM>.size, MemoryLayout<NICCandidate>.size, MemoryLayout<PodRequest>.size,
+            MemoryLayout<SelectionContext>.size, MemoryLayout<Selection>.size, MemoryLayout<NICDecision>.size,
+            MemoryLayout<VirtualLinkRequest>.size, MemoryLayout<PodLinkState>.size, MemoryLayout<PCILocation>.size,
+        ]
+        var hash: UInt32 = 2_166_136_261
+        for size in sizes {
+            hash ^= UInt32(truncatingIfNeeded: size)
+            hash = hash &* 16_777_619
+        }
+        return version << 24 | (hash & 0x00ff_ffff)
+    }
+
     /// The one symbol every plugin exports.
     public static let entrySymbol = "multinic_plugin_entry"
 
-    /// The body of a plugin's entry function: report the ABI version, then hand over the registration retained
-    /// (the host takes ownership) when the host speaks the same version.
+    /// The body of a plugin's entry function: report the plugin's ``stamp``, then hand over the registration
+    /// retained (the host takes ownership) when the host's stamp is the same. Emitted into the plugin.
+    @_alwaysEmitIntoClient
     public static func export(_ registration: PluginRegistration, hostABI: UInt32,
                               pluginABI: UnsafeMutablePointer<UInt32>?) -> UnsafeMutableRawPointer? {
-        pluginABI?.pointee = version
-        guard hostABI == version else { return nil }
+        pluginABI?.pointee = stamp
+        guard hostABI == stamp else { return nil }
         return Unmanaged.passRetained(registration).toOpaque()
     }
+
+    /// The ABI version of a stamp.
+    public static func version(of stamp: UInt32) -> UInt32 { stamp >> 24 }
 }
 
 /// `multinic_plugin_entry(hostABI, &pluginABI) -> registration or NULL`.
