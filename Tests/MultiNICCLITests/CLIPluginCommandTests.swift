@@ -102,6 +102,6 @@ import Testing
         _ = FileManager.default.changeCurrentDirectoryPath(repositoryRoot.path)
         let output = MultinicCtl.invoke(["plugins", "list", "--plugins-dir", ".build/golden-bad-plugins.d"])
         #expect(output.exitCode == 1)
-        #expect(output.stderr.contains("error: .build/golden-bad-plugins.d/old.so: built for plugin ABI 999"))
+        #expect(output.stderr.contains("error: .build/golden-bad-plugins.d/old.so: built for plugin ABI 3, this host speaks ABI 4"))
     }
 }

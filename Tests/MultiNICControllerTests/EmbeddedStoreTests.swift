@@ -120,7 +120,32 @@ import Testing
 
 /// The Config CR becomes the daemon DaemonSet.
 @Suite struct DaemonSetRendererTests {
-    @Test func theDefaultConfigRendersAHostNetworkDaemonSetWithNetAdminOnly() async throws {
+    /// Native attach is on by default: SYS_ADMIN for setns and the runtime's netns directory with HostToContainer
+    /// propagation (namespaces pinned after the daemon started must show up); `nativeAttach: false` gives neither and
+    /// runs the daemon with `--no-native-attach`.
+    @Test func nativeAttachDecidesSysAdminAndTheNetnsMount() throws {
+        for native in [nil, true, false] as [Bool?] {
+            var config = Config(metadata: ObjectMeta(name: "multi-nicd"), spec: ConfigSpec())
+            config.spec.daemon.nativeAttach = native
+            let pod = try #require(DaemonSetRenderer.render(config, namespace: "ops").objectValue?["spec"]?.objectValue?["template"]?
+                .objectValue?["spec"]?.objectValue)
+            let container = try #require(pod["containers"]?.arrayValue?.first?.objectValue)
+            let added = container["securityContext"]?.objectValue?["capabilities"]?.objectValue?["add"]
+            let netns = container["volumeMounts"]?.arrayValue?.first { $0.objectValue?["name"] == .string("netns") }?.objectValue
+            let volume = pod["volumes"]?.arrayValue?.first { $0.objectValue?["name"] == .string("netns") }?.objectValue
+            let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if native == false {
+                #expect(added == .array([.string("NET_ADMIN")]) && netns == nil && volume == nil && args.contains("--no-native-attach"))
+            } else {
+                #expect(added == .array([.string("NET_ADMIN"), .string("SYS_ADMIN")]), "\(String(describing: added))")
+                #expect(netns?["mountPath"] == .string("/var/run/netns") && netns?["mountPropagation"] == .string("HostToContainer"))
+                #expect(volume?["hostPath"]?.objectValue?["path"] == .string("/var/run/netns"))
+                #expect(!args.contains("--no-native-attach"))
+            }
+        }
+    }
+
+    @Test func theDefaultConfigRendersAHostNetworkDaemonSetWithNetAdminAndSysAdmin() async throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("deploy/config/config.yaml").path
         let config = try ControllerHarness.config(path)
@@ -130,10 +155,12 @@ import Testing
         let container = try #require(pod["containers"]?.arrayValue?.first?.objectValue)
         #expect(container["image"] == .string(MultiNICRelease.daemonImage))
         let security = container["securityContext"]?.objectValue
-        #expect(security?["privileged"] == .bool(false) && security?["capabilities"]?.objectValue?["add"] == .array([.string("NET_ADMIN")]))
+        #expect(security?["privileged"] == .bool(false)
+                && security?["capabilities"]?.objectValue?["add"] == .array([.string("NET_ADMIN"), .string("SYS_ADMIN")]))
         let mounts = container["volumeMounts"]?.arrayValue?.compactMap { $0.objectValue?["mountPath"]?.stringValue } ?? []
         #expect(["/host/opt/cni/bin", "/host/etc/cni/net.d", "/run/multinic", "/var/lib/multinic",
-                 "/var/lib/kubelet/device-plugins", "/etc/multi-nicd/tls", "/tmp"].allSatisfy(mounts.contains), "\(mounts)")
+                 "/var/lib/kubelet/device-plugins", "/etc/multi-nicd/tls", "/tmp", "/var/run/netns"].allSatisfy(mounts.contains),
+                "\(mounts)")
         let volumes = pod["volumes"]?.arrayValue ?? []
         let secret = volumes.compactMap { $0.objectValue?["secret"]?.objectValue }.first
         #expect(secret?["secretName"] == .string("multi-nicd-tls") && secret?["defaultMode"] == .integer(0o400), "\(volumes)")

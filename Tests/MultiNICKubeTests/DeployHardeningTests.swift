@@ -104,7 +104,8 @@ import Testing
         #expect(Self.field(budget, "spec", "minAvailable") == .integer(1))
     }
 
-    @Test func theDaemonSetHasNetAdminOnlyAndMountsOnlyWhatItUses() throws {
+    /// NET_ADMIN, plus SYS_ADMIN for native attach (setns into pod namespaces; the default) and nothing else.
+    @Test func theDaemonSetHasNetAdminAndSysAdminOnlyAndMountsOnlyWhatItUses() throws {
         let config = try JSONDecoder().decode(Config.self, from: Data(try #require(try Self.documents("deploy/config/config.yaml").first).description.utf8))
         for source in [config, Config(metadata: ObjectMeta(name: "multi-nicd"), spec: ConfigSpec())] {
             let daemonSet = DaemonSetRenderer.render(source, namespace: "multi-nic-cni-operator")
@@ -115,12 +116,12 @@ import Testing
             let container = try #require(Self.field(pod, "containers")?.arrayValue?.first)
             let security = Self.field(container, "securityContext")
             #expect(Self.field(security, "privileged") == .bool(false) || Self.field(security, "privileged") == nil)
-            #expect(Self.field(security, "capabilities", "add") == .array([.string("NET_ADMIN")]))
+            #expect(Self.field(security, "capabilities", "add") == .array([.string("NET_ADMIN"), .string("SYS_ADMIN")]))
             #expect(Self.field(security, "capabilities", "drop") == .array([.string("ALL")]))
             #expect(Self.field(container, "livenessProbe") != nil && Self.field(container, "readinessProbe") != nil)
             let hostPaths = (Self.field(pod, "volumes")?.arrayValue ?? []).compactMap { Self.field($0, "hostPath", "path")?.stringValue }
             let allowed: Set<String> = ["/opt/cni/bin", "/etc/cni/net.d", "/run/multinic", "/var/lib/multinic",
-                                        "/var/lib/kubelet/device-plugins", "/var/lib/kubelet/pod-resources"]
+                                        "/var/lib/kubelet/device-plugins", "/var/lib/kubelet/pod-resources", "/var/run/netns"]
             #expect(Set(hostPaths).isSubset(of: allowed), "host mounts beyond CNI bin/conf, kubelet sockets and state: \(hostPaths)")
             let rollout = Self.field(daemonSet, "spec", "updateStrategy", "rollingUpdate", "maxUnavailable")
             #expect(rollout == .string("10%"))

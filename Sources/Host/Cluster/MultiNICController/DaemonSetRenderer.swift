@@ -1,7 +1,8 @@
 import MultiNICCore
 
 /// Config → the multi-nicd DaemonSet (pure): the configured image and port, host networking, NET_ADMIN (not
-/// privileged, unless the Config says so), one host mount per `mounts` entry, TLS from the operator-managed Secret,
+/// privileged, unless the Config says so) and, for native attach, SYS_ADMIN and the runtime's netns directory (HostToContainer),
+/// one host mount per `mounts` entry, TLS from the operator-managed Secret,
 /// TokenReview of the operator's service account, node selector, tolerations (every taint by default) and resources.
 /// The daemon image's
 /// entrypoint installs `multi-nic` and `multi-nic-ipam` into the host's CNI bin dir (mounted at /host/opt/cni/bin).
@@ -21,6 +22,18 @@ public enum DaemonSetRenderer {
         "seccompProfile": .object(["type": .string("RuntimeDefault")]),
     ])
 
+    /// The default security context with native attach: SYS_ADMIN too, for `setns` into a pod's network namespace.
+    public static let nativeAttachSecurityContext: JSONValue = .object([
+        "privileged": .bool(false), "runAsUser": .integer(0), "allowPrivilegeEscalation": .bool(false),
+        "readOnlyRootFilesystem": .bool(true),
+        "capabilities": .object(["drop": .array([.string("ALL")]), "add": .array([.string("NET_ADMIN"), .string("SYS_ADMIN")])]),
+        "seccompProfile": .object(["type": .string("RuntimeDefault")]),
+    ])
+
+    /// Where container runtimes (containerd, CRI-O) pin pod network namespaces; mounted with HostToContainer
+    /// propagation for native attach.
+    public static let netnsDirectory = "/var/run/netns"
+
     /// Tolerations when the Config gives none: every taint (a node that runs pods needs its daemon).
     public static let defaultTolerations: JSONValue = .array([.object(["operator": .string("Exists")])])
 
@@ -37,20 +50,28 @@ public enum DaemonSetRenderer {
             env.append(.object(["name": .string(variable.name), "value": .string(variable.value ?? "")]))
         }
         let mounts = daemon.mounts ?? []
+        let native = daemon.nativeAttach != false
+        var args = ["--port", String(daemon.port), "--bind", "$(HOST_IP)",
+                    "--token-review-user", "system:serviceaccount:\(namespace):\(operatorServiceAccount)",
+                    "--tls-cert", tlsDirectory + "/tls.crt", "--tls-key", tlsDirectory + "/tls.key",
+                    "--socket", DaemonAPI.nodeSocket, "--state-dir", "/var/lib/multinic",
+                    "--ippool-mirror", "kubernetes"]
+        if !native { args.append("--no-native-attach") }
+        var volumeMounts: [JSONValue] = mounts.map { .object(["name": .string($0.name), "mountPath": .string($0.podpath)]) }
+            + [.object(["name": .string("tls"), "mountPath": .string(tlsDirectory), "readOnly": .bool(true)]),
+               .object(["name": .string("tmp"), "mountPath": .string("/tmp")])]
+        if native {
+            volumeMounts.append(.object(["name": .string("netns"), "mountPath": .string(netnsDirectory),
+                                         "mountPropagation": .string("HostToContainer"), "readOnly": .bool(true)]))
+        }
         var container: [String: JSONValue] = [
             "name": .string("multi-nicd"),
             "image": .string(daemon.image),
-            "args": .array(["--port", String(daemon.port), "--bind", "$(HOST_IP)",
-                            "--token-review-user", "system:serviceaccount:\(namespace):\(operatorServiceAccount)",
-                            "--tls-cert", tlsDirectory + "/tls.crt", "--tls-key", tlsDirectory + "/tls.key",
-                            "--socket", DaemonAPI.nodeSocket, "--state-dir", "/var/lib/multinic",
-                            "--ippool-mirror", "kubernetes"].map(JSONValue.string)),
+            "args": .array(args.map(JSONValue.string)),
             "env": .array(env),
             "ports": .array([.object(["name": .string("daemon"), "containerPort": .integer(Int64(daemon.port))])]),
-            "securityContext": daemon.securityContext ?? defaultSecurityContext,
-            "volumeMounts": .array(mounts.map { .object(["name": .string($0.name), "mountPath": .string($0.podpath)]) }
-                + [.object(["name": .string("tls"), "mountPath": .string(tlsDirectory), "readOnly": .bool(true)]),
-                   .object(["name": .string("tmp"), "mountPath": .string("/tmp")])]),
+            "securityContext": daemon.securityContext ?? (native ? nativeAttachSecurityContext : defaultSecurityContext),
+            "volumeMounts": .array(volumeMounts),
             "readinessProbe": .object(["httpGet": .object(["path": .string("/readyz"), "port": .integer(Int64(daemon.port))]),
                                        "periodSeconds": .integer(10)]),
             "livenessProbe": .object(["httpGet": .object(["path": .string("/healthz"), "port": .integer(Int64(daemon.port))]),
@@ -70,7 +91,9 @@ public enum DaemonSetRenderer {
                                                                           "type": .string("DirectoryOrCreate")])])
             } + [.object(["name": .string("tls"), "secret": .object(["secretName": .string(tlsSecret),
                                                                     "defaultMode": .integer(0o400)])]),
-                 .object(["name": .string("tmp"), "emptyDir": .object(["medium": .string("Memory"), "sizeLimit": .string("16Mi")])])]),
+                 .object(["name": .string("tmp"), "emptyDir": .object(["medium": .string("Memory"), "sizeLimit": .string("16Mi")])])]
+                + (native ? [.object(["name": .string("netns"), "hostPath": .object(["path": .string(netnsDirectory),
+                                                                                    "type": .string("DirectoryOrCreate")])])] : [])),
         ]
         if let selector = daemon.nodeSelector { pod["nodeSelector"] = .object(selector.mapValues(JSONValue.string)) }
         pod["tolerations"] = daemon.tolerations ?? defaultTolerations

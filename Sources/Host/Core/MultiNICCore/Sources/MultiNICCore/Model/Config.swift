@@ -80,11 +80,16 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
     public var resources: JSONValue?
     public var securityContext: JSONValue?
     public var mounts: [HostMount]?
+    /// Native attach (the daemon configures macvlan/ipvlan pod interfaces itself): on unless `false`. On, the
+    /// DaemonSet mounts the runtime's `/var/run/netns` (HostToContainer propagation, so namespaces made after the
+    /// daemon started are visible) and its default security context adds SYS_ADMIN (for `setns`); off, the daemon
+    /// runs `--no-native-attach` with NET_ADMIN only and every NIC gets its delegate plugin.
+    public var nativeAttach: Bool?
 
     public init(image: String = MultiNICRelease.daemonImage, port: Int = DaemonSpec.defaultPort, imagePullPolicy: String? = nil,
                 imagePullSecretName: String? = nil, env: [EnvVar]? = nil, envFrom: JSONValue? = nil,
                 nodeSelector: [String: String]? = nil, tolerations: JSONValue? = nil, resources: JSONValue? = nil,
-                securityContext: JSONValue? = nil, mounts: [HostMount]? = nil) {
+                securityContext: JSONValue? = nil, mounts: [HostMount]? = nil, nativeAttach: Bool? = nil) {
         self.image = image
         self.port = port
         self.imagePullPolicy = imagePullPolicy
@@ -96,6 +101,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
         self.resources = resources
         self.securityContext = securityContext
         self.mounts = mounts
+        self.nativeAttach = nativeAttach
     }
 
     /// The daemon's TCP port when the Config does not say.
@@ -103,7 +109,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case image, port, imagePullPolicy, imagePullSecretName, env, envFrom, nodeSelector, tolerations, resources
-        case securityContext, mounts
+        case securityContext, mounts, nativeAttach
     }
 
     /// Only `image` is required (as the CRD says); `port` defaults to ``defaultPort``.
@@ -120,6 +126,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
         resources = try container.decodeIfPresent(JSONValue.self, forKey: .resources)
         securityContext = try container.decodeIfPresent(JSONValue.self, forKey: .securityContext)
         mounts = try container.decodeIfPresent([HostMount].self, forKey: .mounts)
+        nativeAttach = try container.decodeIfPresent(Bool.self, forKey: .nativeAttach)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -135,6 +142,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
         try container.encodeIfPresent(resources, forKey: .resources)
         try container.encodeIfPresent(securityContext, forKey: .securityContext)
         try container.encodeIfPresent(mounts, forKey: .mounts)
+        try container.encodeIfPresent(nativeAttach, forKey: .nativeAttach)
     }
 }
 

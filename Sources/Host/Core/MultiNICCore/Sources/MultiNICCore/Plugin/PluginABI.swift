@@ -16,8 +16,11 @@ public enum PluginABI {
     /// and is refused instead of reading the host's values with the wrong offsets. (Fields reordered within the same
     /// sizes, or a protocol's new requirement, still need ``version`` bumped.)
     @_alwaysEmitIntoClient public static var stamp: UInt32 {
+        // Concrete structs only: the size of a generic instance (`Resource<Spec>`) is read from type metadata at run
+        // time, i.e. from the core in the process, and would always agree.
         let sizes = [
-            MemoryLayout<MultiNicNetwork>.size, MemoryLayout<HostInterface>.size, MemoryLayout<InterfaceInfo>.size,
+            MemoryLayout<MultiNicNetworkSpec>.size, MemoryLayout<HostInterfaceSpec>.size, MemoryLayout<ObjectMeta>.size,
+            MemoryLayout<PluginSpec>.size, MemoryLayout<AttachPolicySpec>.size, MemoryLayout<InterfaceInfo>.size,
             MemoryLayout<NetworkRenderInput>.size, MemoryLayout<BackendRendering>.size, MemoryLayout<NICAttachment>.size,
             MemoryLayout<PodIPAM>.size, MemoryLayout<NICCandidate>.size, MemoryLayout<PodRequest>.size,
             MemoryLayout<SelectionContext>.size, MemoryLayout<Selection>.size, MemoryLayout<NICDecision>.size,
