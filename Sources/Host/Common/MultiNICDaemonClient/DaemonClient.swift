@@ -115,15 +115,7 @@ public struct DaemonClient: Sendable {
     public func detached<T: Sendable>(_ body: @escaping @Sendable (DaemonClient) throws(DaemonClientError) -> T)
         async throws(DaemonClientError) -> T
     {
-        let result: Result<T, DaemonClientError> = await withCheckedContinuation { continuation in
-            OSThread.detach { [self] in
-                do throws(DaemonClientError) {
-                    continuation.resume(returning: .success(try body(self)))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-        }
+        let result = await OSThread.result { () throws(DaemonClientError) -> T in try body(self) }
         return try result.get()
     }
 

@@ -72,11 +72,7 @@ public enum CurlTransport {
     /// ``perform(_:)`` on a thread of its own, for async callers: the blocking transfer never holds a Swift-concurrency
     /// thread.
     public static func performDetached(_ request: HTTPRequest) async throws(TransportError) -> (status: Int, body: [UInt8]) {
-        let result: Result<(status: Int, body: [UInt8]), TransportError> = await withCheckedContinuation { continuation in
-            OSThread.detach {
-                continuation.resume(returning: Result { () throws(TransportError) in try perform(request) })
-            }
-        }
+        let result = await OSThread.result { () throws(TransportError) -> (status: Int, body: [UInt8]) in try perform(request) }
         return try result.get()
     }
 

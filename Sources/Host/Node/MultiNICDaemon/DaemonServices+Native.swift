@@ -27,7 +27,7 @@ extension DaemonServices {
         defer { attachesInFlight.withLock { $0 -= 1 } }
         let network = request.query.network, cniVersion = request.cniVersion, plugin = request.plugin, ifName = request.ifName
         let pauseAfter = configuration.pauseNativeAttachAfterLinks
-        let outcome: Result<[AttachedNIC], DaemonError> = await Self.onOwnThread { () throws(DaemonError) -> [AttachedNIC] in
+        let outcome: Result<[AttachedNIC], DaemonError> = await OSThread.result { () throws(DaemonError) -> [AttachedNIC] in
             guard let links = try? open(netns) else {
                 // The daemon cannot enter the pod's namespace (its path not mounted here, no CAP_SYS_ADMIN for
                 // setns): nothing was made, so the delegates do it as before.
@@ -69,7 +69,7 @@ extension DaemonServices {
         guard let open = linkOperations, let netns = request.netns, let attachment = request.attachment,
               backend is any NativeAttaching, (try? enterAttachGate()) != nil else { return nil }
         defer { attachesInFlight.withLock { $0 -= 1 } }
-        let outcome: Result<Set<String>?, DaemonError> = await Self.onOwnThread { () throws(DaemonError) -> Set<String>? in
+        let outcome: Result<Set<String>?, DaemonError> = await OSThread.result { () throws(DaemonError) -> Set<String>? in
             guard let links = try? open(netns), let kinds = try? links.linkKinds() else { return nil }
             // The links go together (the host deletes an attachment's link group in one kernel batch): DEL of a
             // 4-NIC pod waits for one RCU grace period, not four.
@@ -96,14 +96,5 @@ extension DaemonServices {
             return true
         }
         guard admitted else { throw .unavailable("\(limit) native attaches in progress on this node; retry") }
-    }
-
-    /// Runs blocking kernel work on a thread of its own and resumes with its result.
-    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws(DaemonError) -> T) async -> Result<T, DaemonError> {
-        await withCheckedContinuation { continuation in
-            OSThread.detach {
-                continuation.resume(returning: Result { () throws(DaemonError) -> T in try body() })
-            }
-        }
     }
 }

@@ -24,6 +24,16 @@ public enum OSThread {
         return pthread_detach(thread) == 0
     }
 
+    /// Runs blocking `body` on a thread of its own and resumes the caller with its outcome (the caller's
+    /// concurrency thread is free meanwhile).
+    public static func result<T: Sendable, Failure: Error>(of body: @escaping @Sendable () throws(Failure) -> T) async
+        -> Result<T, Failure>
+    {
+        await withCheckedContinuation { continuation in
+            detach { continuation.resume(returning: Result { () throws(Failure) -> T in try body() }) }
+        }
+    }
+
     private static func start(_ body: @escaping () -> Void) -> pthread_t? {
         let context = Unmanaged.passRetained(Body(body)).toOpaque()
         var thread = pthread_t()
