@@ -102,7 +102,10 @@ public final class NetlinkLinkOperations: LinkOperations {
         indices.withLock { $0[name] = nil }
         do {
             guard let link = try pod.link(named: name) else { return }
-            try pod.deleteLink(link)
+            let pod = pod
+            try LinkRemoval.remove(indices: [link.index], inNamespaceAt: podNamespacePath) { () throws(NetlinkError) in
+                try pod.deleteLink(link)
+            }
         } catch .kernel(errno: 19, _) {
             return  // gone meanwhile
         } catch {
@@ -111,6 +114,7 @@ public final class NetlinkLinkOperations: LinkOperations {
     }
 
     /// One kernel batch (`ip link del group`) when the links are exactly their attachment's group; else one by one.
+    /// Returns when the kernel has announced them deleted (``LinkRemoval``), not after it has freed them.
     public func deleteLinks(ifNames: [String]) throws(LinkOperationError) {
         let names = Set(try ifNames.map { (name) throws(LinkOperationError) -> String in try Self.validated(name) })
         guard !names.isEmpty else { return }
@@ -119,16 +123,21 @@ public final class NetlinkLinkOperations: LinkOperations {
             let all = try pod.links()
             let present = all.filter { names.contains($0.name) }
             let groups = Set(present.map(\.group))
+            let pod = pod
             if present.count > 1, groups.count == 1, let group = groups.first, group != 0,
                all.filter({ $0.group == group }).count == present.count {
-                try pod.deleteLinks(group: group)
+                try LinkRemoval.remove(indices: Set(present.map(\.index)), inNamespaceAt: podNamespacePath) { () throws(NetlinkError) in
+                    try pod.deleteLinks(group: group)
+                }
                 return
             }
-            for link in present {
-                do {
-                    try pod.deleteLink(link)
-                } catch .kernel(errno: 19, _) {
-                    continue  // gone meanwhile
+            try LinkRemoval.remove(indices: Set(present.map(\.index)), inNamespaceAt: podNamespacePath) { () throws(NetlinkError) in
+                for link in present {
+                    do throws(NetlinkError) {
+                        try pod.deleteLink(link)
+                    } catch .kernel(errno: 19, _) {
+                        continue  // gone meanwhile
+                    }
                 }
             }
         } catch {
