@@ -72,6 +72,28 @@ import Testing
         await #expect(throws: KubeletError.self) { _ = try await client.devices(namespace: "ml", name: "trainer-0") }
     }
 
+    /// The kubelet serves PodResources with grpc-go, which sends a PING with every call (BDP probing); swift-nio-http2
+    /// closes a connection that receives more than 200 PINGs in 30 s, failing the call in flight. 260 lookups in a
+    /// row all get their answer: the call is made again on the next connection.
+    @Test func aKubeletThatPingsWithEveryCallLosesNoLookup() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = PodResourcesServer(socketPath: directory + "/kubelet.sock", pods: [PodResourcesServer.Pod(
+            namespace: "ml", name: "trainer-0",
+            containers: [.init(name: "main", devices: [.init(resourceName: "nvidia.com/gpu", deviceIDs: ["0000:18:00.0"])])])])
+        try await server.start()
+        defer { server.stop() }
+        let proxy = try PingingKubeletProxy(socketPath: directory + "/go-kubelet.sock", upstreamPath: server.socketPath)
+        defer { proxy.stop() }
+        let client = try PodResourcesClient(socketPath: proxy.socketPath, timeout: .seconds(20))
+        for call in 0..<260 {
+            let answer = try await client.devices(namespace: "ml", name: "trainer-0")
+            #expect(answer.devices.map(\.deviceIDs) == [["0000:18:00.0"]], "call \(call)")
+        }
+        #expect(proxy.pings.load(ordering: .relaxed) >= 260)
+        #expect(proxy.connections.load(ordering: .relaxed) >= 2, "the client dropped a connection for its PINGs (else this tests nothing)")
+    }
+
     /// A transient socket: the lookup says which source it used; without a socket it reads the checkpoint; without
     /// either it says the topology is unknown.
     @Test func theLookupFallsBackToTheCheckpointAndSaysWhichSourceItUsed() async throws {

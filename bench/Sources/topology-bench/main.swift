@@ -3,10 +3,13 @@
 // lookup), then with the pod's GPUs looked up through PodResources (gRPC on a unix socket, another process) and the
 // sysfs tree, against two kubelets:
 //  - the lab's stand-in (`multinicctl lab kubelet`, grpc-swift), and
-//  - with --grpcio-python, a server on gRPC's C core (bench/tools/podresources-grpcio-server.py), closer to the real
-//    kubelet, whose PodResources server is native (Go) code: the stand-in's own per-call CPU is about the client's.
+//  - with --grpcio-python, a server on gRPC's C core (bench/tools/podresources-grpcio-server.py), and
+//  - with --grpc-go-server, a server on grpc-go (bench/tools/podresources-go-server), the library the kubelet itself
+//    serves PodResources with: the kubelet's side of a call costs what it costs there.
+// The stand-in's own per-call CPU is about the client's, and the Python server's thread hand-off about as much again.
 // Prints every p50 and the difference each lookup makes.
 // Usage: topology-bench <plugins dir> <multinicctl> [attaches] [--grpcio-python <python with grpcio>]
+//                       [--grpc-go-server <podresources-go-server>]
 import Foundation
 import MultiNICCore
 import MultiNICDaemon
@@ -24,7 +27,11 @@ guard arguments.count >= 3 else {
     exit(2)
 }
 let count = arguments.count > 3 ? Int(arguments[3]) ?? 2000 : 2000
-let python = arguments.firstIndex(of: "--grpcio-python").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+func option(_ name: String) -> String? {
+    arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+}
+let python = option("--grpcio-python")
+let goServer = option("--grpc-go-server")
 let work = "/tmp/mn-topology-bench-\(UInt32.random(in: 0...UInt32.max))"
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
@@ -50,6 +57,7 @@ func makeServices(socket: String, state: String) async throws -> DaemonServices 
 }
 let standInSocket = work + "/kubelet.sock"
 let fastSocket = work + "/kubelet-grpcio.sock"
+let goSocket = work + "/kubelet-go.sock"
 let gpus = hardware.gpus
 // The kubelets are other processes, as on a node: `multinicctl lab kubelet` (the lab's stand-in) serving the pod.
 let pod = PodResourcesServer.Pod(namespace: "default", name: "trainer", containers: [.init(name: "main", devices: [
@@ -68,14 +76,17 @@ defer { children.forEach { $0.terminate() } }
     for _ in 0..<500 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
 }
 try start(arguments[2], ["lab", "kubelet", "--socket", standInSocket, "--pods-file", podsFile], socket: standInSocket)
+// The same answer, serialized once here; the C-core and grpc-go servers return these bytes to every Get.
+var answer = V1_GetPodResourcesResponse()
+answer.podResources = PodResourcesServer.message(pod)
+let responseFile = work + "/get-response.bin"
+try Data(answer.serializedBytes() as [UInt8]).write(to: URL(fileURLWithPath: responseFile))
 if let python {
-    // The same answer, serialized once here; the C-core server returns these bytes to every Get.
-    var answer = V1_GetPodResourcesResponse()
-    answer.podResources = PodResourcesServer.message(pod)
-    let responseFile = work + "/get-response.bin"
-    try Data(answer.serializedBytes() as [UInt8]).write(to: URL(fileURLWithPath: responseFile))
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/podresources-grpcio-server.py").path
     try start(python, [script, fastSocket, responseFile], socket: fastSocket)
+}
+if let goServer {
+    try start(goServer, [goSocket, responseFile], socket: goSocket)
 }
 
 func request(_ index: Int, byHand: Bool) -> AttachmentRequest {
@@ -94,7 +105,7 @@ func measure(_ services: DaemonServices, byHand: Bool) async throws -> [Double] 
         let attached = try await services.attachWithDevices(request(index, byHand: byHand))
         let elapsed = clock.now - started
         guard attached.nics.count == 2 else { fatalError("attached \(attached.nics.count) NICs") }
-        if !byHand, attached.nics.map(\.master) != ["eth3", "eth6"] { fatalError("not aligned: \(attached.nics.map(\.master))") }
+        if !byHand, attached.nics.map(\.master) != ["eth3", "eth6"] { fatalError("not aligned: \(attached.nics.map(\.master)); \(attached.devices?.problems ?? [])") }
         _ = try await services.release(network: "net", containerID: "c\(index)")
         samples.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
     }
@@ -126,11 +137,15 @@ print(String(format: "  GPUs given by hand (no lookup):                       p5
 print(String(format: "  GPUs from PodResources + sysfs, the lab's stand-in:   p50 %.3f ms", p50(with)))
 print(String(format: "    of which the Get alone:                             p50 %.3f ms", p50(try await measureGet(socket: standInSocket))))
 print(String(format: "    the lookup adds %.3f ms at p50 (ratio %.2f)", p50(with) - p50(without), p50(with) / p50(without)))
-if python != nil {
-    let fast = try await makeServices(socket: fastSocket, state: "state-grpcio")
+for (label, socket, state, present) in [("a C-core gRPC server (Python):", fastSocket, "state-grpcio", python != nil),
+                                        ("a grpc-go server (as the kubelet):", goSocket, "state-go", goServer != nil)] where present {
+    let fast = try await makeServices(socket: socket, state: state)
     _ = try await measure(fast, byHand: false)
     let withFast = try await measure(fast, byHand: false)
-    print(String(format: "  GPUs from PodResources + sysfs, a C-core gRPC server: p50 %.3f ms", p50(withFast)))
-    print(String(format: "    of which the Get alone:                             p50 %.3f ms", p50(try await measureGet(socket: fastSocket))))
-    print(String(format: "    the lookup adds %.3f ms at p50 (ratio %.2f)", p50(withFast) - p50(without), p50(withFast) / p50(without)))
+    // The anchor again, in this phase: the machine's pace drifts over a run.
+    let withoutNow = try await measure(fast, byHand: true)
+    print("  GPUs from PodResources + sysfs, " + label.padding(toLength: 35, withPad: " ", startingAt: 0)
+        + String(format: " p50 %.3f ms (by hand now: %.3f ms)", p50(withFast), p50(withoutNow)))
+    print(String(format: "    of which the Get alone:                             p50 %.3f ms", p50(try await measureGet(socket: socket))))
+    print(String(format: "    the lookup adds %.3f ms at p50 (ratio %.2f)", p50(withFast) - p50(withoutNow), p50(withFast) / p50(withoutNow)))
 }

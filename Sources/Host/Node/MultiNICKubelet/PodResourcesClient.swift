@@ -31,10 +31,30 @@ public final class PodResourcesClient: Sendable {
     }
 
     /// The devices of pod `namespace/name`; an empty answer when the kubelet knows the pod but gave it none.
+    ///
+    /// A call the connection failed under (`unavailable`) is made once more, on a new connection. The kubelet serves
+    /// PodResources with grpc-go, which sends a PING with each call to size its flow-control window (BDP probing);
+    /// swift-nio-http2 closes a connection that receives more than 200 PING/SETTINGS frames in 30 s
+    /// (ENHANCE_YOUR_CALM), failing the call in flight. With pods attaching faster than that, every 200th call would
+    /// otherwise lose its topology.
     public func devices(namespace: String, name: String) async throws(KubeletError) -> PodResourcesAnswer {
+        // gRPC reconnects meanwhile; for a moment after the old connection went it answers "no subchannel
+        // available" at once, so the retries are spaced (2, 10, 50 ms) and wait for the new connection.
+        for pause in [2, 10, 50] {
+            do {
+                return try await ask(namespace: namespace, name: name, waitingForReady: pause != 2)
+            } catch .unreachable {
+                try? await Task.sleep(for: .milliseconds(pause))
+            }
+        }
+        return try await ask(namespace: namespace, name: name, waitingForReady: true)
+    }
+
+    private func ask(namespace: String, name: String, waitingForReady: Bool) async throws(KubeletError) -> PodResourcesAnswer {
         let lister = V1_PodResourcesLister.Client(wrapping: client)
         var options = CallOptions.defaults
         options.timeout = timeout
+        options.waitForReady = waitingForReady
         var request = V1_GetPodResourcesRequest()
         request.podName = name
         request.podNamespace = namespace
