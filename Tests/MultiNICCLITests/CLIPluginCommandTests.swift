@@ -89,8 +89,8 @@ import Testing
         let output = MultinicCtl.invoke(["plugins", "list", "--plugins-dir", Self.pluginsDir])
         #expect(output.exitCode == 0)
         let names = output.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true)[1] }
-        #expect(names == ["ipvlan", "macvlan", "sriov", "costOpt", "devClass", "none", "perfOpt", "topology"])
-        #expect(output.stderr.hasPrefix("8 plugin(s) loaded in "))
+        #expect(names == ["host-device", "ipvlan", "macvlan", "sriov", "costOpt", "devClass", "none", "perfOpt", "topology"])
+        #expect(output.stderr.hasPrefix("9 plugin(s) loaded in "))
     }
 
     @Test func pluginsListReportsBadFiles() throws {

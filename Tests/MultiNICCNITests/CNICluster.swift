@@ -91,12 +91,14 @@ struct CNICluster {
 
     /// Runs a CNI binary (one of ours by name, or a path) in host `host`'s namespace for its pod, as Multus would;
     /// returns (exit code, stdout).
+    /// `pod`: the pod's name, also its UID (pod<host>/u<host> when nil).
     func run(_ command: String, binary: String = "multi-nic", host: Int, config: String, container: String? = nil,
-             ifName: String = "net1", netns: String? = nil, path: String = "/usr/lib/cni") throws -> (Int32, String) {
+             ifName: String = "net1", netns: String? = nil, path: String = "/usr/lib/cni", pod: String? = nil) throws -> (Int32, String) {
         let executable = binary.hasPrefix("/") ? binary : try BuiltPlugins.executable(binary).path
+        let podArgs = pod.map { "K8S_POD_NAME=\($0);K8S_POD_UID=\($0)" } ?? "K8S_POD_NAME=pod\(host);K8S_POD_UID=u\(host)"
         let environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": container ?? "c\(host)",
                            "CNI_NETNS": netns ?? "/var/run/netns/\(pods[host])", "CNI_IFNAME": ifName, "CNI_PATH": path,
-                           "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod\(host);K8S_POD_UID=u\(host)",
+                           "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;" + podArgs,
                            "MULTINIC_CNI_LOG": hosts[host].directory + "/cni.log",
                            // The node's paths come from the runtime's environment (Multus passes its own on), never the NetConf.
                            "MULTINIC_SOCKET": hosts[host].socket, "MULTINIC_CNI_STATE_DIR": hosts[host].stateDirectory]

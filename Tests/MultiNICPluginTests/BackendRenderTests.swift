@@ -100,7 +100,7 @@ import Testing
     @Test func unknownBackendFailsRenderingWithTheList() throws {
         var network = try Self.load("examples/network.yaml", "multi-nic-sample")
         network.spec.plugin.type = "bridge"
-        #expect(throws: RenderError.plugin(.unknownBackend("bridge", available: ["ipvlan", "macvlan", "sriov"]))) {
+        #expect(throws: RenderError.plugin(.unknownBackend("bridge", available: ["host-device", "ipvlan", "macvlan", "sriov"]))) {
             try NetworkRenderer(registry: BuiltPlugins.registry()).render(network, hosts: [], clusterNamespaces: ["default"])
         }
     }

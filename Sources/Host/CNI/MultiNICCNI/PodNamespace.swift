@@ -23,9 +23,10 @@ enum PodNamespace {
     static func removePerNICLinks(_ path: String, ifName: String) -> [String] {
         guard access(path, F_OK) == 0, let netlink = try? NetworkNamespace.netlink(path: path),
               let links = try? netlink.links() else { return [] }
-        return links.filter { LinuxInterfaceName.isPerNIC($0.name, of: ifName) }.compactMap { link in
-            (try? netlink.deleteLink(link)) == nil ? nil : link.name
-        }
+        // Only links a delegate or native attach made on a master: a NIC lent whole (host-device) or a VF is never
+        // deleted here (its plugin's DEL returns it to the host).
+        return links.filter { LinuxInterfaceName.isPerNIC($0.name, of: ifName) && VirtualLinkRequest.kernelKinds.contains($0.kind) }
+            .compactMap { link in (try? netlink.deleteLink(link)) == nil ? nil : link.name }
     }
 
     /// Installs each NIC's static routes (``NICRoute``) on its interface in the pod, in the main table with the NIC's

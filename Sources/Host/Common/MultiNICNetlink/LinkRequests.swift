@@ -130,6 +130,10 @@ public enum LinkRequest: Sendable, Hashable, CustomStringConvertible {
     case addRoute(index: Int32, destination: IPNetwork, gateway: IPAddress?)
     /// `sysctl net.ipv4.conf.<link>.arp_notify=1` through netlink: a gratuitous ARP when the link comes up.
     case enableARPNotify(index: Int32)
+    /// `ip link set <index> down`.
+    case setDown(index: Int32)
+    /// `ip link set <index> name <name>` (the link must be down).
+    case rename(index: Int32, name: String)
 
     public var description: String {
         switch self {
@@ -139,6 +143,8 @@ public enum LinkRequest: Sendable, Hashable, CustomStringConvertible {
         case .addRoute(let index, let destination, let gateway):
             "ip route add \(destination)" + (gateway.map { " via \($0)" } ?? "") + " dev #\(index)"
         case .enableARPNotify(let index): "sysctl net.ipv4.conf.#\(index).arp_notify=1"
+        case .setDown(let index): "ip link set #\(index) down"
+        case .rename(let index, let name): "ip link set #\(index) name \(name)"
         }
     }
 
@@ -150,6 +156,13 @@ public enum LinkRequest: Sendable, Hashable, CustomStringConvertible {
             let header = Self.putLinkHeader(message, index: index)
             header?.pointee.ifi_flags = UInt32(multinic_iff_up())
             header?.pointee.ifi_change = UInt32(multinic_iff_up())
+        case .setDown(let index):
+            let header = Self.putLinkHeader(message, index: index)
+            header?.pointee.ifi_flags = 0
+            header?.pointee.ifi_change = UInt32(multinic_iff_up())
+        case .rename(let index, let name):
+            Self.putLinkHeader(message, index: index)
+            mnl_attr_put_strz(message, UInt16(IFLA_IFNAME), name)
         case .addAddress(let index, let network): Self.buildAddress(message, index: index, network)
         case .addRoute(let index, let destination, let gateway):
             Self.buildRoute(message, index: index, destination: destination, gateway: gateway)

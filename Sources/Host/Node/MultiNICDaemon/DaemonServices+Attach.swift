@@ -20,7 +20,8 @@ extension DaemonServices {
     /// The attach itself, once the pod's namespace was checked.
     private func attach(_ request: AttachmentRequest, query: NICQuery) async throws(DaemonError) -> [AttachedNIC] {
         let backend = try backend(for: request.plugin)
-        let chosen = try select(query)
+        let wholeDevice = backend is any WholeDeviceBackend
+        let chosen = try select(query, wholeDevice: wholeDevice)
         let ifNames = chosen.indices.map { "\(request.ifName)-\($0)" }
         let context = DelegateContext(network: query.network, cniVersion: request.cniVersion, plugin: request.plugin)
         if let ipam = request.delegatedIPAM {
@@ -36,6 +37,9 @@ extension DaemonServices {
                                        slots: zip(chosen, ifNames).map { AddressRequest.Slot(master: $0.master, ifName: $1) })
         let leases = try await allocateChecked(addresses)
         do throws(DaemonError) {
+            // Remembered (durably) before the pod gets them; a NIC another ADD lent meanwhile fails this one (503:
+            // the CNI retries and gets another NIC).
+            if wholeDevice { try lend(chosen) }
             let nics = try zip(chosen, leases).enumerated().map { (position, pair) throws(DaemonError) -> AttachedNIC in
                 let (nic, lease) = pair
                 let address = lease.podAddress

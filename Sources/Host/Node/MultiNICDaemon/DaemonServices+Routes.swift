@@ -41,11 +41,15 @@ extension DaemonServices {
     }
 
     /// A kernel change: a route or rule in one of our tables is repaired; a link or address change makes the
-    /// next selection rediscover the NICs.
+    /// next selection rediscover the NICs, and a link change restores lent NICs that are back.
     public func notice(_ event: NetlinkEvent) {
         switch event {
         case .table(let table): routes.noticeChange(inTable: table)
-        case .link, .address: invalidateInterfaces()
+        case .link:
+            invalidateInterfaces()
+            // A lent NIC may be back (its pod's DEL, or its namespace gone): restored off the event loop.
+            if !lentDevices.names.isEmpty { OSThread.detach { [self] in restoreReturnedDevices() } }
+        case .address: invalidateInterfaces()
         }
     }
 

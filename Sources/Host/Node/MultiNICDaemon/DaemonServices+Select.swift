@@ -6,7 +6,9 @@ import MultiNICPluginHost
 extension DaemonServices {
     /// NIC selection for a pod: SR-IOV networks take the masters of the devices kubelet gave the pod; others run
     /// the network's attach policy (a plugin) over this host's NICs, with each NIC's current attachment count.
-    public func select(_ query: NICQuery) throws(DaemonError) -> [ChosenNIC] {
+    /// With `wholeDevice` (a ``WholeDeviceBackend``) only NICs that carry no attachment are candidates; NICs lent
+    /// to pods never are.
+    public func select(_ query: NICQuery, wholeDevice: Bool = false) throws(DaemonError) -> [ChosenNIC] {
         let resources = query.resourceNames
         if !resources.isEmpty {
             let uid = query.pod.uid
@@ -31,7 +33,9 @@ extension DaemonServices {
             throw DaemonError(error)
         }
         let attachments = ipam.attachmentCounts()
-        let candidates = try interfaces().map { NICCandidate($0, attachments: attachments[$0.interfaceName] ?? 0) }
+        let unavailable = unavailableNICs(wholeDevice: wholeDevice)
+        let candidates = try interfaces().filter { !unavailable.contains($0.interfaceName) && $0.inUse != true }
+            .map { NICCandidate($0, attachments: attachments[$0.interfaceName] ?? 0) }
         let context = SelectionContext(
             masterNets: query.masterNets, strategyTarget: query.policy?.target,
             deviceClasses: deviceClasses.withLock { $0 }, gpusPerNUMA: query.gpusPerNUMA, gpus: query.devices?.locations ?? [])
@@ -43,8 +47,11 @@ extension DaemonServices {
         }
         guard !selection.chosen.isEmpty else {
             let why = selection.skipped.map(\.description).joined(separator: "; ")
+            let lent = unavailable.sorted()
             throw .notFound("no NIC of \(configuration.nodeName) fits network \(query.network)"
-                + (why.isEmpty ? " (no secondary NICs found)" : ": \(why)"))
+                + (why.isEmpty ? " (no secondary NICs found)" : ": \(why)")
+                + (lent.isEmpty ? "" : (wholeDevice ? "; lent to pods or carrying attachments: " : "; lent to pods: ")
+                    + lent.joined(separator: ", ")))
         }
         return selection.chosen.map { ChosenNIC(master: $0.name, reason: $0.reason) }
     }

@@ -28,6 +28,10 @@ public final class DaemonServices: Sendable {
     /// Native attaches in progress (capped by ``DaemonConfiguration/maxConcurrentAttaches``).
     let attachesInFlight = Mutex<Int>(0)
     private let interfaceCache = Mutex<(at: ContinuousClock.Instant, interfaces: [InterfaceInfo])?>(nil)
+    /// NICs lent whole to pods (host-device).
+    let lentDevices: LentDeviceStore
+    /// One restore of returned NICs at a time.
+    let restoringLock = Mutex<Void>(())
 
     public init(configuration: DaemonConfiguration, netlink: any RouteNetlink, registry: PluginRegistry,
                 mirror: (any AllocationMirror)? = nil) throws(DaemonError) {
@@ -56,6 +60,7 @@ public final class DaemonServices: Sendable {
         lookup.nvidiaRoot = configuration.nvidiaRoot
         lookup.timeout = configuration.podResourcesTimeout
         podDevices = PodDeviceLookup(configuration: lookup)
+        lentDevices = LentDeviceStore(directory: configuration.stateDirectory)
         publisher = MirrorPublisher(mirror: mirror ?? FileAllocationMirror(directory: configuration.stateDirectory + "/ippools"))
         if configuration.nativeAttach, let host = netlink as? LinuxNetlink {
             linkOperations = { path throws(LinkOperationError) in
@@ -76,8 +81,9 @@ public final class DaemonServices: Sendable {
     public func interfaces(maximumAge: Duration = .seconds(5)) throws(DaemonError) -> [InterfaceInfo] {
         let clock = ContinuousClock()
         if let cached = interfaceCache.withLock({ $0 }), clock.now - cached.at < maximumAge { return cached.interfaces }
+        restoreReturnedDevices()
         do {
-            let found = try discovery.discover(unmanaged: unmanagedInterfaces())
+            let found = withLentDevices(try discovery.discover(unmanaged: unmanagedInterfaces()))
             interfaceCache.withLock { $0 = (clock.now, found) }
             return found
         } catch {
@@ -203,6 +209,11 @@ public final class DaemonServices: Sendable {
             let released = try await body()
             metrics.countReleases(released.count)
             mirrorChanged(released)
+            // A lent NIC whose address went may be back on the host already (its pod's namespace gone without a DEL).
+            let lent = lentDevices.names
+            if released.contains(where: { lent.contains($0.interfaceName) }) {
+                OSThread.detach { [self] in restoreReturnedDevices() }
+            }
             return released
         } catch {
             throw DaemonError(error)

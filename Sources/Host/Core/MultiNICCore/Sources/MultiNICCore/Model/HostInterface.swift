@@ -47,6 +47,9 @@ public struct InterfaceInfo: Codable, Sendable, Hashable {
     /// ``PCILocation``. `nil` when unknown (a virtual NIC).
     public var pcieRoot: String?
     public var pcieRootPort: String?
+    /// The NIC is lent whole to a pod (a host-device attachment) and is not on the host now: reported so that its
+    /// CIDR block stays, never selected until it returns. `nil` when the NIC is on the host.
+    public var inUse: Bool?
 
     public init(interfaceName: String, netAddress: String = "", hostIP: String = "", vendor: String = "",
                 product: String = "", pciAddress: String = "", numaNode: Int? = nil, speedMbps: Int? = nil,
@@ -70,7 +73,7 @@ public struct InterfaceInfo: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case interfaceName, netAddress, hostIP, vendor, product, pciAddress, numaNode, speedMbps, mtu, sriovVFs
-        case netAddressV6, hostIPv6, pcieRoot, pcieRootPort
+        case netAddressV6, hostIPv6, pcieRoot, pcieRootPort, inUse
     }
 
     public init(from decoder: any Decoder) throws {
@@ -89,6 +92,7 @@ public struct InterfaceInfo: Codable, Sendable, Hashable {
         hostIPv6 = try container.decodeIfPresent(String.self, forKey: .hostIPv6)
         pcieRoot = try container.decodeIfPresent(String.self, forKey: .pcieRoot)
         pcieRootPort = try container.decodeIfPresent(String.self, forKey: .pcieRootPort)
+        inUse = try container.decodeIfPresent(Bool.self, forKey: .inUse)
     }
 
     /// Two records describe the same attachment point when name, network and address match

@@ -153,3 +153,9 @@ public struct NICAttachment: Sendable, Hashable {
                   ipam: .allocated(address, routes: routes))
     }
 }
+
+/// A backend whose delegate moves the selected NIC itself into the pod (host-device) instead of making a link on
+/// it. The host then lends each NIC to one pod at a time: a NIC that carries any attachment is not offered to it, a
+/// lent NIC is offered to nobody, and the host remembers the NIC (name, addresses, state) to restore it when it
+/// comes back.
+public protocol WholeDeviceBackend: MainPlugin {}
