@@ -8,9 +8,9 @@ import Testing
 /// `multinicctl takeover plan` on the original's objects: what MultiNIC will own, and every conflict kind as a line a
 /// human can act on. Unlike other commands, the plan is printed also when it exits 1 (that is when it matters most).
 @Suite struct TakeoverPlanTests {
-    static func plan(_ fixture: String) throws -> (rendered: String, exitCode: Int32, stdout: String) {
+    static func plan(_ fixture: String, _ extra: [String] = []) throws -> (rendered: String, exitCode: Int32, stdout: String) {
         _ = FileManager.default.changeCurrentDirectoryPath(repositoryRoot.path)
-        let arguments = ["takeover", "plan", "--from-file", "Tests/Fixtures/Takeover/\(fixture).yaml"]
+        let arguments = ["takeover", "plan", "--from-file", "Tests/Fixtures/Takeover/\(fixture).yaml"] + extra
         let output = MultinicCtl.invoke(arguments)
         let rendered = "$ multinicctl \(arguments.joined(separator: " "))\n# exit \(output.exitCode)\n# stdout\n\(output.stdout)"
             + "# stderr\n\(output.stderr)"
@@ -35,14 +35,15 @@ import Testing
     }
 
     @Test func everyConflictKindIsReportedAndTheBlockingOnesFailThePlan() throws {
-        let (rendered, exitCode, stdout) = try Self.plan("conflicts")
+        // MultiNIC to be installed where the original's daemon runs: daemonset-clash.
+        let (rendered, exitCode, stdout) = try Self.plan("conflicts", ["--namespace", "openshift-operators"])
         #expect(rendered == (try Self.golden("takeover-plan-conflicts", rendered)))
         #expect(exitCode == 1)
         for kind in TakeoverConflict.Kind.allCases {
             #expect(stdout.contains(" \(kind.rawValue): "), "\(kind.rawValue) is reported")
         }
         for blocking in ["allocation-outside-pool", "duplicate-address", "host-without-hostinterface", "pool-without-cidr",
-                         "pool-without-network", "invalid-network", "block-would-move", "olm-managed"] {
+                         "pool-without-network", "invalid-network", "block-would-move", "olm-managed", "daemonset-clash"] {
             #expect(stdout.contains("BLOCKING \(blocking): "), "\(blocking) blocks")
         }
     }

@@ -178,4 +178,38 @@ import Testing
         #expect(await DaemonSetReconciler(store: store, namespace: "multi-nic-cni-operator").reconcile("multi-nicd") == .done)
         #expect(try await store.listObjects(apiVersion: "apps/v1", kind: "DaemonSet", labels: ["app": "multi-nicd"]).count == 1)
     }
+
+    /// The original Multi-NIC CNI's daemon is a DaemonSet `multi-nicd` too, by default in the namespace MultiNIC's
+    /// deploy/ uses: the reconciler leaves a DaemonSet it did not make alone (a takeover has not adopted its
+    /// allocations yet) and says why, and writes its own once that one is gone; its own it keeps updating.
+    @Test func aDaemonSetMultiNICDidNotMakeIsNeverReplaced() async throws {
+        let store = try EmbeddedStore()
+        _ = try await store.create(Config(metadata: ObjectMeta(name: "multi-nicd"), spec: ConfigSpec()))
+        let labels = JSONValue.object(["app": .string("multi-nicd")])
+        let container = JSONValue.object(["name": .string("multi-nicd"),
+                                          "image": .string("ghcr.io/foundation-model-stack/multi-nic-cni-daemon:v1.3.1")])
+        let original: JSONValue = .object([
+            "apiVersion": .string("apps/v1"), "kind": .string("DaemonSet"),
+            "metadata": .object(["name": .string("multi-nicd"), "namespace": .string("multi-nic-cni-operator"), "labels": labels]),
+            "spec": .object(["template": .object(["spec": .object(["containers": .array([container])])])]),
+        ])
+        try await store.applyObject(original)
+        let reconciler = DaemonSetReconciler(store: store, namespace: "multi-nic-cni-operator")
+        #expect(await reconciler.reconcile("multi-nicd") == .requeue(after: .seconds(60)))
+        let kept = await store.listObjects(apiVersion: "apps/v1", kind: "DaemonSet", labels: [:], name: "multi-nicd")
+        #expect(kept.count == 1 && kept.first?.objectValue?["metadata"]?.objectValue?["labels"] == labels,
+                "\(kept)")
+        #expect("\(kept)".contains("multi-nic-cni-daemon:v1.3.1"))
+        // In another namespace the original's DaemonSet is no obstacle.
+        #expect(await DaemonSetReconciler(store: store, namespace: "multinic").reconcile("multi-nicd") == .done)
+
+        await store.deleteObject(ResourceReference(apiVersion: "apps/v1", kind: "DaemonSet", namespace: "multi-nic-cni-operator",
+                                                   name: "multi-nicd"))
+        #expect(await reconciler.reconcile("multi-nicd") == .done)
+        #expect(await reconciler.reconcile("multi-nicd") == .done, "its own DaemonSet it re-applies")
+        let ours = await store.listObjects(apiVersion: "apps/v1", kind: "DaemonSet", labels: [:], name: "multi-nicd")
+            .filter { $0.objectValue?["metadata"]?.objectValue?["namespace"] == .string("multi-nic-cni-operator") }
+        let first = try #require(ours.first)
+        #expect(ours.count == 1 && DaemonSetReconciler.isMultiNICs(first))
+    }
 }

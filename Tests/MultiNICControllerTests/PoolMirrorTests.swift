@@ -43,6 +43,7 @@ final class IPPoolGatedStore: ResourceStore {
     func listObjects(apiVersion: String, kind: String, labels: [String: String], name: String?) async throws(StoreError) -> [JSONValue] {
         try await base.listObjects(apiVersion: apiVersion, kind: kind, labels: labels, name: name)
     }
+    func getObject(_ reference: ResourceReference) async throws(StoreError) -> JSONValue? { try await base.getObject(reference) }
     func deleteObject(_ reference: ResourceReference) async throws(StoreError) { try await base.deleteObject(reference) }
 }
 

@@ -123,6 +123,17 @@ public enum DaemonSetRenderer {
 
 /// Config → DaemonSet, written through the store (unchanged DaemonSets are not written again).
 public struct DaemonSetReconciler: Reconciler {
+    /// Whether a DaemonSet object is MultiNIC's: owned by a MultiNIC Config, or carrying the renderer's name label.
+    public static func isMultiNICs(_ object: JSONValue) -> Bool {
+        let metadata = object.objectValue?["metadata"]?.objectValue ?? [:]
+        let owned = (metadata["ownerReferences"]?.arrayValue ?? []).contains {
+            $0.objectValue?["apiVersion"]?.stringValue == MultiNICAPI.version && $0.objectValue?["kind"]?.stringValue == ConfigSpec.kind
+        }
+        let labelled = metadata["labels"]?.objectValue?["app.kubernetes.io/name"]?.stringValue
+            == DaemonSetRenderer.labels["app.kubernetes.io/name"]
+        return owned || labelled
+    }
+
     let store: any ResourceStore
     let namespace: String
     let operatorServiceAccount: String
@@ -136,6 +147,15 @@ public struct DaemonSetReconciler: Reconciler {
     public func reconcile(_ name: String) async -> ReconcileResult {
         do {
             guard let config = try await store.get(ConfigSpec.self, name: name) else { return .done }
+            // A DaemonSet of this name that MultiNIC did not make (the original Multi-NIC CNI's daemon installs into
+            // the same namespace by default) is never replaced: that would swap its daemons for ours before a
+            // takeover adopted their allocations.
+            let reference = ResourceReference(apiVersion: "apps/v1", kind: "DaemonSet", namespace: namespace, name: name)
+            if let existing = try await store.getObject(reference), !Self.isMultiNICs(existing) {
+                return ReconcileLog.retry("DaemonSet of Config \(name)", StoreError.alreadyExists(
+                    ObjectKey(kind: "DaemonSet (not MultiNIC's: the original Multi-NIC CNI's? Install MultiNIC into another namespace)",
+                              namespace: namespace, name: name)), after: .seconds(60))
+            }
             try await store.applyObject(DaemonSetRenderer.render(config, namespace: namespace, operatorServiceAccount: operatorServiceAccount))
             return .done
         } catch {

@@ -171,6 +171,13 @@ public actor EmbeddedStore: ResourceStore {
         }
     }
 
+    public func getObject(_ reference: ResourceReference) -> JSONValue? {
+        guard let entry = entries[ObjectKey(kind: reference.kind, namespace: reference.namespace, name: reference.name)],
+              let object = try? JSONDecoder().decode(JSONValue.self, from: entry.encoded),
+              object.objectValue?["apiVersion"]?.stringValue == reference.apiVersion else { return nil }
+        return object
+    }
+
     public func deleteObject(_ reference: ResourceReference) {
         remove(ObjectKey(kind: reference.kind, namespace: reference.namespace, name: reference.name))
     }

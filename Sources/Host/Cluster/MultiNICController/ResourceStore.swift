@@ -81,6 +81,8 @@ public protocol ResourceStore: Sendable {
     /// Objects of `apiVersion`/`kind` carrying all of `labels` (and named `name`, in any namespace, when given). A kind
     /// the cluster does not serve has none.
     func listObjects(apiVersion: String, kind: String, labels: [String: String], name: String?) async throws(StoreError) -> [JSONValue]
+    /// The object `reference` names; nil when absent.
+    func getObject(_ reference: ResourceReference) async throws(StoreError) -> JSONValue?
     /// Deletes the object; absent is fine.
     func deleteObject(_ reference: ResourceReference) async throws(StoreError)
 }

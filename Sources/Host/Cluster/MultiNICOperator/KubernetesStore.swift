@@ -186,6 +186,20 @@ public struct KubernetesStore: ResourceStore {
         }
     }
 
+    public func getObject(_ reference: ResourceReference) async throws(StoreError) -> JSONValue? {
+        do {
+            let body = try await client.call("GET", Self.path(reference))
+            guard var fields = (try? JSONDecoder().decode(JSONValue.self, from: Data(body)))?.objectValue else { return nil }
+            if fields["apiVersion"] == nil { fields["apiVersion"] = .string(reference.apiVersion) }
+            if fields["kind"] == nil { fields["kind"] = .string(reference.kind) }
+            return .object(fields)
+        } catch .api(404, _) {
+            return nil
+        } catch {
+            throw Self.storeError(error, ObjectKey(kind: reference.kind, namespace: reference.namespace, name: reference.name))
+        }
+    }
+
     public func deleteObject(_ reference: ResourceReference) async throws(StoreError) {
         do {
             _ = try await client.call("DELETE", Self.path(reference))

@@ -19,6 +19,12 @@ public struct LegacyCluster: Sendable, Hashable {
     /// MultiNIC's daemon port (its Config `multi-nicd`), when MultiNIC's Config is there; the shipped Config's
     /// port otherwise.
     public var multinicDaemonPort: Int = LegacyCluster.shippedDaemonPort
+    /// MultiNIC's namespace, where its operator applies the DaemonSet of its Config `multi-nicd` (deploy/ installs
+    /// into `multi-nic-cni-operator`, the original's default namespace too).
+    public var multinicNamespace: String = LegacyCluster.shippedNamespace
+
+    /// The namespace of deploy/.
+    public static let shippedNamespace = "multi-nic-cni-operator"
 
     /// The port of `deploy/config/config.yaml`.
     public static let shippedDaemonPort = 11000

@@ -30,6 +30,8 @@ public struct TakeoverConflict: Sendable, Hashable, Comparable {
         case olmManaged = "olm-managed"
         /// MultiNIC's daemon and the original's listen on one host port: MultiNIC's cannot start before the retire step.
         case daemonPortClash = "daemon-port-clash"
+        /// The original's daemon DaemonSet has the name and namespace of MultiNIC's: MultiNIC's operator would replace it.
+        case daemonSetClash = "daemonset-clash"
     }
 
     public var kind: Kind

@@ -43,6 +43,17 @@ public enum TakeoverPlanner {
                                 + "names it), then `kubectl delete csv -n \(namespace) \(csv)` (CRDs and objects stay); plan again",
                                 blocking: true))
         }
+        if let daemon = cluster.daemon, daemon.kind == "DaemonSet", daemon.name == ConfigSpec.defaultName,
+           daemon.namespace == cluster.multinicNamespace {
+            result.append(.init(.daemonSetClash, network: "",
+                                "the original daemon \(daemon.namespace)/\(daemon.name) is where MultiNIC's operator applies its own DaemonSet "
+                                + "(Config \(ConfigSpec.defaultName) in namespace \(cluster.multinicNamespace)): installing MultiNIC there would replace "
+                                + "the original's daemons before their allocations are adopted (MultiNIC's operator refuses to, so its daemons would "
+                                + "not start at all)",
+                                action: "install MultiNIC into another namespace (`cd deploy && kustomize edit set namespace multinic`), "
+                                + "then plan again with --namespace multinic",
+                                blocking: true))
+        }
         if let daemon = cluster.daemon, let port = daemon.port, port == cluster.multinicDaemonPort {
             result.append(.init(.daemonPortClash, network: "",
                                 "the original daemon \(daemon.namespace)/\(daemon.name) and MultiNIC's daemon both listen on host port \(port): "

@@ -21,7 +21,8 @@ public struct TakeoverRunner: Sendable {
     /// that step, as a crash there would (tests).
     public func apply(networks chosen: [String]? = nil, stopAfter: TakeoverRecord.Step? = nil,
                       progress: @Sendable (String) -> Void = { _ in }) async throws(TakeoverError) -> TakeoverRecord {
-        let cluster = try await LegacyClusterReader.read(client)
+        var cluster = try await LegacyClusterReader.read(client)
+        cluster.multinicNamespace = namespace
         let plan = TakeoverPlanner.plan(cluster)
         var record = try await loadRecord()
         if record?.rolledBack == true {

@@ -25,6 +25,8 @@ struct TakeoverCommand: ParsableCommand {
         @OptionGroup var access: ClusterAccess
         @Option(name: .customLong("from-file"), help: "Objects to plan from instead of a cluster (YAML or JSON, a List or documents).")
         var fromFile: String?
+        @Option(help: "MultiNIC's namespace (where deploy/ installs it and its operator applies the multi-nicd DaemonSet).")
+        var namespace = LegacyCluster.shippedNamespace
 
         func execute() -> CommandOutput {
             guard let fromFile else {
@@ -32,7 +34,9 @@ struct TakeoverCommand: ParsableCommand {
             }
             do {
                 let documents = try ManifestLoader.load(path: fromFile)
-                return Self.output(for: try LegacyCluster(objects: documents.map(\.json)))
+                var cluster = try LegacyCluster(objects: documents.map(\.json))
+                cluster.multinicNamespace = namespace
+                return Self.output(for: cluster)
             } catch {
                 return CommandOutput(stderr: "takeover plan: \(error)\n", exitCode: 1)
             }
@@ -44,7 +48,9 @@ struct TakeoverCommand: ParsableCommand {
                 output = execute()
             } else {
                 do {
-                    output = Self.output(for: try await LegacyClusterReader.read(KubeClient(config: try access.config())))
+                    var cluster = try await LegacyClusterReader.read(KubeClient(config: try access.config()))
+                    cluster.multinicNamespace = namespace
+                    output = Self.output(for: cluster)
                 } catch {
                     output = CommandOutput(stderr: "takeover plan: \(error)\n", exitCode: 1)
                 }
