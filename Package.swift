@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "multinic-backend-macvlan", type: .dynamic, targets: ["MACVLANBackend"]),
         .library(name: "multinic-backend-sriov", type: .dynamic, targets: ["SRIOVBackend"]),
         .library(name: "multinic-backend-hostdevice", type: .dynamic, targets: ["HostDeviceBackend"]),
+        .library(name: "multinic-backend-awsipvlan", type: .dynamic, targets: ["AWSIPVLANBackend"]),
         .library(name: "multinic-policy-none", type: .dynamic, targets: ["NonePolicy"]),
         .library(name: "multinic-policy-devclass", type: .dynamic, targets: ["DevClassPolicy"]),
         .library(name: "multinic-policy-topology", type: .dynamic, targets: ["TopologyPolicy"]),
@@ -125,9 +126,15 @@ let package = Package(
             exclude: withoutGRPC ? ["Generated", "PodResourcesClient.swift", "PodResourcesServer.swift"] : []
         ),
         .target(
+            // Cloud APIs the daemon keeps pod addresses in (EC2 for aws-ipvlan): SigV4, IMDSv2, the Query API over libcurl.
+            name: "MultiNICCloud",
+            dependencies: ["MultiNICHTTP", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/Node/MultiNICCloud"
+        ),
+        .target(
             name: "MultiNICDaemon",
             dependencies: [
-                "MultiNICIPAM", "MultiNICNetlink", "MultiNICDiscovery", "MultiNICPluginHost", "MultiNICKube", "MultiNICKubelet",
+                "MultiNICIPAM", "MultiNICNetlink", "MultiNICDiscovery", "MultiNICPluginHost", "MultiNICKube", "MultiNICKubelet", "MultiNICCloud",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -235,7 +242,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "multi-nicd",
-            dependencies: ["MultiNICDaemon", .product(name: "MultiNICCore", package: "MultiNICCore"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MultiNICDaemon", "MultiNICCloud", .product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Host/Executables/multi-nicd"
         ),
         .executableTarget(
@@ -268,6 +276,7 @@ let package = Package(
         plugin("MACVLANBackend", "Plugins/MACVLAN"),
         plugin("SRIOVBackend", "Plugins/SRIOV"),
         plugin("HostDeviceBackend", "Plugins/HostDevice"),
+        plugin("AWSIPVLANBackend", "Plugins/AWSIPVLAN"),
         plugin("NonePolicy", "Policies/None"),
         plugin("DevClassPolicy", "Policies/DevClass"),
         plugin("TopologyPolicy", "Policies/Topology"),
@@ -293,6 +302,17 @@ let package = Package(
             name: "IPAMCrashHelper",
             dependencies: ["MultiNICIPAM", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/Fixtures/IPAMCrashHelper"
+        ),
+        .testTarget(
+            // The EC2 client (SigV4, IMDSv2, throttling) and multi-nicd's aws pools against moto, a real EC2 emulator.
+            name: "MultiNICCloudTests",
+            dependencies: [
+                "MultiNICCloud", "MultiNICDaemon", "MultiNICIPAM", "MultiNICNetlink", "MultiNICHTTP", "MultiNICTestSupport",
+                .product(name: "MultiNICCore", package: "MultiNICCore"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/MultiNICCloudTests"
         ),
         .testTarget(
             name: "MultiNICControllerTests",

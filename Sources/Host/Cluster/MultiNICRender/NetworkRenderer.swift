@@ -79,7 +79,7 @@ public struct NetworkRenderer: Sendable {
             do {
                 let (spec, notes) = try CIDRPlan.compute(network: network, hosts: hosts, previous: previousCIDR)
                 cidr = CIDR(metadata: ObjectMeta(name: network.name), spec: spec)
-                pools = IPPoolDerivation.pools(for: spec)
+                pools = IPPoolDerivation.pools(for: spec, cloud: rendering.cloud)
                 warnings += notes
             } catch {
                 throw .cidr(error)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import MultiNICCloud
 import MultiNICCore
 import MultiNICDaemon
 
@@ -47,6 +48,10 @@ struct MultiNICd: AsyncParsableCommand {
     @Option(help: "kubeconfig for --ippool-mirror kubernetes (default: the pod's service account).") var kubeconfig: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "Log format: text or json.") var logFormat = "text"
+    @Option(help: "EC2 endpoint for aws-ipvlan pools (default: https://ec2.<region>.amazonaws.com).") var ec2Endpoint: String?
+    @Option(help: "AWS region (default: $AWS_REGION, else the instance metadata service's).") var ec2Region: String?
+    @Option(help: "The instance metadata service (IMDSv2): credentials of the instance role, the region.")
+    var imdsEndpoint = "http://169.254.169.254"
 
     func run() async throws {
         let environment = ProcessEnvironment.values
@@ -91,6 +96,12 @@ struct MultiNICd: AsyncParsableCommand {
         }
         configuration.ippoolMirror = ippoolMirror
         configuration.kubeconfig = kubeconfig
+        for (flag, value) in [("--ec2-endpoint", ec2Endpoint), ("--imds-endpoint", imdsEndpoint)] {
+            guard let value else { continue }
+            guard value.hasPrefix("http://") || value.hasPrefix("https://") else { throw ValidationError("\(flag) must be an http(s) URL") }
+        }
+        configuration.aws = AWSSettings(ec2Endpoint: ec2Endpoint, region: ec2Region)
+        configuration.aws.imdsEndpoint = imdsEndpoint
         let logger = DaemonLogging.logger(level: logLevel, json: logFormat == "json")
         try await DaemonServer.run(configuration, logger: logger)
     }

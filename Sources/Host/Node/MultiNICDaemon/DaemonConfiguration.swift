@@ -1,4 +1,5 @@
 import Foundation
+import MultiNICCloud
 import MultiNICCore
 
 /// Everything `multi-nicd` is told at start (flags and environment).
@@ -67,6 +68,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Crash tests only (`MULTINIC_TEST_PAUSE_NATIVE_ATTACH_AFTER`): a native attach stops for a minute once this many
     /// of its links are configured, so a test can kill the daemon in the middle of an ADD.
     public var pauseNativeAttachAfterLinks: Int?
+    /// Where EC2 and the instance metadata service are (pools of aws-ipvlan networks).
+    public var aws = AWSSettings()
 
     public init(nodeName: String = ProcessInfo.processInfo.environment["K8S_NODENAME"] ?? ProcessInfo.processInfo.hostName,
                 port: Int = 11000, bindAddress: String = "0.0.0.0", socketPath: String = DaemonAPI.nodeSocket,

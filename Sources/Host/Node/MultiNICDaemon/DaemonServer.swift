@@ -50,6 +50,8 @@ public enum DaemonServer {
                         "replayed": "\(report.replayed)", "released": "\(report.released)",
                         "unreadable": "\(report.unreadable)", "failed": "\(report.failed)"])
                 }
+                let waiting = await services.retryCloudUnassigns()
+                if waiting > 0 { logger.warning("cloud unassignments still failing", metadata: ["addresses": "\(waiting)"]) }
                 try? await Task.sleep(for: .seconds(configuration.releaseReplaySeconds))
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MultiNICCloud
 import MultiNICCore
 import MultiNICDiscovery
 import MultiNICIPAM
@@ -32,9 +33,11 @@ public final class DaemonServices: Sendable {
     let lentDevices: LentDeviceStore
     /// One restore of returned NICs at a time.
     let restoringLock = Mutex<Void>(())
+    /// Cloud APIs that must know the addresses of some pools (aws-ipvlan).
+    let cloud: CloudRegistrar
 
     public init(configuration: DaemonConfiguration, netlink: any RouteNetlink, registry: PluginRegistry,
-                mirror: (any AllocationMirror)? = nil) throws(DaemonError) {
+                mirror: (any AllocationMirror)? = nil, cloudProviders: [String: any CloudAddressProvider]? = nil) throws(DaemonError) {
         self.configuration = configuration
         self.netlink = netlink
         self.registry = registry
@@ -61,6 +64,7 @@ public final class DaemonServices: Sendable {
         lookup.timeout = configuration.podResourcesTimeout
         podDevices = PodDeviceLookup(configuration: lookup)
         lentDevices = LentDeviceStore(directory: configuration.stateDirectory)
+        cloud = CloudRegistrar(providers: cloudProviders ?? Self.cloudProviders(configuration), directory: configuration.stateDirectory)
         publisher = MirrorPublisher(mirror: mirror ?? FileAllocationMirror(directory: configuration.stateDirectory + "/ippools"))
         if configuration.nativeAttach, let host = netlink as? LinuxNetlink {
             linkOperations = { path throws(LinkOperationError) in
@@ -178,6 +182,7 @@ public final class DaemonServices: Sendable {
         } catch {
             throw DaemonError(error)
         }
+        try await registerWithCloud(leases)
         metrics.countAllocations(leases.count)
         mirrorChanged(leases)
         return leases
@@ -207,6 +212,7 @@ public final class DaemonServices: Sendable {
     func releasing(_ body: () async throws(IPAMError) -> [Lease]) async throws(DaemonError) -> [Lease] {
         do {
             let released = try await body()
+            await unregisterFromCloud(released)
             metrics.countReleases(released.count)
             mirrorChanged(released)
             // A lent NIC whose address went may be back on the host already (its pod's namespace gone without a DEL).

@@ -62,9 +62,11 @@ public struct PoolBlock: Codable, Sendable, Hashable {
     public var excludes: [IPNetwork]
     /// The only pod namespaces this pool serves; `nil` for every namespace (``IPPoolSpec/namespacesAnnotation``).
     public var namespaces: [String]?
+    /// The cloud whose API must learn each address before the pod gets it (``IPPoolSpec/cloudProvider``).
+    public var cloudProvider: String?
 
     public init(name: String, network: String, interfaceName: String, podCIDR: IPNetwork, podPrefix: Int,
-                excludes: [IPNetwork] = [], namespaces: [String]? = nil) {
+                excludes: [IPNetwork] = [], namespaces: [String]? = nil, cloudProvider: String? = nil) {
         self.name = name
         self.network = network
         self.interfaceName = interfaceName
@@ -72,6 +74,7 @@ public struct PoolBlock: Codable, Sendable, Hashable {
         self.podPrefix = podPrefix
         self.excludes = excludes
         self.namespaces = namespaces
+        self.cloudProvider = cloudProvider
     }
 
     /// True when a pod of `namespace` may get an address from this pool.
@@ -87,7 +90,8 @@ public struct PoolBlock: Codable, Sendable, Hashable {
         guard let podCIDR = IPNetwork(pool.spec.podCIDR)?.normalized, let vlan = IPNetwork(pool.spec.vlanCIDR) else { return nil }
         let excludes = pool.spec.excludes.compactMap { try? IPNetwork.parse($0, bareAddressAsHost: true).get() }
         self.init(name: pool.name, network: pool.spec.netAttachDef, interfaceName: pool.spec.interfaceName,
-                  podCIDR: podCIDR, podPrefix: vlan.prefixLength, excludes: excludes, namespaces: IPPoolSpec.namespaces(of: pool))
+                  podCIDR: podCIDR, podPrefix: vlan.prefixLength, excludes: excludes, namespaces: IPPoolSpec.namespaces(of: pool),
+                  cloudProvider: pool.spec.cloudProvider)
     }
 }
 

@@ -86,9 +86,12 @@ public struct IPPoolSpec: ResourceSpec {
     /// Excluded blocks strictly inside `podCIDR`.
     public var excludes: [String]
     public var allocations: [Allocation]
+    /// The cloud whose API must know each pod address of this pool (``CloudAddressing``): `aws` (the node daemon
+    /// assigns it to the ENI behind the NIC). Absent for networks the fabric routes by itself.
+    public var cloudProvider: String?
 
     public init(podCIDR: String, vlanCIDR: String, netAttachDef: String, hostName: String, interfaceName: String,
-                excludes: [String] = [], allocations: [Allocation] = []) {
+                excludes: [String] = [], allocations: [Allocation] = [], cloudProvider: String? = nil) {
         self.podCIDR = podCIDR
         self.vlanCIDR = vlanCIDR
         self.netAttachDef = netAttachDef
@@ -96,6 +99,7 @@ public struct IPPoolSpec: ResourceSpec {
         self.interfaceName = interfaceName
         self.excludes = excludes
         self.allocations = allocations
+        self.cloudProvider = cloudProvider
     }
 }
 

@@ -71,13 +71,35 @@ public struct BackendRendering: Sendable, Hashable {
     public var dependents: [DependentResource]
     /// Things the user should fix but that do not block (unknown `plugin.args` keys, …).
     public var warnings: [FieldIssue]
+    /// Pod addresses must be registered with a cloud's API before they carry traffic (aws-ipvlan): the IPPools say
+    /// so and leave out the addresses the cloud reserves.
+    public var cloud: CloudAddressing?
 
     public init(plugin: [String: JSONValue], annotations: [String: String] = [:],
-                dependents: [DependentResource] = [], warnings: [FieldIssue] = []) {
+                dependents: [DependentResource] = [], warnings: [FieldIssue] = [], cloud: CloudAddressing? = nil) {
         self.plugin = plugin
         self.annotations = annotations
         self.dependents = dependents
         self.warnings = warnings
+        self.cloud = cloud
+    }
+}
+
+/// A network whose pod addresses live in a cloud's API too: the node daemon assigns each allocated address to the
+/// cloud interface behind the NIC (and unassigns it on release), and the pools never hold an address the cloud
+/// reserves in each host network (AWS: the first four and the last of a subnet).
+public struct CloudAddressing: Sendable, Hashable {
+    /// The daemon's provider (``IPPoolSpec/cloudProvider``), e.g. `aws`.
+    public var provider: String
+    /// Addresses reserved at the start of each host network (its network address included).
+    public var reservedAtStart: Int
+    /// Addresses reserved at its end (its broadcast address included).
+    public var reservedAtEnd: Int
+
+    public init(provider: String, reservedAtStart: Int, reservedAtEnd: Int) {
+        self.provider = provider
+        self.reservedAtStart = reservedAtStart
+        self.reservedAtEnd = reservedAtEnd
     }
 }
 
