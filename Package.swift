@@ -286,7 +286,7 @@ let package = Package(
         .target(name: "FixtureOtherABI", path: "Tests/Fixtures/OtherABI"),
         .target(
             name: "MultiNICTestSupport",
-            dependencies: ["MultiNICPluginHost", "MultiNICNetlink", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICPluginHost", "MultiNICNetlink", "MultiNICHTTP", "CMNL", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICTestSupport"
         ),
         .testTarget(

@@ -23,6 +23,13 @@ import Testing
                                          "--plugins-dir", Self.pluginsDir], exitCode: 0)
     }
 
+    /// aws-ipvlan's NAD and pools: each pool names the cloud and leaves out AWS's reserved addresses.
+    @Test func renderTheAWSNetwork() throws {
+        try Self.preparePlugins()
+        try expectGolden("render-aws-ipvlan", ["render", "-f", "examples/aws-ipvlan-network.yaml", "--hosts", "examples/hosts.yaml",
+                                               "--plugins-dir", Self.pluginsDir], exitCode: 0)
+    }
+
     @Test func renderRefusesAnUnknownBackend() throws {
         try Self.preparePlugins()
         let network = repositoryRoot.appendingPathComponent(".build/golden-bridge-network.yaml")
@@ -89,8 +96,8 @@ import Testing
         let output = MultinicCtl.invoke(["plugins", "list", "--plugins-dir", Self.pluginsDir])
         #expect(output.exitCode == 0)
         let names = output.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true)[1] }
-        #expect(names == ["host-device", "ipvlan", "macvlan", "sriov", "costOpt", "devClass", "none", "perfOpt", "topology"])
-        #expect(output.stderr.hasPrefix("9 plugin(s) loaded in "))
+        #expect(names == ["aws-ipvlan", "host-device", "ipvlan", "macvlan", "sriov", "costOpt", "devClass", "none", "perfOpt", "topology"])
+        #expect(output.stderr.hasPrefix("10 plugin(s) loaded in "))
     }
 
     @Test func pluginsListReportsBadFiles() throws {

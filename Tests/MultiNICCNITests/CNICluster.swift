@@ -52,7 +52,10 @@ struct CNICluster {
         return "[" + items.joined(separator: ",") + "]"
     }
 
-    static func with(hosts hostCount: Int = 2, nics: Int = 2, daemonArguments: [String] = [], _ body: (CNICluster) throws -> Void) throws {
+    /// `pools`: host index → that host's IPPools (JSON list), instead of ``pools(host:nics:)``; `daemonEnvironment`:
+    /// extra environment of every multi-nicd.
+    static func with(hosts hostCount: Int = 2, nics: Int = 2, daemonArguments: [String] = [], daemonEnvironment: [String: String] = [:],
+                     pools customPools: ((Int) -> String)? = nil, _ body: (CNICluster) throws -> Void) throws {
         try TestNamespace.withMany(1 + 2 * hostCount) { names in
             let fabric = names[0]
             let hostNames = Array(names[1...hostCount])
@@ -69,10 +72,10 @@ struct CNICluster {
                     }
                     let directory = root + "/host-\(index)"
                     hosts.append(try Host(namespace: namespace, directory: directory) { environment in
-                        try RunningDaemon(directory: directory, pluginsDirectory: plugins, pools: pools(host: index, nics: nics),
-                                          namespace: namespace,
+                        try RunningDaemon(directory: directory, pluginsDirectory: plugins,
+                                          pools: customPools?(index) ?? pools(host: index, nics: nics), namespace: namespace,
                                           arguments: ["--node-name", "host-\(index)", "--virtual-kinds", "veth"] + daemonArguments,
-                                          environment: environment)
+                                          environment: daemonEnvironment.merging(environment) { $1 })
                     })
                 }
                 try body(CNICluster(fabric: fabric, hosts: hosts, pods: pods, nics: nics))

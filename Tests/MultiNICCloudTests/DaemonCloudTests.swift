@@ -31,8 +31,8 @@ struct DaemonCloudTests {
     /// writes them); eth2 with a MAC EC2 does not know.
     static func setup(quarantineSeconds: Double = 0) async throws -> Setup {
         let moto = try MotoServer()
-        let admin = MotoAdmin(endpoint: moto.endpoint)
-        let (eni, mac) = try moto.makeInterface(client: admin, cidr: "10.0.1.0/24", primary: "10.0.1.10")
+        let admin = moto.admin
+        let (eni, mac) = try moto.makeInterface(cidr: "10.0.1.0/24", primary: "10.0.1.10")
         let front = try await ThrottlingEC2(moto: moto.endpoint)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-cloud-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

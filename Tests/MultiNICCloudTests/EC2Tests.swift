@@ -1,6 +1,7 @@
 import Foundation
 import MultiNICCloud
 import Synchronization
+import MultiNICTestSupport
 import Testing
 
 /// A pause that records instead of sleeping.
@@ -31,9 +32,9 @@ struct EC2Tests {
     @Test func addressesAreAssignedToTheENIWithTheMACAndUnassignedAgain() async throws {
         let moto = try MotoServer()
         defer { moto.stop() }
-        let admin = MotoAdmin(endpoint: moto.endpoint)
-        let (eni, mac) = try moto.makeInterface(client: admin, cidr: "10.0.1.0/24", primary: "10.0.1.10")
-        let other = try moto.makeInterface(client: admin, cidr: "10.1.1.0/24", primary: "10.1.1.10")
+        let admin = moto.admin
+        let (eni, mac) = try moto.makeInterface(cidr: "10.0.1.0/24", primary: "10.0.1.10")
+        let other = try moto.makeInterface(cidr: "10.1.1.0/24", primary: "10.1.1.10")
         let front = try await ThrottlingEC2(moto: moto.endpoint)
         defer { front.stop() }
         let ec2 = Self.client(front.url)
@@ -56,8 +57,8 @@ struct EC2Tests {
     @Test func throttlingIsRetriedWithDoublingPausesAndReportedWhenItLasts() async throws {
         let moto = try MotoServer()
         defer { moto.stop() }
-        let admin = MotoAdmin(endpoint: moto.endpoint)
-        let (eni, mac) = try moto.makeInterface(client: admin, cidr: "10.0.1.0/24", primary: "10.0.1.10")
+        let admin = moto.admin
+        let (eni, mac) = try moto.makeInterface(cidr: "10.0.1.0/24", primary: "10.0.1.10")
         let front = try await ThrottlingEC2(moto: moto.endpoint)
         defer { front.stop() }
         let pauses = Pauses()
@@ -85,8 +86,8 @@ struct EC2Tests {
     @Test func credentialsAndRegionComeFromIMDSv2() async throws {
         let moto = try MotoServer()
         defer { moto.stop() }
-        let admin = MotoAdmin(endpoint: moto.endpoint)
-        let (eni, mac) = try moto.makeInterface(client: admin, cidr: "10.0.1.0/24", primary: "10.0.1.10")
+        let admin = moto.admin
+        let (eni, mac) = try moto.makeInterface(cidr: "10.0.1.0/24", primary: "10.0.1.10")
         let front = try await ThrottlingEC2(moto: moto.endpoint)
         defer { front.stop() }
         let imds = try await LoopbackServer { method, path, headers, _ in

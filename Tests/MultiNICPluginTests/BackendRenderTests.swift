@@ -100,8 +100,51 @@ import Testing
     @Test func unknownBackendFailsRenderingWithTheList() throws {
         var network = try Self.load("examples/network.yaml", "multi-nic-sample")
         network.spec.plugin.type = "bridge"
-        #expect(throws: RenderError.plugin(.unknownBackend("bridge", available: ["host-device", "ipvlan", "macvlan", "sriov"]))) {
+        #expect(throws: RenderError.plugin(.unknownBackend("bridge", available: ["aws-ipvlan", "host-device", "ipvlan", "macvlan", "sriov"]))) {
             try NetworkRenderer(registry: BuiltPlugins.registry()).render(network, hosts: [], clusterNamespaces: ["default"])
+        }
+    }
+}
+
+/// aws-ipvlan: the NAD names the backend, the delegate is a plain ipvlan, and every pool says that EC2 must learn
+/// its addresses and leaves out the addresses AWS reserves in each VPC subnet (the original handed them out: #109).
+@Suite struct AWSIPVLANRenderTests {
+    @Test func poolsLeaveOutTheReservedAddressesAndNameTheCloud() throws {
+        let registry = try BuiltPlugins.registry()
+        let network = try BackendRenderTests.load("examples/aws-ipvlan-network.yaml", "aws-sample")
+        let rendered = try NetworkRenderer(registry: registry).render(network, hosts: BackendRenderTests.hosts(), clusterNamespaces: [])
+        let config = try JSONValue.parse(try #require(rendered.attachments.first).spec.config).objectValue
+        #expect(config?["plugin"] == .object(["cniVersion": .string("0.3.0"), "type": .string("aws-ipvlan"), "mode": .string("l2")]))
+        #expect(rendered.ippools.count == 8 && rendered.ippools.allSatisfy { $0.spec.cloudProvider == "aws" })
+        let pools = Dictionary(uniqueKeysWithValues: rendered.ippools.map { ("\($0.spec.hostName) \($0.spec.interfaceName)", $0.spec) })
+        let first = try #require(pools.values.first { $0.podCIDR == "10.0.1.0/26" })
+        let last = try #require(pools.values.first { $0.podCIDR == "10.0.2.192/26" })
+        for reserved in ["10.0.1.0/32", "10.0.1.1/32", "10.0.1.2/32", "10.0.1.3/32"] {
+            #expect(first.excludes.contains(reserved), "\(first.excludes)")
+        }
+        #expect(last.excludes.contains("10.0.2.255/32") && !last.excludes.contains("10.0.2.192/32"), "\(last.excludes)")
+        // A pool in the middle of the subnet loses only host addresses.
+        #expect(rendered.ippools.filter { $0.spec.excludes.contains { $0.hasSuffix(".1/32") || $0.hasSuffix(".255/32") } }.count == 4)
+
+        let backend = try registry.backend("aws-ipvlan")
+        let attachment = NICAttachment(networkName: "aws-sample", cniVersion: "0.3.0", plugin: try #require(config?["plugin"]?.objectValue),
+                                       master: "eth1", address: IPNetwork("10.0.1.4/24")!)
+        let delegate = try backend.delegateConfig(for: attachment).objectValue
+        #expect(delegate?["type"] == .string("ipvlan") && delegate?["master"] == .string("eth1") && delegate?["mode"] == .string("l2"))
+        #expect(backend is any NativeAttaching, "native attach as ipvlan")
+    }
+
+    @Test func aGlobalSubnetOrAnotherIPAMIsRefusedNamingTheField() throws {
+        let registry = try BuiltPlugins.registry()
+        var network = try BackendRenderTests.load("examples/aws-ipvlan-network.yaml", "aws-sample")
+        network.spec.subnet = "192.168.0.0/16"
+        #expect { try NetworkRenderer(registry: registry).render(network, hosts: BackendRenderTests.hosts(), clusterNamespaces: []) } throws: {
+            "\($0)".contains("spec.subnet: aws-ipvlan takes pod addresses from each ENI's VPC subnet")
+        }
+        network.spec.subnet = ""
+        network.spec.ipam = #"{"type": "whereabouts", "range": "10.0.1.0/24"}"#
+        #expect { try NetworkRenderer(registry: registry).render(network, hosts: BackendRenderTests.hosts(), clusterNamespaces: []) } throws: {
+            "\($0)".contains("spec.ipam: aws-ipvlan needs type multi-nic-ipam")
         }
     }
 }

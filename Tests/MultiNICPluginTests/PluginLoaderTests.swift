@@ -7,11 +7,11 @@ import Testing
 @Suite struct PluginLoaderTests {
     @Test func everyBackendAndPolicyOfTheRepositoryLoads() throws {
         let registry = try BuiltPlugins.registry()
-        #expect(registry.backendNames == ["host-device", "ipvlan", "macvlan", "sriov"])
+        #expect(registry.backendNames == ["aws-ipvlan", "host-device", "ipvlan", "macvlan", "sriov"])
         #expect(registry.policyNames == ["costOpt", "devClass", "none", "perfOpt", "topology"])
         // Each reports its own version (topology 0.2.0 ranks by the PCIe tree; the others are 0.1.0).
         #expect(Dictionary(uniqueKeysWithValues: registry.plugins.flatMap { plugin in plugin.names.map { ($0, plugin.version) } })
-            == ["host-device": "0.1.0", "ipvlan": "0.1.0", "macvlan": "0.1.0", "sriov": "0.1.0", "costOpt": "0.1.0", "devClass": "0.1.0", "none": "0.1.0",
+            == ["aws-ipvlan": "0.1.0", "host-device": "0.1.0", "ipvlan": "0.1.0", "macvlan": "0.1.0", "sriov": "0.1.0", "costOpt": "0.1.0", "devClass": "0.1.0", "none": "0.1.0",
                 "perfOpt": "0.1.0", "topology": "0.2.0"])
         // The types crossed the boundary intact: a cast-dependent call works.
         let rendering = try registry.backend("macvlan").render(NetworkRenderInput(
@@ -92,7 +92,7 @@ import Testing
 
     @Test func unknownNamesListWhatIsAvailable() throws {
         let registry = try BuiltPlugins.registry()
-        #expect(throws: PluginHostError.unknownBackend("bridge", available: ["host-device", "ipvlan", "macvlan", "sriov"])) {
+        #expect(throws: PluginHostError.unknownBackend("bridge", available: ["aws-ipvlan", "host-device", "ipvlan", "macvlan", "sriov"])) {
             try registry.backend("bridge")
         }
         #expect(throws: PluginHostError.unknownPolicy("fastest",

@@ -43,8 +43,16 @@ extension DaemonServices {
 
     /// Assigns freshly allocated leases; when that fails, releases them again (the pod gets nothing) and throws.
     func registerWithCloud(_ leases: [Lease]) async throws(DaemonError) {
-        let outcome = await OSThread.result { [self] () throws(DaemonError) in
-            try cloud.assign(try cloudGroups(leases))
+        let outcome = await OSThread.result { [self] () throws(DaemonError) -> [(provider: String, mac: String, addresses: [String])] in
+            let groups = try cloudGroups(leases)
+            try cloud.assign(groups)
+            return groups
+        }
+        if case .success(let groups) = outcome {
+            for group in groups {
+                cloudLog.info("assigned \(group.addresses.joined(separator: ", ")) to the \(group.provider) interface of \(group.mac)")
+            }
+            return
         }
         guard case .failure(let error) = outcome else { return }
         // The NICs assigned before the failing one are unassigned again (unassigning the others is a no-op).
@@ -61,7 +69,14 @@ extension DaemonServices {
         let pools = ipam.current.pools
         guard released.contains(where: { pools[$0.pool]?.cloudProvider != nil }) else { return }
         _ = await OSThread.result { [self] () throws(DaemonError) in
-            for message in cloud.unassign(try cloudGroups(released)) { cloudLog.warning("\(message)") }
+            let groups = try cloudGroups(released)
+            let failures = cloud.unassign(groups)
+            for message in failures { cloudLog.warning("\(message)") }
+            if failures.isEmpty {
+                for group in groups {
+                    cloudLog.info("unassigned \(group.addresses.joined(separator: ", ")) from the \(group.provider) interface of \(group.mac)")
+                }
+            }
         }
     }
 
