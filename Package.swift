@@ -358,8 +358,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiNICCNITests",
-            dependencies: ["MultiNICCNI", "MultiNICDaemonClient", "MultiNICRender", "MultiNICTestSupport", "multi-nicd", "multi-nic", "multi-nic-ipam",
-                           .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICCNI", "MultiNICDaemonClient", "MultiNICRender", "MultiNICTestSupport", "MultiNICKubeFake", "MultiNICHTTP",
+                           "multi-nicd", "multi-nic", "multi-nic-ipam", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICCNITests"
         ),
         .testTarget(

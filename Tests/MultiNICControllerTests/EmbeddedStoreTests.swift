@@ -134,6 +134,7 @@ import Testing
             let netns = container["volumeMounts"]?.arrayValue?.first { $0.objectValue?["name"] == .string("netns") }?.objectValue
             let volume = pod["volumes"]?.arrayValue?.first { $0.objectValue?["name"] == .string("netns") }?.objectValue
             let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(!args.contains("--ipam-claims"), "claims are off unless the Config says")
             if native == false {
                 #expect(added == .array([.string("NET_ADMIN")]) && netns == nil && volume == nil && args.contains("--no-native-attach"))
             } else {
@@ -143,6 +144,14 @@ import Testing
                 #expect(!args.contains("--no-native-attach"))
             }
         }
+    }
+
+    @Test func ipamClaimsTurnsOnTheDaemonsFlag() throws {
+        var config = Config(metadata: ObjectMeta(name: "multi-nicd"), spec: ConfigSpec())
+        config.spec.daemon.ipamClaims = true
+        let container = try #require(DaemonSetRenderer.render(config, namespace: "ops").objectValue?["spec"]?.objectValue?["template"]?
+            .objectValue?["spec"]?.objectValue?["containers"]?.arrayValue?.first?.objectValue)
+        #expect(container["args"]?.arrayValue?.contains(.string("--ipam-claims")) == true)
     }
 
     @Test func theDefaultConfigRendersAHostNetworkDaemonSetWithNetAdminAndSysAdmin() async throws {

@@ -48,10 +48,13 @@ public struct KubernetesSchemas: Sendable {
     public static let bundled: KubernetesSchemas? = {
         guard var schemas = try? KubernetesSchemas(contentsOf: repositoryRoot.appendingPathComponent("Tests/Fixtures/KubernetesSchemas/v1.32.json").path)
         else { return nil }
-        let directory = repositoryRoot.appendingPathComponent("deploy/crd")
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where file.hasSuffix(".yaml") {
-            for crd in (try? ManifestLoader.load(path: directory.appendingPathComponent(file).path)) ?? [] {
-                schemas.addCustomResource(crd.json)
+        // deploy/'s CRDs, and those of other projects MultiNIC reads and writes (IPAMClaim).
+        for folder in ["deploy/crd", "Tests/Fixtures/KubernetesSchemas"] {
+            let directory = repositoryRoot.appendingPathComponent(folder)
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where file.hasSuffix(".yaml") {
+                for crd in (try? ManifestLoader.load(path: directory.appendingPathComponent(file).path)) ?? [] {
+                    schemas.addCustomResource(crd.json)
+                }
             }
         }
         return schemas

@@ -1,5 +1,6 @@
 import Foundation
 import MultiNICController
+import MultiNICDaemon
 import MultiNICCore
 @testable import MultiNICKube
 import MultiNICKubeFake
@@ -216,6 +217,15 @@ extension RBACCheck {
         try await fixture.fleet(fixture.tokens(), trust: fixture.trust).setPools(node: "n1", [SecureFleetFixture.pool])
         let body = #"{"pod":"a","namespace":"default","host":"n1","def":"net","masters":["lo"],"containerID":"c1","ifNames":["net1"],"podUID":"u1"}"#
         #expect(UnixHTTPClient(path: fixture.daemon.socketPath)?.request("POST", DaemonAPI.allocatePath, body: body)?.status == 200)
+        // IPAMClaims (`--ipam-claims`): the daemon's logic in-process (a pod attach needs NICs this process has not),
+        // calling as multi-nicd: the pod's annotation, the claim, its status; the sweep asks for the claim again.
+        try await IPAMClaimTests.makeClaim(fixture.client, "vm1")
+        try await IPAMClaimTests.makePod(fixture.client, "launcher", uid: "ul", claim: "vm1")
+        let asDaemon = KubeClient(config: KubeConfig(server: fixture.server.url, token: fixture.server.token), userAgent: "multi-nicd/multinic")
+        try await IPAMClaimTests.withServices(claimSource: KubeIPAMClaimSource(client: asDaemon)) { services in
+            _ = try await IPAMClaimTests.attach(services, pod: "launcher", uid: "ul", container: "cl")
+            #expect(await services.sweepClaims().isEmpty)
+        }
         var lines: [String] = []
         for _ in 0..<100 {
             lines = fixture.server.log.lines(agent: "multi-nicd")

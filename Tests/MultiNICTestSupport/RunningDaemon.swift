@@ -27,11 +27,21 @@ public final class RunningDaemon {
                                          ("--state-dir", directory + "/state"), ("--plugins-dir", pluginsDirectory),
                                          ("--pools-file", directory + "/pools.json"), ("--rt-tables", directory + "/rt_tables"),
                                          ("--quarantine-seconds", "0"), ("--log-level", "error")]
-        for index in stride(from: 0, to: arguments.count - 1, by: 2) {
-            let (flag, value) = (arguments[index], arguments[index + 1])
+        // Flag/value pairs; a flag followed by another flag (or by nothing) stands alone (`--ipam-claims`).
+        var lone: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let flag = arguments[index]
+            guard index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") else {
+                lone.append(flag)
+                index += 1
+                continue
+            }
+            let value = arguments[index + 1]
             if let position = flags.firstIndex(where: { $0.0 == flag }) { flags[position].1 = value } else { flags.append((flag, value)) }
+            index += 2
         }
-        let commandLine = flags.flatMap { [$0.0, $0.1] }
+        let commandLine = flags.flatMap { [$0.0, $0.1] } + lone
         if let namespace {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
             process.arguments = ["netns", "exec", namespace, daemon] + commandLine

@@ -11,13 +11,18 @@ public final class KubeClient: Sendable {
     private let limiter: RateLimiter
     private let cachedToken = Mutex<(token: String, modified: Date?)?>(nil)
 
-    /// `qps` requests per second on average, bursts up to `burst`.
-    public init(config: KubeConfig, qps: Double = 20, burst: Int = 40) {
+    /// The User-Agent sent (`<program>/multinic` unless told otherwise).
+    let userAgent: String
+
+    /// `qps` requests per second on average, bursts up to `burst`; `userAgent` replaces the program's name (a test
+    /// that plays one program's part in-process).
+    public init(config: KubeConfig, qps: Double = 20, burst: Int = 40, userAgent: String? = nil) {
         self.config = config
         limiter = RateLimiter(perSecond: qps, burst: burst)
+        self.userAgent = userAgent ?? Self.defaultUserAgent
     }
 
-    static let userAgent = ProcessInfo.processInfo.processName + "/multinic"
+    static let defaultUserAgent = ProcessInfo.processInfo.processName + "/multinic"
 
     /// The bearer token: the fixed one, or the token file's content, read again when the file changes.
     func bearerToken() -> String? {
@@ -33,7 +38,7 @@ public final class KubeClient: Sendable {
 
     func request(_ method: String, _ path: String, body: [UInt8]?, contentType: String, timeout: Int) -> HTTPRequest {
         // The program's name, as client-go sends its binary's: audit logs (and tests) tell the callers apart.
-        var headers = ["Accept: application/json", "User-Agent: \(Self.userAgent)"]
+        var headers = ["Accept: application/json", "User-Agent: \(userAgent)"]
         if body != nil { headers.append("Content-Type: \(contentType)") }
         if let token = bearerToken() { headers.append("Authorization: Bearer \(token)") }
         return HTTPRequest(endpoint: .url(config.server), method: method, path: path, headers: headers, body: body, tls: config.tls,

@@ -41,6 +41,8 @@ struct MultiNICd: AsyncParsableCommand {
     @Option(help: "IPPools of this host to load at start (JSON list).") var poolsFile: String?
     @Option(help: "Unmanaged interfaces appended to discovery (a HostInterface or a JSON list of interfaces).")
     var unmanagedFile: String?
+    @Option(help: "Seconds between replays of queued releases (and retries of cloud unassignments, sweeps of deleted IPAMClaims).")
+    var releaseReplaySeconds = 30.0
     @Option(help: "The CNI binary's state directory, whose pending-release queue is replayed (default: <state-dir>/cni).")
     var cniStateDir: String?
     @Option(help: "Mirror allocations to: file (<state-dir>/ippools) or kubernetes (IPPool resources via the API).")
@@ -48,6 +50,8 @@ struct MultiNICd: AsyncParsableCommand {
     @Option(help: "kubeconfig for --ippool-mirror kubernetes (default: the pod's service account).") var kubeconfig: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "Log format: text or json.") var logFormat = "text"
+    @Flag(help: "Persistent addresses: read each pod's ipam-claim-reference through the API and keep a claim's addresses across its pods (IPAMClaim).")
+    var ipamClaims = false
     @Option(help: "EC2 endpoint for aws-ipvlan pools (default: https://ec2.<region>.amazonaws.com).") var ec2Endpoint: String?
     @Option(help: "AWS region (default: $AWS_REGION, else the instance metadata service's).") var ec2Region: String?
     @Option(help: "The instance metadata service (IMDSv2): credentials of the instance role, the region.")
@@ -100,6 +104,9 @@ struct MultiNICd: AsyncParsableCommand {
             guard let value else { continue }
             guard value.hasPrefix("http://") || value.hasPrefix("https://") else { throw ValidationError("\(flag) must be an http(s) URL") }
         }
+        configuration.ipamClaims = ipamClaims
+        guard releaseReplaySeconds >= 0.1, releaseReplaySeconds <= 3600 else { throw ValidationError("--release-replay-seconds must be within 0.1...3600") }
+        configuration.releaseReplaySeconds = releaseReplaySeconds
         configuration.aws = AWSSettings(ec2Endpoint: ec2Endpoint, region: ec2Region)
         configuration.aws.imdsEndpoint = imdsEndpoint
         let logger = DaemonLogging.logger(level: logLevel, json: logFormat == "json")

@@ -68,6 +68,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Crash tests only (`MULTINIC_TEST_PAUSE_NATIVE_ATTACH_AFTER`): a native attach stops for a minute once this many
     /// of its links are configured, so a test can kill the daemon in the middle of an ADD.
     public var pauseNativeAttachAfterLinks: Int?
+    /// Read each pod's `ipam-claim-reference` (its networks annotation, through the API: `kubeconfig` or the pod's
+    /// service account) and keep claimed addresses across pods (IPAMClaim).
+    public var ipamClaims = false
     /// Where EC2 and the instance metadata service are (pools of aws-ipvlan networks).
     public var aws = AWSSettings()
 

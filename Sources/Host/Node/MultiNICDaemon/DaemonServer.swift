@@ -27,8 +27,13 @@ public enum DaemonServer {
             let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
             mirror = KubeAllocationMirror(client: KubeClient(config: kube, qps: 5, burst: 10))
         }
+        var claims: (any IPAMClaimSource)?
+        if configuration.ipamClaims {
+            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
+            claims = KubeIPAMClaimSource(client: KubeClient(config: kube, qps: 20, burst: 40))
+        }
         let services = try DaemonServices(configuration: configuration, netlink: try LinuxNetlink(), registry: loaded.registry,
-                                          mirror: mirror)
+                                          mirror: mirror, claimSource: claims)
         logger.info("IPAM journal recovered", metadata: ["records": "\(services.ipam.recoveredRecords)",
                                                        "tornBytes": "\(services.ipam.tornBytes)",
                                                        "leases": "\(services.ipam.current.leases.count)"])
@@ -50,6 +55,7 @@ public enum DaemonServer {
                         "replayed": "\(report.replayed)", "released": "\(report.released)",
                         "unreadable": "\(report.unreadable)", "failed": "\(report.failed)"])
                 }
+                await services.sweepClaims()
                 let waiting = await services.retryCloudUnassigns()
                 if waiting > 0 { logger.warning("cloud unassignments still failing", metadata: ["addresses": "\(waiting)"]) }
                 try? await Task.sleep(for: .seconds(configuration.releaseReplaySeconds))

@@ -21,7 +21,20 @@ extension DaemonServices {
     private func attach(_ request: AttachmentRequest, query: NICQuery) async throws(DaemonError) -> [AttachedNIC] {
         let backend = try backend(for: request.plugin)
         let wholeDevice = backend is any WholeDeviceBackend
-        let chosen = try select(query, wholeDevice: wholeDevice)
+        // A claim that has addresses here keeps its NICs (the same address on each); else the policy chooses.
+        let claim = request.delegatedIPAM == nil
+            ? try await claimUse(query, containerID: request.containerID, ifName: request.ifName) : nil
+        let chosen: [ChosenNIC]
+        do throws(DaemonError) {
+            if let claim, !claim.existing.isEmpty {
+                chosen = claim.existing.map { ChosenNIC(master: $0.interfaceName, reason: "IPAMClaim \(claim.namespace)/\(claim.name)") }
+            } else {
+                chosen = try select(query, wholeDevice: wholeDevice)
+            }
+        } catch {
+            if let claim { await abandon(claim, network: query.network, containerID: request.containerID) }
+            throw error
+        }
         let ifNames = chosen.indices.map { "\(request.ifName)-\($0)" }
         let context = DelegateContext(network: query.network, cniVersion: request.cniVersion, plugin: request.plugin)
         if let ipam = request.delegatedIPAM {
@@ -33,9 +46,15 @@ extension DaemonServices {
                                    delegate: delegate)
             }
         }
-        let addresses = AddressRequest(network: query.network, pod: query.pod, containerID: request.containerID,
+        let addresses = AddressRequest(network: query.network, pod: query.pod, containerID: claim?.key ?? request.containerID,
                                        slots: zip(chosen, ifNames).map { AddressRequest.Slot(master: $0.master, ifName: $1) })
-        let leases = try await allocateChecked(addresses)
+        let leases: [Lease]
+        do throws(DaemonError) {
+            leases = try await allocateChecked(addresses)
+        } catch {
+            if let claim { await abandon(claim, network: query.network, containerID: request.containerID) }
+            throw error
+        }
         do throws(DaemonError) {
             // Remembered (durably) before the pod gets them; a NIC another ADD lent meanwhile fails this one (503:
             // the CNI retries and gets another NIC).
@@ -58,12 +77,18 @@ extension DaemonServices {
                     + ": the gateway is on none of the pod's interfaces ("
                     + nics.compactMap { $0.address?.description }.joined(separator: ", ") + ")")
             }
+            var attached = nics
             if let native = nativeAttacher(backend, request) {
-                return try await attachNatively(nics, with: native.backend, in: native.netns, request: request)
+                attached = try await attachNatively(nics, with: native.backend, in: native.netns, request: request)
             }
-            return nics
+            if let claim { await publishClaim(claim, leases: leases, pod: query.pod.name) }
+            return attached
         } catch {
-            _ = try? await release(network: query.network, containerID: request.containerID, ifNames: ifNames)
+            if let claim {
+                await abandon(claim, network: query.network, containerID: request.containerID)
+            } else {
+                _ = try? await release(network: query.network, containerID: request.containerID, ifNames: ifNames)
+            }
             throw error
         }
     }
@@ -76,6 +101,7 @@ extension DaemonServices {
         let backend = try? backend(for: request.plugin)
         let removed = await detachNatively(request, backend: backend) ?? []
         let released = try await release(request)
+        releaseClaims(heldBy: [request.containerID])
         let context = DelegateContext(network: request.network, cniVersion: request.cniVersion, plugin: request.plugin)
         return released.sorted { $0.key.ifName < $1.key.ifName }.map { lease in
             if !lease.key.isPodKeyed && removed.contains(lease.key.ifName) {

@@ -35,9 +35,14 @@ public final class DaemonServices: Sendable {
     let restoringLock = Mutex<Void>(())
     /// Cloud APIs that must know the addresses of some pools (aws-ipvlan).
     let cloud: CloudRegistrar
+    /// Where pods' IPAMClaims are read (nil: claims are not looked up).
+    let claimSource: (any IPAMClaimSource)?
+    /// Which container holds each claim.
+    let claimBindings: ClaimBindings
 
     public init(configuration: DaemonConfiguration, netlink: any RouteNetlink, registry: PluginRegistry,
-                mirror: (any AllocationMirror)? = nil, cloudProviders: [String: any CloudAddressProvider]? = nil) throws(DaemonError) {
+                mirror: (any AllocationMirror)? = nil, cloudProviders: [String: any CloudAddressProvider]? = nil,
+                claimSource: (any IPAMClaimSource)? = nil) throws(DaemonError) {
         self.configuration = configuration
         self.netlink = netlink
         self.registry = registry
@@ -65,6 +70,8 @@ public final class DaemonServices: Sendable {
         podDevices = PodDeviceLookup(configuration: lookup)
         lentDevices = LentDeviceStore(directory: configuration.stateDirectory)
         cloud = CloudRegistrar(providers: cloudProviders ?? Self.cloudProviders(configuration), directory: configuration.stateDirectory)
+        self.claimSource = claimSource
+        claimBindings = ClaimBindings(directory: configuration.stateDirectory)
         publisher = MirrorPublisher(mirror: mirror ?? FileAllocationMirror(directory: configuration.stateDirectory + "/ippools"))
         if configuration.nativeAttach, let host = netlink as? LinuxNetlink {
             linkOperations = { path throws(LinkOperationError) in

@@ -15,7 +15,15 @@ extension DaemonServices {
     /// `GET /podleases`: the pods holding leases here, for the controller's leak sweep.
     public func podLeases() -> PodLeaseSnapshot {
         let takenAt = Self.monotonicSeconds()
-        let byPod = Dictionary(grouping: ipam.current.leases.values) { $0.pod }
+        // A claim's leases count for the pod that holds the claim now, and for no pod once none does.
+        let holders = claimBindings.all
+        let byPod = Dictionary(grouping: ipam.current.leases.values.compactMap { lease -> Lease? in
+            guard lease.key.isClaimKeyed else { return lease }
+            guard let holder = holders[lease.key.containerID] else { return nil }
+            var held = lease
+            held.pod = holder.pod
+            return held
+        }) { $0.pod }
         let pods = byPod.map { pod, leases in
             PodLeases(namespace: pod.namespace, name: pod.name, uid: pod.uid, addresses: leases.map(\.address.description).sorted(),
                       podKeyed: leases.contains { $0.key.isPodKeyed } ? true : nil)
@@ -39,6 +47,8 @@ extension DaemonServices {
         var released: [Lease] = []
         if !uids.isEmpty {
             released += try await releasing { () async throws(IPAMError) -> [Lease] in try await self.ipam.release(podUIDs: uids) }
+            // Their claims are free for the next pod; the addresses stay with the claims.
+            releaseClaims(podUIDs: uids)
         }
         if !names.isEmpty {
             released += try await releasing { () async throws(IPAMError) -> [Lease] in try await self.ipam.release(podKeyedNames: names) }

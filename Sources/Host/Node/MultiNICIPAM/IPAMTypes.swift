@@ -25,7 +25,14 @@ public struct AllocationKey: Codable, Sendable, Hashable, Comparable, CustomStri
 
     /// Keyed by pod, not container: adopted from the original Multi-NIC CNI, or allocated through its `/allocate`
     /// (whose clients send no container ID). CNI GC cannot judge these; the pod's DEL and the leak sweep can.
-    public var isPodKeyed: Bool { containerID.contains("/") }
+    public var isPodKeyed: Bool { containerID.contains("/") && !isClaimKeyed }
+
+    /// The container ID of a lease kept for an IPAMClaim (`ipamclaim:<namespace>/<name>`): it outlives its pods.
+    public static func claimContainerID(namespace: String, name: String) -> String { "ipamclaim:\(namespace)/\(name)" }
+
+    /// Keyed by an IPAMClaim (persistent addresses): neither CNI GC, nor a pod's DEL, nor the pod sweep releases it;
+    /// only the claim's deletion does.
+    public var isClaimKeyed: Bool { containerID.hasPrefix("ipamclaim:") }
 
     public static func < (lhs: AllocationKey, rhs: AllocationKey) -> Bool {
         (lhs.network, lhs.containerID, lhs.ifName) < (rhs.network, rhs.containerID, rhs.ifName)

@@ -85,11 +85,14 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
     /// daemon started are visible) and its default security context adds SYS_ADMIN (for `setns`); off, the daemon
     /// runs `--no-native-attach` with NET_ADMIN only and every NIC gets its delegate plugin.
     public var nativeAttach: Bool?
+    /// Persistent addresses through IPAMClaim (`--ipam-claims`): the daemon reads each attaching pod's networks
+    /// annotation for an `ipam-claim-reference`. Off unless `true` (one API read per pod ADD).
+    public var ipamClaims: Bool?
 
     public init(image: String = MultiNICRelease.daemonImage, port: Int = DaemonSpec.defaultPort, imagePullPolicy: String? = nil,
                 imagePullSecretName: String? = nil, env: [EnvVar]? = nil, envFrom: JSONValue? = nil,
                 nodeSelector: [String: String]? = nil, tolerations: JSONValue? = nil, resources: JSONValue? = nil,
-                securityContext: JSONValue? = nil, mounts: [HostMount]? = nil, nativeAttach: Bool? = nil) {
+                securityContext: JSONValue? = nil, mounts: [HostMount]? = nil, nativeAttach: Bool? = nil, ipamClaims: Bool? = nil) {
         self.image = image
         self.port = port
         self.imagePullPolicy = imagePullPolicy
@@ -102,6 +105,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
         self.securityContext = securityContext
         self.mounts = mounts
         self.nativeAttach = nativeAttach
+        self.ipamClaims = ipamClaims
     }
 
     /// The daemon's TCP port when the Config does not say.
@@ -109,7 +113,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case image, port, imagePullPolicy, imagePullSecretName, env, envFrom, nodeSelector, tolerations, resources
-        case securityContext, mounts, nativeAttach
+        case securityContext, mounts, nativeAttach, ipamClaims
     }
 
     /// Only `image` is required (as the CRD says); `port` defaults to ``defaultPort``.
@@ -127,6 +131,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
         securityContext = try container.decodeIfPresent(JSONValue.self, forKey: .securityContext)
         mounts = try container.decodeIfPresent([HostMount].self, forKey: .mounts)
         nativeAttach = try container.decodeIfPresent(Bool.self, forKey: .nativeAttach)
+        ipamClaims = try container.decodeIfPresent(Bool.self, forKey: .ipamClaims)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -143,6 +148,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
         try container.encodeIfPresent(securityContext, forKey: .securityContext)
         try container.encodeIfPresent(mounts, forKey: .mounts)
         try container.encodeIfPresent(nativeAttach, forKey: .nativeAttach)
+        try container.encodeIfPresent(ipamClaims, forKey: .ipamClaims)
     }
 }
 
