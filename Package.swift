@@ -126,6 +126,12 @@ let package = Package(
             exclude: withoutGRPC ? ["Generated", "PodResourcesClient.swift", "PodResourcesServer.swift"] : []
         ),
         .target(
+            // DRA: the node's NICs as resource.k8s.io/v1 ResourceSlices (and, later, the kubelet plugin).
+            name: "MultiNICDRA",
+            dependencies: ["MultiNICKube", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/Node/MultiNICDRA"
+        ),
+        .target(
             // Cloud APIs the daemon keeps pod addresses in (EC2 for aws-ipvlan): SigV4, IMDSv2, the Query API over libcurl.
             name: "MultiNICCloud",
             dependencies: ["MultiNICHTTP", .product(name: "MultiNICCore", package: "MultiNICCore")],
@@ -135,6 +141,7 @@ let package = Package(
             name: "MultiNICDaemon",
             dependencies: [
                 "MultiNICIPAM", "MultiNICNetlink", "MultiNICDiscovery", "MultiNICPluginHost", "MultiNICKube", "MultiNICKubelet", "MultiNICCloud",
+                "MultiNICDRA",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -340,7 +347,8 @@ let package = Package(
             name: "MultiNICKubeTests",
             dependencies: [
                 "MultiNICKube", "MultiNICOperator", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "MultiNICCLI", "MultiNICTakeover", "MultiNICManifests",
-                "MultiNICCertificates", "MultiNICHTTP", "MultiNICDaemonClient", "MultiNICIPAM", "MultiNICNetlink", "multi-nic-operator", "multi-nicd",
+                "MultiNICCertificates", "MultiNICHTTP", "MultiNICDaemonClient", "MultiNICIPAM", "MultiNICNetlink", "MultiNICDRA", "MultiNICLab",
+                "multi-nic-operator", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

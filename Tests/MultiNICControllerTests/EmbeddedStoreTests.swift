@@ -146,12 +146,14 @@ import Testing
         }
     }
 
-    @Test func ipamClaimsTurnsOnTheDaemonsFlag() throws {
+    @Test func ipamClaimsAndDRADriverTurnOnTheDaemonsFlags() throws {
         var config = Config(metadata: ObjectMeta(name: "multi-nicd"), spec: ConfigSpec())
         config.spec.daemon.ipamClaims = true
+        config.spec.daemon.draDriver = DRANames.defaultDriver
         let container = try #require(DaemonSetRenderer.render(config, namespace: "ops").objectValue?["spec"]?.objectValue?["template"]?
             .objectValue?["spec"]?.objectValue?["containers"]?.arrayValue?.first?.objectValue)
-        #expect(container["args"]?.arrayValue?.contains(.string("--ipam-claims")) == true)
+        let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(args.contains("--ipam-claims") && args.firstIndex(of: "--dra-driver").map { args[$0 + 1] } == "multinic.cogadvisor.io", "\(args)")
     }
 
     @Test func theDefaultConfigRendersAHostNetworkDaemonSetWithNetAdminAndSysAdmin() async throws {

@@ -11,9 +11,9 @@ import MultiNICManifests
 /// field, a value outside an enum, an int32 out of range and `format: byte` that is not base64.
 public struct KubernetesSchemas: Sendable {
     /// Built-in definitions by name (`io.k8s.api.apps.v1.DaemonSet`).
-    let definitions: [String: JSONValue]
+    var definitions: [String: JSONValue]
     /// `apiVersion/Kind` (`apps/v1/DaemonSet`, `v1/Pod`) → definition name.
-    let builtIn: [String: String]
+    var builtIn: [String: String]
     /// `apiVersion/Kind` of a custom resource → its openAPIV3Schema.
     var custom: [String: JSONValue] = [:]
 
@@ -48,6 +48,10 @@ public struct KubernetesSchemas: Sendable {
     public static let bundled: KubernetesSchemas? = {
         guard var schemas = try? KubernetesSchemas(contentsOf: repositoryRoot.appendingPathComponent("Tests/Fixtures/KubernetesSchemas/v1.32.json").path)
         else { return nil }
+        // resource.k8s.io/v1 (DRA) from release-1.34.
+        if let dra = try? KubernetesSchemas(contentsOf: repositoryRoot.appendingPathComponent("Tests/Fixtures/KubernetesSchemas/v1.34-resource.json").path) {
+            schemas.merge(dra)
+        }
         // deploy/'s CRDs, and those of other projects MultiNIC reads and writes (IPAMClaim).
         for folder in ["deploy/crd", "Tests/Fixtures/KubernetesSchemas"] {
             let directory = repositoryRoot.appendingPathComponent(folder)
@@ -59,6 +63,12 @@ public struct KubernetesSchemas: Sendable {
         }
         return schemas
     }()
+
+    /// Adds another document's definitions (those it shares with this one are taken from it).
+    public mutating func merge(_ other: KubernetesSchemas) {
+        definitions.merge(other.definitions) { _, newer in newer }
+        builtIn.merge(other.builtIn) { _, newer in newer }
+    }
 
     /// Registers every served version of a CustomResourceDefinition.
     public mutating func addCustomResource(_ crd: JSONValue) {

@@ -1,6 +1,7 @@
 import Foundation
 import MultiNICController
 import MultiNICDaemon
+import MultiNICDRA
 import MultiNICCore
 @testable import MultiNICKube
 import MultiNICKubeFake
@@ -192,8 +193,18 @@ extension RBACCheck {
         }
         _ = try await client.call("DELETE", "/apis/net.cogadvisor.io/v1/multinicnetworks/net-sriov")
         try await waitFor("the sriov network gone") { (try? await client.get(MultiNicNetworkSpec.self, name: "net-sriov", namespace: nil)) == nil }
+        // n1's daemon published its NICs for DRA: the node's removal takes its ResourceSlices too.
+        let slice = ResourceSlicePlan.slices(driver: DRANames.defaultDriver, node: "n1", nodeUID: nil, devices: [DRADevice(
+            interface: InterfaceInfo(interfaceName: "eth1", netAddress: "10.0.1.0/24", hostIP: "10.0.1.10"), facts: .init(), name: "eth1")],
+            generation: 1).first
+        var sliceFields = slice?.objectValue ?? [:]
+        var sliceMetadata = sliceFields["metadata"]?.objectValue ?? [:]
+        sliceMetadata["labels"] = .object(DRANames.sliceLabels.mapValues(JSONValue.string))
+        sliceFields["metadata"] = .object(sliceMetadata)
+        _ = try await client.call("POST", "/apis/resource.k8s.io/v1/resourceslices", body: Array(JSONValue.object(sliceFields).description.utf8))
         _ = try await client.call("DELETE", "/api/v1/nodes/n1")
         try await waitFor("n1's HostInterface gone") { (try? await client.get(HostInterfaceSpec.self, name: "n1", namespace: nil)) == nil }
+        try await waitFor("n1's ResourceSlices gone") { server.objects("apis/resource.k8s.io/v1/resourceslices").isEmpty }
         var lines: [String] = []
         let wanted = ["daemonsets", "network-attachment-definitions", "serviceaccounts/multi-nic-cni-operator/token", "apps/v1/deployments",
                       "multinic.fms.io/v1/multinicnetworks",
@@ -225,6 +236,14 @@ extension RBACCheck {
         try await IPAMClaimTests.withServices(claimSource: KubeIPAMClaimSource(client: asDaemon)) { services in
             _ = try await IPAMClaimTests.attach(services, pod: "launcher", uid: "ul", container: "cl")
             #expect(await services.sweepClaims().isEmpty)
+            // DRA mode (`--dra-driver`): the node's slices written, replaced, shrunk.
+            let publisher = ResourceSlicePublisher(client: asDaemon, driver: DRANames.defaultDriver, node: "n1")
+            let interface = InterfaceInfo(interfaceName: "eth1", netAddress: "10.0.1.0/24", hostIP: "10.0.1.10")
+            for (count, free) in [(130, 5), (130, 4), (2, 4)] {
+                _ = try await publisher.publish(DRADevice.names(for: (0..<count).map { "vf\($0)" }).map {
+                    DRADevice(interface: interface, facts: .init(freeAddresses: free), name: $0)
+                })
+            }
         }
         var lines: [String] = []
         for _ in 0..<100 {

@@ -10,6 +10,14 @@ Regenerate:
 
 Kept: every definition reachable from the root kinds below, without descriptions; `x-kubernetes-group-version-kind`
 is kept so a validator can find a definition by apiVersion and kind.
+
+The DRA kinds (resource.k8s.io/v1, GA in 1.34) come from release-1.34 (kubernetes-client/python v34.1.0):
+
+    git -C <kubernetes-client/python clone> show v34.1.0:kubernetes/swagger.json.unprocessed \
+        | python3 Tests/Fixtures/KubernetesSchemas/extract.py --release 1.34 --client v34.1.0 \
+          io.k8s.api.resource.v1.ResourceSlice io.k8s.api.resource.v1.ResourceClaim \
+          io.k8s.api.resource.v1.ResourceClaimTemplate io.k8s.api.resource.v1.DeviceClass \
+        > Tests/Fixtures/KubernetesSchemas/v1.34-resource.json
 """
 import json
 import sys
@@ -53,9 +61,18 @@ def refs(node, found):
 
 
 def main():
+    args = sys.argv[1:]
+    release, client = "1.32", "v32.0.1"
+    while args and args[0].startswith("--"):
+        if args[0] == "--release":
+            release = args[1]
+        elif args[0] == "--client":
+            client = args[1]
+        args = args[2:]
+    roots = args or ROOTS
     document = json.load(sys.stdin)
     definitions = document["definitions"]
-    kept, queue = {}, list(ROOTS)
+    kept, queue = {}, list(roots)
     while queue:
         name = queue.pop()
         if name in kept:
@@ -65,7 +82,7 @@ def main():
         refs(kept[name], found)
         queue.extend(sorted(found - kept.keys()))
     out = sys.stdout
-    out.write('{"source": "kubernetes release-1.32 OpenAPI v2 (kubernetes-client/python v32.0.1)",\n "definitions": {\n')
+    out.write('{"source": "kubernetes release-%s OpenAPI v2 (kubernetes-client/python %s)",\n "definitions": {\n' % (release, client))
     names = sorted(kept)
     for index, name in enumerate(names):
         comma = "," if index + 1 < len(names) else ""

@@ -58,6 +58,7 @@ public enum DaemonSetRenderer {
                     "--ippool-mirror", "kubernetes"]
         if !native { args.append("--no-native-attach") }
         if daemon.ipamClaims == true { args.append("--ipam-claims") }
+        if let driver = daemon.draDriver { args += ["--dra-driver", driver] }
         var volumeMounts: [JSONValue] = mounts.map { .object(["name": .string($0.name), "mountPath": .string($0.podpath)]) }
             + [.object(["name": .string("tls"), "mountPath": .string(tlsDirectory), "readOnly": .bool(true)]),
                .object(["name": .string("tmp"), "mountPath": .string("/tmp")])]

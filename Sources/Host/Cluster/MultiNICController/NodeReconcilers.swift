@@ -18,6 +18,7 @@ public struct HostInterfaceReconciler: Reconciler {
         do {
             guard try await store.get(NodeSpec.self, name: node) != nil else {
                 try await store.delete(HostInterfaceSpec.self, name: node, namespace: nil)
+                try await deleteResourceSlices(of: node)
                 return .done
             }
             let interfaces: [InterfaceInfo]
@@ -34,6 +35,18 @@ public struct HostInterfaceReconciler: Reconciler {
             return .requeue(after: period)
         } catch {
             return ReconcileLog.retry("HostInterface \(node)", error, after: .seconds(2))
+        }
+    }
+}
+
+extension HostInterfaceReconciler {
+    /// Deletes the ResourceSlices multi-nicd published for a node that is gone (its daemon cannot any more): the
+    /// scheduler would place pods on NICs that no longer exist.
+    func deleteResourceSlices(of node: String) async throws(StoreError) {
+        let slices = try await store.listObjects(apiVersion: "resource.k8s.io/v1", kind: "ResourceSlice", labels: DRANames.sliceLabels)
+        for slice in slices where slice.objectValue?["spec"]?.objectValue?["nodeName"]?.stringValue == node {
+            guard let name = slice.objectValue?["metadata"]?.objectValue?["name"]?.stringValue else { continue }
+            try await store.deleteObject(ResourceReference(apiVersion: "resource.k8s.io/v1", kind: "ResourceSlice", name: name))
         }
     }
 }

@@ -50,6 +50,9 @@ struct MultiNICd: AsyncParsableCommand {
     @Option(help: "kubeconfig for --ippool-mirror kubernetes (default: the pod's service account).") var kubeconfig: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "Log format: text or json.") var logFormat = "text"
+    @Option(help: "DRA mode: publish this node's NICs as ResourceSlices of this driver (e.g. multinic.cogadvisor.io).")
+    var draDriver: String?
+    @Option(help: "Seconds between updates of the ResourceSlices (DRA mode).") var draPublishSeconds = 10.0
     @Flag(help: "Persistent addresses: read each pod's ipam-claim-reference through the API and keep a claim's addresses across its pods (IPAMClaim).")
     var ipamClaims = false
     @Option(help: "EC2 endpoint for aws-ipvlan pools (default: https://ec2.<region>.amazonaws.com).") var ec2Endpoint: String?
@@ -105,6 +108,14 @@ struct MultiNICd: AsyncParsableCommand {
             guard value.hasPrefix("http://") || value.hasPrefix("https://") else { throw ValidationError("\(flag) must be an http(s) URL") }
         }
         configuration.ipamClaims = ipamClaims
+        if let draDriver {
+            guard NameRules.subdomainProblem(draDriver) == nil, draDriver.contains(".") else {
+                throw ValidationError("--dra-driver must be a DNS subdomain with a domain (multinic.cogadvisor.io)")
+            }
+        }
+        guard draPublishSeconds >= 0.1, draPublishSeconds <= 3600 else { throw ValidationError("--dra-publish-seconds must be within 0.1...3600") }
+        configuration.draDriver = draDriver
+        configuration.draPublishSeconds = draPublishSeconds
         guard releaseReplaySeconds >= 0.1, releaseReplaySeconds <= 3600 else { throw ValidationError("--release-replay-seconds must be within 0.1...3600") }
         configuration.releaseReplaySeconds = releaseReplaySeconds
         configuration.aws = AWSSettings(ec2Endpoint: ec2Endpoint, region: ec2Region)

@@ -71,6 +71,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Read each pod's `ipam-claim-reference` (its networks annotation, through the API: `kubeconfig` or the pod's
     /// service account) and keep claimed addresses across pods (IPAMClaim).
     public var ipamClaims = false
+    /// DRA mode: publish this node's NICs as ResourceSlices of this driver (nil: not published).
+    public var draDriver: String?
+    /// How often the slices are brought up to date (the free addresses change with every pod).
+    public var draPublishSeconds: Double = 10
     /// Where EC2 and the instance metadata service are (pools of aws-ipvlan networks).
     public var aws = AWSSettings()
 

@@ -10,6 +10,7 @@ import NIOSSL
 #endif
 import Logging
 import MultiNICCore
+import MultiNICDRA
 import MultiNICKube
 import MultiNICNetlink
 import MultiNICPluginHost
@@ -62,6 +63,28 @@ public enum DaemonServer {
             }
         }
         defer { replay.cancel() }
+        // DRA mode: the node's NICs as ResourceSlices, kept up to date.
+        var slices: Task<Void, Never>?
+        if let driver = configuration.draDriver {
+            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
+            let publisher = ResourceSlicePublisher(client: KubeClient(config: kube, qps: 5, burst: 10), driver: driver,
+                                                   node: configuration.nodeName)
+            slices = Task { [services] in
+                while !Task.isCancelled {
+                    do {
+                        let outcome = try await publisher.publish(try services.draDevices())
+                        if !outcome.unchanged {
+                            logger.info("ResourceSlices published", metadata: ["generation": "\(outcome.generation)",
+                                                                               "written": "\(outcome.written)", "deleted": "\(outcome.deleted)"])
+                        }
+                    } catch {
+                        logger.warning("ResourceSlices not published: \(error)")
+                    }
+                    try? await Task.sleep(for: .seconds(configuration.draPublishSeconds))
+                }
+            }
+        }
+        defer { slices?.cancel() }
         var applications: [any Service] = []
         try prepareSocket(configuration.socketPath)
         let socketPath = configuration.socketPath

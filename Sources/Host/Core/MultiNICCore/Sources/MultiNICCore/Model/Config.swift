@@ -88,11 +88,15 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
     /// Persistent addresses through IPAMClaim (`--ipam-claims`): the daemon reads each attaching pod's networks
     /// annotation for an `ipam-claim-reference`. Off unless `true` (one API read per pod ADD).
     public var ipamClaims: Bool?
+    /// DRA mode: multi-nicd publishes the node's NICs as ResourceSlices of this driver (`--dra-driver`), e.g.
+    /// ``DRANames/defaultDriver``; nil: not published.
+    public var draDriver: String?
 
     public init(image: String = MultiNICRelease.daemonImage, port: Int = DaemonSpec.defaultPort, imagePullPolicy: String? = nil,
                 imagePullSecretName: String? = nil, env: [EnvVar]? = nil, envFrom: JSONValue? = nil,
                 nodeSelector: [String: String]? = nil, tolerations: JSONValue? = nil, resources: JSONValue? = nil,
-                securityContext: JSONValue? = nil, mounts: [HostMount]? = nil, nativeAttach: Bool? = nil, ipamClaims: Bool? = nil) {
+                securityContext: JSONValue? = nil, mounts: [HostMount]? = nil, nativeAttach: Bool? = nil, ipamClaims: Bool? = nil,
+                draDriver: String? = nil) {
         self.image = image
         self.port = port
         self.imagePullPolicy = imagePullPolicy
@@ -106,6 +110,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
         self.mounts = mounts
         self.nativeAttach = nativeAttach
         self.ipamClaims = ipamClaims
+        self.draDriver = draDriver
     }
 
     /// The daemon's TCP port when the Config does not say.
@@ -113,7 +118,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case image, port, imagePullPolicy, imagePullSecretName, env, envFrom, nodeSelector, tolerations, resources
-        case securityContext, mounts, nativeAttach, ipamClaims
+        case securityContext, mounts, nativeAttach, ipamClaims, draDriver
     }
 
     /// Only `image` is required (as the CRD says); `port` defaults to ``defaultPort``.
@@ -132,6 +137,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
         mounts = try container.decodeIfPresent([HostMount].self, forKey: .mounts)
         nativeAttach = try container.decodeIfPresent(Bool.self, forKey: .nativeAttach)
         ipamClaims = try container.decodeIfPresent(Bool.self, forKey: .ipamClaims)
+        draDriver = try container.decodeIfPresent(String.self, forKey: .draDriver)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -149,6 +155,7 @@ public struct DaemonSpec: Codable, Sendable, Hashable {
         try container.encodeIfPresent(mounts, forKey: .mounts)
         try container.encodeIfPresent(nativeAttach, forKey: .nativeAttach)
         try container.encodeIfPresent(ipamClaims, forKey: .ipamClaims)
+        try container.encodeIfPresent(draDriver, forKey: .draDriver)
     }
 }
 
