@@ -128,8 +128,14 @@ let package = Package(
         .target(
             // DRA: the node's NICs as resource.k8s.io/v1 ResourceSlices (and, later, the kubelet plugin).
             name: "MultiNICDRA",
-            dependencies: ["MultiNICKube", .product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Sources/Host/Node/MultiNICDRA"
+            dependencies: ["MultiNICKube", .product(name: "MultiNICCore", package: "MultiNICCore")] + (withoutGRPC ? [] : [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
+            path: "Sources/Host/Node/MultiNICDRA",
+            exclude: withoutGRPC ? ["Generated", "DRAKubeletPlugin.swift"] : []
         ),
         .target(
             // Cloud APIs the daemon keeps pod addresses in (EC2 for aws-ipvlan): SigV4, IMDSv2, the Query API over libcurl.
@@ -355,7 +361,11 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),
-            ],
+            ] + (withoutGRPC ? [] : [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ]),
             path: "Tests/MultiNICKubeTests",
             exclude: ["Fixtures"]
         ),

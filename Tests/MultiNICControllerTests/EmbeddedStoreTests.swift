@@ -154,6 +154,8 @@ import Testing
             .objectValue?["spec"]?.objectValue?["containers"]?.arrayValue?.first?.objectValue)
         let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(args.contains("--ipam-claims") && args.firstIndex(of: "--dra-driver").map { args[$0 + 1] } == "multinic.cogadvisor.io", "\(args)")
+        let mounts = container["volumeMounts"]?.arrayValue?.compactMap { $0.objectValue?["mountPath"]?.stringValue } ?? []
+        #expect(mounts.contains("/var/lib/kubelet/plugins_registry") && mounts.contains("/var/lib/kubelet/plugins"), "\(mounts)")
     }
 
     @Test func theDefaultConfigRendersAHostNetworkDaemonSetWithNetAdminAndSysAdmin() async throws {

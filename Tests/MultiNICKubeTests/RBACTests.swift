@@ -239,6 +239,9 @@ extension RBACCheck {
             // DRA mode (`--dra-driver`): the node's slices written, replaced, shrunk.
             let publisher = ResourceSlicePublisher(client: asDaemon, driver: DRANames.defaultDriver, node: "n1")
             let interface = InterfaceInfo(interfaceName: "eth1", netAddress: "10.0.1.0/24", hostIP: "10.0.1.10")
+            // …and a claim the kubelet asks it to prepare (read; this node has no such NIC, so it fails).
+            _ = await DaemonDRAHandler(services: services, source: KubeResourceClaimSource(client: asDaemon), driver: DRANames.defaultDriver)
+                .prepare(namespace: "default", name: "c", uid: "u")
             for (count, free) in [(130, 5), (130, 4), (2, 4)] {
                 _ = try await publisher.publish(DRADevice.names(for: (0..<count).map { "vf\($0)" }).map {
                     DRADevice(interface: interface, facts: .init(freeAddresses: free), name: $0)

@@ -66,6 +66,12 @@ public enum DaemonSetRenderer {
             volumeMounts.append(.object(["name": .string("netns"), "mountPath": .string(netnsDirectory),
                                          "mountPropagation": .string("HostToContainer"), "readOnly": .bool(true)]))
         }
+        // DRA mode: the kubelet finds the plugin's registration socket, and dials its DRA socket, on the host.
+        let kubeletDirectories = daemon.draDriver == nil ? [] : [("kubelet-plugins-registry", "/var/lib/kubelet/plugins_registry"),
+                                                                ("kubelet-plugins", "/var/lib/kubelet/plugins")]
+        for (name, path) in kubeletDirectories {
+            volumeMounts.append(.object(["name": .string(name), "mountPath": .string(path)]))
+        }
         var container: [String: JSONValue] = [
             "name": .string("multi-nicd"),
             "image": .string(daemon.image),
@@ -95,7 +101,10 @@ public enum DaemonSetRenderer {
                                                                     "defaultMode": .integer(0o400)])]),
                  .object(["name": .string("tmp"), "emptyDir": .object(["medium": .string("Memory"), "sizeLimit": .string("16Mi")])])]
                 + (native ? [.object(["name": .string("netns"), "hostPath": .object(["path": .string(netnsDirectory),
-                                                                                    "type": .string("DirectoryOrCreate")])])] : [])),
+                                                                                    "type": .string("DirectoryOrCreate")])])] : [])
+                + kubeletDirectories.map { name, path in
+                    .object(["name": .string(name), "hostPath": .object(["path": .string(path), "type": .string("DirectoryOrCreate")])])
+                }),
         ]
         if let selector = daemon.nodeSelector { pod["nodeSelector"] = .object(selector.mapValues(JSONValue.string)) }
         pod["tolerations"] = daemon.tolerations ?? defaultTolerations

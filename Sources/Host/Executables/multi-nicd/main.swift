@@ -53,6 +53,8 @@ struct MultiNICd: AsyncParsableCommand {
     @Option(help: "DRA mode: publish this node's NICs as ResourceSlices of this driver (e.g. multinic.cogadvisor.io).")
     var draDriver: String?
     @Option(help: "Seconds between updates of the ResourceSlices (DRA mode).") var draPublishSeconds = 10.0
+    @Option(help: "The kubelet's plugin registration directory (DRA mode).") var kubeletRegistryDir = "/var/lib/kubelet/plugins_registry"
+    @Option(help: "The kubelet's plugins directory: the DRA socket goes to <dir>/<driver>/dra.sock.") var kubeletPluginsDir = "/var/lib/kubelet/plugins"
     @Flag(help: "Persistent addresses: read each pod's ipam-claim-reference through the API and keep a claim's addresses across its pods (IPAMClaim).")
     var ipamClaims = false
     @Option(help: "EC2 endpoint for aws-ipvlan pools (default: https://ec2.<region>.amazonaws.com).") var ec2Endpoint: String?
@@ -116,6 +118,8 @@ struct MultiNICd: AsyncParsableCommand {
         guard draPublishSeconds >= 0.1, draPublishSeconds <= 3600 else { throw ValidationError("--dra-publish-seconds must be within 0.1...3600") }
         configuration.draDriver = draDriver
         configuration.draPublishSeconds = draPublishSeconds
+        configuration.kubeletRegistryDirectory = kubeletRegistryDir
+        configuration.kubeletPluginsDirectory = kubeletPluginsDir
         guard releaseReplaySeconds >= 0.1, releaseReplaySeconds <= 3600 else { throw ValidationError("--release-replay-seconds must be within 0.1...3600") }
         configuration.releaseReplaySeconds = releaseReplaySeconds
         configuration.aws = AWSSettings(ec2Endpoint: ec2Endpoint, region: ec2Region)

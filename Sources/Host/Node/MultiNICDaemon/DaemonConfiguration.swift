@@ -75,6 +75,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var draDriver: String?
     /// How often the slices are brought up to date (the free addresses change with every pod).
     public var draPublishSeconds: Double = 10
+    /// Where the kubelet's plugin watcher looks for registration sockets (DRA mode).
+    public var kubeletRegistryDirectory = "/var/lib/kubelet/plugins_registry"
+    /// Where the DRA socket goes (`<dir>/<driver>/dra.sock`).
+    public var kubeletPluginsDirectory = "/var/lib/kubelet/plugins"
     /// Where EC2 and the instance metadata service are (pools of aws-ipvlan networks).
     public var aws = AWSSettings()
 

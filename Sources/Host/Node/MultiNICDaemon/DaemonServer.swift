@@ -85,6 +85,21 @@ public enum DaemonServer {
             }
         }
         defer { slices?.cancel() }
+        #if canImport(GRPCCore)
+        // DRA mode: the kubelet plugin (registration and DRA sockets) preparing this driver's claims.
+        var kubeletPlugin: DRAKubeletPlugin?
+        if let driver = configuration.draDriver {
+            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
+            let handler = DaemonDRAHandler(services: services, source: KubeResourceClaimSource(client: KubeClient(config: kube)), driver: driver)
+            let plugin = DRAKubeletPlugin(driver: driver, paths: .init(driver: driver, registryDirectory: configuration.kubeletRegistryDirectory,
+                                                                       pluginsDirectory: configuration.kubeletPluginsDirectory), handler: handler)
+            try await plugin.start()
+            kubeletPlugin = plugin
+            logger.info("DRA kubelet plugin serving", metadata: ["registration": "\(plugin.paths.registrationSocket)",
+                                                                "plugin": "\(plugin.paths.pluginSocket)"])
+        }
+        defer { kubeletPlugin?.stop() }
+        #endif
         var applications: [any Service] = []
         try prepareSocket(configuration.socketPath)
         let socketPath = configuration.socketPath

@@ -18,6 +18,8 @@ extension DaemonServices {
         // A claim's leases count for the pod that holds the claim now, and for no pod once none does.
         let holders = claimBindings.all
         let byPod = Dictionary(grouping: ipam.current.leases.values.compactMap { lease -> Lease? in
+            // A DRA claim's addresses belong to no pod: the kubelet's unprepare releases them.
+            if lease.key.isResourceClaimKeyed { return nil }
             guard lease.key.isClaimKeyed else { return lease }
             guard let holder = holders[lease.key.containerID] else { return nil }
             var held = lease

@@ -152,7 +152,7 @@ public struct IPAMState: Sendable, Hashable {
         let bases = Dictionary(grouping: valid.filter { $0.network == network }, by: \.containerID)
         return leases.keys.filter { key in
             // A pod-keyed lease names no container the runtime could list: only its pod's DEL or the sweep ends it.
-            guard key.network == network, !key.isPodKeyed, !key.isClaimKeyed else { return false }
+            guard key.network == network, !key.isPodKeyed, !key.outlivesPods else { return false }
             let covered = bases[key.containerID]?.contains { key.belongs(toAttachment: $0.ifName) }
             return !(covered ?? false)
         }.sorted()
@@ -173,7 +173,7 @@ public struct IPAMState: Sendable, Hashable {
     /// Keys of every lease held by one of these pods (by UID; leases without a UID are never matched), but those
     /// an IPAMClaim keeps.
     public func keys(ofPods uids: Set<String>) -> [AllocationKey] {
-        leases.values.filter { !$0.key.isClaimKeyed && !$0.pod.uid.isEmpty && uids.contains($0.pod.uid) }.map(\.key).sorted()
+        leases.values.filter { !$0.key.outlivesPods && !$0.pod.uid.isEmpty && uids.contains($0.pod.uid) }.map(\.key).sorted()
     }
 
     /// Keys of the leases an IPAMClaim keeps on a network (``AllocationKey/claimContainerID(namespace:name:)``).

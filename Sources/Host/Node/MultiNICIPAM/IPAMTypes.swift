@@ -34,6 +34,15 @@ public struct AllocationKey: Codable, Sendable, Hashable, Comparable, CustomStri
     /// only the claim's deletion does.
     public var isClaimKeyed: Bool { containerID.hasPrefix("ipamclaim:") }
 
+    /// The container ID of a lease prepared for a DRA ResourceClaim (`draclaim:<uid>`).
+    public static func resourceClaimContainerID(uid: String) -> String { "draclaim:\(uid)" }
+
+    /// Prepared for a DRA ResourceClaim: the kubelet's NodeUnprepareResources releases it, nothing else.
+    public var isResourceClaimKeyed: Bool { containerID.hasPrefix("draclaim:") }
+
+    /// Kept across pods (an IPAMClaim's or a ResourceClaim's): CNI GC and the pod sweep leave it alone.
+    public var outlivesPods: Bool { isClaimKeyed || isResourceClaimKeyed }
+
     public static func < (lhs: AllocationKey, rhs: AllocationKey) -> Bool {
         (lhs.network, lhs.containerID, lhs.ifName) < (rhs.network, rhs.containerID, rhs.ifName)
     }
