@@ -79,7 +79,20 @@ import Testing
         let plugin = DRAKubeletPlugin(driver: Self.driver, paths: .init(driver: Self.driver, registryDirectory: directory + "/registry",
                                                                         pluginsDirectory: directory + "/plugins"), handler: handler)
         try await plugin.start()
-        defer { plugin.stop() }
+        do {
+            try await kubelet(plugin, directory: directory, body)
+        } catch {
+            await plugin.stop()
+            throw error
+        }
+        await plugin.stop()
+    }
+
+    /// The kubelet's side: registration, then the DRA client on the endpoint it names.
+    static func kubelet(_ plugin: DRAKubeletPlugin, directory: String,
+                        _ body: (K8s_Io_Kubelet_Pkg_Apis_Dra_V1_DRAPlugin.Client<HTTP2ClientTransport.Posix>, DRAKubeletPlugin) async throws -> Void)
+        async throws
+    {
         // The kubelet's plugin watcher: GetInfo on the registration socket, then the verdict.
         let registration = GRPCClient(transport: try HTTP2ClientTransport.Posix(
             target: .unixDomainSocket(path: directory + "/registry/\(Self.driver)-reg.sock"), transportSecurity: .plaintext))

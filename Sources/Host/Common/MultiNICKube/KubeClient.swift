@@ -80,6 +80,17 @@ public final class KubeClient: Sendable {
         }
     }
 
+    /// The object at `path` as JSON (a kind MultiNIC does not model: a Pod, a ResourceClaim, an IPAMClaim); nil when
+    /// the API answers 404.
+    public func object(at path: String) async throws(KubeError) -> JSONValue? {
+        do {
+            let body = try await call("GET", path)
+            return try? JSONValue.parse(String(decoding: body, as: UTF8.self))
+        } catch .api(404, _) {
+            return nil
+        }
+    }
+
     public func get<S: ResourceSpec>(_ type: S.Type, name: String, namespace: String?) async throws(KubeError) -> Resource<S> {
         try decode(Resource<S>.self, try await call("GET", KubePaths.object(S.self, name: name, namespace: namespace)))
     }

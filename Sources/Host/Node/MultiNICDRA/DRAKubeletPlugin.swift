@@ -47,11 +47,15 @@ public final class DRAKubeletPlugin: Sendable {
         try await serve(paths.registrationSocket, RegistrationService(owner: self))
     }
 
-    public func stop() {
-        tasks.withLock { tasks in
-            for task in tasks { task.cancel() }
-            tasks = []
+    /// Stops both servers and waits until they are done (a server closing late would otherwise take the socket file
+    /// of a plugin started after it with it), then removes the socket files.
+    public func stop() async {
+        let running = tasks.withLock { tasks in
+            defer { tasks = [] }
+            return tasks
         }
+        for task in running { task.cancel() }
+        for task in running { _ = await task.result }
         for path in [paths.registrationSocket, paths.pluginSocket] { try? FileManager.default.removeItem(atPath: path) }
     }
 

@@ -20,18 +20,16 @@ struct PendingUnassign: Codable, Sendable, Hashable {
 /// leases under the same lock).
 final class CloudRegistrar: Sendable {
     let providers: [String: any CloudAddressProvider]
-    let path: String
     private let lock = Mutex<Void>(())
-    private let pending: Mutex<[PendingUnassign]>
+    private let pending: DurableRecord<[PendingUnassign]>
 
     init(providers: [String: any CloudAddressProvider], directory: String) {
         self.providers = providers
-        path = directory + "/cloud-unassign.json"
-        pending = Mutex(FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode([PendingUnassign].self, from: $0) } ?? [])
+        pending = DurableRecord(path: directory + "/cloud-unassign.json", empty: [])
     }
 
     /// Unassignments waiting for a retry.
-    var waiting: [PendingUnassign] { pending.withLock { $0 } }
+    var waiting: [PendingUnassign] { pending.current }
 
     /// Assigns `addresses` (provider, MAC → addresses); the first failure is thrown.
     func assign(_ groups: [(provider: String, mac: String, addresses: [String])]) throws(DaemonError) {
@@ -65,7 +63,10 @@ final class CloudRegistrar: Sendable {
                     failed += group.addresses.map { PendingUnassign(provider: group.provider, mac: group.mac, address: $0) }
                 }
             }
-            if !failed.isEmpty { change { list in list += failed.filter { !list.contains($0) } } }
+            if !failed.isEmpty, let problem = change({ list in list += failed.filter { !list.contains($0) } }) {
+                messages.append("the failed unassignments could not be recorded for a retry (\(problem)): "
+                    + failed.map { "\($0.address) on \($0.mac)" }.joined(separator: ", ") + " stay assigned")
+            }
             return messages
         }
     }
@@ -75,7 +76,7 @@ final class CloudRegistrar: Sendable {
     @discardableResult
     func retry(isLeased: (String) -> Bool) -> Int {
         lock.withLock { _ in
-            let waiting = pending.withLock { $0 }
+            let waiting = pending.current
             guard !waiting.isEmpty else { return 0 }
             var remaining: [PendingUnassign] = []
             let groups = Dictionary(grouping: waiting.filter { !isLeased($0.address) }) { "\($0.provider) \($0.mac)" }
@@ -92,13 +93,14 @@ final class CloudRegistrar: Sendable {
         }
     }
 
-    /// Writes the list durably (best effort: a failed write keeps the list in memory for the next retry).
-    private func change(_ body: (inout [PendingUnassign]) -> Void) {
-        pending.withLock { list in
-            body(&list)
-            if let data = try? JSONEncoder().encode(list) {
-                _ = FileIO.replace(path, with: Array(data), temporary: path + ".tmp")
-            }
+    /// Writes the list durably; why not, when the write failed (the list is then as it was).
+    @discardableResult
+    private func change(_ body: (inout [PendingUnassign]) -> Void) -> String? {
+        do {
+            try pending.change(body)
+            return nil
+        } catch {
+            return error.description
         }
     }
 }

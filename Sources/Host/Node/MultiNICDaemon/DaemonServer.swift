@@ -98,7 +98,7 @@ public enum DaemonServer {
             logger.info("DRA kubelet plugin serving", metadata: ["registration": "\(plugin.paths.registrationSocket)",
                                                                 "plugin": "\(plugin.paths.pluginSocket)"])
         }
-        defer { kubeletPlugin?.stop() }
+        defer { if let kubeletPlugin { Task { await kubeletPlugin.stop() } } }
         #endif
         var applications: [any Service] = []
         try prepareSocket(configuration.socketPath)

@@ -18,10 +18,7 @@ public struct KubeResourceClaimSource: ResourceClaimSource {
     public func resourceClaim(namespace: String, name: String) async throws(DaemonError) -> JSONValue? {
         let path = "/apis/resource.k8s.io/v1/namespaces/\(KubePaths.escape(namespace))/resourceclaims/\(KubePaths.escape(name))"
         do {
-            let body = try await client.call("GET", path)
-            return try? JSONValue.parse(String(decoding: body, as: UTF8.self))
-        } catch .api(404, _) {
-            return nil
+            return try await client.object(at: path)
         } catch {
             throw .unavailable("ResourceClaim \(namespace)/\(name): \(error)")
         }

@@ -96,10 +96,7 @@ public struct KubeIPAMClaimSource: IPAMClaimSource {
 
     private func get(_ path: String) async throws(DaemonError) -> JSONValue? {
         do {
-            let body = try await client.call("GET", path)
-            return try? JSONValue.parse(String(decoding: body, as: UTF8.self))
-        } catch .api(404, _) {
-            return nil
+            return try await client.object(at: path)
         } catch {
             throw .unavailable("\(path): \(error)")
         }
@@ -114,25 +111,20 @@ final class ClaimBindings: Sendable {
         var pod: PodRef
     }
 
-    let path: String
-    private let holders: Mutex<[String: Holder]>
+    let record: DurableRecord<[String: Holder]>
 
     init(directory: String) {
-        path = directory + "/ipam-claims.json"
-        holders = Mutex(FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode([String: Holder].self, from: $0) } ?? [:])
+        record = DurableRecord(path: directory + "/ipam-claims.json", empty: [:])
     }
 
-    var all: [String: Holder] { holders.withLock { $0 } }
+    var all: [String: Holder] { record.current }
 
     /// Binds `claim` (its key) to the container; refused while another container holds it.
     func bind(_ claim: String, to holder: Holder) throws(DaemonError) {
-        var other: Holder?
-        try change { holders in
-            if let current = holders[claim], current.containerID != holder.containerID {
-                other = current
-                return
-            }
+        let other = try record.change { holders -> Holder? in
+            if let current = holders[claim], current.containerID != holder.containerID { return current }
             holders[claim] = holder
+            return nil
         }
         if let other {
             throw .conflict("IPAMClaim \(claim.dropFirst("ipamclaim:".count)) is held by pod \(other.pod.namespace)/\(other.pod.name) "
@@ -143,28 +135,10 @@ final class ClaimBindings: Sendable {
     /// Lets go of the claims `matches` selects; returns their keys.
     @discardableResult
     func unbind(where matches: (String, Holder) -> Bool) throws(DaemonError) -> [String] {
-        var gone: [String] = []
-        try change { holders in
-            gone = holders.filter { matches($0.key, $0.value) }.map(\.key).sorted()
+        try record.change { holders -> [String] in
+            let gone = holders.filter { matches($0.key, $0.value) }.map(\.key).sorted()
             for key in gone { holders[key] = nil }
+            return gone
         }
-        return gone
-    }
-
-    private func change(_ body: (inout [String: Holder]) -> Void) throws(DaemonError) {
-        let failure = holders.withLock { (holders: inout [String: Holder]) -> String? in
-            var next = holders
-            body(&next)
-            guard next != holders else { return nil }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            guard let data = try? encoder.encode(next) else { return "cannot encode" }
-            if let failed = FileIO.replace(path, with: Array(data), temporary: path + ".tmp") {
-                return "\(failed.step): \(String(cString: strerror(failed.errno)))"
-            }
-            holders = next
-            return nil
-        }
-        if let failure { throw .failure("IPAMClaim bindings (\(path)): \(failure)") }
     }
 }

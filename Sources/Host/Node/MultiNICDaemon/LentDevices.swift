@@ -3,7 +3,6 @@ import Glibc
 #endif
 import Foundation
 import MultiNICCore
-import Synchronization
 
 /// A NIC lent whole to a pod (host-device), as it was on the host when it was lent.
 public struct LentDevice: Codable, Sendable, Hashable {
@@ -20,50 +19,30 @@ public struct LentDevice: Codable, Sendable, Hashable {
 /// The NICs lent to pods, in `<state>/lent-devices.json`, written durably before a pod is given the NIC: after a
 /// daemon restart the NIC is still reported (``InterfaceInfo/inUse``) and still restored when it comes back.
 final class LentDeviceStore: Sendable {
-    let path: String
-    private let devices: Mutex<[String: LentDevice]>
+    let record: DurableRecord<[LentDevice]>
 
     init(directory: String) {
-        path = directory + "/lent-devices.json"
-        let saved = FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode([LentDevice].self, from: $0) } ?? []
-        devices = Mutex(Dictionary(saved.map { ($0.interface.interfaceName, $0) }) { first, _ in first })
+        record = DurableRecord(path: directory + "/lent-devices.json", empty: [])
     }
 
-    var all: [LentDevice] { devices.withLock { $0.values.sorted { $0.interface.interfaceName < $1.interface.interfaceName } } }
+    var path: String { record.path }
 
-    var names: Set<String> { devices.withLock { Set($0.keys) } }
+    var all: [LentDevice] { record.current }
+
+    var names: Set<String> { Set(record.current.map(\.interface.interfaceName)) }
 
     /// Remembers `lent`, all or none: a NIC that is lent already (to a pod that got it meanwhile) is refused.
     func lend(_ lent: [LentDevice]) throws(DaemonError) {
-        var taken: [String] = []
-        try change { devices in
-            taken = lent.map(\.interface.interfaceName).filter { devices[$0] != nil }
-            guard taken.isEmpty else { return }
-            for device in lent { devices[device.interface.interfaceName] = device }
+        let taken = try record.change { devices -> [String] in
+            let taken = lent.map(\.interface.interfaceName).filter { name in devices.contains { $0.interface.interfaceName == name } }
+            guard taken.isEmpty else { return taken }
+            devices = (devices + lent).sorted { $0.interface.interfaceName < $1.interface.interfaceName }
+            return []
         }
         guard taken.isEmpty else { throw .unavailable("\(taken.joined(separator: ", ")) was lent to another pod meanwhile; retry") }
     }
 
     func forget(_ name: String) throws(DaemonError) {
-        try change { $0[name] = nil }
-    }
-
-    private func change(_ body: (inout [String: LentDevice]) -> Void) throws(DaemonError) {
-        let failure = devices.withLock { (devices: inout [String: LentDevice]) -> String? in
-            var next = devices
-            body(&next)
-            guard next != devices else { return nil }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            guard let data = try? encoder.encode(next.values.sorted { $0.interface.interfaceName < $1.interface.interfaceName }) else {
-                return "cannot encode the lent devices"
-            }
-            if let failed = FileIO.replace(path, with: Array(data), temporary: path + ".tmp") {
-                return "\(failed.step): \(String(cString: strerror(failed.errno)))"
-            }
-            devices = next
-            return nil
-        }
-        if let failure { throw .failure("lent devices (\(path)): \(failure)") }
+        try record.change { $0.removeAll { $0.interface.interfaceName == name } }
     }
 }
