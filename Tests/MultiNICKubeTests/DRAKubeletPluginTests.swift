@@ -20,7 +20,8 @@ import Testing
 
     /// A ResourceClaim in `default` allocated `devices` of `driver` on worker-1, its opaque config naming `network`.
     static func makeClaim(_ client: KubeClient, _ name: String, devices: [String], driver: String = Self.driver,
-                          network: String? = "net") async throws -> String {
+                          network: String? = "net", reservedFor pod: (name: String, uid: String)? = nil,
+                          otherStatus: [JSONValue] = []) async throws -> String {
         var config: [JSONValue] = []
         if let network {
             config = [.object(["requests": .array([.string("nics")]),
@@ -38,26 +39,31 @@ import Testing
             "POST", "/apis/resource.k8s.io/v1/namespaces/default/resourceclaims", body: Array(claim.description.utf8)), as: UTF8.self)).objectValue ?? [:]
         let results = devices.map { JSONValue.object(["request": .string("nics"), "driver": .string(driver), "pool": .string("worker-1"),
                                                       "device": .string($0)]) }
-        created["status"] = .object(["allocation": .object(["devices": .object([
+        var status: [String: JSONValue] = ["allocation": .object(["devices": .object([
             "results": .array(results),
             "config": .array(config.map { entry in
                 var fields = entry.objectValue ?? [:]
                 fields["source"] = .string("FromClaim")
                 return .object(fields)
-            })])])])
+            })])])]
+        if let pod {
+            status["reservedFor"] = .array([.object(["resource": .string("pods"), "name": .string(pod.name), "uid": .string(pod.uid)])])
+        }
+        if !otherStatus.isEmpty { status["devices"] = .array(otherStatus) }
+        created["status"] = .object(status)
         _ = try await client.call("PUT", "/apis/resource.k8s.io/v1/namespaces/default/resourceclaims/\(name)/status",
                                   body: Array(JSONValue.object(created).description.utf8))
         return created["metadata"]?.objectValue?["uid"]?.stringValue ?? ""
     }
 
-    static func services(_ directory: String) throws -> DaemonServices {
+    static func services(_ directory: String, claims: (any ResourceClaimSource)? = nil) throws -> DaemonServices {
         let netlink = FakeNetlink(
             linkList: [LinkInfo(index: 2, name: "eth1", isUp: true, hasCarrier: true, mtu: 1500, kind: "veth"),
                        LinkInfo(index: 3, name: "eth2", isUp: true, hasCarrier: true, mtu: 1500, kind: "veth")],
             addressList: [AddressInfo(linkIndex: 2, address: IPNetwork("10.0.1.11/24")!), AddressInfo(linkIndex: 3, address: IPNetwork("10.0.2.11/24")!)])
         return try DaemonServices(configuration: DaemonConfiguration(
             nodeName: "worker-1", stateDirectory: directory + "/state", sysfsRoot: directory + "/nosys", rtTablesPath: directory + "/rt_tables",
-            virtualKinds: ["veth"], quarantineSeconds: 0), netlink: netlink, registry: BuiltPlugins.registry())
+            virtualKinds: ["veth"], quarantineSeconds: 0), netlink: netlink, registry: BuiltPlugins.registry(), resourceClaimSource: claims)
     }
 
     static let pools = [
@@ -148,6 +154,49 @@ import Testing
             if slices.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(slices.first?.objectValue?["spec"]?.objectValue?["nodeName"] == .string("worker-9"), "\(slices)")
+    }
+
+    /// The CNI ADD of the pod a claim is reserved for: exactly the claimed NIC (eth2, where the policy would take eth1
+    /// first) with the prepared address, no other allocation; the claim's status then names the pod interface
+    /// (networkData, Ready) next to another driver's entry; DEL leaves the address to the claim, unprepare frees it.
+    @Test func aPodWithAPreparedClaimGetsExactlyTheClaimedNICs() async throws {
+        let server = try await FakeAPIServer()
+        defer { server.stop() }
+        let client = KubeClient(config: KubeConfig(server: server.url, token: server.token), qps: 1000, burst: 1000)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-draa-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let gpu: JSONValue = .object(["driver": .string("gpu.example.com"), "pool": .string("worker-1"), "device": .string("gpu-0")])
+        let uid = try await Self.makeClaim(client, "one-nic", devices: ["eth2"], reservedFor: ("p1", "pod-uid-1"), otherStatus: [gpu])
+        let source = KubeResourceClaimSource(client: client)
+        let services = try Self.services(directory, claims: source)
+        try await services.setPools(Self.pools)
+        let prepared = try await services.prepareClaim(namespace: "default", name: "one-nic", uid: uid, driver: Self.driver, source: source)
+        let address = try #require(services.preparedLeases(uid: uid).first?.podAddress)
+
+        let query = NICQuery(network: "net", pod: PodRef(namespace: "default", name: "p1", uid: "pod-uid-1"),
+                             masterNets: ["10.0.1.0/24", "10.0.2.0/24"], request: PodRequest(nics: 2))
+        let plugin: [String: JSONValue] = ["cniVersion": .string("1.0.0"), "type": .string("macvlan"), "mode": .string("bridge")]
+        let nics = try await services.attach(AttachmentRequest(query: query, containerID: "c1", ifName: "net1", cniVersion: "1.0.0", plugin: plugin))
+        #expect(prepared.map(\.device) == ["eth2"])
+        #expect(nics.map { "\($0.ifName) \($0.master) \($0.address?.description ?? "-")" } == ["net1-0 eth2 \(address)"])
+        #expect(services.ipam.current.leases.count == 1, "nothing allocated beyond the claim's address")
+        let status = server.objects("apis/resource.k8s.io/v1/resourceclaims").first?.objectValue?["status"]?.objectValue
+        let devices = status?["devices"]?.arrayValue ?? []
+        #expect(devices.first == gpu && devices.count == 2, "another driver's entry is kept: \(devices)")
+        let ours = devices.last?.objectValue
+        #expect(ours?["device"] == .string("eth2") && ours?["networkData"]?.objectValue?["interfaceName"] == .string("net1-0"))
+        #expect(ours?["networkData"]?.objectValue?["ips"] == .array([.string(address.description)]))
+        #expect(ours?["conditions"]?.arrayValue?.first?.objectValue?["type"] == .string("Ready"))
+
+        // Another pod of the node, without a claim, goes through the policy as before.
+        let other = NICQuery(network: "net", pod: PodRef(namespace: "default", name: "p2", uid: "pod-uid-2"),
+                             masterNets: ["10.0.1.0/24", "10.0.2.0/24"], request: PodRequest(nics: 2))
+        #expect(try await services.attach(AttachmentRequest(query: other, containerID: "c2", ifName: "net1", cniVersion: "1.0.0",
+                                                            plugin: plugin)).count == 2)
+        _ = try await services.detach(DetachmentRequest(network: "net", containerID: "c1", attachment: "net1", cniVersion: "1.0.0", plugin: plugin))
+        #expect(services.preparedLeases(uid: uid).count == 1, "the claim keeps its address until unprepare")
+        try await services.unprepareClaim(uid: uid)
+        #expect(services.preparedLeases(uid: uid).isEmpty)
     }
 
     @Test func prepareGivesEachClaimedNICAnAddressWithErrorsPerClaim() async throws {

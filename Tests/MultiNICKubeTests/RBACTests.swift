@@ -242,6 +242,11 @@ extension RBACCheck {
             // …and a claim the kubelet asks it to prepare (read; this node has no such NIC, so it fails).
             _ = await DaemonDRAHandler(services: services, source: KubeResourceClaimSource(client: asDaemon), driver: DRANames.defaultDriver)
                 .prepare(namespace: "default", name: "c", uid: "u")
+            // …and the status of a claim whose pod it attached (networkData).
+            _ = try await DRAKubeletPluginTests.makeClaim(fixture.client, "attached", devices: ["eth1"])
+            try await KubeResourceClaimSource(client: asDaemon).writeDeviceStatus(
+                namespace: "default", name: "attached", driver: DRANames.defaultDriver,
+                devices: [.object(["driver": .string(DRANames.defaultDriver), "pool": .string("n1"), "device": .string("eth1")])])
             for (count, free) in [(130, 5), (130, 4), (2, 4)] {
                 _ = try await publisher.publish(DRADevice.names(for: (0..<count).map { "vf\($0)" }).map {
                     DRADevice(interface: interface, facts: .init(freeAddresses: free), name: $0)

@@ -33,8 +33,13 @@ public enum DaemonServer {
             let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
             claims = KubeIPAMClaimSource(client: KubeClient(config: kube, qps: 20, burst: 40))
         }
+        var resourceClaims: (any ResourceClaimSource)?
+        if configuration.draDriver != nil {
+            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
+            resourceClaims = KubeResourceClaimSource(client: KubeClient(config: kube))
+        }
         let services = try DaemonServices(configuration: configuration, netlink: try LinuxNetlink(), registry: loaded.registry,
-                                          mirror: mirror, claimSource: claims)
+                                          mirror: mirror, claimSource: claims, resourceClaimSource: resourceClaims)
         logger.info("IPAM journal recovered", metadata: ["records": "\(services.ipam.recoveredRecords)",
                                                        "tornBytes": "\(services.ipam.tornBytes)",
                                                        "leases": "\(services.ipam.current.leases.count)"])
@@ -88,9 +93,8 @@ public enum DaemonServer {
         #if canImport(GRPCCore)
         // DRA mode: the kubelet plugin (registration and DRA sockets) preparing this driver's claims.
         var kubeletPlugin: DRAKubeletPlugin?
-        if let driver = configuration.draDriver {
-            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
-            let handler = DaemonDRAHandler(services: services, source: KubeResourceClaimSource(client: KubeClient(config: kube)), driver: driver)
+        if let driver = configuration.draDriver, let resourceClaims {
+            let handler = DaemonDRAHandler(services: services, source: resourceClaims, driver: driver)
             let plugin = DRAKubeletPlugin(driver: driver, paths: .init(driver: driver, registryDirectory: configuration.kubeletRegistryDirectory,
                                                                        pluginsDirectory: configuration.kubeletPluginsDirectory), handler: handler)
             try await plugin.start()

@@ -21,6 +21,10 @@ extension DaemonServices {
     private func attach(_ request: AttachmentRequest, query: NICQuery) async throws(DaemonError) -> [AttachedNIC] {
         let backend = try backend(for: request.plugin)
         let wholeDevice = backend is any WholeDeviceBackend
+        // DRA mode: a pod whose ResourceClaim was prepared here gets exactly the claimed NICs, prepared addresses.
+        if request.delegatedIPAM == nil, let prepared = preparedClaim(pod: query.pod.uid, network: query.network) {
+            return try await attachPrepared(prepared.claim, leases: prepared.leases, request: request, backend: backend)
+        }
         // A claim that has addresses here keeps its NICs (the same address on each); else the policy chooses.
         let claim = request.delegatedIPAM == nil
             ? try await claimUse(query, containerID: request.containerID, ifName: request.ifName) : nil
@@ -59,28 +63,7 @@ extension DaemonServices {
             // Remembered (durably) before the pod gets them; a NIC another ADD lent meanwhile fails this one (503:
             // the CNI retries and gets another NIC).
             if wholeDevice { try lend(chosen) }
-            let nics = try zip(chosen, leases).enumerated().map { (position, pair) throws(DaemonError) -> AttachedNIC in
-                let (nic, lease) = pair
-                let address = lease.podAddress
-                // Routes are installed by the caller with a metric per NIC, not by the delegate: the same destination
-                // on two interfaces would otherwise clash ("file exists").
-                let delegate = try delegateConfig(backend, context, master: lease.interfaceName, deviceID: nic.deviceID,
-                                                  ipam: .allocated(address, routes: []))
-                let carried = request.routes.filter { $0.applies(to: address) }
-                    .map { NICRoute(route: $0, metric: PodRoute.metric(position: position)) }
-                return AttachedNIC(master: lease.interfaceName, deviceID: nic.deviceID, ifName: lease.key.ifName,
-                                   address: address, delegate: delegate, routes: carried.isEmpty ? nil : carried)
-            }
-            let unreachable = request.routes.filter { route in !nics.contains { ($0.routes ?? []).contains { $0.route == route } } }
-            if !unreachable.isEmpty {
-                throw .badRequest("route " + unreachable.map(\.description).joined(separator: ", ")
-                    + ": the gateway is on none of the pod's interfaces ("
-                    + nics.compactMap { $0.address?.description }.joined(separator: ", ") + ")")
-            }
-            var attached = nics
-            if let native = nativeAttacher(backend, request) {
-                attached = try await attachNatively(nics, with: native.backend, in: native.netns, request: request)
-            }
+            let attached = try await configure(Array(zip(chosen.map(\.deviceID), leases)), request: request, backend: backend)
             if let claim { await publishClaim(claim, leases: leases, pod: query.pod.name) }
             return attached
         } catch {
@@ -91,6 +74,32 @@ extension DaemonServices {
             }
             throw error
         }
+    }
+
+    /// Pod interface k on the NIC of lease k with its address: delegate configs, the routes each NIC can carry, and
+    /// native attach where the backend can.
+    func configure(_ pairs: [(deviceID: String?, lease: Lease)], request: AttachmentRequest,
+                   backend: any MainPlugin) async throws(DaemonError) -> [AttachedNIC] {
+        let context = DelegateContext(network: request.query.network, cniVersion: request.cniVersion, plugin: request.plugin)
+        let nics = try pairs.enumerated().map { (position, pair) throws(DaemonError) -> AttachedNIC in
+            let address = pair.lease.podAddress
+            // Routes are installed by the caller with a metric per NIC, not by the delegate: the same destination
+            // on two interfaces would otherwise clash ("file exists").
+            let delegate = try delegateConfig(backend, context, master: pair.lease.interfaceName, deviceID: pair.deviceID,
+                                              ipam: .allocated(address, routes: []))
+            let carried = request.routes.filter { $0.applies(to: address) }
+                .map { NICRoute(route: $0, metric: PodRoute.metric(position: position)) }
+            return AttachedNIC(master: pair.lease.interfaceName, deviceID: pair.deviceID, ifName: "\(request.ifName)-\(position)",
+                               address: address, delegate: delegate, routes: carried.isEmpty ? nil : carried)
+        }
+        let unreachable = request.routes.filter { route in !nics.contains { ($0.routes ?? []).contains { $0.route == route } } }
+        if !unreachable.isEmpty {
+            throw .badRequest("route " + unreachable.map(\.description).joined(separator: ", ")
+                + ": the gateway is on none of the pod's interfaces ("
+                + nics.compactMap { $0.address?.description }.joined(separator: ", ") + ")")
+        }
+        guard let native = nativeAttacher(backend, request) else { return nics }
+        return try await attachNatively(nics, with: native.backend, in: native.netns, request: request)
     }
 
     /// Releases what a detach names and returns the NICs to remove, with their delegate configs when the backend can
@@ -132,7 +141,7 @@ extension DaemonServices {
     }
 
     /// What every delegate config of one attachment shares.
-    private struct DelegateContext {
+    struct DelegateContext {
         var network: String
         var cniVersion: String
         var plugin: [String: JSONValue]

@@ -7,6 +7,8 @@ import MultiNICKube
 public protocol ResourceClaimSource: Sendable {
     /// The claim object, nil when it does not exist.
     func resourceClaim(namespace: String, name: String) async throws(DaemonError) -> JSONValue?
+    /// Replaces the claim's `status.devices` entries of `driver` with `devices` (KEP-4817), keeping other drivers'.
+    func writeDeviceStatus(namespace: String, name: String, driver: String, devices: [JSONValue]) async throws(DaemonError)
 }
 
 /// ``ResourceClaimSource`` over the API.
@@ -15,13 +17,56 @@ public struct KubeResourceClaimSource: ResourceClaimSource {
 
     public init(client: KubeClient) { self.client = client }
 
+    func path(_ namespace: String, _ name: String) -> String {
+        "/apis/resource.k8s.io/v1/namespaces/\(KubePaths.escape(namespace))/resourceclaims/\(KubePaths.escape(name))"
+    }
+
     public func resourceClaim(namespace: String, name: String) async throws(DaemonError) -> JSONValue? {
-        let path = "/apis/resource.k8s.io/v1/namespaces/\(KubePaths.escape(namespace))/resourceclaims/\(KubePaths.escape(name))"
         do {
-            return try await client.object(at: path)
+            return try await client.object(at: path(namespace, name))
         } catch {
             throw .unavailable("ResourceClaim \(namespace)/\(name): \(error)")
         }
+    }
+
+    /// Read, change, write with the resourceVersion read (a list is replaced whole by a patch, and another driver may
+    /// write its own entries meanwhile: a 409 reads again).
+    public func writeDeviceStatus(namespace: String, name: String, driver: String, devices: [JSONValue]) async throws(DaemonError) {
+        for _ in 0..<5 {
+            guard var claim = try await resourceClaim(namespace: namespace, name: name)?.objectValue else { return }
+            var status = claim["status"]?.objectValue ?? [:]
+            let others = (status["devices"]?.arrayValue ?? []).filter { $0.objectValue?["driver"]?.stringValue != driver }
+            status["devices"] = .array(others + devices)
+            claim["status"] = .object(status)
+            do {
+                _ = try await client.call("PUT", path(namespace, name) + "/status", body: Array(JSONValue.object(claim).description.utf8))
+                return
+            } catch .api(409, _) {
+                continue
+            } catch {
+                throw .unavailable("ResourceClaim \(namespace)/\(name) status: \(error)")
+            }
+        }
+        throw .unavailable("ResourceClaim \(namespace)/\(name) status: changed by someone else five times in a row")
+    }
+}
+
+/// A claim this node prepared, as far as the CNI ADD of its pod needs it (`<state>/dra-claims.json`).
+public struct PreparedClaim: Codable, Sendable, Hashable {
+    public var namespace: String
+    public var name: String
+    public var uid: String
+    /// The pod the claim is reserved for (`status.reservedFor`), whose ADD attaches the claimed NICs.
+    public var podUID: String
+    public var podName: String
+    public var driver: String
+    /// Device name → host NIC, in device-name order.
+    public var devices: [PreparedNIC]
+
+    public struct PreparedNIC: Codable, Sendable, Hashable {
+        public var device: String
+        public var master: String
+        public var network: String
     }
 }
 
@@ -100,6 +145,15 @@ extension DaemonServices {
             byNetwork[network, default: []].append((request, device, master))
         }
         let key = AllocationKey.resourceClaimContainerID(uid: uid)
+        // The pod the scheduler reserved the claim for: its ADD gets these NICs (recorded before any address).
+        let consumer = (claim["status"]?.objectValue?["reservedFor"]?.arrayValue ?? []).compactMap(\.objectValue)
+            .first { $0["resource"]?.stringValue == "pods" }
+        let record = PreparedClaim(namespace: namespace, name: name, uid: uid, podUID: consumer?["uid"]?.stringValue ?? "",
+                                   podName: consumer?["name"]?.stringValue ?? "", driver: driver,
+                                   devices: byNetwork.flatMap { network, devices in
+                                       devices.map { PreparedClaim.PreparedNIC(device: $0.device, master: $0.master, network: network) }
+                                   }.sorted { $0.device < $1.device })
+        try preparedClaims.change { $0[uid] = record }
         var done: [String] = []
         do throws(DaemonError) {
             for (network, devices) in byNetwork.sorted(by: { $0.key < $1.key }) {
@@ -111,6 +165,7 @@ extension DaemonServices {
             }
         } catch {
             for network in done { _ = try? await release(network: network, containerID: key) }
+            _ = try? preparedClaims.change { $0[uid] = nil }
             throw error
         }
         return byNetwork.values.flatMap { $0 }.map { DRAPreparedDevice(requestNames: [$0.request], pool: configuration.nodeName, device: $0.device) }
@@ -122,6 +177,21 @@ extension DaemonServices {
         _ = try await releasing { () async throws(IPAMError) -> [MultiNICIPAM.Lease] in
             try await self.ipam.release(containerID: AllocationKey.resourceClaimContainerID(uid: uid))
         }
+        try preparedClaims.change { $0[uid] = nil }
+    }
+
+    /// The claim prepared for pod `podUID` with NICs of `network`, and those NICs' leases in device order.
+    func preparedClaim(pod podUID: String, network: String) -> (claim: PreparedClaim, leases: [MultiNICIPAM.Lease])? {
+        guard !podUID.isEmpty else { return nil }
+        let state = ipam.current
+        for claim in preparedClaims.current.values.sorted(by: { $0.uid < $1.uid }) where claim.podUID == podUID {
+            let key = AllocationKey.resourceClaimContainerID(uid: claim.uid)
+            let leases = claim.devices.filter { $0.network == network }.compactMap { nic in
+                state.leases[AllocationKey(network: network, containerID: key, ifName: nic.device)]
+            }
+            if !leases.isEmpty { return (claim, leases) }
+        }
+        return nil
     }
 
     /// The addresses prepared for a claim (by UID).

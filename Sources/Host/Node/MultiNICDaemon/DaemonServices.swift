@@ -39,10 +39,14 @@ public final class DaemonServices: Sendable {
     let claimSource: (any IPAMClaimSource)?
     /// Which container holds each claim.
     let claimBindings: ClaimBindings
+    /// DRA claims prepared on this node, by claim UID.
+    let preparedClaims: DurableRecord<[String: PreparedClaim]>
+    /// Where prepared claims' status is written after their pod's ADD (DRA mode).
+    let resourceClaimSource: (any ResourceClaimSource)?
 
     public init(configuration: DaemonConfiguration, netlink: any RouteNetlink, registry: PluginRegistry,
                 mirror: (any AllocationMirror)? = nil, cloudProviders: [String: any CloudAddressProvider]? = nil,
-                claimSource: (any IPAMClaimSource)? = nil) throws(DaemonError) {
+                claimSource: (any IPAMClaimSource)? = nil, resourceClaimSource: (any ResourceClaimSource)? = nil) throws(DaemonError) {
         self.configuration = configuration
         self.netlink = netlink
         self.registry = registry
@@ -72,6 +76,8 @@ public final class DaemonServices: Sendable {
         cloud = CloudRegistrar(providers: cloudProviders ?? Self.cloudProviders(configuration), directory: configuration.stateDirectory)
         self.claimSource = claimSource
         claimBindings = ClaimBindings(directory: configuration.stateDirectory)
+        preparedClaims = DurableRecord(path: configuration.stateDirectory + "/dra-claims.json", empty: [:])
+        self.resourceClaimSource = resourceClaimSource
         publisher = MirrorPublisher(mirror: mirror ?? FileAllocationMirror(directory: configuration.stateDirectory + "/ippools"))
         if configuration.nativeAttach, let host = netlink as? LinuxNetlink {
             linkOperations = { path throws(LinkOperationError) in
