@@ -377,7 +377,9 @@ let package = Package(
         .testTarget(
             name: "MultiNICCNITests",
             dependencies: ["MultiNICCNI", "MultiNICDaemonClient", "MultiNICRender", "MultiNICTestSupport", "MultiNICKubeFake", "MultiNICHTTP",
-                           "multi-nicd", "multi-nic", "multi-nic-ipam", .product(name: "MultiNICCore", package: "MultiNICCore")],
+                           "MultiNICDRA", "multi-nicd", "multi-nic", "multi-nic-ipam", .product(name: "MultiNICCore", package: "MultiNICCore")]
+                + (withoutGRPC ? [] : [.product(name: "GRPCCore", package: "grpc-swift-2"),
+                                       .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport")]),
             path: "Tests/MultiNICCNITests"
         ),
         .testTarget(

@@ -104,6 +104,13 @@ struct KubeTestClient {
     let server: FakeAPIServer
     init(_ server: FakeAPIServer) { self.server = server }
 
+    /// A call with a JSON body; the JSON answer of a 2xx.
+    func send(_ method: String, _ path: String, _ object: JSONValue) throws -> JSONValue {
+        let (status, body) = try request(method, path, body: object.description)
+        guard (200...299).contains(status) else { throw PluginTestFailure("\(method) \(path): \(status) \(body)") }
+        return try JSONValue.parse(body)
+    }
+
     func post(_ path: String, _ object: JSONValue) async throws {
         let (status, body) = try request("POST", path, body: object.description)
         guard status == 201 || status == 200 else { throw PluginTestFailure("POST \(path): \(status) \(body)") }
