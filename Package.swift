@@ -160,7 +160,7 @@ let package = Package(
             ]),
             path: "Sources/Host/Node/MultiNICDaemon",
             // A condition, not `canImport`: a module left in .build by an earlier full build must not switch TLS on.
-            swiftSettings: withoutTLS ? [] : [.define("MULTINIC_TLS")]
+            swiftSettings: (withoutTLS ? [] : [.define("MULTINIC_TLS")]) + (withoutGRPC ? [] : [.define("MULTINIC_GRPC")])
         ),
         .target(
             // HTTP over libcurl (unix socket or TCP/TLS, whole or streamed bodies): the daemon and Kubernetes clients.

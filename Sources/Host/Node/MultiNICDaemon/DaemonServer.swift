@@ -90,7 +90,9 @@ public enum DaemonServer {
             }
         }
         defer { slices?.cancel() }
-        #if canImport(GRPCCore)
+        // A condition, not `canImport`: a gRPC module left in .build by a full build must not switch this on in the
+        // lab's build, which leaves the plugin out of MultiNICDRA.
+        #if MULTINIC_GRPC
         // DRA mode: the kubelet plugin (registration and DRA sockets) preparing this driver's claims.
         var kubeletPlugin: DRAKubeletPlugin?
         if let driver = configuration.draDriver, let resourceClaims {
