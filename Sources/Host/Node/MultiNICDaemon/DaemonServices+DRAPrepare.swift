@@ -153,6 +153,8 @@ extension DaemonServices {
                                    devices: byNetwork.flatMap { network, devices in
                                        devices.map { PreparedClaim.PreparedNIC(device: $0.device, master: $0.master, network: network) }
                                    }.sorted { $0.device < $1.device })
+        // A retry finds the networks an earlier prepare did; a failure now must not take those.
+        let earlier = Set(preparedLeases(uid: uid).map(\.key.network))
         try preparedClaims.change { $0[uid] = record }
         var done: [String] = []
         do throws(DaemonError) {
@@ -164,8 +166,9 @@ extension DaemonServices {
                 done.append(network)
             }
         } catch {
-            for network in done { _ = try? await release(network: network, containerID: key) }
-            _ = try? preparedClaims.change { $0[uid] = nil }
+            for network in done where !earlier.contains(network) { _ = try? await release(network: network, containerID: key) }
+            // Forgotten only when nothing of it is left (a retry that failed keeps what an earlier prepare gave).
+            if preparedLeases(uid: uid).isEmpty { _ = try? preparedClaims.change { $0[uid] = nil } }
             throw error
         }
         return byNetwork.values.flatMap { $0 }.map { DRAPreparedDevice(requestNames: [$0.request], pool: configuration.nodeName, device: $0.device) }
