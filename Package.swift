@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "cni-bench", targets: ["cni-bench"]),
         .executable(name: "ipam-bench", targets: ["ipam-bench"]),
         .executable(name: "topology-bench", targets: ["topology-bench"]),
+        .executable(name: "dra-bench", targets: ["dra-bench"]),
         // Plugins: one dynamic library each, loaded with dlopen from plugins.d (see .ci/build-plugins).
         .library(name: "multinic-backend-ipvlan", type: .dynamic, targets: ["IPVLANBackend"]),
         .library(name: "multinic-backend-macvlan", type: .dynamic, targets: ["MACVLANBackend"]),
@@ -448,6 +449,12 @@ let package = Package(
                                          "MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")]
                             + (withoutGRPC ? [] : [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
                           path: "bench/Sources/topology-bench"),
+        .executableTarget(name: "dra-bench",
+                          dependencies: ["MultiNICDaemon", "MultiNICDRA", "MultiNICIPAM", "MultiNICNetlink", "MultiNICPluginHost",
+                                         "MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")]
+                            + (withoutGRPC ? [] : [.product(name: "GRPCCore", package: "grpc-swift-2"),
+                                                   .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport")]),
+                          path: "bench/Sources/dra-bench"),
     ]
 )
 
