@@ -300,7 +300,7 @@ let package = Package(
         .target(name: "FixtureOtherABI", path: "Tests/Fixtures/OtherABI"),
         .target(
             name: "MultiNICTestSupport",
-            dependencies: ["MultiNICPluginHost", "MultiNICNetlink", "MultiNICHTTP", "CMNL", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICPluginHost", "MultiNICNetlink", "MultiNICHTTP", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICTestSupport"
         ),
         .testTarget(

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CMNL
 import Foundation
 import MultiNICCore
 import MultiNICHTTP
+import MultiNICNetlink
 import Synchronization
 
 /// moto (PyPI, `moto[server]`) in server mode: a real EC2 emulator, in the venv `.ci/install-deps --tests` makes.
@@ -123,12 +123,8 @@ public struct MotoAdmin: Sendable {
     /// makes it).
     func perform(_ request: MultiNICHTTP.HTTPRequest) throws -> (status: Int, body: [UInt8]) {
         guard let namespace else { return try CurlTransport.perform(request) }
-        let result = Mutex<Result<(status: Int, body: [UInt8]), TransportError>>(.failure(TransportError("no thread")))
-        _ = OSThread.runAndWait {
-            let descriptor = open("/var/run/netns/" + namespace, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { return }
-            defer { close(descriptor) }
-            guard setns(descriptor, multinic_clone_newnet()) == 0 else { return }
+        let result = Mutex<Result<(status: Int, body: [UInt8]), TransportError>>(.failure(TransportError("cannot enter \(namespace)")))
+        _ = NetworkNamespace.run(inNamespaceAt: "/var/run/netns/" + namespace) {
             let answer = Result { () throws(TransportError) in try CurlTransport.perform(request) }
             result.withLock { $0 = answer }
         }

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CMNL
 import Foundation
 import MultiNICCore
+import MultiNICNetlink
 import Synchronization
 
 /// A TCP relay from 127.0.0.1 inside one of the test's network namespaces to a port on the test process's own
@@ -19,11 +19,7 @@ public final class NamespaceRelay: Sendable {
     /// `listenPort` 0: any free port inside the namespace.
     public init(namespace: String, listenPort: Int = 0, to targetPort: Int) throws {
         let made = Mutex<(Int32, Int)?>(nil)
-        _ = OSThread.runAndWait {
-            let descriptor = Glibc.open("/var/run/netns/" + namespace, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { return }
-            defer { close(descriptor) }
-            guard setns(descriptor, multinic_clone_newnet()) == 0 else { return }
+        _ = NetworkNamespace.run(inNamespaceAt: "/var/run/netns/" + namespace) {
             // The namespace's loopback starts down.
             _ = try? TestNamespace.ip("-n", namespace, "link", "set", "lo", "up")
             let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)

@@ -14,6 +14,21 @@ public enum NetworkNamespace {
         LinuxNetlink(socket: try socket(path: path, groups: 0))
     }
 
+    /// Runs `body` on a thread of its own that first entered the namespace at `path` (a socket it makes belongs
+    /// there); false, without running it, when the namespace cannot be entered.
+    public static func run(inNamespaceAt path: String, _ body: @escaping () -> Void) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        let entered = Mutex(false)
+        let finished = OSThread.runAndWait {
+            guard setns(descriptor, multinic_clone_newnet()) == 0 else { return }
+            entered.withLock { $0 = true }
+            body()
+        }
+        return finished && entered.withLock { $0 }
+    }
+
     /// Opens a netlink socket inside the namespace at `path`, subscribed to `groups`.
     static func socket(path: String, groups: UInt32) throws(NetlinkError) -> NetlinkSocket {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
