@@ -25,15 +25,8 @@ struct DRAEndToEndTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-dra-e2e-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try """
-            apiVersion: v1
-            kind: Config
-            current-context: t
-            clusters: [{name: f, cluster: {server: "http://127.0.0.1:6443"}}]
-            users: [{name: d, user: {token: \(server.token ?? "")}}]
-            contexts: [{name: t, context: {cluster: f, user: d}}]
-            """.write(toFile: directory + "/kubeconfig", atomically: true, encoding: .utf8)
-        let serverPort = Int(server.url.split(separator: ":").last ?? "") ?? 0
+        try client.writeRelayedKubeconfig(to: directory + "/kubeconfig")
+        let serverPort = client.port
         let arguments = ["--kubeconfig", directory + "/kubeconfig", "--dra-driver", Self.driver, "--dra-publish-seconds", "0.2",
                          "--kubelet-registry-dir", directory + "/registry", "--kubelet-plugins-dir", directory + "/plugins"]
 

@@ -42,15 +42,8 @@ struct IPAMClaimEndToEndTests {
         for name in ["launcher-a", "launcher-b", "launcher-c"] { try await client.post("/api/v1/namespaces/default/pods", Self.pod(name)) }
         let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-claims-\(UUID()).kubeconfig").path
         defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
-        try """
-            apiVersion: v1
-            kind: Config
-            current-context: t
-            clusters: [{name: f, cluster: {server: "http://127.0.0.1:6443"}}]
-            users: [{name: d, user: {token: \(server.token ?? "")}}]
-            contexts: [{name: t, context: {cluster: f, user: d}}]
-            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
-        let serverPort = Int(server.url.split(separator: ":").last ?? "") ?? 0
+        try client.writeRelayedKubeconfig(to: kubeconfig)
+        let serverPort = client.port
 
         try CNICluster.with(hosts: 1, nics: 2, daemonArguments: ["--ipam-claims", "--kubeconfig", kubeconfig, "--release-replay-seconds", "0.2"]) { cluster in
             let relay = try NamespaceRelay(namespace: cluster.hosts[0].namespace, listenPort: 6443, to: serverPort)
@@ -103,6 +96,22 @@ struct IPAMClaimEndToEndTests {
 struct KubeTestClient {
     let server: FakeAPIServer
     init(_ server: FakeAPIServer) { self.server = server }
+
+    /// The server's port on the test's loopback.
+    var port: Int { Int(server.url.split(separator: ":").last ?? "") ?? 0 }
+
+    /// A kubeconfig for a daemon in a host namespace: the server at 127.0.0.1:6443 there, where a
+    /// ``NamespaceRelay`` to ``port`` listens.
+    func writeRelayedKubeconfig(to path: String) throws {
+        try """
+            apiVersion: v1
+            kind: Config
+            current-context: t
+            clusters: [{name: f, cluster: {server: "http://127.0.0.1:6443"}}]
+            users: [{name: d, user: {token: \(server.token ?? "")}}]
+            contexts: [{name: t, context: {cluster: f, user: d}}]
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+    }
 
     /// A call with a JSON body; the JSON answer of a 2xx.
     func send(_ method: String, _ path: String, _ object: JSONValue) throws -> JSONValue {
