@@ -170,7 +170,7 @@ import Testing
         let source = KubeResourceClaimSource(client: client)
         let services = try Self.services(directory, claims: source)
         try await services.setPools(Self.pools)
-        let prepared = try await services.prepareClaim(namespace: "default", name: "one-nic", uid: uid, driver: Self.driver, source: source)
+        let prepared = try await services.prepareClaim(namespace: "default", name: "one-nic", uid: uid, driver: Self.driver)
         let address = try #require(services.preparedLeases(uid: uid).first?.podAddress)
 
         let query = NICQuery(network: "net", pod: PodRef(namespace: "default", name: "p1", uid: "pod-uid-1"),
@@ -211,12 +211,12 @@ import Testing
         let tinyA = try await Self.makeClaim(client, "tiny-a", devices: ["eth1"], network: "tiny")
         let full = try await Self.makeClaim(client, "tiny-b", devices: ["eth1"], network: "tiny")
         let unconfigured = try await Self.makeClaim(client, "no-network", devices: ["eth2"], network: nil)
-        var services = try Self.services(directory)
-        try await services.setPools(Self.pools)
         let source = KubeResourceClaimSource(client: client)
+        var services = try Self.services(directory, claims: source)
+        try await services.setPools(Self.pools)
 
         var first: [String] = []
-        try await Self.withPlugin(DaemonDRAHandler(services: services, source: source, driver: Self.driver), directory: directory) { dra, _ in
+        try await Self.withPlugin(DaemonDRAHandler(services: services, driver: Self.driver), directory: directory) { dra, _ in
             var request = K8s_Io_Kubelet_Pkg_Apis_Dra_V1_NodePrepareResourcesRequest()
             request.claims = Self.claims([("two-nics", good), ("a-gpu", foreign), ("tiny-a", tinyA), ("tiny-b", full),
                                           ("no-network", unconfigured), ("missing", "uid-missing")])
@@ -239,9 +239,9 @@ import Testing
         }
 
         // The daemon restarts: the prepared claim is still prepared, with the same addresses.
-        services = try Self.services(directory)
+        services = try Self.services(directory, claims: source)
         #expect(services.preparedLeases(uid: good).map(\.address.description).sorted() == first)
-        try await Self.withPlugin(DaemonDRAHandler(services: services, source: source, driver: Self.driver), directory: directory) { dra, _ in
+        try await Self.withPlugin(DaemonDRAHandler(services: services, driver: Self.driver), directory: directory) { dra, _ in
             var request = K8s_Io_Kubelet_Pkg_Apis_Dra_V1_NodePrepareResourcesRequest()
             request.claims = Self.claims([("two-nics", good)])
             _ = try await dra.nodePrepareResources(request)

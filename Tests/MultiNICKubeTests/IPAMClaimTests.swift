@@ -30,7 +30,8 @@ import Testing
 
     /// Daemon services of node worker-1 (eth1, eth2; pools of network `net` in the `vms` namespace's reach) whose
     /// claims come from `claimSource`.
-    static func withServices(claimSource: any IPAMClaimSource, _ body: (DaemonServices) async throws -> Void) async throws {
+    static func withServices(claimSource: any IPAMClaimSource, resourceClaimSource: (any ResourceClaimSource)? = nil,
+                             _ body: (DaemonServices) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-claims-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -41,7 +42,7 @@ import Testing
         let configuration = DaemonConfiguration(nodeName: "worker-1", stateDirectory: directory, sysfsRoot: directory + "/nosys",
                                                 rtTablesPath: directory + "/rt_tables", virtualKinds: ["veth"], quarantineSeconds: 0)
         let services = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry(),
-                                          claimSource: claimSource)
+                                          claimSource: claimSource, resourceClaimSource: resourceClaimSource)
         try await services.setPools([
             IPPool(metadata: ObjectMeta(name: "net-192.168.0.0-26"), spec: IPPoolSpec(
                 podCIDR: "192.168.0.0/26", vlanCIDR: "192.168.0.0/18", netAttachDef: "net", hostName: "worker-1", interfaceName: "eth1")),

@@ -233,14 +233,15 @@ extension RBACCheck {
         try await IPAMClaimTests.makeClaim(fixture.client, "vm1")
         try await IPAMClaimTests.makePod(fixture.client, "launcher", uid: "ul", claim: "vm1")
         let asDaemon = KubeClient(config: KubeConfig(server: fixture.server.url, token: fixture.server.token), userAgent: "multi-nicd/multinic")
-        try await IPAMClaimTests.withServices(claimSource: KubeIPAMClaimSource(client: asDaemon)) { services in
+        try await IPAMClaimTests.withServices(claimSource: KubeIPAMClaimSource(client: asDaemon),
+                                              resourceClaimSource: KubeResourceClaimSource(client: asDaemon)) { services in
             _ = try await IPAMClaimTests.attach(services, pod: "launcher", uid: "ul", container: "cl")
             #expect(await services.sweepClaims().isEmpty)
             // DRA mode (`--dra-driver`): the node's slices written, replaced, shrunk.
             let publisher = ResourceSlicePublisher(client: asDaemon, driver: DRANames.defaultDriver, node: "n1")
             let interface = InterfaceInfo(interfaceName: "eth1", netAddress: "10.0.1.0/24", hostIP: "10.0.1.10")
             // …and a claim the kubelet asks it to prepare (read; this node has no such NIC, so it fails).
-            _ = await DaemonDRAHandler(services: services, source: KubeResourceClaimSource(client: asDaemon), driver: DRANames.defaultDriver)
+            _ = await DaemonDRAHandler(services: services, driver: DRANames.defaultDriver)
                 .prepare(namespace: "default", name: "c", uid: "u")
             // …and the status of a claim whose pod it attached (networkData).
             _ = try await DRAKubeletPluginTests.makeClaim(fixture.client, "attached", devices: ["eth1"])

@@ -55,7 +55,7 @@ try await services.setPools(nics.enumerated().map { index, name in
     IPPool(metadata: ObjectMeta(name: "net-10.\(100 + index).0.0-16"), spec: IPPoolSpec(
         podCIDR: "10.\(100 + index).0.0/16", vlanCIDR: "10.\(100 + index).0.0/16", netAttachDef: "net", hostName: "bench", interfaceName: name))
 })
-let handler = DaemonDRAHandler(services: services, source: MemoryClaims(), driver: driver)
+let handler = DaemonDRAHandler(services: services, driver: driver)
 
 func p50(_ samples: [Duration]) -> Double {
     let sorted = samples.sorted()

@@ -25,18 +25,15 @@ public enum DaemonServer {
         for error in loaded.errors { logger.warning("plugin not loaded: \(error)") }
         var mirror: (any AllocationMirror)?
         if configuration.ippoolMirror == "kubernetes" {
-            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
-            mirror = KubeAllocationMirror(client: KubeClient(config: kube, qps: 5, burst: 10))
+            mirror = KubeAllocationMirror(client: KubeClient(config: try kubeConfig(configuration), qps: 5, burst: 10))
         }
         var claims: (any IPAMClaimSource)?
         if configuration.ipamClaims {
-            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
-            claims = KubeIPAMClaimSource(client: KubeClient(config: kube, qps: 20, burst: 40))
+            claims = KubeIPAMClaimSource(client: KubeClient(config: try kubeConfig(configuration), qps: 20, burst: 40))
         }
         var resourceClaims: (any ResourceClaimSource)?
         if configuration.draDriver != nil {
-            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
-            resourceClaims = KubeResourceClaimSource(client: KubeClient(config: kube))
+            resourceClaims = KubeResourceClaimSource(client: KubeClient(config: try kubeConfig(configuration)))
         }
         let services = try DaemonServices(configuration: configuration, netlink: try LinuxNetlink(), registry: loaded.registry,
                                           mirror: mirror, claimSource: claims, resourceClaimSource: resourceClaims)
@@ -71,8 +68,7 @@ public enum DaemonServer {
         // DRA mode: the node's NICs as ResourceSlices, kept up to date.
         var slices: Task<Void, Never>?
         if let driver = configuration.draDriver {
-            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
-            let publisher = ResourceSlicePublisher(client: KubeClient(config: kube, qps: 5, burst: 10), driver: driver,
+            let publisher = ResourceSlicePublisher(client: KubeClient(config: try kubeConfig(configuration), qps: 5, burst: 10), driver: driver,
                                                    node: configuration.nodeName)
             slices = Task { [services] in
                 while !Task.isCancelled {
@@ -95,8 +91,8 @@ public enum DaemonServer {
         #if MULTINIC_GRPC
         // DRA mode: the kubelet plugin (registration and DRA sockets) preparing this driver's claims.
         var kubeletPlugin: DRAKubeletPlugin?
-        if let driver = configuration.draDriver, let resourceClaims {
-            let handler = DaemonDRAHandler(services: services, source: resourceClaims, driver: driver)
+        if let driver = configuration.draDriver {
+            let handler = DaemonDRAHandler(services: services, driver: driver)
             let plugin = DRAKubeletPlugin(driver: driver, paths: .init(driver: driver, registryDirectory: configuration.kubeletRegistryDirectory,
                                                                        pluginsDirectory: configuration.kubeletPluginsDirectory), handler: handler)
             try await plugin.start()
@@ -133,15 +129,20 @@ public enum DaemonServer {
         try await group.run()
     }
 
+    /// How the daemon reaches the API (IPPool mirror, TokenReview, IPAMClaims, DRA): `--kubeconfig`, else the pod's
+    /// service account.
+    static func kubeConfig(_ configuration: DaemonConfiguration) throws -> KubeConfig {
+        try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
+    }
+
     /// Who may call over TCP: service-account tokens confirmed by TokenReview (a cluster), else the token file's one
     /// token, else nobody (health and metrics only).
     static func tcpAccess(_ configuration: DaemonConfiguration, logger: Logger) throws -> DaemonRouter.Access {
         if !configuration.tokenReviewUsers.isEmpty {
-            let kube = try configuration.kubeconfig.map { try KubeConfig.kubeconfig(path: $0) } ?? KubeConfig.inCluster()
             let audience = DaemonAudience.of(node: configuration.nodeName)
             logger.info("TCP callers authenticated by TokenReview", metadata: ["audience": "\(audience)",
                                                                             "users": "\(configuration.tokenReviewUsers)"])
-            return .bearer(TokenReviewAuthenticator(client: KubeClient(config: kube, qps: 5, burst: 10), audience: audience,
+            return .bearer(TokenReviewAuthenticator(client: KubeClient(config: try kubeConfig(configuration), qps: 5, burst: 10), audience: audience,
                                                     allowedUsers: Set(configuration.tokenReviewUsers)))
         }
         let token = try configuration.tokenFile.map { path throws in try DaemonToken.read(path) }

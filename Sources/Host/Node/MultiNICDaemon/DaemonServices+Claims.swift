@@ -76,16 +76,15 @@ extension DaemonServices {
         let keys = Set(ipam.current.leases.keys.filter(\.isClaimKeyed).map(\.containerID))
         var released: [Lease] = []
         for key in keys.sorted() {
-            let parts = key.dropFirst("ipamclaim:".count).split(separator: "/", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { continue }
+            guard let (namespace, name) = AllocationKey.claim(ofContainerID: key) else { continue }
             do throws(DaemonError) {
-                guard try await source.claim(namespace: parts[0], name: parts[1]) == nil else { continue }
+                guard try await source.claim(namespace: namespace, name: name) == nil else { continue }
             } catch {
                 continue
             }
             let gone = (try? await releasing { () async throws(IPAMError) -> [Lease] in try await self.ipam.release(containerID: key) }) ?? []
             _ = try? claimBindings.unbind { claim, _ in claim == key }
-            claimLog.info("IPAMClaim \(parts[0])/\(parts[1]) is gone: released \(gone.map(\.address.description).joined(separator: ", "))")
+            claimLog.info("IPAMClaim \(namespace)/\(name) is gone: released \(gone.map(\.address.description).joined(separator: ", "))")
             released += gone
         }
         return released

@@ -15,6 +15,12 @@ extension DaemonServices {
         ["aws": EC2Addresses(client: EC2Client(settings: configuration.aws))]
     }
 
+    /// Whether a cloud API must hear of any of these leases.
+    func anyFromCloudPools(_ leases: [Lease]) -> Bool {
+        let pools = ipam.current.pools
+        return leases.contains { pools[$0.pool]?.cloudProvider != nil }
+    }
+
     /// (provider, MAC, addresses) of the leases from cloud pools, one group per NIC.
     func cloudGroups(_ leases: [Lease]) throws(DaemonError) -> [(provider: String, mac: String, addresses: [String])] {
         let pools = ipam.current.pools
@@ -43,6 +49,8 @@ extension DaemonServices {
 
     /// Assigns freshly allocated leases; when that fails, releases them again (the pod gets nothing) and throws.
     func registerWithCloud(_ leases: [Lease]) async throws(DaemonError) {
+        // Most networks have no cloud: their ADDs pay no thread hand-off here.
+        guard anyFromCloudPools(leases) else { return }
         let outcome = await OSThread.result { [self] () throws(DaemonError) -> [(provider: String, mac: String, addresses: [String])] in
             let groups = try cloudGroups(leases)
             try cloud.assign(groups)
@@ -66,8 +74,7 @@ extension DaemonServices {
 
     /// Unassigns released leases of cloud pools (on a thread of its own); failures wait for ``retryCloudUnassigns()``.
     func unregisterFromCloud(_ released: [Lease]) async {
-        let pools = ipam.current.pools
-        guard released.contains(where: { pools[$0.pool]?.cloudProvider != nil }) else { return }
+        guard anyFromCloudPools(released) else { return }
         _ = await OSThread.result { [self] () throws(DaemonError) in
             let groups = try cloudGroups(released)
             let failures = cloud.unassign(groups)

@@ -70,21 +70,20 @@ public struct PreparedClaim: Codable, Sendable, Hashable {
     }
 }
 
-/// The daemon as the kubelet plugin's ``DRAClaimHandler``: claims read through `source`, devices of `driver`.
+/// The daemon as the kubelet plugin's ``DRAClaimHandler``: claims read through the daemon's
+/// ``DaemonServices/resourceClaimSource``, devices of `driver`.
 public struct DaemonDRAHandler: DRAClaimHandler {
     let services: DaemonServices
-    let source: any ResourceClaimSource
     let driver: String
 
-    public init(services: DaemonServices, source: any ResourceClaimSource, driver: String) {
+    public init(services: DaemonServices, driver: String) {
         self.services = services
-        self.source = source
         self.driver = driver
     }
 
     public func prepare(namespace: String, name: String, uid: String) async -> Result<[DRAPreparedDevice], DRAClaimFailure> {
         do {
-            return .success(try await services.prepareClaim(namespace: namespace, name: name, uid: uid, driver: driver, source: source))
+            return .success(try await services.prepareClaim(namespace: namespace, name: name, uid: uid, driver: driver))
         } catch {
             return .failure(DRAClaimFailure(error.description))
         }
@@ -106,8 +105,8 @@ public struct DaemonDRAHandler: DRAClaimHandler {
 /// daemon restart, released by unprepare only.
 extension DaemonServices {
     /// Prepares one claim: its allocation's devices of `driver` on this node, each with an address.
-    public func prepareClaim(namespace: String, name: String, uid: String, driver: String,
-                             source: any ResourceClaimSource) async throws(DaemonError) -> [DRAPreparedDevice] {
+    public func prepareClaim(namespace: String, name: String, uid: String, driver: String) async throws(DaemonError) -> [DRAPreparedDevice] {
+        guard let source = resourceClaimSource else { throw .unavailable("DRA mode is off on this node (multi-nicd --dra-driver)") }
         guard let claim = try await source.resourceClaim(namespace: namespace, name: name)?.objectValue else {
             throw .notFound("ResourceClaim \(namespace)/\(name) does not exist")
         }

@@ -127,7 +127,8 @@ final class ClaimBindings: Sendable {
             return nil
         }
         if let other {
-            throw .conflict("IPAMClaim \(claim.dropFirst("ipamclaim:".count)) is held by pod \(other.pod.namespace)/\(other.pod.name) "
+            let named = AllocationKey.claim(ofContainerID: claim).map { "\($0.namespace)/\($0.name)" } ?? claim
+            throw .conflict("IPAMClaim \(named) is held by pod \(other.pod.namespace)/\(other.pod.name) "
                 + "(container \(other.containerID.prefix(12))): one pod at a time")
         }
     }

@@ -28,11 +28,20 @@ public struct AllocationKey: Codable, Sendable, Hashable, Comparable, CustomStri
     public var isPodKeyed: Bool { containerID.contains("/") && !isClaimKeyed }
 
     /// The container ID of a lease kept for an IPAMClaim (`ipamclaim:<namespace>/<name>`): it outlives its pods.
-    public static func claimContainerID(namespace: String, name: String) -> String { "ipamclaim:\(namespace)/\(name)" }
+    public static func claimContainerID(namespace: String, name: String) -> String { "\(claimPrefix)\(namespace)/\(name)" }
 
     /// Keyed by an IPAMClaim (persistent addresses): neither CNI GC, nor a pod's DEL, nor the pod sweep releases it;
     /// only the claim's deletion does.
-    public var isClaimKeyed: Bool { containerID.hasPrefix("ipamclaim:") }
+    public var isClaimKeyed: Bool { containerID.hasPrefix(Self.claimPrefix) }
+
+    /// The IPAMClaim (namespace, name) of a ``claimContainerID(namespace:name:)``; nil for any other container ID.
+    public static func claim(ofContainerID containerID: String) -> (namespace: String, name: String)? {
+        guard containerID.hasPrefix(claimPrefix) else { return nil }
+        let parts = containerID.dropFirst(claimPrefix.count).split(separator: "/", maxSplits: 1).map(String.init)
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }
+
+    static let claimPrefix = "ipamclaim:"
 
     /// The container ID of a lease prepared for a DRA ResourceClaim (`draclaim:<uid>`).
     public static func resourceClaimContainerID(uid: String) -> String { "draclaim:\(uid)" }
