@@ -25,6 +25,8 @@ struct EC2Tests {
         settings.attempts = 4
         settings.firstPause = .milliseconds(100)
         if let imds { settings.imdsEndpoint = imds }
+        // The in-test IMDS shares two loaded cores with the whole suite: the link-local default of 2 s is too tight.
+        settings.imdsTimeoutSeconds = 20
         return EC2Addresses(client: EC2Client(settings: settings, identity: AWSIdentity(settings: settings, environment: environment),
                                               pause: pauses.record))
     }
@@ -118,5 +120,27 @@ struct EC2Tests {
         await #expect { try await detached { try lost.assign(["10.0.1.23"], mac: mac) } } throws: { error in
             "\(error)".contains("AWS_ACCESS_KEY_ID") && "\(error)".contains("instance metadata service")
         }
+    }
+
+    /// An instance-metadata request that gets no answer in time is made again (the service can be briefly slow while
+    /// the instance boots); an HTTP error is not retried.
+    @Test func anUnansweredMetadataRequestIsMadeAgain() async throws {
+        let tokens = Mutex(0)
+        let imds = try await LoopbackServer { method, path, _, _ in
+            if method == "PUT" && path == "/latest/api/token" {
+                if tokens.withLock({ $0 += 1; return $0 }) == 1 { try? await Task.sleep(for: .seconds(3)) }
+                return (200, "TOKEN-1")
+            }
+            return path == "/latest/meta-data/placement/region" ? (200, "eu-west-1") : (404, "")
+        }
+        var settings = AWSSettings()
+        settings.imdsEndpoint = imds.url
+        settings.imdsTimeoutSeconds = 1
+        let identity = AWSIdentity(settings: settings, environment: [:])
+        #expect(try await detached { try identity.region() } == "eu-west-1")
+        #expect(tokens.withLock { $0 } == 2, "the token request that timed out was made again")
+        // No role: an HTTP 404 is an answer, asked once.
+        await #expect(throws: CloudError.self) { try await detached { try identity.credentials() } }
+        #expect(tokens.withLock { $0 } == 3)
     }
 }

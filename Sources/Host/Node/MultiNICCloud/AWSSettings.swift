@@ -19,6 +19,10 @@ public struct AWSSettings: Sendable, Hashable {
     public var maximumPause: Duration = .seconds(5)
     /// Seconds before one call is given up.
     public var timeoutSeconds = 10
+    /// Seconds before one instance-metadata request is given up (the service is link-local: an answer is quick).
+    public var imdsTimeoutSeconds = 2
+    /// Attempts per instance-metadata request that got no answer (connection or timeout; an HTTP error is final).
+    public var imdsAttempts = 3
 
     public init(ec2Endpoint: String? = nil, region: String? = nil) {
         self.ec2Endpoint = ec2Endpoint
@@ -100,21 +104,24 @@ public final class AWSIdentity: Sendable {
 
     func imdsToken() throws(CloudError) -> String {
         let request = HTTPRequest(endpoint: .url(settings.imdsEndpoint), method: "PUT", path: "/latest/api/token",
-                                  headers: ["X-aws-ec2-metadata-token-ttl-seconds: 21600"], body: [], timeoutSeconds: 2)
+                                  headers: ["X-aws-ec2-metadata-token-ttl-seconds: 21600"], body: [], timeoutSeconds: settings.imdsTimeoutSeconds)
         return try imds(request)
     }
 
     func imdsGet(_ path: String, token: String) throws(CloudError) -> String {
         try imds(HTTPRequest(endpoint: .url(settings.imdsEndpoint), method: "GET", path: path,
-                             headers: ["X-aws-ec2-metadata-token: \(token)"], timeoutSeconds: 2))
+                             headers: ["X-aws-ec2-metadata-token: \(token)"], timeoutSeconds: settings.imdsTimeoutSeconds))
     }
 
     private func imds(_ request: HTTPRequest) throws(CloudError) -> String {
-        let answer: (status: Int, body: [UInt8])
-        do {
-            answer = try CurlTransport.perform(request)
-        } catch {
-            throw .transport(error.description)
+        var answer: (status: Int, body: [UInt8]) = (0, [])
+        for attempt in 1...max(1, settings.imdsAttempts) {
+            do {
+                answer = try CurlTransport.perform(request)
+                break
+            } catch {
+                if attempt >= settings.imdsAttempts { throw .transport(error.description) }
+            }
         }
         let text = String(decoding: answer.body, as: UTF8.self)
         guard answer.status == 200 else { throw .api(status: answer.status, code: "IMDS", message: "\(request.path): \(text.prefix(200))") }
