@@ -117,6 +117,27 @@ import Testing
         #expect(throws: CNIError.self) { try MultiNICNetConf(stdin: Array(conf.utf8)) }
     }
 
+    /// The device Multus hands the ADD: `runtimeConfig.deviceID` before the top-level `deviceID`; anything but a short
+    /// printable string is refused with code 7 naming the field.
+    @Test func aDeviceIDFromMultusIsReadAndChecked() throws {
+        func conf(_ extra: [String: JSONValue]) -> [UInt8] {
+            Array(JSONValue.object(["cniVersion": .string("1.0.0"), "name": .string("net"), "type": .string("multi-nic")]
+                .merging(extra) { $1 }).description.utf8)
+        }
+        #expect(try MultiNICNetConf(stdin: conf([:])).deviceID == nil)
+        #expect(try MultiNICNetConf(stdin: conf(["deviceID": .string("0000:1b:00.0")])).deviceID == "0000:1b:00.0")
+        #expect(try MultiNICNetConf(stdin: conf(["deviceID": .string("0000:1b:00.0"),
+                                                 "runtimeConfig": .object(["deviceID": .string("eth2")])])).deviceID == "eth2")
+        for bad: JSONValue in [.integer(3), .string(""), .string("a b"), .string(String(repeating: "x", count: 254)), .string("é")] {
+            do {
+                _ = try MultiNICNetConf(stdin: conf(["deviceID": bad]))
+                Issue.record("deviceID \(bad) accepted")
+            } catch {
+                #expect(error.code == CNIError.invalidConfig && error.msg.contains("deviceID"), "\(error)")
+            }
+        }
+    }
+
     /// The async twin of ``withDirectory(_:)``.
     static func withDirectoryAsync<T>(_ body: (String) async throws -> T) async throws -> T {
         let directory = try PrivateFile.makeDirectory(prefix: "multinic-sec-")

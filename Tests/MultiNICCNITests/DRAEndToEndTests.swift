@@ -5,6 +5,7 @@ import GRPCNIOTransportHTTP2Posix
 import MultiNICCore
 import MultiNICDRA
 import MultiNICKubeFake
+import MultiNICRender
 import MultiNICTestSupport
 import Synchronization
 import Testing
@@ -63,13 +64,98 @@ struct DRAEndToEndTests {
         }
     }
 
-    /// A claim for eth2 of host-0 with network `net`, reserved for pod p0 (UID p0, as CNICluster passes it).
-    static func makeClaim(_ client: KubeTestClient, server: FakeAPIServer) throws -> String {
+    /// Multus's handshake through every seam: the operator renders the network's NAD with
+    /// `k8s.v1.cni.cncf.io/resourceName` equal to the slices' `k8s.cni.cncf.io/resourceName`; Multus (the test) hands
+    /// each of the pod's two attachments of the network the `k8s.cni.cncf.io/deviceID` of one of its two claims,
+    /// written into the NAD's config; each ADD attaches that claim's NIC. By pod UID alone both would get one claim.
+    @Test func multusHandsEachAttachmentTheDeviceOfItsOwnClaim() async throws {
+        let server = try await FakeAPIServer()
+        defer { server.stop() }
+        let client = KubeTestClient(server)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-dra-multus-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try client.writeRelayedKubeconfig(to: directory + "/kubeconfig")
+        let serverPort = client.port
+        let socket = directory + "/plugins/\(Self.driver)/dra.sock"
+        let arguments = ["--kubeconfig", directory + "/kubeconfig", "--dra-driver", Self.driver, "--dra-publish-seconds", "0.2",
+                         "--kubelet-registry-dir", directory + "/registry", "--kubelet-plugins-dir", directory + "/plugins"]
+        var operatorConfig = ConfigSpec()
+        operatorConfig.daemon.draDriver = Self.driver
+        let rendered = try NetworkRenderer(registry: BuiltPlugins.registry(), config: operatorConfig)
+            .render(SeamEndToEndTests.network(), hosts: [], clusterNamespaces: ["default"])
+        let nad = try #require(rendered.attachments.first)
+        let resourceName = try #require(nad.metadata.annotations?[NetworkAttachmentDefinitionSpec.resourceNameAnnotation])
+
+        try CNICluster.with(hosts: 1, nics: 2, daemonArguments: arguments) { cluster in
+            let relay = try NamespaceRelay(namespace: cluster.hosts[0].namespace, listenPort: 6443, to: serverPort)
+            defer { relay.stop() }
+            var devices: [String: [String: JSONValue]] = [:]
+            for _ in 0..<200 where devices.count < 2 {
+                for device in server.objects("apis/resource.k8s.io/v1/resourceslices").first?.objectValue?["spec"]?
+                    .objectValue?["devices"]?.arrayValue ?? [] {
+                    if let name = device.objectValue?["name"]?.stringValue { devices[name] = device.objectValue?["attributes"]?.objectValue }
+                }
+                if devices.count < 2 { usleep(50_000) }
+            }
+            // What Multus reads from the slice of each allocated device.
+            func multus(_ device: String, _ attribute: String) -> String? {
+                devices[device]?[attribute]?.objectValue?["string"]?.stringValue
+            }
+            #expect(multus("eth1", DRANames.multusResourceNameAttribute) == resourceName, "the NAD and the slices agree: \(devices)")
+            let eth1 = try #require(multus("eth1", DRANames.multusDeviceIDAttribute))
+            let eth2 = try #require(multus("eth2", DRANames.multusDeviceIDAttribute))
+            #expect(eth1 != eth2)
+            let first = try Self.makeClaim(client, server: server, name: "nic-a", device: "eth1")
+            let second = try Self.makeClaim(client, server: server, name: "nic-b", device: "eth2")
+            try Self.prepare(socket: socket, uid: first, name: "nic-a")
+            try Self.prepare(socket: socket, uid: second, name: "nic-b")
+            // Multus: the first attachment gets the first device ID of the resource, the second the next; the test
+            // lists claim b's first so that neither claim order nor UID order would give the right answer by luck.
+            for (ifName, deviceID) in [("net1", eth2), ("net2", eth1)] {
+                var config = try #require(try JSONValue.parse(nad.spec.config).objectValue)
+                config["deviceID"] = .string(deviceID)
+                let (added, output) = try cluster.run("ADD", host: 0, config: JSONValue.object(config).description, container: "c0",
+                                                      ifName: ifName, pod: "p0")
+                #expect(added == 0, "\(ifName): \(output)")
+            }
+            let claims = Dictionary(server.objects("apis/resource.k8s.io/v1/resourceclaims").compactMap { claim in
+                claim.objectValue.map { ($0["metadata"]?.objectValue?["name"]?.stringValue ?? "", $0) }
+            }) { first, _ in first }
+            func networkData(_ claim: String) -> [String: JSONValue]? {
+                claims[claim]?["status"]?.objectValue?["devices"]?.arrayValue?.first?.objectValue?["networkData"]?.objectValue
+            }
+            #expect(networkData("nic-b")?["interfaceName"] == .string("net1-0"), "\(String(describing: networkData("nic-b")))")
+            #expect(networkData("nic-a")?["interfaceName"] == .string("net2-0"), "\(String(describing: networkData("nic-a")))")
+            let inPod = (try? TestNamespace.ip("-n", cluster.pods[0], "-br", "-4", "addr")) ?? ""
+            for (claim, ifName) in [("nic-b", "net1-0"), ("nic-a", "net2-0")] {
+                let address = networkData(claim)?["ips"]?.arrayValue?.first?.stringValue ?? "?"
+                #expect(inPod.split(separator: "\n").contains { $0.hasPrefix(ifName) && $0.contains(address) }, "\(ifName) \(address): \(inPod)")
+            }
+            #expect(cluster.inUse(host: 0) == 2, "two prepared addresses, no other: \(cluster.status(host: 0))")
+
+            // A device ID of someone else's claim is refused: the NetConf is the namespace users'.
+            var forged = try #require(try JSONValue.parse(nad.spec.config).objectValue)
+            forged["deviceID"] = .string(eth1)
+            let (refused, answer) = try cluster.run("ADD", host: 0, config: JSONValue.object(forged).description, container: "c9", pod: "p9")
+            #expect(refused != 0 && answer.contains("not reserved for pod default/p9"), "\(answer)")
+
+            for ifName in ["net1", "net2"] {
+                #expect(try cluster.run("DEL", host: 0, config: nad.spec.config, container: "c0", ifName: ifName, pod: "p0").0 == 0)
+            }
+            try Self.prepare(socket: socket, uid: first, name: "nic-a", unprepare: true)
+            try Self.prepare(socket: socket, uid: second, name: "nic-b", unprepare: true)
+            #expect(cluster.inUse(host: 0) == 0)
+        }
+    }
+
+    /// A claim (`name`) for `device` of host-0 with network `net`, reserved for pod p0 (UID p0, as CNICluster passes it).
+    static func makeClaim(_ client: KubeTestClient, server: FakeAPIServer, name: String = "nic", device: String = "eth2") throws -> String {
         let config: JSONValue = .object(["requests": .array([.string("nics")]),
                                          "opaque": .object(["driver": .string(driver), "parameters": .object(["network": .string("net")])])])
         let claim: JSONValue = .object([
             "apiVersion": .string("resource.k8s.io/v1"), "kind": .string("ResourceClaim"),
-            "metadata": .object(["name": .string("nic"), "namespace": .string("default")]),
+            "metadata": .object(["name": .string(name), "namespace": .string("default")]),
             "spec": .object(["devices": .object(["requests": .array([.object(["name": .string("nics"), "exactly": .object([
                 "deviceClassName": .string("multinic-nic")])])]), "config": .array([config])])]),
         ])
@@ -79,16 +165,16 @@ struct DRAEndToEndTests {
         created["status"] = .object([
             "allocation": .object(["devices": .object([
                 "results": .array([.object(["request": .string("nics"), "driver": .string(driver), "pool": .string("host-0"),
-                                            "device": .string("eth2")])]),
+                                            "device": .string(device)])]),
                 "config": .array([.object(withSource)])])]),
             "reservedFor": .array([.object(["resource": .string("pods"), "name": .string("p0"), "uid": .string("p0")])]),
         ])
-        _ = try client.send("PUT", "/apis/resource.k8s.io/v1/namespaces/default/resourceclaims/nic/status", .object(created))
+        _ = try client.send("PUT", "/apis/resource.k8s.io/v1/namespaces/default/resourceclaims/\(name)/status", .object(created))
         return created["metadata"]?.objectValue?["uid"]?.stringValue ?? ""
     }
 
     /// The kubelet's NodePrepareResources (or Unprepare) of claim `uid` over the plugin's socket.
-    static func prepare(socket: String, uid: String, unprepare: Bool = false) throws {
+    static func prepare(socket: String, uid: String, name: String = "nic", unprepare: Bool = false) throws {
         final class Outcome: Sendable {
             let value = Mutex<Result<String, any Error>>(.success(""))
         }
@@ -103,7 +189,7 @@ struct DRAEndToEndTests {
                     defer { grpc.beginGracefulShutdown(); running.cancel() }
                     var claim = K8s_Io_Kubelet_Pkg_Apis_Dra_V1_Claim()
                     claim.namespace = "default"
-                    claim.name = "nic"
+                    claim.name = name
                     claim.uid = uid
                     let dra = K8s_Io_Kubelet_Pkg_Apis_Dra_V1_DRAPlugin.Client(wrapping: grpc)
                     let error: String

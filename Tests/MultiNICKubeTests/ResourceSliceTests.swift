@@ -19,7 +19,8 @@ import Testing
     static let schemas = KubernetesSchemas.bundled
 
     /// Daemon services on `hardware` (NICs `eth1…`, one /24 pool of network `net` each; eth2 also in `storage`).
-    static func withServices(_ hardware: LabHardware, rdma: [String] = [], _ body: (DaemonServices, String) async throws -> Void) async throws {
+    static func withServices(_ hardware: LabHardware, rdma: [String] = [], draDriver: String? = DRANames.defaultDriver,
+                             _ body: (DaemonServices, String) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-dra-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try hardware.write(sysfsRoot: directory + "/sys", nvidiaRoot: directory + "/nvidia")
@@ -34,8 +35,9 @@ import Testing
         let netlink = FakeNetlink(
             linkList: nics.enumerated().map { LinkInfo(index: Int32($0.offset + 2), name: $0.element, isUp: true, hasCarrier: true, mtu: 9000, kind: "") },
             addressList: nics.enumerated().map { AddressInfo(linkIndex: Int32($0.offset + 2), address: IPNetwork("10.0.\($0.offset + 1).11/24")!) })
-        let configuration = DaemonConfiguration(nodeName: "worker-1", stateDirectory: directory + "/state", sysfsRoot: directory + "/sys",
+        var configuration = DaemonConfiguration(nodeName: "worker-1", stateDirectory: directory + "/state", sysfsRoot: directory + "/sys",
                                                 rtTablesPath: directory + "/rt_tables", quarantineSeconds: 0)
+        configuration.draDriver = draDriver
         let services = try DaemonServices(configuration: configuration, netlink: netlink, registry: BuiltPlugins.registry())
         var pools = nics.enumerated().map { index, name in
             IPPool(metadata: ObjectMeta(name: "net-192.168.\(index).0-24"), spec: IPPoolSpec(
@@ -58,6 +60,10 @@ import Testing
             #expect(eth1.attributes["rdma"] == .bool(true) && eth2.attributes["rdma"] == .bool(false))
             #expect(eth1.attributes["masterNet"] == .string("10.0.1.0/24") && eth1.attributes["networks"] == .string("net"))
             #expect(eth2.attributes["networks"] == .string("net,storage"))
+            // Multus's handshake: the NIC's PCI address is the device ID it hands the CNI ADD of a NAD whose
+            // k8s.v1.cni.cncf.io/resourceName equals the resource name.
+            #expect(eth1.attributes[DRANames.multusDeviceIDAttribute] == .string("0000:1b:00.0"))
+            #expect(eth1.attributes[DRANames.multusResourceNameAttribute] == .string("multinic.cogadvisor.io/nic"))
             // A /24 pool has 254 addresses to give (network and broadcast excluded); eth2 also 14 of storage's /28.
             #expect(eth1.capacity["ipAddresses"] == "254" && eth2.capacity["ipAddresses"] == "268", "\(eth1.capacity) \(eth2.capacity)")
             // The pool's free addresses go down with each pod.
@@ -89,12 +95,18 @@ import Testing
         #expect(slices.allSatisfy { schemas.problems($0)?.isEmpty == true })
     }
 
-    /// deploy/dra's DeviceClass and the example claim template are valid resource.k8s.io/v1 objects, and select
-    /// this driver's devices.
+    /// deploy/dra's DeviceClass, the example claim template and the pod that uses it are valid Kubernetes objects,
+    /// and select this driver's devices; the Config patch names the default driver.
     @Test func theDeviceClassAndTheExampleClaimTemplateAreValid() throws {
         let schemas = try #require(Self.schemas)
         let documents = try DeployManifestTests.documents("deploy/dra/deviceclass.yaml") + DeployManifestTests.documents("examples/dra/claim-template.yaml")
-        #expect(documents.count == 2)
+        let pod = try DeployManifestTests.documents("examples/dra/pod.yaml")
+        #expect(documents.count == 2 && pod.count == 1)
+        for document in pod { #expect(schemas.problems(document)?.isEmpty == true, "\(schemas.problems(document) ?? [])") }
+        let template = documents.last?.objectValue?["metadata"]?.objectValue?["name"]
+        #expect(pod.first?.objectValue?["spec"]?.objectValue?["resourceClaims"]?.arrayValue?.first?.objectValue?["resourceClaimTemplateName"] == template)
+        let patch = try DeployManifestTests.documents("deploy/dra/config-patch.yaml")
+        #expect(patch.first?.objectValue?["spec"]?.objectValue?["daemon"]?.objectValue?["draDriver"] == .string(DRANames.defaultDriver))
         for document in documents {
             #expect(schemas.problems(document)?.isEmpty == true, "\(schemas.problems(document) ?? [])")
         }

@@ -73,6 +73,25 @@ import Testing
             "SriovNetworkNodePolicy openshift-sriov-network-operator/sriov-net"])
     }
 
+    /// DRA mode (Config `daemon.draDriver`): every NAD names the driver's Multus resource, so Multus hands the ADD
+    /// the device ID of a claimed NIC; an SR-IOV network keeps its device plugin's resource; no config, no annotation.
+    @Test func draModeNamesTheDriversResourceOnTheNADs() throws {
+        var config = ConfigSpec()
+        config.daemon.draDriver = "nics.example.com"
+        let dra = NetworkRenderer(registry: try BuiltPlugins.registry(), config: config)
+        let networks = "Tests/MultiNICPluginTests/Fixtures/networks.yaml"
+        let macvlan = try dra.render(try Self.load(networks, "macvlan-net"), hosts: Self.hosts(), clusterNamespaces: [])
+        #expect(macvlan.attachments.map(\.metadata.annotations) == Array(repeating: ["k8s.v1.cni.cncf.io/resourceName": "nics.example.com/nic"],
+                                                                          count: 2))
+        let nadConfig = try JSONValue.parse(try #require(macvlan.attachments.first).spec.config).objectValue
+        #expect(nadConfig?["resourceNames"] == nil, "not a device-plugin resource the daemon would look up")
+        let sriov = try dra.render(try Self.load(networks, "sriov-net"), hosts: Self.hosts(), clusterNamespaces: [])
+        #expect(sriov.attachments.first?.metadata.annotations == ["k8s.v1.cni.cncf.io/resourceName": "openshift.io/sriovnet"])
+        let plain = try NetworkRenderer(registry: try BuiltPlugins.registry())
+            .render(try Self.load(networks, "macvlan-net"), hosts: Self.hosts(), clusterNamespaces: [])
+        #expect(plain.attachments.allSatisfy { $0.metadata.annotations == nil })
+    }
+
     @Test func sriovWithAnExistingResourceCreatesNoPolicy() throws {
         let renderer = NetworkRenderer(registry: try BuiltPlugins.registry())
         let network = try Self.load("Tests/MultiNICPluginTests/Fixtures/networks.yaml", "sriov-existing-pool")

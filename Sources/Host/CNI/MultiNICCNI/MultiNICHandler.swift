@@ -58,7 +58,7 @@ public struct MultiNICHandler: CNIHandler {
                              target: podArgs.target, class: podArgs.deviceClass),
             routes: config.multiNICIPAM && !config.routes.isEmpty ? config.routes : nil,
             delegatedIPAM: config.multiNICIPAM ? nil : config.ipam,
-            netns: arguments.netns.isEmpty ? nil : arguments.netns, nativeAttach: config.nativeAttach)
+            netns: arguments.netns.isEmpty ? nil : arguments.netns, nativeAttach: config.nativeAttach, deviceID: config.deviceID)
         let nics = try Self.attachRetryingWhenBusy(client(config), request)
         let runner = DelegateRunner(searchPath: arguments.path)
         var created: [AttachedNIC] = []

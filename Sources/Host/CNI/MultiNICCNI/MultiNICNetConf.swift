@@ -30,6 +30,10 @@ public struct MultiNICNetConf: Sendable, Hashable {
     public var routes: [PodRoute] { nad.routes }
     public var runtimeConfig: JSONValue? { nad.extra["runtimeConfig"] }
     public var prevResult: JSONValue? { nad.extra["prevResult"] }
+    /// The device Multus hands this ADD: `runtimeConfig.deviceID` (the `deviceID` capability), else the top-level
+    /// `deviceID` Multus writes into the config when the NAD's `k8s.v1.cni.cncf.io/resourceName` matched a device of
+    /// the pod. Checked when parsed (printable ASCII, at most 253 bytes).
+    public let deviceID: String?
     /// The delegates' cniVersion: the `plugin` section's own (upstream's rule), else the NetConf's. Lets a 1.1.0
     /// NetConf drive plugins that speak 1.0.0.
     public var delegateVersion: String { plugin["cniVersion"]?.stringValue ?? cniVersion }
@@ -64,6 +68,15 @@ public struct MultiNICNetConf: Sendable, Hashable {
         // SPEC: a network name is alphanumerics plus `_ . -`; it names files and the daemon's pools, so it is checked.
         if let problem = SafeName.problem(nad.name) {
             throw CNIError(CNIError.invalidConfig, "network config: name \(problem)")
+        }
+        let deviceID = nad.extra["runtimeConfig"]?.objectValue?["deviceID"] ?? nad.extra["deviceID"]
+        switch deviceID {
+        case nil, .null?: self.deviceID = nil
+        case .string(let id)? where !id.isEmpty && id.utf8.count <= 253
+            && id.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }):
+            self.deviceID = id
+        default:
+            throw CNIError(CNIError.invalidConfig, "network config: deviceID must be a string of 1-253 printable ASCII characters")
         }
         do {
             podArgs = try PodRequest(cniArgs: nad.extra["args"]?.objectValue?["cni"])

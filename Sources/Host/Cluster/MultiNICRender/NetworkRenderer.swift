@@ -87,12 +87,18 @@ public struct NetworkRenderer: Sendable {
         }
         let config = try nadConfig(network, plugin: rendering.plugin, masterNets: input.masterNets,
                                    resourceName: rendering.annotations[NetworkAttachmentDefinitionSpec.resourceNameAnnotation])
+        var annotations = rendering.annotations
+        // DRA mode: Multus hands the ADD the ID of a NIC the pod claimed (the slices carry the same resource name);
+        // a backend's own device-plugin resource (SR-IOV) keeps the annotation.
+        if let driver = self.config.daemon.draDriver, annotations[NetworkAttachmentDefinitionSpec.resourceNameAnnotation] == nil {
+            annotations[NetworkAttachmentDefinitionSpec.resourceNameAnnotation] = DRANames.multusResourceName(driver: driver)
+        }
         let namespaces = network.namespaces.isEmpty ? clusterNamespaces : network.namespaces
         let owner = network.resource
         let attachments = namespaces.map { namespace in
             var metadata = ObjectMeta(name: network.name, namespace: namespace,
                                       labels: [NetworkAttachmentDefinitionSpec.generatedLabel: "true"])
-            if !rendering.annotations.isEmpty { metadata.annotations = rendering.annotations }
+            if !annotations.isEmpty { metadata.annotations = annotations }
             if let uid = owner.metadata.uid {
                 metadata.ownerReferences = [OwnerReference(apiVersion: owner.apiVersion, kind: owner.kind,
                                                            name: owner.name, uid: uid, controller: true,

@@ -39,12 +39,21 @@ public struct DRADevice: Sendable, Hashable {
         public var freeAddresses: Int
         /// The MultiNicNetworks with a pool on this NIC.
         public var networks: [String]
+        /// The resource name Multus matches NADs on (``DRANames/multusResourceName(driver:)``); nil: no Multus
+        /// attributes.
+        public var multusResourceName: String?
 
-        public init(rdma: Bool = false, freeAddresses: Int = 0, networks: [String] = []) {
+        public init(rdma: Bool = false, freeAddresses: Int = 0, networks: [String] = [], multusResourceName: String? = nil) {
             self.rdma = rdma
             self.freeAddresses = freeAddresses
             self.networks = networks
+            self.multusResourceName = multusResourceName
         }
+    }
+
+    /// The ID Multus hands the CNI ADD for a claimed NIC: its PCI address, else the device name (unique in the pool).
+    public static func multusDeviceID(pciAddress: String, name: String) -> String {
+        pciAddress.isEmpty ? name : pciAddress
     }
 
     /// The device of a discovered NIC. Unqualified attribute names belong to the driver's domain.
@@ -64,6 +73,11 @@ public struct DRADevice: Sendable, Hashable {
         if !interface.netAddress.isEmpty { attributes["masterNet"] = .string(interface.netAddress) }
         // Attribute values are scalars: the networks as one comma-separated string (CEL: `.split(",")`).
         if !facts.networks.isEmpty { attributes["networks"] = .string(facts.networks.sorted().joined(separator: ",")) }
+        // Multus's handshake: the NIC's ID (its PCI address, else the device name) reaches the CNI ADD as `deviceID`.
+        if let resource = facts.multusResourceName {
+            attributes[DRANames.multusResourceNameAttribute] = .string(resource)
+            attributes[DRANames.multusDeviceIDAttribute] = .string(Self.multusDeviceID(pciAddress: interface.pciAddress, name: name))
+        }
         var capacity = ["ipAddresses": String(max(0, facts.freeAddresses))]
         if let speed = interface.speedMbps, speed > 0 { capacity["bandwidth"] = "\(speed)M" }
         self.init(name: name, attributes: attributes, capacity: capacity)

@@ -91,10 +91,13 @@ public struct AttachmentRequest: Sendable, Hashable {
     /// The pod's network namespace, validated (``NetworkNamespacePath``): when set (and the network allows it), the
     /// daemon attaches natively where the backend can.
     public var netns: String?
+    /// The device Multus handed the ADD (DRA mode: a claimed NIC's ID, ``DRADevice/multusDeviceID(pciAddress:name:)``).
+    public var deviceID: String?
 
     public init(query: NICQuery, containerID: String, ifName: String, cniVersion: String, plugin: [String: JSONValue],
-                routes: [PodRoute] = [], delegatedIPAM: JSONValue? = nil, netns: String? = nil) {
+                routes: [PodRoute] = [], delegatedIPAM: JSONValue? = nil, netns: String? = nil, deviceID: String? = nil) {
         self.netns = netns
+        self.deviceID = deviceID
         self.query = query
         self.containerID = containerID
         self.ifName = ifName

@@ -22,7 +22,8 @@ extension DaemonServices {
         let backend = try backend(for: request.plugin)
         let wholeDevice = backend is any WholeDeviceBackend
         // DRA mode: a pod whose ResourceClaim was prepared here gets exactly the claimed NICs, prepared addresses.
-        if request.delegatedIPAM == nil, let prepared = preparedClaim(pod: query.pod.uid, network: query.network) {
+        if request.delegatedIPAM == nil,
+           let prepared = try preparedClaim(pod: query.pod, network: query.network, deviceID: request.deviceID) {
             return try await attachPrepared(prepared.claim, leases: prepared.leases, request: request, backend: backend)
         }
         // A claim that has addresses here keeps its NICs (the same address on each); else the policy chooses.

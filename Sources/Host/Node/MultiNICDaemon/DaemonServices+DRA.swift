@@ -20,7 +20,8 @@ extension DaemonServices {
             }
             let rdma = FileManager.default.fileExists(
                 atPath: configuration.sysfsRoot + "/class/net/" + interface.interfaceName + "/device/infiniband")
-            let facts = DRADevice.NICFacts(rdma: rdma, freeAddresses: free, networks: Array(Set(pools.map(\.network))))
+            let facts = DRADevice.NICFacts(rdma: rdma, freeAddresses: free, networks: Array(Set(pools.map(\.network))),
+                                             multusResourceName: configuration.draDriver.map(DRANames.multusResourceName(driver:)))
             return DRADevice(interface: interface, facts: facts, name: name)
         }
     }

@@ -63,10 +63,21 @@ public struct PreparedClaim: Codable, Sendable, Hashable {
     /// Device name → host NIC, in device-name order.
     public var devices: [PreparedNIC]
 
+    /// Whether the claim is the pod's: the scheduler reserved it for the pod's UID (its name in the claim's namespace
+    /// when the runtime passed no UID).
+    func isReserved(for pod: PodRef) -> Bool {
+        guard namespace == pod.namespace else { return false }
+        if !pod.uid.isEmpty && !podUID.isEmpty { return pod.uid == podUID }
+        return !pod.name.isEmpty && pod.name == podName
+    }
+
     public struct PreparedNIC: Codable, Sendable, Hashable {
         public var device: String
         public var master: String
         public var network: String
+        /// The ID Multus hands the pod's CNI ADD for this device (``DRADevice/multusDeviceID(pciAddress:name:)``);
+        /// nil in records of older daemons.
+        public var deviceID: String?
     }
 }
 
@@ -122,11 +133,12 @@ extension DaemonServices {
             throw .badRequest("ResourceClaim \(namespace)/\(name) allocates no device of \(driver) on \(configuration.nodeName)")
         }
         let configs = (allocation["config"]?.arrayValue ?? []).compactMap(\.objectValue)
-        let nics = Dictionary(try draDevices().compactMap { device -> (String, String)? in
+        let nics = Dictionary(try draDevices().compactMap { device -> (String, (master: String, deviceID: String))? in
             guard case .string(let ifName)? = device.attributes["ifName"] else { return nil }
-            return (device.name, ifName)
+            let pci: String = if case .string(let address)? = device.attributes["pciAddress"] { address } else { "" }
+            return (device.name, (ifName, DRADevice.multusDeviceID(pciAddress: pci, name: device.name)))
         }) { first, _ in first }
-        var byNetwork: [String: [(request: String, device: String, master: String)]] = [:]
+        var byNetwork: [String: [(request: String, device: String, master: String, deviceID: String)]] = [:]
         for result in results {
             let request = result["request"]?.stringValue ?? "", device = result["device"]?.stringValue ?? ""
             // Claim configs come after class configs: the last one that applies wins.
@@ -138,10 +150,10 @@ extension DaemonServices {
                 throw .badRequest("ResourceClaim \(namespace)/\(name), request \(request): no opaque config of \(driver) names "
                     + "the network ({\"network\": \"<MultiNicNetwork>\"})")
             }
-            guard let master = nics[device] else {
+            guard let nic = nics[device] else {
                 throw .notFound("device \(device) of ResourceClaim \(namespace)/\(name) is not a NIC of \(configuration.nodeName) (any more)")
             }
-            byNetwork[network, default: []].append((request, device, master))
+            byNetwork[network, default: []].append((request, device, nic.master, nic.deviceID))
         }
         let key = AllocationKey.resourceClaimContainerID(uid: uid)
         // The pod the scheduler reserved the claim for: its ADD gets these NICs (recorded before any address).
@@ -150,7 +162,7 @@ extension DaemonServices {
         let record = PreparedClaim(namespace: namespace, name: name, uid: uid, podUID: consumer?["uid"]?.stringValue ?? "",
                                    podName: consumer?["name"]?.stringValue ?? "", driver: driver,
                                    devices: byNetwork.flatMap { network, devices in
-                                       devices.map { PreparedClaim.PreparedNIC(device: $0.device, master: $0.master, network: network) }
+                                       devices.map { PreparedClaim.PreparedNIC(device: $0.device, master: $0.master, network: network, deviceID: $0.deviceID) }
                                    }.sorted { $0.device < $1.device })
         // A retry finds the networks an earlier prepare did; a failure now must not take those.
         let earlier = Set(preparedLeases(uid: uid).map(\.key.network))
@@ -182,16 +194,34 @@ extension DaemonServices {
         try preparedClaims.change { $0[uid] = nil }
     }
 
-    /// The claim prepared for pod `podUID` with NICs of `network`, and those NICs' leases in device order.
-    func preparedClaim(pod podUID: String, network: String) -> (claim: PreparedClaim, leases: [MultiNICIPAM.Lease])? {
-        guard !podUID.isEmpty else { return nil }
+    /// The claim prepared for `pod` with NICs of `network`, and those NICs' leases in device order. A `deviceID` from
+    /// Multus names the claim first (a pod may hold several claims of this driver); the pod's UID finds it otherwise.
+    /// A device ID of a claim reserved for another pod is refused: the ID comes from a NetConf, which namespace users
+    /// write.
+    func preparedClaim(pod: PodRef, network: String, deviceID: String?) throws(DaemonError)
+        -> (claim: PreparedClaim, leases: [MultiNICIPAM.Lease])?
+    {
+        let claims = preparedClaims.current.values.sorted { $0.uid < $1.uid }
+        guard !claims.isEmpty else { return nil }
         let state = ipam.current
-        for claim in preparedClaims.current.values.sorted(by: { $0.uid < $1.uid }) where claim.podUID == podUID {
+        func leases(_ claim: PreparedClaim) -> [MultiNICIPAM.Lease] {
             let key = AllocationKey.resourceClaimContainerID(uid: claim.uid)
-            let leases = claim.devices.filter { $0.network == network }.compactMap { nic in
+            return claim.devices.filter { $0.network == network }.compactMap { nic in
                 state.leases[AllocationKey(network: network, containerID: key, ifName: nic.device)]
             }
-            if !leases.isEmpty { return (claim, leases) }
+        }
+        if let deviceID, let named = claims.first(where: { $0.devices.contains { $0.deviceID == deviceID } }) {
+            guard named.isReserved(for: pod) else {
+                throw .forbidden("device \(LogText.escaped(deviceID, limit: 64)) belongs to ResourceClaim \(named.namespace)/\(named.name), "
+                    + "which is not reserved for pod \(pod.namespace)/\(pod.name)")
+            }
+            let found = leases(named)
+            if !found.isEmpty { return (named, found) }
+            // Multus hands out a claim's device IDs in order, not by network: the pod's other claims may have it.
+        }
+        for claim in claims where claim.isReserved(for: pod) {
+            let found = leases(claim)
+            if !found.isEmpty { return (claim, found) }
         }
         return nil
     }

@@ -28,10 +28,15 @@ enum DaemonWire {
         let query = try query(network: wire.network, pod: PodRef(namespace: wire.namespace, name: wire.pod, uid: wire.podUID ?? ""),
                               masterNets: wire.masterNets, args: wire.args, policy: wire.attachPolicy,
                               resourceNames: wire.resourceNames, gpusPerNUMA: wire.gpusPerNUMA)
+        if let deviceID = wire.deviceID, deviceID.isEmpty || deviceID.utf8.count > 253
+            || !deviceID.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) {
+            throw .badRequest("deviceID: \(LogText.escaped(deviceID, limit: 64)) is not a device ID (1-253 printable ASCII characters)")
+        }
         // A path the daemon will not open keeps the delegate path (the reference plugins judge it themselves).
         let netns = wire.netns.flatMap { wire.nativeAttach != false && NetworkNamespacePath.isAcceptable($0) ? $0 : nil }
         return AttachmentRequest(query: query, containerID: wire.containerID, ifName: wire.ifName, cniVersion: wire.cniVersion,
-                                 plugin: wire.plugin, routes: wire.routes ?? [], delegatedIPAM: wire.delegatedIPAM, netns: netns)
+                                 plugin: wire.plugin, routes: wire.routes ?? [], delegatedIPAM: wire.delegatedIPAM, netns: netns,
+                                 deviceID: wire.deviceID)
     }
 
     static func detachment(_ wire: DetachRequest) -> DetachmentRequest {

@@ -31,12 +31,16 @@ public struct AttachRequest: Codable, Sendable, Hashable {
     public var netns: String?
     /// The network's `nativeAttach` (false keeps the delegate path even where the backend could attach natively).
     public var nativeAttach: Bool?
+    /// The device Multus handed this ADD (`deviceID` / `runtimeConfig.deviceID`): in DRA mode, the ID of a claimed
+    /// NIC, which names the claim whose NICs the pod gets.
+    public var deviceID: String?
 
     public init(pod: String, namespace: String, podUID: String? = nil, containerID: String, ifName: String, network: String,
                 cniVersion: String, plugin: [String: JSONValue], masterNets: [String]? = nil,
                 attachPolicy: AttachPolicySpec? = nil, resourceNames: [String]? = nil, args: SelectArgs? = nil,
                 routes: [PodRoute]? = nil, delegatedIPAM: JSONValue? = nil, gpusPerNUMA: [String: Int]? = nil,
-                netns: String? = nil, nativeAttach: Bool? = nil) {
+                netns: String? = nil, nativeAttach: Bool? = nil, deviceID: String? = nil) {
+        self.deviceID = deviceID
         self.gpusPerNUMA = gpusPerNUMA
         self.netns = netns
         self.nativeAttach = nativeAttach
