@@ -136,7 +136,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]),
             path: "Sources/Host/Node/MultiNICDRA",
-            exclude: withoutGRPC ? ["Generated", "DRAKubeletPlugin.swift"] : []
+            exclude: withoutGRPC ? ["Generated", "DRAKubeletPlugin.swift", "DRAKubeletClient.swift"] : []
         ),
         .target(
             // Cloud APIs the daemon keeps pod addresses in (EC2 for aws-ipvlan): SigV4, IMDSv2, the Query API over libcurl.
@@ -228,8 +228,12 @@ let package = Package(
             // The local lab (a multi-NIC cluster in network namespaces) and the connection check.
             name: "MultiNICLab",
             dependencies: ["MultiNICController", "MultiNICCNI", "MultiNICDaemonClient", "MultiNICRender", "MultiNICPluginHost",
-                           "MultiNICKubelet", .product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Sources/Host/Tools/MultiNICLab"
+                           "MultiNICKubelet", "MultiNICDRA", "MultiNICKube", "MultiNICHTTP",
+                           .product(name: "MultiNICCore", package: "MultiNICCore"),
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Host/Tools/MultiNICLab",
+            // A condition, not `canImport`: the main job's quick build has no DRA plugin client.
+            swiftSettings: withoutGRPC ? [] : [.define("MULTINIC_GRPC")]
         ),
         .target(
             // `multinicctl plugins verify`: what a third-party plugin must get right, checked against its library.
@@ -372,7 +376,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiNICLabTests",
-            dependencies: ["MultiNICTestSupport", "multinicctl", "multi-nicd", "multi-nic"],
+            dependencies: ["MultiNICTestSupport", "MultiNICLab", "multinicctl", "multi-nicd", "multi-nic",
+                           .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICLabTests"
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import MultiNICCore
 import MultiNICTestSupport
 import Testing
 
@@ -23,7 +24,8 @@ struct LabEndToEndTests {
     /// throws) and checks that no process of the lab is left.
     static func withLab(_ prefix: String, _ body: (_ name: String, _ state: String, _ location: [String]) async throws -> Void) async throws {
         let name = "\(prefix)\(UInt16.random(in: 0...UInt16.max))"
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-lab-\(UUID())").path
+        // Short: the DRA plugin's unix socket lives under it (107 bytes at most).
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("mnl-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: state) }
         let plugins = try BuiltPlugins.makeDirectory(BuiltPlugins.repositoryPlugins())
         defer { try? FileManager.default.removeItem(atPath: plugins) }
@@ -161,4 +163,41 @@ struct LabEndToEndTests {
             #expect(Self.rows(table).count == 8 && Self.rows(table).allSatisfy { $0.connected == "2/2" }, "\(table)")
         }
     }
+
+    /// DRA mode in the lab: the daemons publish their NICs to the lab's API server, the lab schedules a claim per pod
+    /// (a GPU and a NIC on its PCIe root), prepares it through each daemon's plugin socket and attaches with Multus's
+    /// deviceID; the claim's status names the pod interface, and concheck passes on the claimed NICs.
+    @Test(.enabled(if: LabEndToEndTests.hasGRPC, "needs the full build (the DRA plugin's gRPC)"))
+    func draModeAttachesTheClaimedNICs() async throws {
+        try await Self.withLab("d") { name, state, location in
+            let (up, upOutput) = try await Self.ctl(["lab", "up", "-f", Self.seedNetwork, "--hosts", "2", "--nics", "2",
+                                                      "--pods-per-host", "2", "--gpus-per-host", "2", "--dra"] + location)
+            try #require(up == 0, "lab up failed:\n\(upOutput)")
+            #expect(upOutput.contains("ResourceSlices: 2/2 hosts published their NICs"), "\(upOutput)")
+            for host in 0..<2 {
+                let lines = upOutput.split(separator: "\n")
+                let first = lines.first { $0.contains("pod \(name)-host-\(host)-pod-0:") } ?? ""
+                let second = lines.first { $0.contains("pod \(name)-host-\(host)-pod-1:") } ?? ""
+                #expect(first.contains("(eth1); GPU 0000:11:00.0") && second.contains("(eth2); GPU 0000:15:00.0"),
+                        "each claim: a GPU and the NIC on its root, nothing else: \(first) / \(second)")
+            }
+            let claims = try #require(UnixHTTPClient(path: state + "/" + name + "/api.sock")?
+                .request("GET", "/apis/resource.k8s.io/v1/resourceclaims")?.body)
+            let items = try JSONValue.parse(claims).objectValue?["items"]?.arrayValue ?? []
+            #expect(items.count == 4)
+            for claim in items {
+                let device = claim.objectValue?["status"]?.objectValue?["devices"]?.arrayValue?.first?.objectValue
+                #expect(device?["networkData"]?.objectValue?["interfaceName"] == .string("net1-0"), "\(claim)")
+            }
+            let daemonLog = try String(contentsOfFile: state + "/" + name + "/host-0/multi-nicd.log", encoding: .utf8)
+            #expect(daemonLog.contains("DRA kubelet plugin serving"), "\(daemonLog.suffix(2000))")
+            let (checked, table) = try await Self.ctl(["concheck", "--lab", name, "--state-dir", state, "--duration", "1s", "--parallel", "4"])
+            #expect(checked == 0 && table.contains("## GPU alignment: 4/4 pods' first NIC behind their GPU's PCIe switch"), "\(table)")
+            #expect(Self.rows(table).count == 4 && Self.rows(table).allSatisfy { $0.connected == "1/1" },
+                    "pods pair with those on the same NIC: \(table)")
+        }
+    }
+
+    /// Whether this build has the kubelet's gRPC APIs (not the main job's quick build).
+    static var hasGRPC: Bool { ProcessInfo.processInfo.environment["MULTINIC_WITHOUT_GRPC"] != "1" }
 }

@@ -31,7 +31,7 @@ public protocol AsyncCommand: ParsableCommand {
 struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab", abstract: "Run a multi-NIC cluster in network namespaces (needs root).",
-        subcommands: [Up.self, Status.self, Down.self, Break.self, Heal.self, Alerts.self, Kubelet.self])
+        subcommands: [Up.self, Status.self, Down.self, Break.self, Heal.self, Alerts.self, Kubelet.self, APIServer.self])
 
     struct Up: ParsableCommand, AsyncCommand {
         static let configuration = CommandConfiguration(
@@ -45,6 +45,8 @@ struct LabCommand: ParsableCommand {
         var gpusPerHost = 0
         @Flag(help: "Run Debian's Prometheus in the lab, scraping every daemon with deploy/monitoring's alert rules.")
         var prometheus = false
+        @Flag(help: "DRA mode: daemons publish ResourceSlices to a stand-in API server; each pod gets a ResourceClaim for its NICs (with --gpus-per-host: one GPU and a NIC on its PCIe root), which the lab allocates, prepares and attaches.")
+        var dra = false
         @Option(help: "Alert rules for --prometheus (default: deploy/monitoring/alerts.yaml of the checkout).") var alertRules: String?
 
         func runAsync() async throws {
@@ -66,6 +68,7 @@ struct LabCommand: ParsableCommand {
             options.podsPerHost = podsPerHost
             options.binaries = location.binaries
             options.gpusPerHost = gpusPerHost
+            options.dra = dra
             if prometheus {
                 guard let rules = alertRules ?? LabPrometheus.defaultRules(binaries: options.binaries.directory) else {
                     printProgress("error: --prometheus needs --alert-rules (no deploy/monitoring/alerts.yaml found near the binaries)")
@@ -162,6 +165,25 @@ struct LabCommand: ParsableCommand {
                 printProgress("error: \(error)")
                 throw ExitCode(1)
             }
+        }
+    }
+
+    /// The lab's stand-in API server (DRA mode): objects in memory over HTTP, on TCP for the daemons and a unix socket.
+    struct APIServer: ParsableCommand, AsyncCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "apiserver",
+            abstract: "Serve the lab's stand-in Kubernetes API (the lab starts one in DRA mode).", shouldDisplay: false)
+        @Option(help: "HOST:PORT to listen on.") var listen: String
+        @Option(help: "A unix socket to listen on as well.") var socket: String
+
+        func runAsync() async throws {
+            let parts = listen.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
+                printProgress("error: --listen must be HOST:PORT")
+                throw ExitCode(1)
+            }
+            printProgress("lab API server on \(listen) and \(socket)")
+            try await LabAPIServer.serve(host: String(parts[0]), port: port, socket: socket)
         }
     }
 

@@ -35,8 +35,13 @@ public enum ConnectionCheck {
         }
         usleep(300_000)
         var pairs: [(LabRecord.Pod, LabRecord.Pod)] = []
+        // Pods on different hosts with the same NICs (by host NIC name where known: in DRA mode a pod has the NICs
+        // it claimed, and pods with other NICs share no network with it).
         for source in record.pods {
-            for destination in record.pods where destination.host != source.host { pairs.append((source, destination)) }
+            for destination in record.pods where destination.host != source.host
+                && (source.masters == nil || destination.masters == nil || Set(source.masters ?? []) == Set(destination.masters ?? [])) {
+                pairs.append((source, destination))
+            }
         }
         // Pairs run `parallel` at a time; each destination pod serves one client at a time.
         let results = Locked([Int: ConnectionResult]())
@@ -87,7 +92,11 @@ public enum ConnectionCheck {
     static func measure(_ source: LabRecord.Pod, _ destination: LabRecord.Pod, seconds: Double) -> ConnectionResult {
         var bandwidths: [Double?] = []
         for (nic, address) in destination.addresses.enumerated() {
-            let own = nic < source.addresses.count ? source.addresses[nic] : ""
+            // The source's interface on the same host NIC's network (the same position when the NICs are unknown).
+            let position = destination.masters.flatMap { masters in
+                nic < masters.count ? source.masters?.firstIndex(of: masters[nic]) : nil
+            } ?? nic
+            let own = position < source.addresses.count ? source.addresses[position] : ""
             guard !address.isEmpty, !own.isEmpty else {
                 bandwidths.append(nil)
                 continue

@@ -16,6 +16,9 @@ public struct LabOptions: Sendable {
     /// GPUs per host on a fake PCIe tree (GPU k behind the switch of NIC eth<k+1>), with a stand-in kubelet
     /// naming each pod's GPU; the network's policy becomes topology. 0: none.
     public var gpusPerHost = 0
+    /// DRA mode: a stand-in API server, daemons publishing ResourceSlices and serving the kubelet plugin, and each pod
+    /// attached with the NICs of its ResourceClaim (the lab schedules and prepares it).
+    public var dra = false
 
     public init() {}
     public var directory: String { root + "/" + name }
@@ -33,6 +36,10 @@ public enum Lab {
             throw LabError("--hosts 1…64, --nics 1…32, --pods-per-host 0…128, --gpus-per-host 0…32")
         }
         try options.binaries.check()
+        if options.dra && !KubeletAPIs.podResources {
+            throw LabError("--dra needs the kubelet's gRPC API (the DRA plugin), and this build has none (MULTINIC_WITHOUT_GRPC=1,"
+                + " the main job's quick build): run `swift build` and `bash .ci/build-plugins` without it first")
+        }
         if options.gpusPerHost > 0 && !KubeletAPIs.podResources {
             throw LabError("--gpus-per-host needs the kubelet's gRPC API, and this build has none (MULTINIC_WITHOUT_GRPC=1,"
                 + " the main job's quick build): run `swift build` and `bash .ci/build-plugins` without it first")
@@ -52,6 +59,11 @@ public enum Lab {
             try record.save()
             progress("building \(options.hosts) hosts × \(options.nics) NICs (fabric \(record.fabric))")
             try LabTopology.createFabric(&record, nics: options.nics)
+            if options.dra {
+                record.dra = true
+                try LabDRA.startAPIServer(&record, binaries: options.binaries)
+                progress("DRA mode: the lab's API server at \(LabDRA.apiAddress):\(LabDRA.apiPort); driver \(LabDRA.driver)")
+            }
             for index in 0..<options.hosts {
                 var host = try LabTopology.createHost(index, nics: options.nics, record: &record)
                 record.hosts.append(host)
@@ -61,12 +73,15 @@ public enum Lab {
                     record.hosts[index] = host
                     try record.save()
                 }
-                try LabTopology.startDaemon(&host, binaries: options.binaries)
+                try LabTopology.startDaemon(&host, binaries: options.binaries,
+                                            extra: options.dra ? try LabDRA.daemonArguments(host, record: record) : [])
+                if options.dra && options.gpusPerHost > 0 { try LabDRA.publishGPUs(record, host: host) }
                 record.hosts[index] = host
                 try record.save()
             }
             progress("multi-nicd running on \(options.hosts) hosts; controller converging \(network.name):")
             _ = try await LabControl.converge(record, network: network, binaries: options.binaries, progress: progress)
+            if options.dra { try LabDRA.waitForSlices(record, progress: progress) }
             try await LabPods.attach(&record, perHost: options.podsPerHost, binaries: options.binaries, progress: progress)
             if let rules = options.prometheusRules {
                 try LabPrometheus.start(&record, rules: rules)

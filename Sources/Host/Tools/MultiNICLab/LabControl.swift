@@ -30,7 +30,10 @@ enum LabControl {
             throw LabError("controller store: \(error)")
         }
         let fleet = LabFleet(sockets: Dictionary(uniqueKeysWithValues: record.hosts.map { ($0.node, $0.socket) }))
-        let controller = MultiNICController(store: store, fleet: fleet, renderer: NetworkRenderer(registry: registry),
+        // DRA mode: the NADs name the driver's Multus resource (the daemons' slices carry the same).
+        var config = ConfigSpec()
+        if record.dra == true { config.daemon.draDriver = LabDRA.driver }
+        let controller = MultiNICController(store: store, fleet: fleet, renderer: NetworkRenderer(registry: registry, config: config),
                                             hostPeriod: .seconds(2))
         let running = Task { await controller.run(workers: 4) }
         defer { running.cancel() }

@@ -22,6 +22,18 @@ enum LabPods {
                                                     containerID: "\(name)-\(UUID().uuidString.prefix(8).lowercased())", addresses: [])))
             }
         }
+        // DRA mode: the scheduler and the kubelet first, one claim after the other (as the scheduler allocates).
+        var claimed: [String: LabDRA.Claimed] = [:]
+        if record.dra == true {
+            #if MULTINIC_GRPC
+            for (host, pod) in planned {
+                claimed[pod.name] = try await LabDRA.claim(for: pod, on: host, record: record, nics: max(1, host.nics.count / perHost))
+            }
+            #else
+            throw LabError("DRA mode needs the kubelet's gRPC API, and this build has none")
+            #endif
+        }
+        let claims = claimed
         // Every host at once (a node's kubelet starts its pods independently of the others), each host's pods one
         // after the other (as one node's runtime mostly does; its multi-nicd caps concurrent attaches anyway).
         let hosts = record.hosts
@@ -36,7 +48,15 @@ enum LabPods {
             for (_, pod) in plan where pod.host == host.node && failure.withLock({ $0 }) == nil {
                 do throws(LabError) {
                     var done = pod
-                    if let gpus = host.gpus, gpus > 0 {
+                    var podConfig = config
+                    if let claim = claims[pod.name] {
+                        // Multus: the NAD's resource matched the claimed NICs' slices; it hands the ADD one's ID.
+                        var fields = (try? JSONValue.parse(config))?.objectValue ?? [:]
+                        fields["deviceID"] = .string(claim.deviceID)
+                        podConfig = JSONValue.object(fields).description
+                        done.claim = claim.claim
+                        done.gpu = claim.gpu
+                    } else if let gpus = host.gpus, gpus > 0 {
                         // The stand-in kubelet gives the host's k-th pod GPU k (round robin) before the CNI ADD asks.
                         let gpu = LabHardware.lab(nics: host.nics.count, gpus: gpus).gpus[given % gpus]
                         try give(gpu, to: pod, on: host, record: snapshot)
@@ -44,9 +64,9 @@ enum LabPods {
                         given += 1
                     }
                     let output = try run("ADD", host: host, namespace: pod.namespace, pod: pod.name,
-                                         containerID: pod.containerID, config: config, binaries: binaries)
+                                         containerID: pod.containerID, config: podConfig, binaries: binaries)
                     done.addresses = try addresses(in: output, pod: pod.name)
-                    done.masters = masters(of: done, on: host, network: snapshot.network)
+                    done.masters = claims[pod.name]?.masters ?? masters(of: done, on: host, network: snapshot.network)
                     attached.withLock { $0[pod.name] = done }
                     progress("  pod \(pod.name): " + describe(done))
                 } catch {

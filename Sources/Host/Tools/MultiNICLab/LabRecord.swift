@@ -41,6 +41,8 @@ public struct LabRecord: Codable, Sendable, Hashable {
         public var masters: [String]?
         /// The GPU the stand-in kubelet gave the pod (PCI address), on a host with GPUs.
         public var gpu: String?
+        /// DRA mode: the pod's ResourceClaim (in `default`).
+        public var claim: String?
     }
 
     public var name: String
@@ -57,6 +59,13 @@ public struct LabRecord: Codable, Sendable, Hashable {
     public var broken: [String] = []
     /// Prometheus in the fabric namespace (`lab up --prometheus`).
     public var prometheusPID: Int32?
+    /// DRA mode (`lab up --dra`): the daemons publish ResourceSlices to the lab's API server, pods get claims.
+    public var dra: Bool?
+    /// The lab's API server in the fabric namespace (DRA mode).
+    public var apiServerPID: Int32?
+    /// The kubeconfig of the lab's API server, and its unix socket (the lab's own way in).
+    public var kubeconfig: String { directory + "/kubeconfig" }
+    public var apiSocket: String { directory + "/api.sock" }
 
     public init(name: String, directory: String) {
         self.name = name

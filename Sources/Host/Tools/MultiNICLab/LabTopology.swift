@@ -59,7 +59,7 @@ enum LabTopology {
 
     /// Starts the host's multi-nicd inside its namespace (socket, state, token and rt_tables in the host's
     /// directory) and waits until it answers.
-    static func startDaemon(_ host: inout LabRecord.Host, binaries: LabBinaries) throws(LabError) {
+    static func startDaemon(_ host: inout LabRecord.Host, binaries: LabBinaries, extra: [String] = []) throws(LabError) {
         do {
             try FileManager.default.createDirectory(atPath: host.directory, withIntermediateDirectories: true)
             // Private (0600): the daemon refuses a token file that group or others may read.
@@ -73,7 +73,7 @@ enum LabTopology {
                          "--plugins-dir", binaries.plugins, "--rt-tables", host.directory + "/rt_tables",
                          "--virtual-kinds", "veth", "--log-level", "info"]
             + ((host.gpus ?? 0) > 0 ? ["--sysfs-root", host.sysfsRoot, "--nvidia-root", host.nvidiaRoot,
-                                       "--pod-resources-socket", host.kubeletSocket] : [])
+                                       "--pod-resources-socket", host.kubeletSocket] : []) + extra
         let process = try LabShell.spawn("multi-nicd for \(host.node)", in: host.namespace, arguments,
                                          log: host.directory + "/multi-nicd.log", sysfs: true)
         host.daemonPID = process.processIdentifier
@@ -114,7 +114,7 @@ enum LabTopology {
     static func destroy(lab: String, record: LabRecord?) -> [String] {
         var removed: [String] = []
         // Daemons first, gracefully, then anything left in the namespaces is killed.
-        let daemons = (record?.hosts ?? []).compactMap(\.daemonPID).filter { $0 > 1 }  // never 0 or -1: a group, or everyone
+        let daemons = ((record?.hosts ?? []).compactMap(\.daemonPID) + [record?.apiServerPID].compactMap { $0 }).filter { $0 > 1 }  // never 0 or -1: a group, or everyone
         for pid in daemons { kill(pid, SIGTERM) }
         for _ in 0..<100 where daemons.contains(where: { kill($0, 0) == 0 }) { usleep(20_000) }
         for pid in daemons where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
