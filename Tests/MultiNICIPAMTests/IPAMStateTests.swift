@@ -26,6 +26,30 @@ import Testing
         #expect(again.new.isEmpty)
     }
 
+    /// Released addresses rest in quarantine while others are free; a pool with nothing else free gives the one
+    /// released longest ago (a churning pool must not refuse pods: found by `lab chaos`, where a /24 refused ADDs with
+    /// 253 addresses resting).
+    @Test func quarantineIsAPreferenceNotALimit() throws {
+        var state = IPAMState(quarantineSeconds: 30)
+        state.setPools([PoolBlock(name: "p", network: "net", interfaceName: "eth1", podCIDR: try #require(IPNetwork("192.168.0.0/30")), podPrefix: 24)])
+        let one = [AllocationRequest(ifName: "net1-0", pool: "p")]
+        func take(_ container: String, at now: Double) throws -> String {
+            try state.allocate(network: "net", containerID: container, pod: PodRef(), requests: one, now: now).leases[0].address.description
+        }
+        #expect(try take("c1", at: 0) == "192.168.0.1" && take("c2", at: 0) == "192.168.0.2")
+        _ = state.release(state.keys(containerID: "c2"), now: 1)
+        _ = state.release(state.keys(containerID: "c1"), now: 2)
+        #expect(state.usage(pool: "p", now: 3).quarantined == 2)
+        #expect(try take("c3", at: 3) == "192.168.0.2", "released longest ago")
+        #expect(state.usage(pool: "p", now: 3) .quarantined == 1)
+        #expect(try take("c4", at: 3) == "192.168.0.1")
+        #expect(throws: IPAMError.poolExhausted(pool: "p", inUse: 2, quarantined: 0)) { try take("c5", at: 3) }
+        // With a free address, the quarantined one rests.
+        _ = state.release(state.keys(containerID: "c3"), now: 4)
+        state.setPools([PoolBlock(name: "p", network: "net", interfaceName: "eth1", podCIDR: try #require(IPNetwork("192.168.0.0/29")), podPrefix: 24)])
+        #expect(try take("c6", at: 5) != "192.168.0.2")
+    }
+
     @Test func aMultiNICAllocationIsAllOrNothing() throws {
         var state = try Self.state()
         _ = try state.allocate(network: "net", containerID: "c1", pod: PodRef(), requests: Self.both, now: 0)

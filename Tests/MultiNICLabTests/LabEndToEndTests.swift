@@ -1,5 +1,6 @@
 import Foundation
 import MultiNICCore
+@testable import MultiNICLab
 import MultiNICTestSupport
 import Testing
 
@@ -196,6 +197,44 @@ struct LabEndToEndTests {
             #expect(Self.rows(table).count == 4 && Self.rows(table).allSatisfy { $0.connected == "1/1" },
                     "pods pair with those on the same NIC: \(table)")
         }
+    }
+
+    /// `lab chaos`: a short seeded schedule on a small lab passes (no violation), reports its faults and figures, and
+    /// leaves no process, namespace, lease or queued release; then a lease nobody holds — planted behind the chaos
+    /// run's back — is what the journal check reports.
+    @Test func aShortChaosRunPassesAndItsChecksSeeALeak() async throws {
+        try await Self.withLab("x") { name, state, location in
+            let (up, upOutput) = try await Self.ctl(["lab", "up", "-f", Self.seedNetwork, "--hosts", "2", "--nics", "2"] + location)
+            try #require(up == 0, "lab up failed:\n\(upOutput)")
+            let (code, report) = try await Self.ctl(["lab", "chaos", "--duration", "15s", "--seed", "3", "--rate", "0.8"] + location)
+            #expect(code == 0 && report.contains("## PASSED: no violation"), "\(report)")
+            let faults = report.split(separator: "\n").first { $0.hasPrefix("FAULTS (") } ?? ""
+            #expect(!faults.hasPrefix("FAULTS (0)") && report.contains("SIGKILL"), "the schedule of seed 3 injects faults: \(report)")
+            #expect(report.contains("ping mesh:") && report.contains(", p99 "), "\(report)")
+
+            let record = try LabRecord.load(directory: state + "/" + name)
+            let body = #"{"pod":"ghost","namespace":"default","host":"\#(record.hosts[0].node)","def":"\#(record.network)","#
+                + #""masters":["eth1"],"containerID":"ghost-c","podUID":"ghost-uid"}"#
+            let planted = UnixHTTPClient(path: record.hosts[0].socket)?.request("POST", "/allocate", body: body)
+            #expect(planted?.status == 200, "\(String(describing: planted))")
+            let checks = ChaosChecks(record: record, state: ChurnState(podsFile: state + "/none.json"))
+            let differences = checks.journalDifferences(host: 0) ?? []
+            #expect(differences.contains { $0.contains("ghost-uid") && $0.contains("no live pod") }, "\(differences)")
+            #expect(checks.leftovers().isEmpty, "the ghost is no chaos pod: \(checks.leftovers())")
+        }
+    }
+
+    /// Two live pods with one address is the first invariant's violation.
+    @Test func twoPodsWithOneAddressAreReported() {
+        let state = ChurnState(podsFile: "/nonexistent/pods.json")
+        state.state.withLock { state in
+            for name in ["a", "b"] {
+                state.live[name] = ChurnState.Pod(name: name, host: 0, node: "n", namespace: "ns-\(name)", containerID: name,
+                                                  addresses: ["192.168.0.7"])
+            }
+        }
+        let checks = ChaosChecks(record: LabRecord(name: "t", directory: "/nonexistent"), state: state)
+        #expect(checks.duplicates() == ["address 192.168.0.7 held by pods a and b"])
     }
 
     /// Whether this build has the kubelet's gRPC APIs (not the main job's quick build).

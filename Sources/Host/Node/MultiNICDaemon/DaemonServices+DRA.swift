@@ -14,8 +14,9 @@ extension DaemonServices {
         return zip(offered, names).map { interface, name in
             let pools = state.pools.values.filter { $0.interfaceName == interface.interfaceName }
             let free = pools.reduce(0) { total, pool in
+                // Resting (quarantined) addresses are given when nothing else is free: they count as free.
                 let usage = state.usage(pool: pool.name, now: now)
-                let left = usage.capacity > UInt128(usage.inUse + usage.quarantined) ? usage.capacity - UInt128(usage.inUse + usage.quarantined) : 0
+                let left = usage.capacity > UInt128(usage.inUse) ? usage.capacity - UInt128(usage.inUse) : 0
                 return total + Int(min(left, UInt128(Int32.max)))
             }
             let rdma = FileManager.default.fileExists(

@@ -82,9 +82,12 @@ public struct IPAMState: Sendable, Hashable {
         expireQuarantine(pool: poolName, now: now)
         let inUse = used[poolName] ?? [:]
         let resting = quarantine[poolName] ?? [:]
+        // Quarantine is a preference: a recently released address is given again only when nothing else is free, and
+        // then the one released longest ago (a pool under churn must not refuse pods while it has addresses).
         guard let offset = allocator.next(after: cursors[poolName] ?? 0,
                                           isTaken: { inUse[$0] != nil || resting[$0] != nil },
                                           takenCount: inUse.count + resting.count)
+            ?? resting.filter({ inUse[$0.key] == nil }).min(by: { ($0.value, $0.key) < ($1.value, $1.key) })?.key
         else { throw .poolExhausted(pool: poolName, inUse: inUse.count, quarantined: resting.count) }
         let lease = Lease(key: key, pod: pod, pool: poolName, interfaceName: pool.interfaceName,
                           address: allocator.address(at: offset), prefixLength: pool.podPrefix)
@@ -96,6 +99,7 @@ public struct IPAMState: Sendable, Hashable {
     mutating func insert(_ lease: Lease, offset: UInt128) {
         leases[lease.key] = lease
         used[lease.pool, default: [:]][offset] = lease.key
+        quarantine[lease.pool]?[offset] = nil
     }
 
     /// Removes leases created by a call that then failed (the cursor is restored by the caller).

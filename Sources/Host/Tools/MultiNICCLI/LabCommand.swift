@@ -31,7 +31,8 @@ public protocol AsyncCommand: ParsableCommand {
 struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab", abstract: "Run a multi-NIC cluster in network namespaces (needs root).",
-        subcommands: [Up.self, Status.self, Down.self, Break.self, Heal.self, Alerts.self, Kubelet.self, APIServer.self])
+        subcommands: [Up.self, Status.self, Down.self, Break.self, Heal.self, Alerts.self, Chaos.self, Kubelet.self, APIServer.self,
+                      Controller.self])
 
     struct Up: ParsableCommand, AsyncCommand {
         static let configuration = CommandConfiguration(
@@ -165,6 +166,62 @@ struct LabCommand: ParsableCommand {
                 printProgress("error: \(error)")
                 throw ExitCode(1)
             }
+        }
+    }
+
+    struct Chaos: ParsableCommand, AsyncCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pod churn under a seeded schedule of faults on a running lab; exits non-zero on any violated invariant.")
+        @OptionGroup var location: LabLocation
+        @Option(help: "How long the schedule runs (e.g. 60s, 10m).") var duration = "60s"
+        @Option(help: "The schedule's seed (the same seed, the same faults at the same moments).") var seed: UInt64?
+        @Option(help: "Faults per second, on average.") var rate = 0.2
+        @Option(help: "Pods per host the churn keeps at most.") var maxPods = 3
+
+        func runAsync() async throws {
+            var options = LabChaos.Options()
+            guard let seconds = LabCommand.parseDuration(duration), seconds >= 2, seconds <= 86_400 else {
+                printProgress("error: --duration must be 2s…24h (e.g. 60s, 10m)")
+                throw ExitCode(1)
+            }
+            guard rate >= 0, rate <= 20, (1...32).contains(maxPods) else {
+                printProgress("error: --rate must be 0…20 and --max-pods 1…32")
+                throw ExitCode(1)
+            }
+            options.seconds = seconds
+            options.rate = rate
+            options.maxPodsPerHost = maxPods
+            if let seed { options.seed = seed }
+            do {
+                let report = try await LabChaos.run(name: location.name, root: location.stateDir, binaries: location.binaries,
+                                                    options: options, progress: printProgress)
+                print(report.text)
+                if !report.passed { throw ExitCode(1) }
+            } catch let error as LabError {
+                printProgress("error: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    /// `30s`, `10m`, `1h`, or plain seconds.
+    static func parseDuration(_ text: String) -> Double? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+        if let last = text.last, let unit = units[last] { return Double(text.dropLast()).map { $0 * unit } }
+        return Double(text)
+    }
+
+    /// The lab's controller as its own process (`lab chaos` runs it, and kills it).
+    struct Controller: ParsableCommand, AsyncCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the lab's controller until killed (lab chaos starts it).",
+                                                        shouldDisplay: false)
+        @OptionGroup var location: LabLocation
+        @Option(help: "The chaos run's pods (JSON), for the leak sweep.") var podsFile: String
+        @Option(help: "Leak-sweep period.") var sweepSeconds = 5
+
+        func runAsync() async throws {
+            try await LabControllerLoop.run(name: location.name, root: location.stateDir, binaries: location.binaries,
+                                            podsFile: podsFile, sweepSeconds: sweepSeconds)
         }
     }
 

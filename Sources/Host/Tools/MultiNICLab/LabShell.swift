@@ -66,8 +66,10 @@ enum LabShell {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: sysfs ? ip : nsenter)
         process.arguments = (sysfs ? ["netns", "exec", namespace] : ["--net=/var/run/netns/\(namespace)"]) + command
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        // Appended to: a program restarted (`lab chaos`) keeps what it logged before.
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let output = FileHandle(forWritingAtPath: log)
+        _ = try? output?.seekToEnd()
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
