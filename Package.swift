@@ -359,6 +359,7 @@ let package = Package(
             dependencies: [
                 "MultiNICKube", "MultiNICOperator", "MultiNICKubeFake", "MultiNICController", "MultiNICDaemon", "MultiNICTestSupport", "MultiNICCLI", "MultiNICTakeover", "MultiNICManifests",
                 "MultiNICCertificates", "MultiNICHTTP", "MultiNICDaemonClient", "MultiNICIPAM", "MultiNICNetlink", "MultiNICDRA", "MultiNICLab",
+                "MultiNICRender", "MultiNICPluginHost",
                 "multi-nic-operator", "multi-nicd",
                 .product(name: "MultiNICCore", package: "MultiNICCore"),
                 .product(name: "Logging", package: "swift-log"),

@@ -127,4 +127,31 @@ import Testing
             #expect(health == 200)
         }
     }
+
+    /// Request paths and methods: every one answered (404, 405, 400 …), none a 500, the daemon healthy after.
+    @Test func daemonRequestPaths() async throws {
+        let cases = max(FuzzHarness.cases(ci: 2_000) / 10, 200)
+        try await DaemonAPITests().withApp(limits: DaemonRouter.Limits(maxBodyBytes: 1 << 16, bodyTimeoutSeconds: 5)) { client, _ in
+            var random = SeededRandom(seed: 0x9A75)
+            let paths = ["/attach", "/detach", "/leases", "/allocate", "/deallocate", "/select", "/pools", "/status", "/interface",
+                         "/addl3", "/deletel3", "/gc", "/releasepods", "/podleases", "/healthz", "/metrics", "/join", "/"]
+            let pieces = ["/..", "/%2e%2e", "%00", "?", "?a=1&a=2", "#x", "//", "/\u{1F600}", ";", "%", "%zz", "/" + String(repeating: "a", count: 3000),
+                          "?limit=-1", "/../../etc/passwd", "\\", "*"]
+            let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .head, .options]
+            var statuses: [Int: Int] = [:]
+            for _ in 0..<cases {
+                var path = paths.randomElement(using: &random)!
+                for _ in 0..<Int.random(in: 0...3, using: &random) {
+                    let piece = pieces.randomElement(using: &random)!
+                    path.insert(contentsOf: piece, at: path.index(path.startIndex, offsetBy: Int.random(in: 0...path.count, using: &random)))
+                }
+                if !path.hasPrefix("/") { path = "/" + path }
+                let response = try await DaemonAPITests().call(client, methods.randomElement(using: &random)!, path, "{}")
+                statuses[response.status, default: 0] += 1
+                #expect(response.status != 500, "\(path) → \(response)")
+            }
+            #expect(statuses.keys.contains(404) && statuses.count > 2, "\(statuses)")
+            #expect(try await DaemonAPITests().call(client, .get, "/healthz").status == 200)
+        }
+    }
 }
