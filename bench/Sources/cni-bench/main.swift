@@ -187,3 +187,44 @@ for _ in 0..<iterations {
 let ourCold = percentile(cold["multi-nic"] ?? [0], 0.5)
 let theirCold = percentile(cold["macvlan"] ?? [0], 0.5)
 print("cold start VERSION p50: multi-nic \(format(ourCold)) ms, macvlan \(format(theirCold)) ms, ratio \(format(ourCold / theirCold))")
+
+// Peak resident memory of one CNI process: a 4-NIC ADD (native) and DEL of multi-nic against one macvlan ADD, each
+// spawned alone and reaped with wait4 (its own rusage).
+/// Runs a CNI binary with `input` on stdin; its exit status and peak resident set (KiB).
+func peakKiB(_ path: String, command: String, container: String, ifName: String, input: String) -> (Int32, Int) {
+    var pipeFDs: [Int32] = [0, 0]
+    guard pipe(&pipeFDs) == 0 else { return (-1, 0) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, pipeFDs[0], 0)
+    posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let environment = ["CNI_COMMAND=\(command)", "CNI_CONTAINERID=\(container)", "CNI_NETNS=\(netns)", "CNI_IFNAME=\(ifName)",
+                       "CNI_PATH=\(binaries):/usr/lib/cni", "CNI_ARGS=\(podArgs)", "MULTINIC_SOCKET=\(work)/d.sock",
+                       "MULTINIC_CNI_STATE_DIR=\(work)/cni", "MULTINIC_CNI_LOG=\(work)/cni.log"]
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+    close(pipeFDs[0])
+    if spawned == 0 { _ = input.withCString { write(pipeFDs[1], $0, strlen($0)) } }
+    close(pipeFDs[1])
+    guard spawned == 0 else { return (-1, 0) }
+    var status: Int32 = 0
+    var usage = rusage()
+    _ = wait4(pid, &status, 0, &usage)
+    return ((status >> 8) & 0xFF, usage.ru_maxrss)
+}
+
+let fourNICs = try multiNICConfig(nics: 4, native: true).description
+let (addStatus, addKiB) = peakKiB(binaries + "/multi-nic", command: "ADD", container: "rss", ifName: "net1", input: fourNICs)
+let (delStatus, delKiB) = peakKiB(binaries + "/multi-nic", command: "DEL", container: "rss", ifName: "net1", input: fourNICs)
+let (macvlanStatus, macvlanKiB) = peakKiB("/usr/lib/cni/macvlan", command: "ADD", container: "rss", ifName: "net9",
+                                          input: try macvlanConfig(nic: 0, host: 250).description)
+_ = peakKiB("/usr/lib/cni/macvlan", command: "DEL", container: "rss", ifName: "net9", input: try macvlanConfig(nic: 0, host: 250).description)
+print(String(format: "peak RSS of one CNI process: multi-nic ADD (4 NICs) %.1f MiB, DEL %.1f MiB; macvlan ADD (1 NIC) %.1f MiB; "
+             + "ratio %.2f (exit %d/%d/%d)", Double(addKiB) / 1024, Double(delKiB) / 1024, Double(macvlanKiB) / 1024,
+             Double(addKiB) / Double(max(macvlanKiB, 1)), addStatus, delStatus, macvlanStatus))

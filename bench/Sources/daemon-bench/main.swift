@@ -113,6 +113,14 @@ let daemonSeconds = timed {
     }
 }
 
+/// `VmRSS`/`VmHWM` (KiB) of a process.
+func memoryKiB(_ pid: Int32, _ field: String) -> Int {
+    let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").first { $0.hasPrefix(field + ":") }?.split(separator: " ").compactMap { Int($0) }.first ?? 0
+}
+// The daemon's memory holding every lease (goal: ≤ 40 MB with 10 000).
+let daemonRSS = memoryKiB(daemon.processIdentifier, "VmRSS"), daemonPeak = memoryKiB(daemon.processIdentifier, "VmHWM")
+
 // MARK: - host-local
 
 let hostLocalConfig = #"{"cniVersion":"1.0.0","name":"bench","ipam":{"type":"host-local","subnet":"10.101.0.0/16","dataDir":"\#(work)/host-local"}}"#
@@ -130,6 +138,8 @@ let daemonRate = Double(total) / daemonSeconds
 let hostLocalRate = Double(total) / hostLocalSeconds
 print("multi-nicd over the unix socket, 16 clients: \(Int(daemonRate)) allocations/s; host-local, 16 at a time: "
     + "\(Int(hostLocalRate)) ADDs/s; ratio \(String(format: "%.1f", daemonRate / hostLocalRate))×; failures \(failures.value)")
+print(String(format: "multi-nicd holding %d leases: resident %.1f MiB, peak %.1f MiB (goal ≤ 40 MB at 10 000)", total,
+             Double(daemonRSS) / 1024, Double(daemonPeak) / 1024))
 
 /// Runs a CNI plugin with `input` on stdin and stdout/stderr discarded; returns its exit status.
 @Sendable func spawnPlugin(_ path: String, environment: [String], input: String) -> Int32 {

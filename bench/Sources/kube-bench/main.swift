@@ -115,3 +115,8 @@ print("  network created → IPPool mirror complete (\(count * 2) IPPools): \(co
 print("    \(breakdown(log[requestsBefore..<(requestsBefore + convergeRequests)]))")
 print("  pool pushes \(await fleet.poolPushes), route pushes \(await fleet.routePushes); requests in the 5 s after convergence: \(idleRequests)")
 print("    \(breakdown(log[(requestsBefore + convergeRequests)...].prefix(idleRequests)))")
+// Peak resident memory of this process: the operator's controller and informers *and* the in-process API server with
+// every object (an upper bound of the operator's own; goal: the operator ≤ 200 MB at 5000 nodes).
+let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+let peakKiB = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?.split(separator: " ").compactMap { Int($0) }.first ?? 0
+print(String(format: "  peak resident memory of operator + in-process API server: %.1f MiB", Double(peakKiB) / 1024))

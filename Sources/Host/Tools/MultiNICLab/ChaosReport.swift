@@ -13,6 +13,8 @@ public struct ChaosReport: Sendable {
     public var reconvergeSeconds: Double?
     /// Live pods in the final ping mesh and the failed pings.
     public var pinged = (pods: 0, failures: 0)
+    /// Resident memory of the daemons and the controller, sampled during the run.
+    var memory: [RSSSeries] = []
 
     init(seed: UInt64, seconds: Double, rate: Double) {
         self.seed = seed
@@ -48,6 +50,11 @@ public struct ChaosReport: Sendable {
                      + ", p99 " + (addMilliseconds(0.99).map { String(format: "%.0f ms", $0) } ?? "-"))
         lines.append("  re-converged " + (reconvergeSeconds.map { String(format: "%.1f s after the schedule", $0) } ?? "never"))
         lines.append("  ping mesh: \(pinged.pods) live pods, \(pinged.failures) failed pings")
+        if !memory.isEmpty { lines.append("MEMORY (resident: peak, growth over the samples since the process last started)") }
+        for series in memory {
+            lines.append(String(format: "  %-22@ peak %6.1f MiB, %@ (%d samples)", series.process as NSString, Double(series.peakKiB) / 1024,
+                                series.slopeKiBPerMinute.map { String(format: "%+.1f KiB/min", $0) } ?? "slope -", series.samples.count))
+        }
         lines.append("## " + (passed ? "PASSED: no violation" : "FAILED: \(violations.count) violations (reproduce with --seed \(seed))"))
         return lines.joined(separator: "\n")
     }

@@ -15,6 +15,8 @@ public enum LabChaos {
         public var sweepSeconds = 5
         /// How long the hosts may take to agree again once the schedule is over.
         public var convergeSeconds = 60.0
+        /// Resident memory of every daemon and the controller is sampled this often.
+        public var rssSeconds = 10.0
         public init() {}
     }
 
@@ -81,8 +83,16 @@ public enum LabChaos {
         // its answer and the churn's bookkeeping).
         var suspected: [Int: Set<String>] = [:]
         var reported = Set<String>()
+        let memory = RSSSampler()
+        var sampledAt = -Double.infinity
         while elapsed() < options.seconds {
             try? await Task.sleep(for: .seconds(1))
+            if elapsed() - sampledAt >= options.rssSeconds {
+                sampledAt = elapsed()
+                let hosts = (try? LabRecord.load(directory: record.directory))?.hosts ?? record.hosts
+                memory.sample(at: sampledAt, hosts.enumerated().map { ("multi-nicd host \($0.offset)", $0.element.daemonPID ?? 0) }
+                                             + [("controller", controller.pid ?? 0)])
+            }
             var found = checks.duplicates()
             for host in record.hosts.indices {
                 guard let differences = checks.journalDifferences(host: host) else { continue }
@@ -99,6 +109,7 @@ public enum LabChaos {
         while done.load(ordering: .sequentiallyConsistent) < threads.count { try? await Task.sleep(for: .milliseconds(50)) }
         progress(String(format: "schedule over at %.1f s; healing and waiting for the hosts to agree", elapsed()))
         let end = elapsed()
+        report.withLock { $0.memory = memory.all }
         await settle(churn: churn, checks: checks, report: report, options: options, end: end, elapsed: elapsed, progress: progress)
         return report.withLock { $0 }
     }
@@ -127,8 +138,9 @@ public enum LabChaos {
         for pod in live {
             for _ in 0..<20 where !churn.delete(pod) { try? await Task.sleep(for: .milliseconds(500)) }
         }
+        // Releases queued while a daemon was down are replayed every 5 s in the lab: wait a few rounds.
         var left: [String] = []
-        for _ in 0..<20 {
+        for _ in 0..<40 {
             left = checks.leftovers()
             if left.isEmpty { break }
             try? await Task.sleep(for: .milliseconds(500))

@@ -68,7 +68,10 @@ final class LabControllerProcess: Sendable {
     let binaries: LabBinaries
     let podsFile: String
     let sweepSeconds: Int
-    private let pid = Mutex<Int32?>(nil)
+    private let running = Mutex<Int32?>(nil)
+
+    /// The running controller's PID.
+    var pid: Int32? { running.withLock { $0 } }
 
     init(record: LabRecord, binaries: LabBinaries, podsFile: String, sweepSeconds: Int) {
         self.record = record
@@ -83,14 +86,14 @@ final class LabControllerProcess: Sendable {
                                          [binaries.directory + "/multinicctl", "lab", "controller", "--name", record.name, "--state-dir", root,
                                           "--bin-dir", binaries.directory, "--plugins-dir", binaries.plugins, "--pods-file", podsFile,
                                           "--sweep-seconds", String(sweepSeconds)], log: record.directory + "/controller.log")
-        pid.withLock { $0 = process.processIdentifier }
+        running.withLock { $0 = process.processIdentifier }
     }
 
     func kill() {
-        guard let pid = pid.withLock({ $0 }), pid > 1 else { return }
+        guard let pid = running.withLock({ $0 }), pid > 1 else { return }
         Foundation.kill(pid, SIGKILL)
         var status: Int32 = 0
         _ = waitpid(pid, &status, 0)
-        self.pid.withLock { $0 = nil }
+        running.withLock { $0 = nil }
     }
 }

@@ -71,7 +71,9 @@ enum LabTopology {
                          "--token-file", host.directory + "/token", "--socket", host.socket,
                          "--state-dir", host.directory + "/state", "--cni-state-dir", host.cniStateDirectory,
                          "--plugins-dir", binaries.plugins, "--rt-tables", host.directory + "/rt_tables",
-                         "--virtual-kinds", "veth", "--log-level", "info"]
+                         "--virtual-kinds", "veth", "--log-level", "info",
+                         // A DEL queued while the daemon was down is replayed within seconds (a node's default is 30).
+                         "--release-replay-seconds", "5"]
             + ((host.gpus ?? 0) > 0 ? ["--sysfs-root", host.sysfsRoot, "--nvidia-root", host.nvidiaRoot,
                                        "--pod-resources-socket", host.kubeletSocket] : []) + extra
         let process = try LabShell.spawn("multi-nicd for \(host.node)", in: host.namespace, arguments,
