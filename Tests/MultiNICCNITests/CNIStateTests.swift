@@ -167,4 +167,38 @@ import Testing
         }.value
         #expect(answer?.objectValue?["ignored"] == .bool(true))
     }
+
+    /// A delegate that hangs is killed at the deadline and its call fails with "try again later" (11) naming it; the
+    /// process is gone afterwards. A quick one is untouched by the deadline.
+    @Test func aHungDelegateIsKilledAtTheDeadline() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-delegate-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "#!/bin/sh\necho $$ > \"$(dirname \"$0\")/pid\"\nexec sleep 120\n".write(toFile: directory + "/hang", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nprintf '{\"cniVersion\":\"1.0.0\"}'\n".write(toFile: directory + "/quick", atomically: true, encoding: .utf8)
+        chmod(directory + "/hang", 0o755)
+        chmod(directory + "/quick", 0o755)
+        let start = Date()
+        let outcome = await Task.detached { () -> CNIError? in
+            do {
+                _ = try DelegateRunner(searchPath: [directory], timeoutSeconds: 1).run("hang", command: .add, containerID: "c",
+                                                                                      netns: "/proc/self/ns/net", ifName: "net1-0",
+                                                                                      args: "", config: .object([:]))
+                return nil
+            } catch {
+                return error as? CNIError
+            }
+        }.value
+        #expect(outcome?.code == CNIError.tryAgainLater && outcome?.msg == "hang ADD on net1-0 did not finish within 1 s and was killed",
+                "\(String(describing: outcome))")
+        #expect(Date().timeIntervalSince(start) < 30)
+        let pid = Int32((try? String(contentsOfFile: directory + "/pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        #expect(pid > 0 && kill(pid, 0) != 0, "the hung delegate (pid \(pid)) is gone")
+        let quick = try await Task.detached {
+            try DelegateRunner(searchPath: [directory], timeoutSeconds: 1).run("quick", command: .add, containerID: "c",
+                                                                               netns: "/proc/self/ns/net", ifName: "net1-0", args: "",
+                                                                               config: .object([:]))
+        }.value
+        #expect(quick?.objectValue?["cniVersion"] == .string("1.0.0"))
+    }
 }

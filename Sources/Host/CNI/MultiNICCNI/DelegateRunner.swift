@@ -10,10 +10,21 @@ public struct DelegateRunner: Sendable {
     public let searchPath: [String]
     /// Variables every delegate gets besides the `CNI_*` ones (a runtime passes its own environment on).
     public let environment: [String: String]
+    /// A delegate still running after this long is killed (SIGKILL) and its call fails: a hung plugin must not hold
+    /// the pod's ADD (and the daemon's addresses) forever.
+    public let timeoutSeconds: Double
 
-    public init(searchPath: [String], environment: [String: String] = [:]) {
+    /// `timeoutSeconds` defaults to `MULTINIC_DELEGATE_TIMEOUT` of the runtime's environment (1…3600), else 60.
+    public init(searchPath: [String], environment: [String: String] = [:], timeoutSeconds: Double? = nil) {
         self.searchPath = searchPath
         self.environment = environment
+        self.timeoutSeconds = timeoutSeconds ?? Self.defaultTimeout
+    }
+
+    static var defaultTimeout: Double {
+        guard let raw = getenv("MULTINIC_DELEGATE_TIMEOUT"), let value = Double(String(cString: raw)),
+              (1...3600).contains(value) else { return 60 }
+        return value
     }
 
     /// The plugin's path, or a CNI error naming where it looked. `type` comes from a NetConf or an attachment record
@@ -41,6 +52,10 @@ public struct DelegateRunner: Sendable {
                            "CNI_IFNAME=\(ifName)", "CNI_ARGS=\(args)", "CNI_PATH=\(searchPath.joined(separator: ":"))"]
             + self.environment.filter { !$0.key.hasPrefix("CNI_") }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let (status, output) = spawn(path, environment: environment, input: Array(config.description.utf8))
+        if status == Self.timedOut {
+            throw CNIError(CNIError.tryAgainLater, "\(type) \(command.rawValue) on \(ifName) did not finish within "
+                + "\(Int(timeoutSeconds)) s and was killed")
+        }
         let parsed = output.isEmpty ? nil : try? JSONValue.parse(String(decoding: output, as: UTF8.self))
         guard status == 0 else {
             if let object = parsed?.objectValue, case .integer(let code)? = object["code"] {
@@ -115,11 +130,41 @@ public struct DelegateRunner: Sendable {
         close(outPipe[1])
         if spawned == 0 { Self.writeIgnoringBrokenPipe(inPipe[1], input) }
         close(inPipe[1])
-        let output = FileIO.readAll(from: outPipe[0]) ?? []
+        let (output, finished) = Self.read(outPipe[0], until: Self.now() + timeoutSeconds)
         close(outPipe[0])
         guard spawned == 0 else { return (-1, []) }
+        if !finished { kill(pid, SIGKILL) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if !finished { return (Self.timedOut, output) }
         return ((status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F), output)
+    }
+
+    /// The status ``spawn`` answers for a delegate it killed at the deadline.
+    static let timedOut: Int32 = -2
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// Reads until end of file or `deadline` (monotonic seconds); whether end of file came first.
+    static func read(_ descriptor: Int32, until deadline: Double) -> ([UInt8], Bool) {
+        var content: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let left = deadline - now()
+            guard left > 0 else { return (content, false) }
+            var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&waiting, 1, Int32(min(left * 1000, 60_000).rounded(.up)))
+            if ready < 0 && errno == EINTR { continue }
+            if ready < 0 { return (content, true) }
+            if ready == 0 { continue }
+            let count = Glibc.read(descriptor, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return (content, true) }
+            content += buffer[0..<count]
+        }
     }
 }

@@ -111,8 +111,26 @@ public final class IPAMService: Sendable {
             }
             return (value, sequence)
         }
-        try await journal.waitDurable(sequence)
+        do {
+            try await journal.waitDurable(sequence)
+        } catch {
+            recoverFromFailedWrite()
+            throw error
+        }
         return value
+    }
+
+    /// A journal write failed (ENOSPC, EIO): the changes it held are not durable, so the state goes back to what the
+    /// journal holds on disk, and the journal takes writes again (the next change tries the disk anew). Changes made
+    /// meanwhile fail as well; their callers were not answered yet.
+    private func recoverFromFailedWrite() {
+        state.withLock { state in
+            guard journal.resetAfterFailure() else { return }
+            let bytes = FileManager.default.contents(atPath: journal.path).map { Array($0) } ?? []
+            var restored = IPAMState(quarantineSeconds: state.quarantineSeconds)
+            for record in JournalFormat.read(bytes).records { Self.apply(record, to: &restored) }
+            state = restored
+        }
     }
 
     /// Replaces the pool set (from the operator's IPPools or the lab's configuration).

@@ -24,6 +24,8 @@ final class JournalWriter: Sendable {
         var baseSize = 0
         var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
         var failure: IPAMError?
+        /// Records dropped by ``resetAfterFailure()`` (never written): waiting for one of them fails.
+        var lost: [ClosedRange<UInt64>] = []
     }
 
     let path: String
@@ -100,6 +102,9 @@ final class JournalWriter: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let decision: Decision = state.withLock { state in
                     if let failure = state.failure { return .failed(failure) }
+                    if state.lost.contains(where: { $0.contains(sequence) }) {
+                        return .failed(.journal("the write of this change failed (the journal was reset to what is on disk)"))
+                    }
                     if state.durable >= sequence { return .done }
                     state.waiters.append((sequence, continuation))
                     if state.flushing { return .wait(startFlusher: false) }
@@ -116,6 +121,25 @@ final class JournalWriter: Sendable {
             throw error
         } catch {
             throw .journal("\(error)")
+        }
+    }
+
+    /// After a failed write (a full disk, an I/O error): cuts the file back to what was durable, drops every record
+    /// not written (their waiters fail), and accepts writes again. Returns false when there was no failure to reset
+    /// (another caller did it) or the file cannot be cut back (the failure stays). Call under the owner's state lock,
+    /// then rebuild the owner's state from the file.
+    func resetAfterFailure() -> Bool {
+        state.withLock { state in
+            guard state.failure != nil, !state.flushing else { return false }
+            guard ftruncate(state.descriptor, off_t(state.fileSize)) == 0, lseek(state.descriptor, off_t(state.fileSize), SEEK_SET) >= 0,
+                  fdatasync(state.descriptor) == 0 else { return false }
+            _ = unlink(path + ".new")
+            if state.appended > state.durable { state.lost.append((state.durable + 1)...state.appended) }
+            state.pending = []
+            state.rotate = false
+            state.durable = state.appended
+            state.failure = nil
+            return true
         }
     }
 

@@ -101,6 +101,8 @@ public enum Lab {
         let directory = root + "/" + name
         let record = try? LabRecord.load(directory: directory)
         let removed = LabTopology.destroy(lab: name, record: record)
+        // A chaos run that did not finish leaves its journal disks mounted.
+        for mount in LabJournalDisk.mounts(under: directory) { _ = try? LabShell.run("/usr/bin/umount", [mount]) }
         try? FileManager.default.removeItem(atPath: directory)
         return removed
     }

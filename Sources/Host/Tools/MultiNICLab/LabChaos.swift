@@ -42,6 +42,8 @@ public enum LabChaos {
         progress("chaos on lab \(name): \(options.seconds) s, seed \(options.seed), \(schedule.count) faults scheduled, "
                  + "\(record.hosts.count) hosts churning up to \(options.maxPodsPerHost) pods each")
         let injector = ChaosInjector(record: record, binaries: binaries, churn: churn, controller: controller)
+        // Each journal on a small disk of its own, which a fault can fill.
+        try LabJournalDisk.mount(record, injector: injector)
         var threads: [Thread] = []
         let done = Atomic<Int>(0)
         func launch(_ body: @escaping @Sendable () -> Void) {
@@ -111,6 +113,11 @@ public enum LabChaos {
         let end = elapsed()
         report.withLock { $0.memory = memory.all }
         await settle(churn: churn, checks: checks, report: report, options: options, end: end, elapsed: elapsed, progress: progress)
+        do {
+            try LabJournalDisk.unmount(record, injector: injector)
+        } catch {
+            report.withLock { $0.violations.append((elapsed(), "the journals could not be moved back: \(error)")) }
+        }
         return report.withLock { $0 }
     }
 

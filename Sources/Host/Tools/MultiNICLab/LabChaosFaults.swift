@@ -17,6 +17,10 @@ enum ChaosFault: Sendable, Hashable, CustomStringConvertible {
     case deleteRoutes(host: Int)
     /// Every free address of one of a host's pools taken by a stranger, given back later.
     case fillPool(host: Int)
+    /// The disk of a host's journal is full for a while (ENOSPC on every write).
+    case fillJournalDisk(host: Int)
+    /// The delegate plugins of a host hang (its pods on the delegate path): multi-nic kills them at its deadline.
+    case hangDelegate(host: Int)
 
     var description: String {
         switch self {
@@ -26,6 +30,8 @@ enum ChaosFault: Sendable, Hashable, CustomStringConvertible {
         case .unplug(let host, let nic): "unplug eth\(nic) of host \(host)"
         case .deleteRoutes(let host): "delete the route tables and rules of host \(host)"
         case .fillPool(let host): "fill a pool of host \(host)"
+        case .hangDelegate(let host): "hang the delegate plugins of host \(host)"
+        case .fillJournalDisk(let host): "fill the journal disk of host \(host)"
         }
     }
 
@@ -39,12 +45,14 @@ enum ChaosFault: Sendable, Hashable, CustomStringConvertible {
             time += -log(1 - Double.random(in: 0..<1, using: &random)) / rate
             guard time < seconds - 1 else { break }
             let host = Int.random(in: 0..<hosts, using: &random)
-            let fault: ChaosFault = switch Int.random(in: 0..<6, using: &random) {
+            let fault: ChaosFault = switch Int.random(in: 0..<8, using: &random) {
             case 0: .killDaemon(host: host)
             case 1: .killDaemonMidAdd(host: host)
             case 2: .killController
             case 3: .unplug(host: host, nic: Int.random(in: 1...max(1, nics), using: &random))
             case 4: .deleteRoutes(host: host)
+            case 5: .hangDelegate(host: host)
+            case 6: .fillJournalDisk(host: host)
             default: .fillPool(host: host)
             }
             events.append((time, fault))
@@ -89,6 +97,27 @@ struct ChaosInjector: Sendable {
             return "plugged back after \(String(format: "%.1f", hold)) s"
         case .deleteRoutes(let host):
             return try deleteRoutes(host: host)
+        case .hangDelegate(let host):
+            do {
+                try FileManager.default.createDirectory(atPath: churn.hangDirectory, withIntermediateDirectories: true)
+                try "#!/bin/sh\nexec sleep 600\n".write(toFile: churn.hangDirectory + "/macvlan", atomically: true, encoding: .utf8)
+                chmod(churn.hangDirectory + "/macvlan", 0o755)
+            } catch {
+                throw LabError("cannot write the hanging delegate: \(error)")
+            }
+            // Longer than the delegate deadline, so that calls in the window run into it.
+            let window = hold + Double(LabChurn.delegateTimeoutSeconds) + 1
+            churn.state.state.withLock { _ = $0.hung.insert(host) }
+            usleep(UInt32(window * 1e6))
+            churn.state.state.withLock { _ = $0.hung.remove(host) }
+            return String(format: "hung for %.1f s", window)
+        case .fillJournalDisk(let host):
+            let written = LabJournalDisk.fill(record.hosts[host])
+            // Long enough for the host's churn to meet it a few times.
+            let window = hold + 3
+            usleep(UInt32(window * 1e6))
+            LabJournalDisk.empty(record.hosts[host])
+            return String(format: "%.1f MiB written until ENOSPC, held %.1f s", Double(written) / 1_048_576, window)
         case .fillPool(let host):
             let taken = fill(host: host)
             usleep(UInt32(hold * 1e6))

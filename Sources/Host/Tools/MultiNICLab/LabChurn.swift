@@ -28,6 +28,8 @@ final class ChurnState: Sendable {
         /// Also the pod's UID (K8S_POD_UID).
         var containerID: String
         var addresses: [String] = []
+        /// The pod's network attaches through the delegate plugins (`nativeAttach: false`), not in the daemon.
+        var delegated = false
     }
 
     struct Figures: Sendable {
@@ -49,6 +51,8 @@ final class ChurnState: Sendable {
         var inFlight: Set<String> = []
         /// Pods whose ADD failed or whose DEL failed: DEL again.
         var toDelete: [String: Pod] = [:]
+        /// Hosts whose delegate plugins hang for now (``ChaosFault/hangDelegate(host:)``).
+        var hung: Set<Int> = []
         var figures = Figures()
         var counter = 0
     }
@@ -73,6 +77,15 @@ final class ChurnState: Sendable {
 struct LabChurn: Sendable {
     let record: LabRecord
     let config: String
+    /// The same network with `nativeAttach: false`: every other pod attaches through the delegates.
+    var delegatedConfig: String {
+        var fields = (try? JSONValue.parse(config))?.objectValue ?? [:]
+        fields["nativeAttach"] = .bool(false)
+        return JSONValue.object(fields).description
+    }
+    /// Where a hanging `macvlan` waits (``ChaosFault/hangDelegate(host:)``), and how long a delegate may take.
+    var hangDirectory: String { record.directory + "/chaos-hang" }
+    static let delegateTimeoutSeconds = 3
     let binaries: LabBinaries
     let state: ChurnState
     let maxPodsPerHost: Int
@@ -103,7 +116,8 @@ struct LabChurn: Sendable {
         let node = record.hosts[host].node
         var pod = ChurnState.Pod(name: "chaos-\(host)-\(number)", host: host, node: node,
                                  namespace: LabNames.namespace(lab: record.name, "c\(host)-\(number)"),
-                                 containerID: "chaos\(host)x\(number)x\(UUID().uuidString.prefix(6).lowercased())")
+                                 containerID: "chaos\(host)x\(number)x\(UUID().uuidString.prefix(6).lowercased())",
+                                 delegated: number % 2 == 0)
         LabShell.ipIgnoringErrors("netns", "delete", pod.namespace)
         guard (try? LabShell.ip("netns", "add", pod.namespace)) != nil else { return nil }
         state.state.withLock {
@@ -115,8 +129,7 @@ struct LabChurn: Sendable {
         var failure = ""
         let output: String?
         do {
-            output = try LabPods.run("ADD", host: record.hosts[host], namespace: pod.namespace, pod: pod.name,
-                                     containerID: pod.containerID, config: config, binaries: binaries)
+            output = try cni("ADD", pod)
         } catch {
             output = nil
             failure = Self.reason(error.description)
@@ -143,8 +156,7 @@ struct LabChurn: Sendable {
     @discardableResult
     func delete(_ pod: ChurnState.Pod) -> Bool {
         state.state.withLock { $0.inFlight.insert(pod.containerID) }
-        let done = (try? LabPods.run("DEL", host: record.hosts[pod.host], namespace: pod.namespace, pod: pod.name,
-                                     containerID: pod.containerID, config: config, binaries: binaries)) != nil
+        let done = (try? cni("DEL", pod)) != nil
         if done { LabShell.ipIgnoringErrors("netns", "delete", pod.namespace) }
         state.state.withLock { state in
             if done {
@@ -160,6 +172,16 @@ struct LabChurn: Sendable {
         }
         if done { state.publish() }
         return done
+    }
+
+    /// A CNI call for `pod` as its host's runtime makes it now (a host with hanging delegates finds the hanging
+    /// `macvlan` first in CNI_PATH).
+    func cni(_ command: String, _ pod: ChurnState.Pod) throws(LabError) -> String {
+        var paths = binaries
+        if state.state.withLock({ $0.hung.contains(pod.host) }) { paths.cniPath = hangDirectory + ":" + binaries.cniPath }
+        return try LabPods.run(command, host: record.hosts[pod.host], namespace: pod.namespace, pod: pod.name, containerID: pod.containerID,
+                               config: pod.delegated ? delegatedConfig : config, binaries: paths,
+                               extra: ["MULTINIC_DELEGATE_TIMEOUT": String(Self.delegateTimeoutSeconds)])
     }
 
     /// The CNI error's `msg` with digits blurred, so that alike failures count together.

@@ -116,12 +116,12 @@ enum LabPods {
 
     /// Runs `multi-nic` for one pod; returns its stdout, or throws its CNI error.
     static func run(_ command: String, host: LabRecord.Host, namespace: String, pod: String, containerID: String,
-                    config: String, binaries: LabBinaries) throws(LabError) -> String {
-        let environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": containerID, "CNI_NETNS": "/var/run/netns/\(namespace)",
+                    config: String, binaries: LabBinaries, extra: [String: String] = [:]) throws(LabError) -> String {
+        let environment = extra.merging(["CNI_COMMAND": command, "CNI_CONTAINERID": containerID, "CNI_NETNS": "/var/run/netns/\(namespace)",
                            "CNI_IFNAME": "net1", "CNI_PATH": binaries.cniPath,
                            "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=\(pod);K8S_POD_UID=\(containerID)",
                            "MULTINIC_SOCKET": host.socket, "MULTINIC_CNI_STATE_DIR": host.cniStateDirectory,
-                           "MULTINIC_CNI_LOG": host.directory + "/multi-nic-cni.log", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+                           "MULTINIC_CNI_LOG": host.directory + "/multi-nic-cni.log", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]) { $1 }
         let result = try LabShell.inNamespace(host.namespace, [binaries.cni], environment: environment, stdin: config)
         guard result.status == 0 else {
             throw LabError("multi-nic \(command) for \(pod) on \(host.node) failed: \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
