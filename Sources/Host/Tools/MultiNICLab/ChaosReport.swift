@@ -52,8 +52,10 @@ public struct ChaosReport: Sendable {
         lines.append("  ping mesh: \(pinged.pods) live pods, \(pinged.failures) failed pings")
         if !memory.isEmpty { lines.append("MEMORY (resident: peak, growth over the samples since the process last started)") }
         for series in memory {
-            lines.append(String(format: "  %-22@ peak %6.1f MiB, %@ (%d samples)", series.process as NSString, Double(series.peakKiB) / 1024,
-                                series.slopeKiBPerMinute.map { String(format: "%+.1f KiB/min", $0) } ?? "slope -", series.samples.count))
+            let name = series.process.padding(toLength: 20, withPad: " ", startingAt: 0)
+            lines.append("  " + name + String(format: " peak %6.1f MiB, ", Double(series.peakKiB) / 1024)
+                         + (series.slopeKiBPerMinute.map { String(format: "%+.1f KiB/min", $0) } ?? "slope -")
+                         + " (\(series.samples.count) samples)")
         }
         lines.append("## " + (passed ? "PASSED: no violation" : "FAILED: \(violations.count) violations (reproduce with --seed \(seed))"))
         return lines.joined(separator: "\n")
