@@ -19,7 +19,11 @@ import Testing
 struct DRAEndToEndTests {
     static let driver = DRANames.defaultDriver
 
-    @Test func thePodGetsExactlyTheClaimedNICWithThePreparedAddress() async throws {
+    /// An in-test API server, a directory holding the kubeconfig a daemon in a host namespace reaches it with (through
+    /// a relay on port 6443) and multi-nicd's DRA flags for sockets in that directory.
+    static func withAPIServer(_ body: (FakeAPIServer, KubeTestClient, _ directory: String, _ daemonArguments: [String]) async throws -> Void)
+        async throws
+    {
         let server = try await FakeAPIServer()
         defer { server.stop() }
         let client = KubeTestClient(server)
@@ -27,10 +31,14 @@ struct DRAEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try client.writeRelayedKubeconfig(to: directory + "/kubeconfig")
-        let serverPort = client.port
-        let arguments = ["--kubeconfig", directory + "/kubeconfig", "--dra-driver", Self.driver, "--dra-publish-seconds", "0.2",
-                         "--kubelet-registry-dir", directory + "/registry", "--kubelet-plugins-dir", directory + "/plugins"]
+        try await body(server, client, directory, [
+            "--kubeconfig", directory + "/kubeconfig", "--dra-driver", Self.driver, "--dra-publish-seconds", "0.2",
+            "--kubelet-registry-dir", directory + "/registry", "--kubelet-plugins-dir", directory + "/plugins"])
+    }
 
+    @Test func thePodGetsExactlyTheClaimedNICWithThePreparedAddress() async throws {
+      try await Self.withAPIServer { server, client, directory, arguments in
+        let serverPort = client.port
         try CNICluster.with(hosts: 1, nics: 2, daemonArguments: arguments) { cluster in
             let relay = try NamespaceRelay(namespace: cluster.hosts[0].namespace, listenPort: 6443, to: serverPort)
             defer { relay.stop() }
@@ -62,6 +70,7 @@ struct DRAEndToEndTests {
             try Self.prepare(socket: directory + "/plugins/\(Self.driver)/dra.sock", uid: uid, unprepare: true)
             #expect(cluster.inUse(host: 0) == 0)
         }
+      }
     }
 
     /// Multus's handshake through every seam: the operator renders the network's NAD with
@@ -69,17 +78,9 @@ struct DRAEndToEndTests {
     /// each of the pod's two attachments of the network the `k8s.cni.cncf.io/deviceID` of one of its two claims,
     /// written into the NAD's config; each ADD attaches that claim's NIC. By pod UID alone both would get one claim.
     @Test func multusHandsEachAttachmentTheDeviceOfItsOwnClaim() async throws {
-        let server = try await FakeAPIServer()
-        defer { server.stop() }
-        let client = KubeTestClient(server)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-dra-multus-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try client.writeRelayedKubeconfig(to: directory + "/kubeconfig")
+      try await Self.withAPIServer { server, client, directory, arguments in
         let serverPort = client.port
         let socket = directory + "/plugins/\(Self.driver)/dra.sock"
-        let arguments = ["--kubeconfig", directory + "/kubeconfig", "--dra-driver", Self.driver, "--dra-publish-seconds", "0.2",
-                         "--kubelet-registry-dir", directory + "/registry", "--kubelet-plugins-dir", directory + "/plugins"]
         var operatorConfig = ConfigSpec()
         operatorConfig.daemon.draDriver = Self.driver
         let rendered = try NetworkRenderer(registry: BuiltPlugins.registry(), config: operatorConfig)
@@ -147,6 +148,7 @@ struct DRAEndToEndTests {
             try Self.prepare(socket: socket, uid: second, name: "nic-b", unprepare: true)
             #expect(cluster.inUse(host: 0) == 0)
         }
+      }
     }
 
     /// A claim (`name`) for `device` of host-0 with network `net`, reserved for pod p0 (UID p0, as CNICluster passes it).
