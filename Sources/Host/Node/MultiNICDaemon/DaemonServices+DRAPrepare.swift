@@ -210,7 +210,8 @@ extension DaemonServices {
                 state.leases[AllocationKey(network: network, containerID: key, ifName: nic.device)]
             }
         }
-        if let deviceID, let named = claims.first(where: { $0.devices.contains { $0.deviceID == deviceID } }) {
+        let holders = deviceID.map { id in claims.filter { $0.devices.contains { $0.deviceID == id } } } ?? []
+        if let deviceID, let named = holders.first(where: { $0.isReserved(for: pod) }) ?? holders.first {
             guard named.isReserved(for: pod) else {
                 throw .forbidden("device \(LogText.escaped(deviceID, limit: 64)) belongs to ResourceClaim \(named.namespace)/\(named.name), "
                     + "which is not reserved for pod \(pod.namespace)/\(pod.name)")

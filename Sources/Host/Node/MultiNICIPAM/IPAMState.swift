@@ -87,7 +87,9 @@ public struct IPAMState: Sendable, Hashable {
         guard let offset = allocator.next(after: cursors[poolName] ?? 0,
                                           isTaken: { inUse[$0] != nil || resting[$0] != nil },
                                           takenCount: inUse.count + resting.count)
-            ?? resting.filter({ inUse[$0.key] == nil }).min(by: { ($0.value, $0.key) < ($1.value, $1.key) })?.key
+            ?? resting.filter({ inUse[$0.key] == nil && $0.key >= allocator.firstUsable && $0.key <= allocator.lastUsable
+                    && !allocator.isExcluded($0.key) })  // the pool may have changed since the release
+                .min(by: { ($0.value, $0.key) < ($1.value, $1.key) })?.key
         else { throw .poolExhausted(pool: poolName, inUse: inUse.count, quarantined: resting.count) }
         let lease = Lease(key: key, pod: pod, pool: poolName, interfaceName: pool.interfaceName,
                           address: allocator.address(at: offset), prefixLength: pool.podPrefix)

@@ -178,7 +178,9 @@ final class JournalWriter: Sendable {
                     }
                     state.durable = batch.target
                 case .failure(let error):
+                    // Not flushing from here on, in the same step: a caller told of the failure can reset at once.
                     state.failure = error
+                    state.flushing = false
                 }
                 let done = state.waiters.filter { state.failure != nil || $0.sequence <= state.durable }
                 state.waiters.removeAll { state.failure != nil || $0.sequence <= state.durable }
@@ -187,10 +189,7 @@ final class JournalWriter: Sendable {
             for continuation in ready {
                 if case .failure(let error) = outcome { continuation.resume(throwing: error) } else { continuation.resume() }
             }
-            if case .failure = outcome {
-                state.withLock { $0.flushing = false }
-                return
-            }
+            if case .failure = outcome { return }
         }
     }
 
