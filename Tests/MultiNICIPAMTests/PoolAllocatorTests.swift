@@ -58,7 +58,8 @@ import Testing
         #expect(try allocate("c") == "10.0.0.3", "not the just-released .1")
     }
 
-    @Test func quarantineKeepsAReleasedAddressOutUntilItExpires() throws {
+    /// A released address rests while another is free; with nothing else free it is given before its rest is over.
+    @Test func quarantineKeepsAReleasedAddressOutWhileAnotherIsFree() throws {
         var state = IPAMState(quarantineSeconds: 30)
         state.setPools([try pool("10.0.0.0/30")])  // two usable addresses
         func allocate(_ id: String, at now: Double) throws(IPAMError) -> String {
@@ -66,9 +67,10 @@ import Testing
                                requests: [AllocationRequest(ifName: "net1-0", pool: "p")], now: now).leases[0].address.description
         }
         _ = try allocate("a", at: 0)
-        _ = try allocate("b", at: 0)
         state.release(state.keys(containerID: "a"), now: 10)
-        #expect(throws: IPAMError.poolExhausted(pool: "p", inUse: 1, quarantined: 1)) { try allocate("c", at: 20) }
-        #expect(try allocate("c", at: 41) == "10.0.0.1")
+        #expect(try allocate("b", at: 20) == "10.0.0.2", "the resting .1 is passed over")
+        #expect(try allocate("c", at: 20) == "10.0.0.1", "nothing else is free: the resting one is given")
+        #expect(state.usage(pool: "p", now: 20).quarantined == 0)
+        #expect(throws: IPAMError.poolExhausted(pool: "p", inUse: 2, quarantined: 0)) { try allocate("d", at: 20) }
     }
 }

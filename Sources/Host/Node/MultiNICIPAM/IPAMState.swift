@@ -51,9 +51,12 @@ public struct IPAMState: Sendable, Hashable {
         var result: [Lease] = []
         var created: [Lease] = []
         let cursorsBefore = cursors
+        // A resting address given to this call rests again if the call fails.
+        let quarantineBefore = quarantine
         func rollback() {
             undo(created)
             cursors = cursorsBefore
+            quarantine = quarantineBefore
         }
         for request in requests {
             let key = AllocationKey(network: network, containerID: containerID, ifName: request.ifName)
@@ -231,6 +234,7 @@ public struct IPAMState: Sendable, Hashable {
         leases[lease.key] = lease
         if let offset = allocators[lease.pool]?.offset(of: lease.address) {
             used[lease.pool, default: [:]][offset] = lease.key
+            quarantine[lease.pool]?[offset] = nil
             cursors[lease.pool] = offset
         }
     }
