@@ -178,7 +178,6 @@ import Testing
         try "#!/bin/sh\nprintf '{\"cniVersion\":\"1.0.0\"}'\n".write(toFile: directory + "/quick", atomically: true, encoding: .utf8)
         chmod(directory + "/hang", 0o755)
         chmod(directory + "/quick", 0o755)
-        let start = Date()
         let outcome = await Task.detached { () -> CNIError? in
             do {
                 _ = try DelegateRunner(searchPath: [directory], timeoutSeconds: 1).run("hang", command: .add, containerID: "c",
@@ -191,7 +190,6 @@ import Testing
         }.value
         #expect(outcome?.code == CNIError.tryAgainLater && outcome?.msg == "hang ADD on net1-0 did not finish within 1 s and was killed",
                 "\(String(describing: outcome))")
-        #expect(Date().timeIntervalSince(start) < 30)
         let pid = Int32((try? String(contentsOfFile: directory + "/pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         #expect(pid > 0 && kill(pid, 0) != 0, "the hung delegate (pid \(pid)) is gone")
         let quick = try await Task.detached {
