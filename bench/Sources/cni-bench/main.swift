@@ -188,35 +188,32 @@ let ourCold = percentile(cold["multi-nic"] ?? [0], 0.5)
 let theirCold = percentile(cold["macvlan"] ?? [0], 0.5)
 print("cold start VERSION p50: multi-nic \(format(ourCold)) ms, macvlan \(format(theirCold)) ms, ratio \(format(ourCold / theirCold))")
 
-// Peak resident memory of one CNI process: a 4-NIC ADD (native) and DEL of multi-nic against one macvlan ADD, each
-// spawned alone and reaped with wait4 (its own rusage).
-/// Runs a CNI binary with `input` on stdin; its exit status and peak resident set (KiB).
+// Peak resident memory of one CNI process: a 4-NIC ADD (native) and DEL of multi-nic against one macvlan ADD, each run
+// under GNU time (`/usr/bin/time -f %M`, Debian's `time`, .ci/install-deps --bench): time forks the plugin from its own
+// small process, so the child's rusage is the plugin's. (Spawned from here directly, a child's ru_maxrss starts at this
+// process's high-water mark: posix_spawn shares this process's memory until the exec.)
+/// Runs a CNI binary under GNU time with `input` on stdin; its exit status and peak resident set (KiB, 0 unknown).
 func peakKiB(_ path: String, command: String, container: String, ifName: String, input: String) -> (Int32, Int) {
-    var pipeFDs: [Int32] = [0, 0]
-    guard pipe(&pipeFDs) == 0 else { return (-1, 0) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, pipeFDs[0], 0)
-    posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let environment = ["CNI_COMMAND=\(command)", "CNI_CONTAINERID=\(container)", "CNI_NETNS=\(netns)", "CNI_IFNAME=\(ifName)",
-                       "CNI_PATH=\(binaries):/usr/lib/cni", "CNI_ARGS=\(podArgs)", "MULTINIC_SOCKET=\(work)/d.sock",
-                       "MULTINIC_CNI_STATE_DIR=\(work)/cni", "MULTINIC_CNI_LOG=\(work)/cni.log"]
-    let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
-    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-    defer { (argv + envp).forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
-    close(pipeFDs[0])
-    if spawned == 0 { _ = input.withCString { write(pipeFDs[1], $0, strlen($0)) } }
-    close(pipeFDs[1])
-    guard spawned == 0 else { return (-1, 0) }
-    var status: Int32 = 0
-    var usage = rusage()
-    _ = wait4(pid, &status, 0, &usage)
-    return ((status >> 8) & 0xFF, usage.ru_maxrss)
+    let timer = "/usr/bin/time"
+    guard FileManager.default.isExecutableFile(atPath: timer) else { return (-1, 0) }
+    let report = work + "/time-\(UUID().uuidString)"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: timer)
+    process.arguments = ["-f", "%M", "-o", report, path]
+    process.environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": container, "CNI_NETNS": netns, "CNI_IFNAME": ifName,
+                           "CNI_PATH": "\(binaries):/usr/lib/cni", "CNI_ARGS": podArgs, "MULTINIC_SOCKET": "\(work)/d.sock",
+                           "MULTINIC_CNI_STATE_DIR": "\(work)/cni", "MULTINIC_CNI_LOG": "\(work)/cni.log"]
+    let stdin = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return (-1, 0) }
+    stdin.fileHandleForWriting.write(Data(input.utf8))
+    try? stdin.fileHandleForWriting.close()
+    process.waitUntilExit()
+    let text = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""
+    let kib = text.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.last ?? 0
+    return (process.terminationStatus, kib)
 }
 
 let fourNICs = try multiNICConfig(nics: 4, native: true).description
@@ -225,6 +222,10 @@ let (delStatus, delKiB) = peakKiB(binaries + "/multi-nic", command: "DEL", conta
 let (macvlanStatus, macvlanKiB) = peakKiB("/usr/lib/cni/macvlan", command: "ADD", container: "rss", ifName: "net9",
                                           input: try macvlanConfig(nic: 0, host: 250).description)
 _ = peakKiB("/usr/lib/cni/macvlan", command: "DEL", container: "rss", ifName: "net9", input: try macvlanConfig(nic: 0, host: 250).description)
-print(String(format: "peak RSS of one CNI process: multi-nic ADD (4 NICs) %.1f MiB, DEL %.1f MiB; macvlan ADD (1 NIC) %.1f MiB; "
-             + "ratio %.2f (exit %d/%d/%d)", Double(addKiB) / 1024, Double(delKiB) / 1024, Double(macvlanKiB) / 1024,
-             Double(addKiB) / Double(max(macvlanKiB, 1)), addStatus, delStatus, macvlanStatus))
+if addKiB == 0 {
+    print("peak RSS of one CNI process: not measured (needs GNU time: .ci/install-deps --bench)")
+} else {
+    print(String(format: "peak RSS of one CNI process: multi-nic ADD (4 NICs) %.1f MiB, DEL %.1f MiB; macvlan ADD (1 NIC) %.1f MiB; "
+                 + "ratio %.2f (exit %d/%d/%d)", Double(addKiB) / 1024, Double(delKiB) / 1024, Double(macvlanKiB) / 1024,
+                 Double(addKiB) / Double(max(macvlanKiB, 1)), addStatus, delStatus, macvlanStatus))
+}
