@@ -1,6 +1,7 @@
 import Foundation
 import MultiNICCore
 import MultiNICDaemonClient
+import Synchronization
 
 /// The invariants of a chaos run. While it runs: no address held by two live pods, and every host's journal holds
 /// exactly its live pods' addresses (pods with a CNI call running, a DEL owed or a release queued aside). After it:
@@ -71,20 +72,29 @@ struct ChaosChecks: Sendable {
         return problems
     }
 
-    /// Pairs of live pods on different hosts that do not reach each other on a NIC they share.
+    /// Pairs of live pods on different hosts that do not reach each other on a NIC they share. One shell loop of pings
+    /// per source pod and NIC (a process per ping from here would take minutes at soak size), sources in parallel.
     func unreachable() -> [String] {
         let pods = state.snapshot.live.values.sorted { $0.name < $1.name }
-        var failures: [String] = []
+        var jobs: [(source: ChurnState.Pod, nic: Int, targets: [(String, String)])] = []
         for source in pods {
-            for destination in pods where destination.host != source.host {
-                for (nic, address) in destination.addresses.enumerated() where nic < source.addresses.count {
-                    let ping = try? LabShell.inNamespace(source.namespace, ["/usr/bin/ping", "-c", "1", "-W", "1", "-I",
-                                                                            source.addresses[nic], address])
-                    if ping?.status != 0 { failures.append("\(source.name) → \(destination.name) net1-\(nic) (\(address))") }
-                }
+            for nic in source.addresses.indices {
+                let targets = pods.filter { $0.host != source.host && nic < $0.addresses.count }.map { ($0.name, $0.addresses[nic]) }
+                if !targets.isEmpty { jobs.append((source, nic, targets)) }
             }
         }
-        return failures
+        let planned = jobs
+        let failures = Mutex<[String]>([])
+        let script = #"src=$1; shift; for a in "$@"; do /usr/bin/ping -c 1 -W 1 -I "$src" "$a" >/dev/null 2>&1 || echo "$a"; done"#
+        DispatchQueue.concurrentPerform(iterations: planned.count) { index in
+            let job = planned[index]
+            let output = (try? LabShell.inNamespace(job.source.namespace, ["/bin/sh", "-c", script, "ping-mesh", job.source.addresses[job.nic]]
+                                                        + job.targets.map(\.1)))?.output ?? job.targets.map(\.1).joined(separator: "\n")
+            let failed = Set(output.split(separator: "\n").map(String.init))
+            let lines = job.targets.filter { failed.contains($0.1) }.map { "\(job.source.name) → \($0.0) net1-\(job.nic) (\($0.1))" }
+            if !lines.isEmpty { failures.withLock { $0 += lines } }
+        }
+        return failures.withLock { $0 }.sorted()
     }
 
     /// What is left on the hosts once every chaos pod is gone: leases of chaos pods, queued releases, pod namespaces,

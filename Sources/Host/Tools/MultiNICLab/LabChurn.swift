@@ -59,6 +59,10 @@ final class ChurnState: Sendable {
 
     let state = Mutex(State())
     let podsFile: String
+    /// One writer at a time, each writing the state as it is then: the last write holds every pod that exists (two
+    /// threads writing their own snapshots could leave an older one last — and the leak sweep would take a pod's
+    /// addresses).
+    private let writing = Mutex(())
 
     init(podsFile: String) { self.podsFile = podsFile }
 
@@ -66,9 +70,11 @@ final class ChurnState: Sendable {
 
     /// Writes the existing pods for the lab's controller (its leak sweep's pod directory).
     func publish() {
-        let pods = state.withLock { Array($0.existing.values) }.sorted { $0.name < $1.name }
-        guard let data = try? JSONEncoder().encode(pods) else { return }
-        try? data.write(to: URL(fileURLWithPath: podsFile), options: .atomic)
+        writing.withLock { _ in
+            let pods = state.withLock { Array($0.existing.values) }.sorted { $0.name < $1.name }
+            guard let data = try? JSONEncoder().encode(pods) else { return }
+            try? data.write(to: URL(fileURLWithPath: podsFile), options: .atomic)
+        }
     }
 }
 

@@ -29,13 +29,20 @@ public enum LabControllerLoop {
                                             sweepPeriod: .seconds(Int64(max(1, sweepSeconds))))
         let running = Task { await controller.run(workers: 4) }
         defer { running.cancel() }
-        // A daemon that stopped answering and answers again was restarted: it gets its pools and routes again.
-        var answering: [String: Bool] = [:]
+        // A daemon with a new PID in lab.json (restarted: as a new daemon pod would be seen) gets its pools and routes
+        // again once it answers; so does one that stopped answering and answers again.
+        var served: [String: Int32] = [:]
         while true {
-            for (node, socket) in sockets.sorted(by: { $0.key < $1.key }) {
-                let up = (try? DaemonClient(socketPath: socket, timeoutSeconds: 1).status()) != nil
-                if up && answering[node] != true { await controller.daemonStarted(node) }
-                answering[node] = up
+            let hosts = (try? LabRecord.load(directory: record.directory))?.hosts ?? record.hosts
+            for host in hosts.sorted(by: { $0.node < $1.node }) {
+                let pid = host.daemonPID ?? 0
+                let up = (try? DaemonClient(socketPath: host.socket, timeoutSeconds: 1).status()) != nil
+                if up && served[host.node] != pid {
+                    await controller.daemonStarted(host.node)
+                    served[host.node] = pid
+                } else if !up {
+                    served[host.node] = nil
+                }
             }
             try? await Task.sleep(for: .milliseconds(500))
         }
