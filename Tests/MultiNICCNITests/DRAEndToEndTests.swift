@@ -185,24 +185,17 @@ struct DRAEndToEndTests {
             let semaphore = DispatchSemaphore(value: 0)
             Task {
                 do {
-                    let transport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: socket), transportSecurity: .plaintext)
-                    let grpc = GRPCClient(transport: transport)
-                    let running = Task { try? await grpc.runConnections() }
-                    defer { grpc.beginGracefulShutdown(); running.cancel() }
-                    var claim = K8s_Io_Kubelet_Pkg_Apis_Dra_V1_Claim()
-                    claim.namespace = "default"
-                    claim.name = name
-                    claim.uid = uid
-                    let dra = K8s_Io_Kubelet_Pkg_Apis_Dra_V1_DRAPlugin.Client(wrapping: grpc)
+                    let client = DRAKubeletClient(socket: socket)
+                    let claim = DRAKubeletClient.Claim(namespace: "default", name: name, uid: uid)
                     let error: String
                     if unprepare {
-                        var request = K8s_Io_Kubelet_Pkg_Apis_Dra_V1_NodeUnprepareResourcesRequest()
-                        request.claims = [claim]
-                        error = try await dra.nodeUnprepareResources(request).claims[uid]?.error ?? "no answer"
+                        error = try await client.unprepare([claim])[uid].map { $0?.description ?? "" } ?? "no answer"
                     } else {
-                        var request = K8s_Io_Kubelet_Pkg_Apis_Dra_V1_NodePrepareResourcesRequest()
-                        request.claims = [claim]
-                        error = try await dra.nodePrepareResources(request).claims[uid]?.error ?? "no answer"
+                        switch try await client.prepare([claim])[uid] {
+                        case .success?: error = ""
+                        case .failure(let failure)?: error = failure.description
+                        case nil: error = "no answer"
+                        }
                     }
                     outcome.value.withLock { $0 = .success(error) }
                 } catch {
