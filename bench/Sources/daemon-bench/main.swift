@@ -120,6 +120,12 @@ func memoryKiB(_ pid: Int32, _ field: String) -> Int {
 }
 // The daemon's memory holding every lease (goal: ≤ 40 MB with 10 000).
 let daemonRSS = memoryKiB(daemon.processIdentifier, "VmRSS"), daemonPeak = memoryKiB(daemon.processIdentifier, "VmHWM")
+/// Of the resident memory: the daemon's own (anonymous) and the mapped code and data of its binary and libraries.
+let daemonAnon = memoryKiB(daemon.processIdentifier, "RssAnon"), daemonFile = memoryKiB(daemon.processIdentifier, "RssFile")
+if let hold = ProcessInfo.processInfo.environment["DAEMON_BENCH_HOLD"], let seconds = UInt32(hold) {
+    print("multi-nicd pid \(daemon.processIdentifier) held for \(seconds) s")
+    sleep(seconds)
+}
 
 // MARK: - host-local
 
@@ -141,8 +147,9 @@ let daemonRate = Double(total) / daemonSeconds
 let hostLocalRate = Double(hostLocalTotal) / hostLocalSeconds
 print("multi-nicd over the unix socket, 16 clients: \(Int(daemonRate)) allocations/s; host-local, 16 at a time: "
     + "\(Int(hostLocalRate)) ADDs/s; ratio \(String(format: "%.1f", daemonRate / hostLocalRate))×; failures \(failures.value)")
-print(String(format: "multi-nicd holding %d leases: resident %.1f MiB, peak %.1f MiB (goal ≤ 40 MB at 10 000)", total,
-             Double(daemonRSS) / 1024, Double(daemonPeak) / 1024))
+print(String(format: "multi-nicd holding %d leases: resident %.1f MiB (anonymous %.1f, mapped files %.1f), peak %.1f MiB "
+             + "(goal ≤ 40 MB at 10 000)", total, Double(daemonRSS) / 1024, Double(daemonAnon) / 1024, Double(daemonFile) / 1024,
+             Double(daemonPeak) / 1024))
 
 /// Runs a CNI plugin with `input` on stdin and stdout/stderr discarded; returns its exit status.
 @Sendable func spawnPlugin(_ path: String, environment: [String], input: String) -> Int32 {

@@ -32,7 +32,7 @@ struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab", abstract: "Run a multi-NIC cluster in network namespaces (needs root).",
         subcommands: [Up.self, Status.self, Down.self, Break.self, Heal.self, Alerts.self, Chaos.self, Kubelet.self, APIServer.self,
-                      Controller.self])
+                      Controller.self, Ping.self])
 
     struct Up: ParsableCommand, AsyncCommand {
         static let configuration = CommandConfiguration(
@@ -222,6 +222,28 @@ struct LabCommand: ParsableCommand {
         func runAsync() async throws {
             try await LabControllerLoop.run(name: location.name, root: location.stateDir, binaries: location.binaries,
                                             podsFile: podsFile, sweepSeconds: sweepSeconds)
+        }
+    }
+
+    /// One ICMP echo from an address to many (the chaos run's ping mesh runs it in each pod's namespace).
+    struct Ping: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ping IPv4 targets from a source address at once; print the ones that did not answer.", shouldDisplay: false)
+        @Option(help: "The source address (one of this namespace's).") var from: String
+        @Option(help: "Seconds to wait for the replies.") var deadline = 3.0
+        @Argument(help: "Target addresses.") var targets: [String] = []
+
+        func run() throws {
+            guard deadline > 0, deadline <= 60 else {
+                printProgress("error: --deadline must be in (0, 60]")
+                throw ExitCode(1)
+            }
+            do {
+                for target in try LabPinger.unreachable(from: from, targets: targets, deadlineSeconds: deadline) { print(target) }
+            } catch {
+                printProgress("error: \(error)")
+                throw ExitCode(1)
+            }
         }
     }
 

@@ -32,7 +32,7 @@ public enum LabChaos {
         let controller = LabControllerProcess(record: record, binaries: binaries, podsFile: podsFile, sweepSeconds: options.sweepSeconds)
         try controller.start()
         defer { controller.kill() }
-        let checks = ChaosChecks(record: record, state: state)
+        let checks = ChaosChecks(record: record, state: state, multinicctl: binaries.directory + "/multinicctl")
         let report = Mutex(ChaosReport(seed: options.seed, seconds: options.seconds, rate: options.rate))
         let start = ContinuousClock.now
         let elapsed: @Sendable () -> Double = { LabChurn.seconds(ContinuousClock.now - start) }
@@ -142,8 +142,22 @@ public enum LabChaos {
         let live = churn.state.snapshot.live.values.sorted { $0.name < $1.name }
         report.withLock { $0.pinged = (live.count, unreachable.count) }
         progress("ping mesh of \(live.count) live pods: \(unreachable.isEmpty ? "every pair on every NIC" : "\(unreachable.count) failures")")
-        for pod in live {
-            for _ in 0..<20 where !churn.delete(pod) { try? await Task.sleep(for: .milliseconds(500)) }
+        // Every host deletes its pods at once (a soak ends with a hundred pods or more).
+        let group = DispatchGroup()
+        for host in Set(live.map(\.host)).sorted() {
+            group.enter()
+            Thread {
+                for pod in live where pod.host == host {
+                    for _ in 0..<20 where !churn.delete(pod) { usleep(500_000) }
+                }
+                group.leave()
+            }.start()
+        }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                group.wait()
+                continuation.resume()
+            }
         }
         // Releases queued while a daemon was down are replayed every 5 s in the lab: wait a few rounds.
         var left: [String] = []

@@ -10,6 +10,8 @@ import Synchronization
 struct ChaosChecks: Sendable {
     let record: LabRecord
     let state: ChurnState
+    /// `multinicctl`, whose `lab ping` sends one source's echoes to all its targets at once; nil: one `ping` per target.
+    var multinicctl: String? = nil
 
     /// Addresses two live pods hold.
     func duplicates() -> [String] {
@@ -72,8 +74,8 @@ struct ChaosChecks: Sendable {
         return problems
     }
 
-    /// Pairs of live pods on different hosts that do not reach each other on a NIC they share. One shell loop of pings
-    /// per source pod and NIC (a process per ping from here would take minutes at soak size), sources in parallel.
+    /// Pairs of live pods on different hosts that do not reach each other on a NIC they share. One process per source
+    /// pod and NIC (`lab ping`: all its echoes at once; else a shell loop of pings), sources in parallel.
     func unreachable() -> [String] {
         let pods = state.snapshot.live.values.sorted { $0.name < $1.name }
         var jobs: [(source: ChurnState.Pod, nic: Int, targets: [(String, String)])] = []
@@ -86,10 +88,16 @@ struct ChaosChecks: Sendable {
         let planned = jobs
         let failures = Mutex<[String]>([])
         let script = #"src=$1; shift; for a in "$@"; do /usr/bin/ping -c 1 -W 1 -I "$src" "$a" >/dev/null 2>&1 || echo "$a"; done"#
+        let allIPv4 = planned.allSatisfy { job in ([job.source.addresses[job.nic]] + job.targets.map(\.1)).allSatisfy { !$0.contains(":") } }
         DispatchQueue.concurrentPerform(iterations: planned.count) { index in
             let job = planned[index]
-            let output = (try? LabShell.inNamespace(job.source.namespace, ["/bin/sh", "-c", script, "ping-mesh", job.source.addresses[job.nic]]
-                                                        + job.targets.map(\.1)))?.output ?? job.targets.map(\.1).joined(separator: "\n")
+            let source = job.source.addresses[job.nic], addresses = job.targets.map(\.1)
+            let command = if let multinicctl, allIPv4 {
+                [multinicctl, "lab", "ping", "--from", source] + addresses
+            } else {
+                ["/bin/sh", "-c", script, "ping-mesh", source] + addresses
+            }
+            let output = (try? LabShell.inNamespace(job.source.namespace, command))?.output ?? addresses.joined(separator: "\n")
             let failed = Set(output.split(separator: "\n").map(String.init))
             let lines = job.targets.filter { failed.contains($0.1) }.map { "\(job.source.name) → \($0.0) net1-\(job.nic) (\($0.1))" }
             if !lines.isEmpty { failures.withLock { $0 += lines } }
