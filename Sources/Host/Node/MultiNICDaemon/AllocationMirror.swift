@@ -21,10 +21,23 @@ public struct FileAllocationMirror: AllocationMirror {
     public func publish(_ allocations: [String: [Allocation]]) async {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.sortedKeys]
         // A pool name becomes a file name: only safe names (pools are checked when they arrive; this is the last line).
         for (pool, entries) in allocations where SafeName.isValid(pool) {
-            guard let data = try? encoder.encode(entries) else { continue }
+            // One entry per line, each encoded alone: encoding the whole array at once builds a tree of every entry
+            // first (megabytes for a pool of thousands).
+            var data = Data("[".utf8)
+            var complete = true
+            for (index, entry) in entries.enumerated() {
+                guard let line = try? encoder.encode(entry) else {
+                    complete = false
+                    break
+                }
+                data.append(contentsOf: Array((index == 0 ? "\n" : ",\n").utf8))
+                data.append(line)
+            }
+            guard complete else { continue }
+            data.append(contentsOf: Array("\n]\n".utf8))
             try? data.write(to: URL(fileURLWithPath: "\(directory)/\(pool).json"), options: .atomic)
         }
     }
@@ -64,6 +77,8 @@ final class MirrorPublisher: Sendable {
                 }
             }
             await mirror.publish(allocations)
+            // The encoding's garbage (megabytes for a pool of thousands) goes back to the kernel.
+            MemoryTrim.releaseFreePages()
         }
     }
 }

@@ -7,27 +7,23 @@ import NIOCore
 /// or the wrong shape is 400 naming the field.
 struct BodyDecoder: Sendable {
     let limits: DaemonRouter.Limits
+    var deadlines = BodyDeadlines.shared
 
     func callAsFunction<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
         let maxBytes = limits.maxBodyBytes
-        let buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask {
-                do {
-                    return try await request.body.collect(upTo: maxBytes)
-                } catch is NIOTooManyBytesError {
-                    throw DaemonError.payloadTooLarge("request body larger than \(maxBytes) bytes")
-                }
+        let read = Task {
+            do {
+                return try await request.body.collect(upTo: maxBytes)
+            } catch is NIOTooManyBytesError {
+                throw DaemonError.payloadTooLarge("request body larger than \(maxBytes) bytes")
             }
-            group.addTask {
-                try await Task.sleep(for: .seconds(limits.bodyTimeoutSeconds))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let buffer = first else {
-                throw DaemonError.requestTimeout("request body did not arrive within \(limits.bodyTimeoutSeconds) s")
-            }
-            return buffer
         }
+        let watch = deadlines.watch(seconds: limits.bodyTimeoutSeconds) { read.cancel() }
+        let result = await withTaskCancellationHandler { await read.result } onCancel: { read.cancel() }
+        if deadlines.finish(watch) {
+            throw DaemonError.requestTimeout("request body did not arrive within \(limits.bodyTimeoutSeconds) s")
+        }
+        let buffer = try result.get()
         do {
             return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {

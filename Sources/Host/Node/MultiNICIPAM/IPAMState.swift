@@ -102,6 +102,7 @@ public struct IPAMState: Sendable, Hashable {
     }
 
     mutating func insert(_ lease: Lease, offset: UInt128) {
+        let lease = interned(lease)
         leases[lease.key] = lease
         used[lease.pool, default: [:]][offset] = lease.key
         quarantine[lease.pool]?[offset] = nil
@@ -231,12 +232,24 @@ public struct IPAMState: Sendable, Hashable {
 
     /// Re-inserts a lease read back from the journal.
     mutating func restore(_ lease: Lease) {
+        let lease = interned(lease)
         leases[lease.key] = lease
         if let offset = allocators[lease.pool]?.offset(of: lease.address) {
             used[lease.pool, default: [:]][offset] = lease.key
             quarantine[lease.pool]?[offset] = nil
             cursors[lease.pool] = offset
         }
+    }
+
+    /// `lease` with the names every lease of its pool repeats (pool, network, host NIC) sharing the pool's copy:
+    /// a name longer than 15 bytes is a heap allocation per lease otherwise (thousands of copies of one string).
+    func interned(_ lease: Lease) -> Lease {
+        guard let pool = pools[lease.pool] else { return lease }
+        var lease = lease
+        lease.pool = pool.name
+        if lease.key.network == pool.network { lease.key.network = pool.network }
+        if lease.interfaceName == pool.interfaceName { lease.interfaceName = pool.interfaceName }
+        return lease
     }
 }
 
