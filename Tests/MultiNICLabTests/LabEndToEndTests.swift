@@ -225,6 +225,22 @@ struct LabEndToEndTests {
     }
 
     /// Two live pods with one address is the first invariant's violation.
+    /// The ping mesh makes room in the kernel's one neighbour table (a 16-host soak overflowed it: 22 499 pings failed
+    /// that a cluster would answer) and puts the old limits back.
+    @Test func theNeighbourTableIsRaisedForAMeshAndRestored() throws {
+        let before = (try #require(LabNeighbourTable.read("gc_thresh2")), try #require(LabNeighbourTable.read("gc_thresh3")))
+        let entries = before.1 + 5000
+        let (restore, note) = LabNeighbourTable.reserve(entries: entries)
+        #expect(note != nil)
+        #expect(try #require(LabNeighbourTable.read("gc_thresh3")) >= entries)
+        #expect(try #require(LabNeighbourTable.read("gc_thresh2")) <= (try #require(LabNeighbourTable.read("gc_thresh3"))))
+        restore()
+        #expect(LabNeighbourTable.read("gc_thresh2") == before.0 && LabNeighbourTable.read("gc_thresh3") == before.1)
+        let small = LabNeighbourTable.reserve(entries: 0)
+        small.restore()
+        #expect(small.note == nil || before.1 < 1024, "no raise when the table has room")
+    }
+
     @Test func twoPodsWithOneAddressAreReported() {
         let state = ChurnState(podsFile: "/nonexistent/pods.json")
         state.state.withLock { state in

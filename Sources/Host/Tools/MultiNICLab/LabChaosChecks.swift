@@ -86,6 +86,10 @@ struct ChaosChecks: Sendable {
             }
         }
         let planned = jobs
+        // Each echo makes an entry at its source and one at its target, in the kernel's one table for all namespaces.
+        let (restore, note) = LabNeighbourTable.reserve(entries: 2 * planned.reduce(0) { $0 + $1.targets.count })
+        defer { restore() }
+        if let note { FileHandle.standardError.write(Data((note + "\n").utf8)) }
         let failures = Mutex<[String]>([])
         let script = #"src=$1; shift; for a in "$@"; do /usr/bin/ping -c 1 -W 1 -I "$src" "$a" >/dev/null 2>&1 || echo "$a"; done"#
         let allIPv4 = planned.allSatisfy { job in ([job.source.addresses[job.nic]] + job.targets.map(\.1)).allSatisfy { !$0.contains(":") } }
