@@ -28,7 +28,7 @@ public enum LabPinger {
         var sentAt = -Double.infinity
         var sequence: UInt16 = 0
         while !waiting.isEmpty {
-            let elapsed = seconds(ContinuousClock.now - start)
+            let elapsed = LabChurn.seconds(ContinuousClock.now - start)
             if elapsed >= deadlineSeconds { break }
             if elapsed - sentAt >= resendSeconds {
                 sentAt = elapsed
@@ -84,9 +84,5 @@ public enum LabPinger {
         value.sin_family = sa_family_t(AF_INET)
         value.sin_addr.s_addr = address.bigEndian
         return value
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
