@@ -31,7 +31,7 @@ public final class KubeClient: Sendable {
         let modified = (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date
         if let cached = cachedToken.withLock({ $0 }), cached.modified == modified { return cached.token }
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = text.trimmedWhitespace
         cachedToken.withLock { $0 = (token, modified) }
         return token
     }

@@ -34,7 +34,7 @@ public struct KubeConfig: Sendable {
             throw .configuration("no service-account token in \(accountDirectory)")
         }
         let namespace = (try? String(contentsOfFile: accountDirectory + "/namespace", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "default"
+            .trimmedWhitespace ?? "default"
         let address = host.contains(":") ? "[\(host)]" : host
         return KubeConfig(server: "https://\(address):\(port)", tls: HTTPRequest.TLS(caFile: accountDirectory + "/ca.crt"),
                           tokenFile: accountDirectory + "/token", namespace: namespace)
@@ -46,7 +46,7 @@ public struct KubeConfig: Sendable {
     public static func kubeconfig(path: String? = nil, context: String? = nil,
                                   materialDirectory: String? = nil) throws(KubeError) -> KubeConfig {
         let file = path ?? ProcessInfo.processInfo.environment["KUBECONFIG"]?.split(separator: ":").first.map(String.init)
-            ?? NSHomeDirectory() + "/.kube/config"
+            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.kube/config"
         let document: [String: Any]
         do {
             let text = try String(contentsOfFile: file, encoding: .utf8)
@@ -100,8 +100,7 @@ public struct KubeConfig: Sendable {
             }
             if let made { return made }
             do {
-                let directory = try PrivateFile.makeDirectory(in: NSTemporaryDirectory().hasSuffix("/")
-                    ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory(), prefix: "multinic-kube-")
+                let directory = try PrivateFile.makeDirectory(in: FileManager.default.temporaryDirectory.path, prefix: "multinic-kube-")
                 made = directory
                 return directory
             } catch {

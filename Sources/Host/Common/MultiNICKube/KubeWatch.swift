@@ -1,6 +1,7 @@
 import Foundation
 import MultiNICCore
 import MultiNICHTTP
+import Synchronization
 
 /// One event of a watch stream (`{"type": ..., "object": ...}` per line).
 public enum KubeWatchEvent<Object: Sendable>: Sendable {
@@ -132,12 +133,10 @@ struct RawWatchEvent: Decodable {
 }
 
 /// A value shared between the stream's consumer and the transfer thread.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: every access goes through `lock`.
-    private let lock = NSLock()
-    private var stored: Value
+final class Locked<Value: Sendable>: Sendable {
+    private let stored: Mutex<Value>
 
-    init(_ value: Value) { stored = value }
-    var value: Value { lock.withLock { stored } }
-    func set(_ value: Value) { lock.withLock { stored = value } }
+    init(_ value: Value) { stored = Mutex(value) }
+    var value: Value { stored.withLock { $0 } }
+    func set(_ value: Value) { stored.withLock { $0 = value } }
 }

@@ -95,7 +95,7 @@ struct MultiNICd: AsyncParsableCommand {
         configuration.quarantineSeconds = quarantineSeconds
         configuration.kubeletCheckpointPath = kubeletCheckpoint
         configuration.podResourcesSocket = podResourcesSocket
-        configuration.gpuResources = gpuResources.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        configuration.gpuResources = gpuResources.split(separator: ",").map { $0.trimmedWhitespace }.filter { !$0.isEmpty }
         configuration.nvidiaRoot = nvidiaRoot
         configuration.poolsFile = poolsFile
         configuration.unmanagedFile = unmanagedFile

@@ -1,4 +1,5 @@
 import Foundation
+import MultiNICCore
 import MultiNICHTTP
 import Synchronization
 
@@ -78,7 +79,7 @@ public final class AWSIdentity: Sendable {
             throw .noCredentials("role \(role): the instance metadata service's credentials are not the expected JSON")
         }
         let credentials = AWSCredentials(accessKeyID: parsed.AccessKeyId, secretAccessKey: parsed.SecretAccessKey, sessionToken: parsed.Token)
-        let expires = parsed.Expiration.flatMap { ISO8601DateFormatter().date(from: $0) } ?? Date().addingTimeInterval(900)
+        let expires = parsed.Expiration.flatMap { try? Date($0, strategy: .iso8601) } ?? Date().addingTimeInterval(900)
         cached.withLock { $0 = (credentials, expires.addingTimeInterval(-300)) }
         return credentials
     }
@@ -125,6 +126,6 @@ public final class AWSIdentity: Sendable {
         }
         let text = String(decoding: answer.body, as: UTF8.self)
         guard answer.status == 200 else { throw .api(status: answer.status, code: "IMDS", message: "\(request.path): \(text.prefix(200))") }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.trimmedWhitespace
     }
 }

@@ -60,7 +60,7 @@ public final class DRAKubeletPlugin: Sendable {
     }
 
     private func serve(_ path: String, _ service: any RegistrableRPCService) async throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: path)
         let transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: path), transportSecurity: .plaintext)
         let server = GRPCServer(transport: transport, services: [service])

@@ -20,6 +20,8 @@ public enum DaemonLogging {
 /// `{"time":…,"level":…,"message":…,…metadata}` per line on stderr.
 struct JSONLogHandler: LogHandler {
     let label: String
+    /// Where lines go: stderr; a pipe in tests.
+    var descriptor: Int32 = STDERR_FILENO
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .info
 
@@ -29,12 +31,28 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var object: [String: String] = ["time": ISO8601DateFormatter().string(from: Date()), "level": event.level.rawValue,
+        var object: [String: String] = ["time": Date().formatted(.iso8601), "level": event.level.rawValue,
                                         "message": event.message.description, "logger": label]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) {
             object[key] = value.description
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-        FileHandle.standardError.write(data + Data("\n".utf8))
+        guard var line = try? Self.encoder.encode(object) else { return }
+        line.append(UInt8(ascii: "\n"))
+        // One write per line (stderr is unbuffered): lines of concurrent loggers do not interleave.
+        line.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
     }
+
+    /// Sorted keys, so a line reads the same every time. Not the type's stored property: a `LogHandler` is copied.
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 }

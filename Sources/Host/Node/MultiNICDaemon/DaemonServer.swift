@@ -21,6 +21,8 @@ import ServiceLifecycle
 public enum DaemonServer {
     /// Opens everything the configuration names and serves until terminated.
     public static func run(_ configuration: DaemonConfiguration, logger: Logger) async throws {
+        // Before the first lease: a lease table's growth must not leave holes that pin the arenas (see MemoryTrim).
+        MemoryTrim.fixMapThreshold()
         let loaded = try PluginRegistry.load(directory: configuration.pluginsDirectory)
         for error in loaded.errors { logger.warning("plugin not loaded: \(error)") }
         var mirror: (any AllocationMirror)?
@@ -191,7 +193,7 @@ public enum DaemonToken {
     public static func read(_ path: String) throws(DaemonError) -> String {
         try requirePrivate(path, what: "token file")
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .failure("token file \(path) cannot be read") }
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = text.trimmedWhitespace
         guard token.utf8.count >= 16 else { throw .failure("token file \(path) holds no token of at least 16 characters") }
         return token
     }

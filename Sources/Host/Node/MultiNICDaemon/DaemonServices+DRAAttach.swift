@@ -14,7 +14,7 @@ extension DaemonServices {
                         backend: any MainPlugin) async throws(DaemonError) -> [AttachedNIC] {
         let attached = try await configure(leases.map { (deviceID: nil, lease: $0) }, request: request, backend: backend)
         guard let source = resourceClaimSource else { return attached }
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = Date().formatted(.iso8601)
         let devices = zip(claim.devices.filter { $0.network == request.query.network }, attached).map { nic, pod in
             var networkData: [String: JSONValue] = ["interfaceName": .string(pod.ifName),
                                                     "ips": .array([pod.address].compactMap { $0.map { .string($0.description) } })]

@@ -83,7 +83,7 @@ extension DaemonServices {
         do {
             table = try tables.tableID(for: network)
         } catch {
-            throw .failure("routing table for \(network): \(error.localizedDescription)")
+            throw .failure("routing table for \(network): \(error)")
         }
         return NetworkRoutes(network: network, table: table, ruleSources: [subnet], routes: routes)
     }

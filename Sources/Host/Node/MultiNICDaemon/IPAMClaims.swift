@@ -57,7 +57,7 @@ public struct KubeIPAMClaimSource: IPAMClaimSource {
     /// The claim reference of the selection element for `network` in a `k8s.v1.cni.cncf.io/networks` value. The
     /// short form (`net1,ns/net2@eth1`) names no claims.
     public static func reference(inAnnotation text: String, network: String, ifName: String) throws(DaemonError) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmedWhitespace
         guard trimmed.hasPrefix("[") else { return nil }
         guard let elements = (try? JSONValue.parse(trimmed))?.arrayValue else {
             throw .badRequest("the pod's \(networksAnnotation) annotation is not a JSON list")

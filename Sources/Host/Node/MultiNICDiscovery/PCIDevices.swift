@@ -71,13 +71,13 @@ public struct PCIDevices: Sendable {
     /// `/sys/class/net/<interface>/speed` in Mbit/s; `nil` when unknown (absent, unreadable or -1).
     public static func speed(sysfsRoot: String, interface: String) -> Int? {
         guard let text = try? String(contentsOfFile: "\(sysfsRoot)/class/net/\(interface)/speed", encoding: .utf8),
-              let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), value > 0
+              let value = Int(text.trimmedWhitespace), value > 0
         else { return nil }
         return value
     }
 
     private func read(_ path: String) -> String? {
-        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmedWhitespace
     }
 
     static func stripHex(_ text: String) -> String {

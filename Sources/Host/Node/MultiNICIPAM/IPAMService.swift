@@ -26,7 +26,7 @@ public final class IPAMService: Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
-            throw .storage("cannot create \(directory): \(error.localizedDescription)")
+            throw .storage("cannot create \(directory): \(error)")
         }
         let path = Self.journalPath(in: directory)
         let bytes = FileManager.default.contents(atPath: path).map { Array($0) } ?? []

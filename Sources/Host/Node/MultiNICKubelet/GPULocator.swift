@@ -48,7 +48,7 @@ public struct GPULocator: Sendable {
             var uuid: String?
             var bus = PCILocation.normalizedAddress(entry)
             for line in text.split(separator: "\n") {
-                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmedWhitespace }
                 guard parts.count == 2 else { continue }
                 if parts[0] == "GPU UUID" { uuid = parts[1].uppercased() }
                 if parts[0] == "Bus Location" { bus = PCILocation.normalizedAddress(parts[1]) ?? bus }

@@ -1,4 +1,5 @@
 import Foundation
+import MultiNICCore
 
 /// kubelet's device-plugin checkpoint: which devices (PCI addresses for SR-IOV) each pod got per resource.
 /// `Data.PodDeviceEntries[]` with `PodUID`, `ResourceName` and `DeviceIDs` (a list, or a map of NUMA node → list).
@@ -18,16 +19,16 @@ public struct KubeletCheckpoint: Sendable {
     /// of the file).
     public func devices(podUID: String, resourceNames: [String]) -> [(resource: String, id: String)] {
         guard let data = FileManager.default.contents(atPath: path),
-              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let entries = (root["Data"] as? [String: Any])?["PodDeviceEntries"] as? [[String: Any]]
+              let root = try? JSONDecoder().decode(JSONValue.self, from: data),
+              let entries = root.objectValue?["Data"]?.objectValue?["PodDeviceEntries"]?.arrayValue
         else { return [] }
         var result: [(resource: String, id: String)] = []
-        for entry in entries where entry["PodUID"] as? String == podUID {
-            guard let resource = entry["ResourceName"] as? String, resourceNames.contains(resource) else { continue }
-            if let list = entry["DeviceIDs"] as? [String] {
-                result += list.map { (resource, $0) }
-            } else if let byNode = entry["DeviceIDs"] as? [String: [String]] {
-                result += byNode.keys.sorted().flatMap { byNode[$0] ?? [] }.map { (resource, $0) }
+        for case let entry? in entries.map(\.objectValue) where entry["PodUID"]?.stringValue == podUID {
+            guard let resource = entry["ResourceName"]?.stringValue, resourceNames.contains(resource) else { continue }
+            if let list = entry["DeviceIDs"]?.arrayValue {
+                result += list.compactMap(\.stringValue).map { (resource, $0) }
+            } else if let byNode = entry["DeviceIDs"]?.objectValue {
+                result += byNode.keys.sorted().flatMap { byNode[$0]?.arrayValue ?? [] }.compactMap(\.stringValue).map { (resource, $0) }
             }
         }
         return result

@@ -74,3 +74,12 @@ public enum FileIO {
         return nil
     }
 }
+
+extension StringProtocol {
+    /// Without leading and trailing whitespace and newlines: what a token, namespace or sysfs number file holds. The
+    /// standard library's own, so that a node binary need not load Foundation (`trimmingCharacters(in:)` is there).
+    public var trimmedWhitespace: String {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(self[first...last])
+    }
+}
