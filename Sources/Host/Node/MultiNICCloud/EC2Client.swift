@@ -94,12 +94,13 @@ public struct EC2Client: Sendable {
     static func elements(_ name: String, in xml: String) -> [String] {
         var found: [String] = []
         var rest = Substring(xml)
-        while let open = rest.range(of: "<\(name)>") {
+        // The standard library's searches, not Foundation's: multi-nicd does not need Foundation proper.
+        while let open = rest.firstRange(of: "<\(name)>") {
             rest = rest[open.upperBound...]
-            guard let close = rest.range(of: "</\(name)>") else { break }
-            found.append(String(rest[..<close.lowerBound]).replacingOccurrences(of: "&lt;", with: "<")
-                .replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")
-                .replacingOccurrences(of: "&apos;", with: "'").replacingOccurrences(of: "&amp;", with: "&"))
+            guard let close = rest.firstRange(of: "</\(name)>") else { break }
+            found.append(String(rest[..<close.lowerBound]).replacing("&lt;", with: "<")
+                .replacing("&gt;", with: ">").replacing("&quot;", with: "\"")
+                .replacing("&apos;", with: "'").replacing("&amp;", with: "&"))
             rest = rest[close.upperBound...]
         }
         return found
