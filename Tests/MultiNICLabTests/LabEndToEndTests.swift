@@ -224,7 +224,6 @@ struct LabEndToEndTests {
         }
     }
 
-    /// Two live pods with one address is the first invariant's violation.
     /// The ping mesh makes room in the kernel's one neighbour table (a 16-host soak overflowed it: 22 499 pings failed
     /// that a cluster would answer) and puts the old limits back.
     @Test func theNeighbourTableIsRaisedForAMeshAndRestored() throws {
@@ -241,6 +240,7 @@ struct LabEndToEndTests {
         #expect(small.note == nil || before.1 < 1024, "no raise when the table has room")
     }
 
+    /// Two live pods with one address is the first invariant's violation.
     @Test func twoPodsWithOneAddressAreReported() {
         let state = ChurnState(podsFile: "/nonexistent/pods.json")
         state.state.withLock { state in

@@ -1,4 +1,5 @@
 import Foundation
+import MultiNICCore
 
 /// The kernel's IPv4 neighbour (ARP) table is one table for every network namespace, limited by
 /// `net.ipv4.neigh.default.gc_thresh3` (1024 by default) — per machine in a cluster, but shared here by every host and
@@ -27,7 +28,7 @@ enum LabNeighbourTable {
     }
 
     static func read(_ name: String) -> Int? {
-        (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)).flatMap { Int($0.trimmedWhitespace) }
     }
 
     static func write(_ name: String, _ value: Int) -> Bool {
