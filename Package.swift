@@ -12,6 +12,10 @@ let withoutGRPC = ProcessInfo.processInfo.environment["MULTINIC_WITHOUT_GRPC"] =
 /// the main job's build). The lab's daemons serve unix sockets only; `--tls-cert` is then refused with this reason.
 let withoutTLS = ProcessInfo.processInfo.environment["MULTINIC_WITHOUT_TLS"] == "1"
 
+/// Member lookup only through a file's own imports: with Foundation imported anywhere in a module, `"…".contains("…")`
+/// would otherwise resolve to Foundation's `range(of:)` and tie multi-nicd to Foundation proper (see multi-nicd's link).
+let onlyImportedMembers = SwiftSetting.enableUpcomingFeature("MemberImportVisibility")
+
 let package = Package(
     name: "MultiNIC",
     platforms: [.macOS(.v15)],
@@ -42,6 +46,8 @@ let package = Package(
         .library(name: "multinic-policy-topology", type: .dynamic, targets: ["TopologyPolicy"]),
         .library(name: "multinic-policy-costopt", type: .dynamic, targets: ["CostOptPolicy"]),
         .library(name: "multinic-policy-perfopt", type: .dynamic, targets: ["PerfOptPolicy"]),
+        // The YAML bridge: YAML → JSON behind one C symbol, dlopen'ed by programs that link no YAML parser (multi-nicd).
+        .library(name: "multinic-yaml", type: .dynamic, targets: ["MultiNICYAMLBridge"]),
         // Test fixtures: a library without the entry symbol and one built for another ABI version.
         .library(name: "multinic-fixture-notaplugin", type: .dynamic, targets: ["FixtureNotAPlugin"]),
         .library(name: "multinic-fixture-otherabi", type: .dynamic, targets: ["FixtureOtherABI"]),
@@ -82,6 +88,15 @@ let package = Package(
             path: "Sources/Host/Tools/MultiNICManifests"
         ),
         .target(
+            // libmultinic-yaml.so (see YAMLBridgeABI): Yams, and with it Foundation, only in processes that read YAML.
+            name: "MultiNICYAMLBridge",
+            dependencies: [
+                .product(name: "MultiNICCore", package: "MultiNICCore"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Sources/Host/Common/MultiNICYAMLBridge"
+        ),
+        .target(
             name: "MultiNICPluginHost",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Sources/Host/Common/MultiNICPluginHost"
@@ -112,7 +127,8 @@ let package = Package(
         .target(
             name: "MultiNICIPAM",
             dependencies: [.product(name: "MultiNICCore", package: "MultiNICCore")],
-            path: "Sources/Host/Node/MultiNICIPAM"
+            path: "Sources/Host/Node/MultiNICIPAM",
+            swiftSettings: [onlyImportedMembers]
         ),
         .target(
             // What the kubelet says about a pod's devices (PodResources over gRPC, the device-plugin checkpoint) and
@@ -194,9 +210,9 @@ let package = Package(
             // The Kubernetes API client over libcurl (config, paths, watches, leader election): no controller types, so the
             // daemon can use it too.
             name: "MultiNICKube",
-            dependencies: ["MultiNICHTTP", .product(name: "MultiNICCore", package: "MultiNICCore"),
-                           .product(name: "Yams", package: "Yams")],
-            path: "Sources/Host/Common/MultiNICKube"
+            dependencies: ["MultiNICHTTP", "MultiNICPluginHost", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            path: "Sources/Host/Common/MultiNICKube",
+            swiftSettings: [onlyImportedMembers]
         ),
         .target(
             // The operator's side of Kubernetes: the ResourceStore and informers on the client, the daemon fleet found
@@ -264,9 +280,14 @@ let package = Package(
             dependencies: ["MultiNICDaemon", "MultiNICCloud", .product(name: "MultiNICCore", package: "MultiNICCore"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Host/Executables/multi-nicd",
+            swiftSettings: [onlyImportedMembers],
             // Packed relative relocations (DT_RELR, glibc ≥ 2.36: bookworm) through the toolchain's lld: the loader reads
             // 15 KB of them instead of a 1.7 MB table at every start, and those pages stay resident (-1.7 MiB RSS).
-            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux]))]
+            // --as-needed (.ci/link-as-needed.cfg): libraries autolinked by an `import` but never called are not loaded
+            // (Foundation proper, FoundationInternationalization and ICU: 7.7 MiB resident).
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                                           "-Xclang-linker", "--config=" + Context.packageDirectory + "/.ci/link-as-needed.cfg"],
+                                          .when(platforms: [.linux]))]
         ),
         .executableTarget(
             name: "multi-nic",
@@ -478,7 +499,8 @@ func plugin(_ name: String, _ path: String) -> Target {
 if ProcessInfo.processInfo.environment["MULTINIC_LAB_BUILD"] == "1" {
     let programs: Set<String> = ["multinicctl", "multi-nicd", "multi-nic", "multi-nic-ipam"]
     package.products = package.products.filter {
-        programs.contains($0.name) || $0.name.hasPrefix("multinic-backend-") || $0.name.hasPrefix("multinic-policy-")
+        programs.contains($0.name) || $0.name == "multinic-yaml" || $0.name.hasPrefix("multinic-backend-")
+            || $0.name.hasPrefix("multinic-policy-")
     }
     var needed = Set(package.products.flatMap { ($0 as? Product.Executable)?.targets ?? ($0 as? Product.Library)?.targets ?? [] })
     var pending = Array(needed)

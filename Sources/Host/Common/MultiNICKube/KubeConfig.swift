@@ -1,7 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MultiNICCore
 import MultiNICHTTP
-import Yams
 
 /// Where the API server is and how to authenticate: in-cluster (service account) or a kubeconfig file.
 public struct KubeConfig: Sendable {
@@ -40,48 +46,47 @@ public struct KubeConfig: Sendable {
                           tokenFile: accountDirectory + "/token", namespace: namespace)
     }
 
-    /// The current context of a kubeconfig file (`KUBECONFIG` or ~/.kube/config by default). Inline certificate data
-    /// is written to private files (0600, created exclusively) under `materialDirectory`, by default a fresh `mkdtemp`
-    /// directory (libcurl reads PEM files).
+    /// The current context of a kubeconfig file (`KUBECONFIG` or ~/.kube/config by default), JSON or YAML (YAML is
+    /// read through the YAML bridge, ``YAMLBridge``). Inline certificate data is written to private files (0600,
+    /// created exclusively) under `materialDirectory`, by default a fresh `mkdtemp` directory (libcurl reads PEM files).
     public static func kubeconfig(path: String? = nil, context: String? = nil,
                                   materialDirectory: String? = nil) throws(KubeError) -> KubeConfig {
         let file = path ?? ProcessInfo.processInfo.environment["KUBECONFIG"]?.split(separator: ":").first.map(String.init)
             ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.kube/config"
-        let document: [String: Any]
+        let text: String
         do {
-            let text = try String(contentsOfFile: file, encoding: .utf8)
-            guard let loaded = try Yams.load(yaml: text) as? [String: Any] else { throw KubeError.configuration("\(file) is not a mapping") }
-            document = loaded
-        } catch let error as KubeError {
-            throw error
+            text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
             throw .configuration("cannot read \(file): \(error)")
         }
-        func named(_ list: String, _ name: String, _ field: String) throws(KubeError) -> [String: Any] {
-            let items = document[list] as? [[String: Any]] ?? []
-            guard let item = items.first(where: { $0["name"] as? String == name }), let value = item[field] as? [String: Any] else {
-                throw .configuration("\(file): \(list) has no \"\(name)\"")
-            }
-            return value
+        let document: KubeconfigFile
+        do {
+            document = try KubeconfigFile.parse(text)
+        } catch {
+            throw .configuration("\(file): \(error.description)")
         }
-        guard let contextName = context ?? document["current-context"] as? String else {
+        guard let contextName = context ?? document.currentContext, !contextName.isEmpty else {
             throw .configuration("\(file): no current-context (pass a context)")
         }
-        let selected = try named("contexts", contextName, "context")
-        guard let clusterName = selected["cluster"] as? String else { throw .configuration("\(file): context \(contextName) has no cluster") }
-        let cluster = try named("clusters", clusterName, "cluster")
-        guard let server = cluster["server"] as? String else { throw .configuration("\(file): cluster \(clusterName) has no server") }
-        let user = (selected["user"] as? String).flatMap { try? named("users", $0, "user") } ?? [:]
-        var tls = HTTPRequest.TLS(skipVerification: cluster["insecure-skip-tls-verify"] as? Bool ?? false)
+        guard let selected = document.contexts?.first(where: { $0.name == contextName })?.context else {
+            throw .configuration("\(file): contexts has no \"\(contextName)\"")
+        }
+        guard let clusterName = selected.cluster else { throw .configuration("\(file): context \(contextName) has no cluster") }
+        guard let cluster = document.clusters?.first(where: { $0.name == clusterName })?.cluster else {
+            throw .configuration("\(file): clusters has no \"\(clusterName)\"")
+        }
+        guard let server = cluster.server else { throw .configuration("\(file): cluster \(clusterName) has no server") }
+        let user = selected.user.flatMap { name in document.users?.first(where: { $0.name == name })?.user }
+        var tls = HTTPRequest.TLS(skipVerification: cluster.insecureSkipTLSVerify ?? false)
         let materialDirectory = MaterialDirectory(given: materialDirectory)
-        tls.caFile = try material(cluster, file: "certificate-authority", data: "certificate-authority-data", name: "ca.crt",
-                                  directory: materialDirectory)
-        tls.clientCertificateFile = try material(user, file: "client-certificate", data: "client-certificate-data",
-                                                 name: "client.crt", directory: materialDirectory)
-        tls.clientKeyFile = try material(user, file: "client-key", data: "client-key-data", name: "client.key", directory: materialDirectory)
+        tls.caFile = try material(file: cluster.certificateAuthority, data: cluster.certificateAuthorityData,
+                                  field: "certificate-authority-data", name: "ca.crt", directory: materialDirectory)
+        tls.clientCertificateFile = try material(file: user?.clientCertificate, data: user?.clientCertificateData,
+                                                 field: "client-certificate-data", name: "client.crt", directory: materialDirectory)
+        tls.clientKeyFile = try material(file: user?.clientKey, data: user?.clientKeyData, field: "client-key-data",
+                                         name: "client.key", directory: materialDirectory)
         return KubeConfig(server: server.hasSuffix("/") ? String(server.dropLast()) : server, tls: tls,
-                          tokenFile: user["tokenFile"] as? String, token: user["token"] as? String,
-                          namespace: selected["namespace"] as? String ?? "default")
+                          tokenFile: user?.tokenFile, token: user?.token, namespace: selected.namespace ?? "default")
     }
 
     /// Where inline material goes: the given directory, or one `mkdtemp` directory made on first use.
@@ -109,12 +114,12 @@ public struct KubeConfig: Sendable {
         }
     }
 
-    /// A PEM path from `file`, or `data` (base64) written to a new private file `name` in the material directory.
-    private static func material(_ section: [String: Any], file: String, data: String, name: String,
+    /// A PEM path: `file`, or `data` (base64) written to a new private file `name` in the material directory.
+    private static func material(file: String?, data: String?, field: String, name: String,
                                  directory: MaterialDirectory) throws(KubeError) -> String? {
-        if let path = section[file] as? String { return path }
-        guard let encoded = section[data] as? String else { return nil }
-        guard let decoded = Data(base64Encoded: encoded) else { throw .configuration("\(data) is not base64") }
+        if let file { return file }
+        guard let data else { return nil }
+        guard let decoded = Data(base64Encoded: data) else { throw .configuration("\(field) is not base64") }
         let path = try directory.path() + "/" + name
         do {
             try PrivateFile.store(Array(decoded), at: path)

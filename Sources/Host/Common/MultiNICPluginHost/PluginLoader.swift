@@ -22,9 +22,9 @@ public enum PluginLoader {
 
     /// The first existing directory of `candidates`.
     public static func firstExistingDirectory(_ candidates: [String]) throws(PluginHostError) -> String {
-        var isDirectory: ObjCBool = false
-        for path in candidates where FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            if isDirectory.boolValue { return path }
+        for path in candidates {
+            var info = stat()
+            if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR { return path }
         }
         throw .noDirectory(tried: candidates)
     }
@@ -49,7 +49,7 @@ public enum PluginLoader {
     /// Checks `path` without following a symlink, and its directory (see ``distrust(_:)``): since the directory is
     /// writable only by root (or this user), the file checked is the file `dlopen` then opens by the same path (which
     /// keeps `$ORIGIN` for the library's own dependencies).
-    static func checkTrusted(_ path: String) throws(PluginHostError) {
+    public static func checkTrusted(_ path: String) throws(PluginHostError) {
         let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         var directoryInfo = stat()
         guard stat(directory.isEmpty ? "/" : directory, &directoryInfo) == 0 else {
