@@ -6,17 +6,10 @@ import Testing
 /// resident together). The daemon's code uses FoundationEssentials only; YAML, which needs Foundation, comes through the
 /// YAML bridge that is loaded only when a YAML kubeconfig is read.
 @Suite struct DaemonFootprintTests {
-    /// The libraries the dynamic loader maps for `executable` (its trace mode: resolves everything, runs nothing).
+    /// The libraries the dynamic loader maps for `executable` (its trace mode, set through env(1): resolves
+    /// everything, runs nothing).
     static func loadedLibraries(_ executable: URL) throws -> [String] {
-        let process = Process()
-        process.executableURL = executable
-        process.environment = ProcessInfo.processInfo.environment.merging(["LD_TRACE_LOADED_OBJECTS": "1"]) { _, new in new }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try DaemonProcessTests.run(["LD_TRACE_LOADED_OBJECTS=1", executable.path])
         return text.split(separator: "\n").compactMap { line in
             line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init)
         }

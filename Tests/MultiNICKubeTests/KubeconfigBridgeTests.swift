@@ -87,9 +87,9 @@ import Testing
             throw .notFound(tried: ["(the JSON path must not ask for the bridge)"])
         }
         #expect(fromJSON.currentContext == "lab-admin@lab" && fromYAML.currentContext == fromJSON.currentContext)
-        #expect(fromYAML.clusters?.map(\.cluster.server) == fromJSON.clusters?.map(\.cluster.server))
-        #expect(fromJSON.clusters?.last?.cluster.insecureSkipTLSVerify == true)
-        #expect(fromJSON.users?.last?.user.token == "robot-token")
+        #expect(fromYAML.clusters?.map(\.value.server) == fromJSON.clusters?.map(\.value.server))
+        #expect(fromJSON.clusters?.last?.value.insecureSkipTLSVerify == true)
+        #expect(fromJSON.users?.last?.value.token == "robot-token")
         #expect(throws: KubeconfigFileError.self) {
             _ = try KubeconfigFile.parse("current-context: x\n") { () throws(YAMLBridgeError) -> YAMLBridge in
                 throw .notFound(tried: ["nowhere"])

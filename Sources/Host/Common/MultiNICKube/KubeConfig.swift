@@ -68,15 +68,15 @@ public struct KubeConfig: Sendable {
         guard let contextName = context ?? document.currentContext, !contextName.isEmpty else {
             throw .configuration("\(file): no current-context (pass a context)")
         }
-        guard let selected = document.contexts?.first(where: { $0.name == contextName })?.context else {
+        guard let selected = KubeconfigFile.entry(contextName, in: document.contexts) else {
             throw .configuration("\(file): contexts has no \"\(contextName)\"")
         }
         guard let clusterName = selected.cluster else { throw .configuration("\(file): context \(contextName) has no cluster") }
-        guard let cluster = document.clusters?.first(where: { $0.name == clusterName })?.cluster else {
+        guard let cluster = KubeconfigFile.entry(clusterName, in: document.clusters) else {
             throw .configuration("\(file): clusters has no \"\(clusterName)\"")
         }
         guard let server = cluster.server else { throw .configuration("\(file): cluster \(clusterName) has no server") }
-        let user = selected.user.flatMap { name in document.users?.first(where: { $0.name == name })?.user }
+        let user = selected.user.flatMap { KubeconfigFile.entry($0, in: document.users) }
         var tls = HTTPRequest.TLS(skipVerification: cluster.insecureSkipTLSVerify ?? false)
         let materialDirectory = MaterialDirectory(given: materialDirectory)
         tls.caFile = try material(file: cluster.certificateAuthority, data: cluster.certificateAuthorityData,

@@ -9,12 +9,25 @@ import MultiNICPluginHost
 /// The parts of a kubeconfig file (`apiVersion: v1`, `kind: Config`) the client uses, parsed once. Read from JSON
 /// directly, or from YAML through the YAML bridge (so programs that link no YAML parser read YAML kubeconfigs too).
 struct KubeconfigFile: Decodable, Sendable {
-    struct NamedCluster: Decodable, Sendable {
+    /// An entry of a named list: `{name: …, cluster|context|user: {…}}`.
+    struct Named<Value: NamedValue>: Decodable, Sendable {
         var name: String
-        var cluster: Cluster
+        var value: Value
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: AnyCodingKey.self)
+            name = try container.decode(String.self, forKey: AnyCodingKey("name"))
+            value = try container.decode(Value.self, forKey: AnyCodingKey(Value.field))
+        }
     }
 
-    struct Cluster: Decodable, Sendable {
+    /// What a named list holds, and the field of its entries that holds it.
+    protocol NamedValue: Decodable, Sendable {
+        static var field: String { get }
+    }
+
+    struct Cluster: NamedValue {
+        static var field: String { "cluster" }
         var server: String?
         var certificateAuthority: String?
         var certificateAuthorityData: String?
@@ -28,23 +41,15 @@ struct KubeconfigFile: Decodable, Sendable {
         }
     }
 
-    struct NamedContext: Decodable, Sendable {
-        var name: String
-        var context: Context
-    }
-
-    struct Context: Decodable, Sendable {
+    struct Context: NamedValue {
+        static var field: String { "context" }
         var cluster: String?
         var user: String?
         var namespace: String?
     }
 
-    struct NamedUser: Decodable, Sendable {
-        var name: String
-        var user: User
-    }
-
-    struct User: Decodable, Sendable {
+    struct User: NamedValue {
+        static var field: String { "user" }
         var token: String?
         var tokenFile: String?
         var clientCertificate: String?
@@ -62,9 +67,14 @@ struct KubeconfigFile: Decodable, Sendable {
     }
 
     var currentContext: String?
-    var clusters: [NamedCluster]?
-    var contexts: [NamedContext]?
-    var users: [NamedUser]?
+    var clusters: [Named<Cluster>]?
+    var contexts: [Named<Context>]?
+    var users: [Named<User>]?
+
+    /// The value of the entry called `name` in `list`.
+    static func entry<Value>(_ name: String, in list: [Named<Value>]?) -> Value? {
+        list?.first { $0.name == name }?.value
+    }
 
     enum CodingKeys: String, CodingKey {
         case currentContext = "current-context"
