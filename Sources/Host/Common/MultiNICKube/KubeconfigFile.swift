@@ -97,8 +97,7 @@ struct KubeconfigFile: Decodable, Sendable {
             }
         }
         do {
-            let file = try JSONDecoder().decode(KubeconfigFile.self, from: Data(json.utf8))
-            return file
+            return try JSONDecoder().decode(KubeconfigFile.self, from: Data(json.utf8))
         } catch {
             throw KubeconfigFileError(json == "null" ? "the file is empty" : DecodingErrorText.describe(error))
         }
