@@ -7,7 +7,7 @@ import Testing
 /// real `multi-nic` and multi-nicd; each NIC goes to one pod at a time with its pool address, stays reported while
 /// away (also across a daemon restart), and comes back under its own name with its host address — after a DEL, and
 /// after a pod that went without one (the NIC back on the host as `net1-0`, the pod's leases released by the leak
-/// sweep).
+/// sweep) — with the MTU it had on the host, whatever the pod set.
 @Suite(.ownThread, .enabled(if: CNICluster.available, "needs root, iproute2 and /usr/lib/cni/host-device (CI runs as root)"), .serialized)
 struct HostDeviceEndToEndTests {
     static let config = #"{"cniVersion":"1.1.0","name":"net","type":"multi-nic","ipam":{"type":"multi-nic-ipam"},"#
@@ -26,6 +26,12 @@ struct HostDeviceEndToEndTests {
         (try? TestNamespace.ip("-n", cluster.hosts[0].namespace, "-br", "addr", "show", "dev", name)) ?? ""
     }
 
+    /// The MTU of the host's `name`, or nil when it is not there.
+    static func hostMTU(_ cluster: CNICluster, _ name: String) -> Int? {
+        let words = ((try? TestNamespace.ip("-n", cluster.hosts[0].namespace, "link", "show", "dev", name)) ?? "").split(separator: " ")
+        return words.firstIndex(of: "mtu").flatMap { words.index(after: $0) < words.endIndex ? Int(words[words.index(after: $0)]) : nil }
+    }
+
     static func eventually(_ condition: () throws -> Bool) rethrows -> Bool {
         for _ in 0..<100 {
             if try condition() { return true }
@@ -38,6 +44,8 @@ struct HostDeviceEndToEndTests {
         try CNICluster.with(hosts: 1, nics: 2) { cluster in
             try TestNamespace.withMany(2) { extra in
                 let pods = [cluster.pods[0], extra[0], extra[1]].map { "/var/run/netns/" + $0 }
+                // The host's MTU (a jumbo one), which the pods change and the daemon puts back.
+                for nic in ["eth1", "eth2"] { try TestNamespace.ip("-n", cluster.hosts[0].namespace, "link", "set", nic, "mtu", "9000") }
                 func add(_ pod: Int) throws -> (Int32, String) {
                     try cluster.run("ADD", host: 0, config: Self.config, container: "c\(pod)", netns: pods[pod], pod: "p\(pod)")
                 }
@@ -53,6 +61,8 @@ struct HostDeviceEndToEndTests {
                     // The NIC itself (a veth here), its host name kept as the alias.
                     #expect(inPod.contains("veth") && inPod.contains("alias eth"), "\(inPod)")
                     lent.append(inPod.contains("alias eth1") ? "eth1" : "eth2")
+                    #expect(inPod.contains("mtu 9000"), "\(inPod)")
+                    try TestNamespace.ip("-n", pods[pod].replacingOccurrences(of: "/var/run/netns/", with: ""), "link", "set", "net1-0", "mtu", "1280")
                 }
                 #expect(Set(lent) == ["eth1", "eth2"], "one pod per NIC")
                 #expect(Self.hostLink(cluster, "eth1").isEmpty && Self.hostLink(cluster, "eth2").isEmpty)
@@ -74,6 +84,7 @@ struct HostDeviceEndToEndTests {
                 #expect(Self.eventually { Self.hostLink(cluster, back).contains(hostAddress) && Self.hostLink(cluster, back).contains("UP") },
                         "\(Self.hostLink(cluster, back))")
                 #expect(try Self.eventually { try Self.interfaces(cluster)[back] == false })
+                #expect(Self.hostMTU(cluster, back) == 9000, "the pod's MTU stayed on the host NIC")
 
                 // Pod 0 goes without a DEL: as the kernel does when a pod's namespace dies, its NIC is back on the
                 // host under the pod's name; its lease holds it until the leak sweep releases the pod.
@@ -88,6 +99,7 @@ struct HostDeviceEndToEndTests {
                 let first = lent[0], firstAddress = first == "eth1" ? "10.0.1.11/24" : "10.0.2.11/24"
                 #expect(Self.eventually { Self.hostLink(cluster, first).contains(firstAddress) }, "\(Self.hostLink(cluster, first))")
                 #expect(Self.hostLink(cluster, "net1-0").isEmpty)
+                #expect(Self.hostMTU(cluster, first) == 9000)
                 #expect(try Self.interfaces(cluster) == ["eth1": false, "eth2": false])
                 #expect(cluster.inUse(host: 0) == 0)
 

@@ -134,6 +134,8 @@ public enum LinkRequest: Sendable, Hashable, CustomStringConvertible {
     case setDown(index: Int32)
     /// `ip link set <index> name <name>` (the link must be down).
     case rename(index: Int32, name: String)
+    /// `ip link set <index> mtu <mtu>`.
+    case setMTU(index: Int32, mtu: UInt32)
 
     public var description: String {
         switch self {
@@ -145,6 +147,7 @@ public enum LinkRequest: Sendable, Hashable, CustomStringConvertible {
         case .enableARPNotify(let index): "sysctl net.ipv4.conf.#\(index).arp_notify=1"
         case .setDown(let index): "ip link set #\(index) down"
         case .rename(let index, let name): "ip link set #\(index) name \(name)"
+        case .setMTU(let index, let mtu): "ip link set #\(index) mtu \(mtu)"
         }
     }
 
@@ -163,6 +166,9 @@ public enum LinkRequest: Sendable, Hashable, CustomStringConvertible {
         case .rename(let index, let name):
             Self.putLinkHeader(message, index: index)
             mnl_attr_put_strz(message, UInt16(IFLA_IFNAME), name)
+        case .setMTU(let index, let mtu):
+            Self.putLinkHeader(message, index: index)
+            mnl_attr_put_u32(message, UInt16(IFLA_MTU), mtu)
         case .addAddress(let index, let network): Self.buildAddress(message, index: index, network)
         case .addRoute(let index, let destination, let gateway):
             Self.buildRoute(message, index: index, destination: destination, gateway: gateway)

@@ -90,12 +90,15 @@ extension DaemonServices {
             try host.perform([.setDown(index: link.index)])
             try host.perform([.rename(index: link.index, name: name)])
         }
+        // A pod may have changed the MTU (the host-device plugin leaves it as the pod set it).
+        let mtuChanged = link.mtu != device.mtu
+        if mtuChanged, let mtu = UInt32(exactly: device.mtu), mtu > 0 { try host.perform([.setMTU(index: link.index, mtu: mtu)]) }
         let present = Set(try host.addresses().filter { $0.linkIndex == link.index }.map(\.address))
         let missing = device.addresses.compactMap(IPNetwork.init).filter { !present.contains($0) }
         if !missing.isEmpty { try host.perform(missing.map { .addAddress(index: link.index, $0) }) }
         if device.wasUp { try host.perform([.setUp(index: link.index)]) }
         let came = link.name != name ? " (as \(link.name))" : ""
-        let added = missing.map(\.description).joined(separator: ", ")
-        deviceLog.info("\(name) is back from its pod\(came): restored \(added)")
+        let restored = missing.map(\.description) + (mtuChanged ? ["mtu \(device.mtu) (was \(link.mtu))"] : [])
+        deviceLog.info("\(name) is back from its pod\(came): restored \(restored.joined(separator: ", "))")
     }
 }
