@@ -435,9 +435,10 @@ let package = Package(
                            .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICIPAMTests"
         ),
+        .executableTarget(name: "FuzzCrashHelper", dependencies: ["MultiNICTestSupport"], path: "Tests/Fixtures/FuzzCrashHelper"),
         .testTarget(
             name: "MultiNICCoreTests",
-            dependencies: ["MultiNICTestSupport", .product(name: "MultiNICCore", package: "MultiNICCore")],
+            dependencies: ["MultiNICTestSupport", "FuzzCrashHelper", .product(name: "MultiNICCore", package: "MultiNICCore")],
             path: "Tests/MultiNICCoreTests"
         ),
         .testTarget(

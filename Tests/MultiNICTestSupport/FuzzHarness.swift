@@ -34,14 +34,12 @@ public enum FuzzHarness {
         let seed = seed ^ (ProcessInfo.processInfo.environment["MULTINIC_FUZZ_SEED"].flatMap(UInt64.init) ?? 0)
         var coverage = FuzzCoverage(kind: kind, seed: seed)
         var random = SeededRandom(seed: seed)
-        let label = strdup("\(kind) seed \(seed)")
-        defer { free(label) }
-        CrashNote.arm(label: label)
-        defer { CrashNote.disarm() }
-        let watchdog = Watchdog(label: "\(kind) seed \(seed)", seconds: hangSeconds)
+        let slot = CrashNote.arm(label: "\(kind) seed \(seed)")
+        defer { CrashNote.disarm(slot) }
+        let watchdog = Watchdog(label: "\(kind) seed \(seed)", slot: slot, seconds: hangSeconds)
         defer { watchdog.stop() }
         for index in 0..<cases {
-            CrashNote.current.pointee = index
+            CrashNote.note(index, in: slot)
             watchdog.progress(index)
             if let message = try body(&random, index) {
                 coverage.rejections[String(message.map { $0.isNumber ? "#" : $0 }.prefix(120)), default: 0] += 1
@@ -56,15 +54,16 @@ public enum FuzzHarness {
 
 /// Reports a case that runs too long, then aborts (a hang must not pass as a slow test).
 final class Watchdog: Sendable {
-    private let state = Mutex((index: -1, changed: Date(), stopped: false))
+    private let state = Mutex((changed: Date(), stopped: false))
 
-    init(label: String, seconds: Double) {
+    init(label: String, slot: Int?, seconds: Double) {
         let thread = Thread { [self] in
             while true {
                 Thread.sleep(forTimeInterval: 1)
-                let (index, changed, stopped) = state.withLock { $0 }
+                let (changed, stopped) = state.withLock { $0 }
                 if stopped { return }
                 if Date().timeIntervalSince(changed) > seconds {
+                    let index = slot.map(CrashNote.index) ?? -1
                     FileHandle.standardError.write(Data("fuzz hang: \(label), case \(index) ran over \(Int(seconds)) s\n".utf8))
                     abort()
                 }
@@ -73,42 +72,75 @@ final class Watchdog: Sendable {
         thread.start()
     }
 
+    /// Case `index` starts: the clock is reset every 64 cases (each case's number is in ``CrashNote``).
     func progress(_ index: Int) {
-        // Cheap enough per case; the clock is read only every 64 cases.
-        if index % 64 == 0 { state.withLock { $0 = (index, Date(), false) } }
+        if index % 64 == 0 { state.withLock { $0.changed = Date() } }
     }
 
     func stop() { state.withLock { $0.stopped = true } }
 }
 
-/// The case being run, for the signal handler of a crash (async-signal-safe: no allocation, `write` only).
+/// The case each running fuzz loop is at, for the signal handler of a crash: one slot per loop, claimed by its thread,
+/// so that loops running in parallel (the suites do) each name their own case. The handler is async-signal-safe: it
+/// reads preallocated slots and calls `write` only.
 enum CrashNote {
-    nonisolated(unsafe) static let current: UnsafeMutablePointer<Int> = {
-        let pointer = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-        pointer.initialize(to: -1)
-        return pointer
-    }()
-    nonisolated(unsafe) static var label: UnsafeMutablePointer<CChar>?
+    static let slotCount = 32
+    /// Per slot: the owning thread (0: free), its label (a C string), the case it is at.
+    nonisolated(unsafe) static let threads = UnsafeMutablePointer<UInt>.allocate(capacity: slotCount).initialized(to: 0, count: slotCount)
+    nonisolated(unsafe) static let labels = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: slotCount)
+        .initialized(to: nil, count: slotCount)
+    nonisolated(unsafe) static let indexes = UnsafeMutablePointer<Int>.allocate(capacity: slotCount).initialized(to: -1, count: slotCount)
+    /// Slots in use; the handlers are installed while it is above zero.
+    static let armed = Mutex(0)
     static let signals = [SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT]
 
-    static func arm(label: UnsafeMutablePointer<CChar>?) {
-        Self.label = label
-        for signal in signals {
-            _ = Foundation.signal(signal) { number in
-                CrashNote.write("fuzz crash: ")
-                if let label = CrashNote.label { _ = Glibc.write(2, label, strlen(label)) }
-                CrashNote.write(", case ")
-                CrashNote.writeNumber(CrashNote.current.pointee)
-                CrashNote.write("\n")
-                _ = Foundation.signal(number, SIG_DFL)
-                raise(number)
+    /// Claims a slot for the calling thread's loop (nil when all are taken: that loop runs without a crash note).
+    static func arm(label: String) -> Int? {
+        armed.withLock { count -> Int? in
+            guard let slot = (0..<slotCount).first(where: { threads[$0] == 0 }) else { return nil }
+            labels[slot] = strdup(label)
+            indexes[slot] = -1
+            threads[slot] = UInt(pthread_self())
+            count += 1
+            if count == 1 {
+                for signal in signals { _ = Foundation.signal(signal, handler) }
+            }
+            return slot
+        }
+    }
+
+    static func disarm(_ slot: Int?) {
+        guard let slot else { return }
+        armed.withLock { count in
+            threads[slot] = 0
+            free(labels[slot])
+            labels[slot] = nil
+            count -= 1
+            if count == 0 {
+                for signal in signals { _ = Foundation.signal(signal, SIG_DFL) }
             }
         }
     }
 
-    static func disarm() {
-        for signal in signals { _ = Foundation.signal(signal, SIG_DFL) }
-        label = nil
+    static func note(_ index: Int, in slot: Int?) {
+        if let slot { indexes[slot] = index }
+    }
+
+    static func index(_ slot: Int) -> Int { indexes[slot] }
+
+    /// Names the crashing thread's case; a crash on a thread without a loop names every running loop's.
+    static let handler: @convention(c) (Int32) -> Void = { number in
+        let me = UInt(pthread_self())
+        let own = (0..<slotCount).contains { threads[$0] == me }
+        for slot in 0..<slotCount where threads[slot] != 0 && (!own || threads[slot] == me) {
+            write(own ? "fuzz crash: " : "fuzz crash (on another thread) while running: ")
+            if let label = labels[slot] { _ = Glibc.write(2, label, strlen(label)) }
+            write(", case ")
+            writeNumber(indexes[slot])
+            write("\n")
+        }
+        _ = Foundation.signal(number, SIG_DFL)
+        raise(number)
     }
 
     static func write(_ text: StaticString) {
@@ -127,5 +159,13 @@ enum CrashNote {
             } while rest > 0
             _ = Glibc.write(2, base + position, 24 - position)
         }
+    }
+}
+
+extension UnsafeMutablePointer {
+    /// This memory, `count` elements of `value`.
+    fileprivate func initialized(to value: Pointee, count: Int) -> Self {
+        initialize(repeating: value, count: count)
+        return self
     }
 }
