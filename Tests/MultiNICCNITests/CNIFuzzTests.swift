@@ -63,28 +63,28 @@ import Testing
     }
 
     /// 100 000 in CI; `MULTINIC_FUZZ_CASES` (bench/run fuzz: 1 000 000) overrides.
-    static var cases: Int { ProcessInfo.processInfo.environment["MULTINIC_FUZZ_CASES"].flatMap(Int.init) ?? 100_000 }
+    static var cases: Int { FuzzHarness.cases(ci: 100_000) }
 
-    @Test func generatedInvocationsAlwaysEndInResultOrErrorJSON() async throws {
+    @Test func generatedInvocationsAlwaysEndInResultOrErrorJSON() throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("multinic-fuzz-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: state) }
         let multiNIC = MultiNICHandler(defaultSocket: "/nonexistent/multinic-fuzz.sock", defaultStateDirectory: state)
         let ipam = MultiNICIPAMHandler(defaultSocket: "/nonexistent/multinic-fuzz.sock", defaultStateDirectory: state)
-        var random = SeededRandom(seed: 0x5EED_F022)
         var failures: [String] = []
         var codes: [Int32: Int] = [:]
-        for iteration in 0..<Self.cases {
+        // Under the harness: a crash or a hang names the seed and the case.
+        let coverage = FuzzHarness.run(kind: "cni-invocation", seed: 0x5EED_F022, cases: Self.cases) { random, iteration in
             // A generated `daemonSocket`/`cniStateDir` is left in: the handlers take neither from a NetConf.
             let environment = Self.generate(&random)
             let (output, code) = iteration % 2 == 0 ? CNIDispatcher.run(environment, handler: multiNIC)
                                                     : CNIDispatcher.run(environment, handler: ipam)
             codes[code, default: 0] += 1
-            // Each call blocks its thread (libcurl); let the other suites' tasks run now and then.
-            if iteration % 64 == 0 { await Task.yield() }
             if !Self.conforms(output, code) && failures.count < 5 {
                 failures.append("#\(iteration) \(environment.variables) \(String(decoding: environment.stdin, as: UTF8.self)) → \(code) \(output)")
             }
+            return code == 0 ? nil : (try? JSONValue.parse(output))?.objectValue?["msg"]?.stringValue ?? "not the error JSON"
         }
+        print(coverage)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         #expect(codes[1, default: 0] > Self.cases / 2 && codes[0, default: 0] > Self.cases / 100, "both outcomes exercised: \(codes)")
     }

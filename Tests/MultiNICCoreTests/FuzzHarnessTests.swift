@@ -14,11 +14,11 @@ import Testing
         #expect(!output.contains("fuzz \(mode): bystander"), "the bystander loop was blamed: \(output)")
     }
 
-    /// Coverage counts accepted inputs and rejections by message, digits blurred.
+    /// Coverage counts accepted inputs and rejections by message, digits blurred, control characters shown as `?`.
     @Test func coverageCountsAcceptedAndRejectedCases() {
         let coverage = FuzzHarness.run(kind: "count", seed: 3, cases: 10) { _, index in
-            index % 3 == 0 ? nil : "bad \(index)"
+            index % 3 == 0 ? nil : index == 1 ? "bad\u{0}\n" : "bad \(index)"
         }
-        #expect(coverage.cases == 10 && coverage.accepted == 4 && coverage.rejections == ["bad #": 6])
+        #expect(coverage.cases == 10 && coverage.accepted == 4 && coverage.rejections == ["bad #": 5, "bad??": 1])
     }
 }

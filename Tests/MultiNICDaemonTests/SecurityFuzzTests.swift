@@ -13,7 +13,7 @@ import Testing
 /// answers. CI runs a bounded number of cases; `MULTINIC_FUZZ_CASES=1000000 swift test --filter SecurityFuzz`
 /// (what `bench/run fuzz` does) runs a million per target.
 @Suite struct SecurityFuzzTests {
-    static var cases: Int { ProcessInfo.processInfo.environment["MULTINIC_FUZZ_CASES"].flatMap(Int.init) ?? 20000 }
+    static var cases: Int { FuzzHarness.cases(ci: 20_000) }
 
     /// Text built from fragments an attacker would try: numbers at the edges of Double and Int, units, separators,
     /// control characters, path pieces.
@@ -25,8 +25,7 @@ import Testing
     }
 
     @Test func bandwidthsNamesAndLogText() {
-        var random = SeededRandom(seed: 0xB4D_B1B5)
-        for _ in 0..<Self.cases {
+        _ = FuzzHarness.run(kind: "bandwidths-names-log-text", seed: 0xB4D_B1B5, cases: Self.cases) { random, _ in
             let text = Self.hostileText(&random)
             if let mbps = SelectionSupport.parseBandwidth(text) {
                 #expect((1...SelectionSupport.maximumBandwidthMbps).contains(mbps), "\(text.debugDescription) → \(mbps)")
@@ -38,12 +37,12 @@ import Testing
             #expect(!escaped.contains("\n") && !escaped.contains("\r") && !escaped.unicodeScalars.contains { $0.value < 0x20 })
             _ = RouteTableNames(text: text).freeID()
             if let value = Double(text) { _ = CheckedNumber.integer(value, in: -1000...1000) }
+            return nil
         }
     }
 
     @Test func poolsOfEveryShape() {
-        var random = SeededRandom(seed: 0x9001)
-        for _ in 0..<Self.cases {
+        _ = FuzzHarness.run(kind: "pool-shapes", seed: 0x9001, cases: Self.cases) { random, _ in
             let v4 = Bool.random(using: &random)
             let bits = v4 ? 32 : 128
             let prefix = Int.random(in: 0...bits, using: &random)
@@ -60,6 +59,7 @@ import Testing
                 _ = try? state.allocate(network: "net", containerID: "c", pod: PodRef(),
                                         requests: [AllocationRequest(ifName: "net1-0", pool: pool.name)], now: 0)
             }
+            return nil
         }
     }
 

@@ -10,6 +10,11 @@ public struct FuzzCoverage: Sendable, CustomStringConvertible {
     public var accepted = 0
     public var rejections: [String: Int] = [:]
 
+    /// A rejection message as counted: digits blurred to `#`, control characters shown as `?`, at most 120 characters.
+    static func key(_ message: String) -> String {
+        String(message.map { $0.isNumber ? "#" : $0.unicodeScalars.allSatisfy { $0.value < 0x20 || $0.value == 0x7f } ? "?" : $0 }.prefix(120))
+    }
+
     public var description: String {
         let top = rejections.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(8)
             .map { "    \($0.value)× \($0.key)" }.joined(separator: "\n")
@@ -42,7 +47,7 @@ public enum FuzzHarness {
             CrashNote.note(index, in: slot)
             watchdog.progress(index)
             if let message = try body(&random, index) {
-                coverage.rejections[String(message.map { $0.isNumber ? "#" : $0 }.prefix(120)), default: 0] += 1
+                coverage.rejections[FuzzCoverage.key(message), default: 0] += 1
             } else {
                 coverage.accepted += 1
             }
