@@ -139,8 +139,9 @@ extension RBACCheck {
             }
         }
         // The daemon of n1 (played by the test) serves TLS with the pair the operator put in its Secret.
+        // Waits are generous (a minute and more): the operator starts beside every other suite on 2 cores; only a failure waits that long.
         var serving: [String: String] = [:]
-        for _ in 0..<300 where (serving["tls.key"] ?? "").isEmpty {
+        for _ in 0..<1200 where (serving["tls.key"] ?? "").isEmpty {
             let secret = server.objects("api/v1/secrets").first { $0.objectValue?["metadata"]?.objectValue?["name"] == .string("multi-nicd-tls") }
             serving = (secret?.objectValue?["data"]?.objectValue ?? [:]).compactMapValues {
                 $0.stringValue.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
@@ -150,7 +151,7 @@ extension RBACCheck {
         let daemon = try StandInDaemon(port: daemonPort, certificate: try #require(serving["tls.crt"]), key: try #require(serving["tls.key"]))
         defer { daemon.stop() }
         func waitFor(_ what: String, _ done: () async -> Bool) async throws {
-            for _ in 0..<300 {
+            for _ in 0..<900 {
                 if await done() { return }
                 try await Task.sleep(for: .milliseconds(100))
             }
