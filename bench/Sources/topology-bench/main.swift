@@ -66,10 +66,15 @@ let podsFile = work + "/pods.json"
 try JSONEncoder().encode([pod]).write(to: URL(fileURLWithPath: podsFile))
 var children: [Process] = []
 defer { children.forEach { $0.terminate() } }
+/// Starts a kubelet process. Through setpriv(1) (util-linux) with a parent-death signal: if this bench dies (a trap,
+/// SIGKILL), the kernel ends its kubelets too instead of leaving them serving in the background. The children are
+/// spawned from the main thread, which lives as long as the process.
 @MainActor func start(_ executable: String, _ arguments: [String], socket: String) throws {
     let child = Process()
-    child.executableURL = URL(fileURLWithPath: executable)
-    child.arguments = arguments
+    let setpriv = "/usr/bin/setpriv"
+    let guarded = FileManager.default.isExecutableFile(atPath: setpriv)
+    child.executableURL = URL(fileURLWithPath: guarded ? setpriv : executable)
+    child.arguments = guarded ? ["--pdeathsig", "TERM", "--", executable] + arguments : arguments
     child.standardError = FileHandle.nullDevice
     try child.run()
     children.append(child)
