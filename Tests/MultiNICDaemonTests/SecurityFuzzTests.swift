@@ -64,7 +64,6 @@ import Testing
     }
 
     @Test func journalsOfRandomBytesOpen() async throws {
-        var random = SeededRandom(seed: 0x70E)
         let directory = try PrivateFile.makeDirectory(prefix: "multinic-journal-fuzz-")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // A real journal to mutate: pools (JSON records), allocations and releases (binary records).
@@ -77,7 +76,7 @@ import Testing
         _ = try await service.release(containerID: "c")
         let original = Array(FileManager.default.contents(atPath: IPAMService.journalPath(in: seedDirectory)) ?? Data())
         let rounds = max(Self.cases / 50, 20)
-        for round in 0..<rounds {
+        _ = try FuzzHarness.run(kind: "journal-bytes", seed: 0x70E, cases: rounds) { random, round in
             var bytes = original
             for _ in 0..<Int.random(in: 1...8, using: &random) where !bytes.isEmpty {
                 let position = Int.random(in: 0..<bytes.count, using: &random)
@@ -90,13 +89,13 @@ import Testing
             let opened = try IPAMService(directory: state, quarantineSeconds: 0)
             #expect(opened.current.pools.values.allSatisfy { $0.problem == nil })
             try FileManager.default.removeItem(atPath: state)
+            return nil
         }
     }
 
     @Test func daemonRequestBodies() async throws {
         let cases = max(Self.cases / 10, 200)
         try await DaemonAPITests().withApp(limits: DaemonRouter.Limits(maxBodyBytes: 1 << 16, bodyTimeoutSeconds: 5)) { client, _ in
-            var random = SeededRandom(seed: 0xD43)
             let templates: [(HTTPRequest.Method, String, String)] = [
                 (.put, "/pools", "[" + DaemonSecurityTests.pool(cidr: "192.168.0.0/24") + "]"),
                 (.post, "/releasepods", #"{"snapshotTakenAt":1,"podUIDs":["u"]}"#),
@@ -105,7 +104,7 @@ import Testing
                 (.post, "/addl3", #"{"name":"net","subnet":"192.168.0.0/16","routes":[{"net":"192.168.1.0/26","via":"10.0.1.12","iface":"eth1"}]}"#),
                 (.post, "/gc", #"{"network":"net","validAttachments":[]}"#),
             ]
-            for _ in 0..<cases {
+            let coverage = try await FuzzHarness.run(kind: "daemon-bodies", seed: 0xD43, cases: cases) { random, _ in
                 let (method, path, template) = templates.randomElement(using: &random)!
                 var body = template
                 // Swap a value for a hostile one: numbers, names, types.
@@ -122,7 +121,9 @@ import Testing
                 }
                 let response = try await DaemonAPITests().call(client, method, path, body)
                 #expect(response.status != 500 || path == "/addl3", "\(path) \(body) → \(response)")
+                return response.status < 300 ? nil : "\(path) \(response.status)"
             }
+            print(coverage)
             let health = try await DaemonAPITests().call(client, .get, "/healthz").status
             #expect(health == 200)
         }
@@ -132,14 +133,13 @@ import Testing
     @Test func daemonRequestPaths() async throws {
         let cases = max(FuzzHarness.cases(ci: 2_000) / 10, 200)
         try await DaemonAPITests().withApp(limits: DaemonRouter.Limits(maxBodyBytes: 1 << 16, bodyTimeoutSeconds: 5)) { client, _ in
-            var random = SeededRandom(seed: 0x9A75)
             let paths = ["/attach", "/detach", "/leases", "/allocate", "/deallocate", "/select", "/pools", "/status", "/interface",
                          "/addl3", "/deletel3", "/gc", "/releasepods", "/podleases", "/healthz", "/metrics", "/join", "/"]
             let pieces = ["/..", "/%2e%2e", "%00", "?", "?a=1&a=2", "#x", "//", "/\u{1F600}", ";", "%", "%zz", "/" + String(repeating: "a", count: 3000),
                           "?limit=-1", "/../../etc/passwd", "\\", "*"]
             let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .head, .options]
             var statuses: [Int: Int] = [:]
-            for _ in 0..<cases {
+            _ = try await FuzzHarness.run(kind: "daemon-paths", seed: 0x9A75, cases: cases) { random, _ in
                 var path = paths.randomElement(using: &random)!
                 for _ in 0..<Int.random(in: 0...3, using: &random) {
                     let piece = pieces.randomElement(using: &random)!
@@ -149,6 +149,7 @@ import Testing
                 let response = try await DaemonAPITests().call(client, methods.randomElement(using: &random)!, path, "{}")
                 statuses[response.status, default: 0] += 1
                 #expect(response.status != 500, "\(path) → \(response)")
+                return response.status < 300 ? nil : "\(response.status)"
             }
             #expect(statuses.keys.contains(404) && statuses.count > 2, "\(statuses)")
             #expect(try await DaemonAPITests().call(client, .get, "/healthz").status == 200)

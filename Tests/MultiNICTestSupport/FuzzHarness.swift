@@ -35,25 +35,65 @@ public enum FuzzHarness {
     /// message. A thrown error fails the run (it means the input was neither accepted nor cleanly rejected).
     public static func run(kind: String, seed: UInt64, cases: Int, hangSeconds: Double = 30,
                            _ body: (inout SeededRandom, Int) throws -> String?) rethrows -> FuzzCoverage {
+        var loop = FuzzLoop(kind: kind, seed: seed, hangSeconds: hangSeconds)
+        defer { loop.close() }
+        for index in 0..<cases {
+            loop.starting(index)
+            let message = try body(&loop.random, index)
+            loop.finished(message)
+        }
+        return loop.coverage
+    }
+
+    /// ``run(kind:seed:cases:hangSeconds:_:)`` for a body that awaits (requests to an in-process server). Between its
+    /// awaits the loop may move to another thread: a crash there is reported as on another thread, naming every
+    /// running loop with its case.
+    public static func run(kind: String, seed: UInt64, cases: Int, hangSeconds: Double = 30,
+                           _ body: (inout SeededRandom, Int) async throws -> String?) async rethrows -> FuzzCoverage {
+        var loop = FuzzLoop(kind: kind, seed: seed, hangSeconds: hangSeconds)
+        defer { loop.close() }
+        for index in 0..<cases {
+            loop.starting(index)
+            let message = try await body(&loop.random, index)
+            loop.finished(message)
+        }
+        return loop.coverage
+    }
+}
+
+/// One fuzz loop's bookkeeping: its seed and generator, its crash-note slot, its watchdog and its coverage.
+struct FuzzLoop {
+    var coverage: FuzzCoverage
+    var random: SeededRandom
+    let slot: Int?
+    let watchdog: Watchdog
+
+    init(kind: String, seed: UInt64, hangSeconds: Double) {
         // `MULTINIC_FUZZ_SEED` shifts every kind's seed (another million cases); the report names the seed used.
         let seed = seed ^ (ProcessInfo.processInfo.environment["MULTINIC_FUZZ_SEED"].flatMap(UInt64.init) ?? 0)
-        var coverage = FuzzCoverage(kind: kind, seed: seed)
-        var random = SeededRandom(seed: seed)
-        let slot = CrashNote.arm(label: "\(kind) seed \(seed)")
-        defer { CrashNote.disarm(slot) }
-        let watchdog = Watchdog(label: "\(kind) seed \(seed)", slot: slot, seconds: hangSeconds)
-        defer { watchdog.stop() }
-        for index in 0..<cases {
-            CrashNote.note(index, in: slot)
-            watchdog.progress(index)
-            if let message = try body(&random, index) {
-                coverage.rejections[FuzzCoverage.key(message), default: 0] += 1
-            } else {
-                coverage.accepted += 1
-            }
-            coverage.cases += 1
+        coverage = FuzzCoverage(kind: kind, seed: seed)
+        random = SeededRandom(seed: seed)
+        slot = CrashNote.arm(label: "\(kind) seed \(seed)")
+        watchdog = Watchdog(label: "\(kind) seed \(seed)", slot: slot, seconds: hangSeconds)
+    }
+
+    func starting(_ index: Int) {
+        CrashNote.note(index, in: slot)
+        watchdog.progress(index)
+    }
+
+    mutating func finished(_ message: String?) {
+        if let message {
+            coverage.rejections[FuzzCoverage.key(message), default: 0] += 1
+        } else {
+            coverage.accepted += 1
         }
-        return coverage
+        coverage.cases += 1
+    }
+
+    func close() {
+        watchdog.stop()
+        CrashNote.disarm(slot)
     }
 }
 
