@@ -14,6 +14,9 @@ import Testing
 /// (what `bench/run fuzz` does) runs a million per target.
 @Suite struct SecurityFuzzTests {
     static var cases: Int { FuzzHarness.cases(ci: 20_000) }
+    /// The loops that await the in-process server share Swift concurrency's 2 threads with every other suite, which can
+    /// keep a case from running for tens of seconds in the full run: a hang is only called after 5 minutes there.
+    static let asyncHangSeconds = 300.0
 
     /// Text built from fragments an attacker would try: numbers at the edges of Double and Int, units, separators,
     /// control characters, path pieces.
@@ -104,7 +107,7 @@ import Testing
                 (.post, "/addl3", #"{"name":"net","subnet":"192.168.0.0/16","routes":[{"net":"192.168.1.0/26","via":"10.0.1.12","iface":"eth1"}]}"#),
                 (.post, "/gc", #"{"network":"net","validAttachments":[]}"#),
             ]
-            let coverage = try await FuzzHarness.run(kind: "daemon-bodies", seed: 0xD43, cases: cases) { random, _ in
+            let coverage = try await FuzzHarness.run(kind: "daemon-bodies", seed: 0xD43, cases: cases, hangSeconds: Self.asyncHangSeconds) { random, _ in
                 let (method, path, template) = templates.randomElement(using: &random)!
                 var body = template
                 // Swap a value for a hostile one: numbers, names, types.
@@ -139,7 +142,7 @@ import Testing
                           "?limit=-1", "/../../etc/passwd", "\\", "*"]
             let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .head, .options]
             var statuses: [Int: Int] = [:]
-            _ = try await FuzzHarness.run(kind: "daemon-paths", seed: 0x9A75, cases: cases) { random, _ in
+            _ = try await FuzzHarness.run(kind: "daemon-paths", seed: 0x9A75, cases: cases, hangSeconds: Self.asyncHangSeconds) { random, _ in
                 var path = paths.randomElement(using: &random)!
                 for _ in 0..<Int.random(in: 0...3, using: &random) {
                     let piece = pieces.randomElement(using: &random)!
